@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs everything consult's build, demo and tests need, idempotently:
+# each step checks first and skips what is already there at the right version.
+# Works offline apart from the package registries (crates.io, npm, Debian).
+# See ../shared/TOOLCHAIN.md for why each pin is what it is.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WASM_PACK_VERSION="0.15.1"
+
+log() { printf '[setup] %s\n' "$*"; }
+
+have_version() { # have_version CMD EXPECTED  -> true when `CMD --version` mentions EXPECTED
+  command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"
+}
+
+# The wasm-bindgen version: Cargo.lock when a crate uses it, else the workspace pin.
+wasm_bindgen_version() {
+  local v=""
+  if [[ -f "$ROOT/Cargo.lock" ]]; then
+    v="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock")"
+  fi
+  if [[ -z "$v" ]]; then
+    v="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n1)"
+  fi
+  printf '%s' "$v"
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 1. Rust wasm target.
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "wasm32-unknown-unknown target: present"
+else
+  log "adding wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. Chromium + chromedriver from Debian (never a downloaded browser).
+if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+  log "chromium + chromedriver: present"
+else
+  log "installing chromium + chromium-driver from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q chromium chromium-driver
+fi
+
+# 3. wasm-pack.
+if have_version wasm-pack "$WASM_PACK_VERSION"; then
+  log "wasm-pack $WASM_PACK_VERSION: present"
+else
+  log "installing wasm-pack $WASM_PACK_VERSION (several minutes)"
+  cargo install --locked wasm-pack --version "$WASM_PACK_VERSION"
+fi
+
+# 4. wasm-bindgen-cli at exactly the version the workspace uses.
+#    Not --locked: its lock pins a webpki-roots the registry mirror lacks (TOOLCHAIN.md).
+WB_VERSION="$(wasm_bindgen_version)"
+if [[ -z "$WB_VERSION" ]]; then
+  log "error: cannot find the wasm-bindgen version in Cargo.lock or Cargo.toml" >&2
+  exit 1
+fi
+if have_version wasm-bindgen "$WB_VERSION" && have_version wasm-bindgen-test-runner "$WB_VERSION"; then
+  log "wasm-bindgen-cli $WB_VERSION: present"
+else
+  log "installing wasm-bindgen-cli $WB_VERSION (several minutes)"
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --force
+fi
+
+# 5. npm packages of tests/ (socket.io peers, playwright-core, binaryen), from the lock file.
+LOCK="$ROOT/tests/package-lock.json"
+STAMP="$ROOT/tests/node_modules/.consult-lock.sha256"
+WANT="$(sha256sum "$LOCK" | cut -d' ' -f1)"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
+  log "tests/node_modules: up to date"
+else
+  log "installing tests/ npm packages from package-lock.json"
+  (cd "$ROOT/tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  printf '%s' "$WANT" >"$STAMP"
+fi
+
+log "done"

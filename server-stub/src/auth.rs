@@ -1,0 +1,206 @@
+//! Authentication decisions over HTTP headers and Socket.IO payloads: who is calling, and the
+//! refresh with rotation, reuse detection and revocation.
+
+use axum::http::{HeaderMap, header};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::AuthError;
+use crate::state::AppState;
+use crate::store::{RefreshDecision, Rotation};
+use crate::tokens::{AUDIENCE, Claims, ISSUER, Leniency, User};
+
+/// The refresh-shaped answer (also returned by the dev token endpoint).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The JWT.
+    pub access_token: String,
+    /// Always `"bearer"`.
+    pub token_type: String,
+    /// `exp` as RFC 3339 UTC with `Z`.
+    pub expires_at: String,
+    /// Seconds from now until `exp` (negative for a dev token minted already expired).
+    pub expires_in: i64,
+    /// Who the token is for.
+    pub user: User,
+}
+
+/// Extracts the token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+///
+/// ```
+/// use axum::http::{HeaderMap, HeaderValue, header};
+/// use consult_stub::auth::bearer_token;
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+/// assert_eq!(bearer_token(&headers), Ok("abc"));
+/// ```
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(AuthError::MissingToken)?;
+    let value = value.to_str().map_err(|_| AuthError::InvalidToken)?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(AuthError::MissingToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::MissingToken);
+    }
+    match token.trim() {
+        "" => Err(AuthError::MissingToken),
+        token => Ok(token),
+    }
+}
+
+/// Random identifier (128 bits, hex).
+pub fn random_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+fn rfc3339(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+fn token_response(
+    access_token: String,
+    exp: i64,
+    now: OffsetDateTime,
+    user: User,
+) -> TokenResponse {
+    TokenResponse {
+        access_token,
+        token_type: "bearer".to_owned(),
+        expires_at: rfc3339(exp),
+        expires_in: exp - now.unix_timestamp(),
+        user,
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl AppState {
+    /// Verifies `token` (signature, claims, expiry under `leniency`, revocation).
+    pub fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, AuthError> {
+        let claims = self.tokens.verify(token, leniency, self.clock.now())?;
+        if self.store().is_revoked(&claims.sid) {
+            return Err(AuthError::SessionRevoked);
+        }
+        Ok(claims)
+    }
+
+    /// Authenticates an HTTP request by its bearer token, counting a refusal under `place`.
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        leniency: Leniency,
+        place: &'static str,
+    ) -> Result<Claims, AuthError> {
+        bearer_token(headers)
+            .and_then(|token| self.verify_token(token, leniency))
+            .inspect_err(|reason| self.stats.credential_rejected(*reason, place))
+    }
+
+    /// Refreshes the (possibly expired) token of `headers`: a new successor the first time, the
+    /// same successor again within the reuse window, and revocation of the sign-in after it.
+    pub fn refresh(&self, headers: &HeaderMap) -> Result<TokenResponse, AuthError> {
+        let claims = self.authenticate(headers, Leniency::Lenient, "refresh")?;
+        let now = self.clock.now();
+        let mut store = self.store();
+        let decision = store.refresh_decision(&claims.jti, now, self.settings.reuse_window);
+        let result = match decision {
+            Ok(RefreshDecision::Repeat(rotation)) => Ok(token_response(
+                rotation.access_token,
+                rotation.successor_exp,
+                now,
+                claims.user(),
+            )),
+            Err(AuthError::TokenReused) => {
+                let dead_after = claims
+                    .auth_time
+                    .saturating_add(secs(self.settings.session_max_age));
+                store.revoke(&claims.sid, dead_after, now.unix_timestamp());
+                tracing::info!(sid = %claims.sid, "refresh token reused after the reuse window: sign-in revoked");
+                Err(AuthError::TokenReused)
+            }
+            Err(other) => Err(other),
+            Ok(RefreshDecision::MintNew) => {
+                let lifetime = self
+                    .tokens
+                    .successor_lifetime(&claims, now)
+                    .ok_or(AuthError::SessionExpired)?;
+                let successor = Claims {
+                    iat: now.unix_timestamp(),
+                    exp: now.unix_timestamp() + lifetime,
+                    jti: random_id(),
+                    ..claims.clone()
+                };
+                let access_token = self.tokens.sign(&successor)?;
+                store.record_rotation(
+                    &claims.jti,
+                    Rotation {
+                        refreshed_at: now,
+                        access_token: access_token.clone(),
+                        successor_exp: successor.exp,
+                        usable_until: claims.exp.saturating_add(secs(self.settings.refresh_grace)),
+                    },
+                );
+                Ok(token_response(
+                    access_token,
+                    successor.exp,
+                    now,
+                    claims.user(),
+                ))
+            }
+        };
+        drop(store);
+        result.inspect_err(|reason| {
+            if matches!(reason, AuthError::TokenReused | AuthError::SessionExpired) {
+                self.stats.credential_rejected(*reason, "refresh");
+            }
+        })
+    }
+
+    /// Revokes the sign-in of the (possibly expired) token of `headers`.
+    pub fn logout(&self, headers: &HeaderMap) -> Result<(), AuthError> {
+        let claims = self.authenticate(headers, Leniency::Lenient, "logout")?;
+        let dead_after = claims
+            .auth_time
+            .saturating_add(secs(self.settings.session_max_age));
+        self.store()
+            .revoke(&claims.sid, dead_after, self.clock.now().unix_timestamp());
+        Ok(())
+    }
+
+    /// Mints a token for a new sign-in (dev endpoint). A negative `ttl_secs` makes a token that
+    /// expired that long ago, issued one normal lifetime before its expiry.
+    pub fn mint(&self, user: User, ttl_secs: i64) -> Result<TokenResponse, AuthError> {
+        let now = self.clock.now();
+        let exp = now.unix_timestamp().saturating_add(ttl_secs);
+        let iat = if ttl_secs >= 0 {
+            now.unix_timestamp()
+        } else {
+            exp - secs(self.tokens.token_ttl())
+        };
+        let claims = Claims {
+            sub: user.user_id.clone(),
+            email: user.email.clone(),
+            role: user.role.clone(),
+            name: user.name.clone(),
+            iat,
+            exp,
+            jti: random_id(),
+            sid: random_id(),
+            auth_time: iat,
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+        };
+        let access_token = self.tokens.sign(&claims)?;
+        Ok(token_response(access_token, exp, now, user))
+    }
+}

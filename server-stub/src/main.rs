@@ -1,0 +1,81 @@
+//! The `consult-stub` binary: parses flags, binds, prints the address, serves until Ctrl-C/SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use consult_stub::build_app;
+use consult_stub::clock::SystemClock;
+use consult_stub::config::Cli;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let address = SocketAddr::new(cli.bind, cli.port);
+    let (router, state) = match build_app(cli.into_settings(), Arc::new(SystemClock)) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("consult-stub: cannot set up token signing: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("consult-stub: cannot listen on {address}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(address);
+    println!("consult-stub listening on http://{bound}");
+    let _ = std::io::stdout().flush();
+
+    let summary_state = state.clone();
+    tokio::spawn(async move {
+        summary_state
+            .stats
+            .log_rejection_summaries(Duration::from_secs(60))
+            .await
+    });
+
+    if let Err(e) = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        eprintln!("consult-stub: server error: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

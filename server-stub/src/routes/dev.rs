@@ -1,0 +1,133 @@
+//! `/api/dev/*`: hooks for the demo and the tests. Off with `--no-dev-endpoints`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use serde::Deserialize;
+
+use crate::auth::{TokenResponse, random_id};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::faults::FaultSpec;
+use crate::session::{Session, SessionStatus};
+use crate::state::AppState;
+use crate::stats::StatsSnapshot;
+use crate::tokens::User;
+
+/// The dev routes, relative to `/api`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dev/token", post(mint_token))
+        .route("/dev/sessions", post(create_session))
+        .route("/dev/sessions/{session_id}", patch(update_session))
+        .route("/dev/faults", post(set_fault).delete(clear_faults))
+        .route("/dev/stats", get(stats))
+}
+
+/// Body of `POST /api/dev/token`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    user_id: String,
+    email: Option<String>,
+    role: Option<String>,
+    name: Option<String>,
+    /// Lifetime in seconds; negative mints an already-expired token. Default: the token TTL.
+    ttl_secs: Option<i64>,
+}
+
+async fn mint_token(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<MintRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let user_id = req.user_id.trim().to_owned();
+    if user_id.is_empty() {
+        return Err(ApiError::BadRequest("user_id must not be empty".to_owned()));
+    }
+    let user = User {
+        email: req
+            .email
+            .unwrap_or_else(|| format!("{user_id}@example.test")),
+        role: req.role.unwrap_or_else(|| "PATIENT".to_owned()),
+        name: req.name.unwrap_or_else(|| user_id.clone()),
+        user_id,
+    };
+    let default_ttl = i64::try_from(app.settings.token_ttl.as_secs()).unwrap_or(i64::MAX);
+    let ttl = req
+        .ttl_secs
+        .unwrap_or(default_ttl)
+        .clamp(-365 * 86_400, 365 * 86_400);
+    Ok(Json(app.mint(user, ttl)?))
+}
+
+/// Body of `POST /api/dev/sessions`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    session_id: Option<String>,
+    room_id: Option<String>,
+    status: Option<SessionStatus>,
+    participants: Option<Vec<String>>,
+}
+
+async fn create_session(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<CreateSession>,
+) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let session_id = req.session_id.unwrap_or_else(random_id);
+    if session_id.is_empty() || session_id.len() > 128 {
+        return Err(ApiError::BadRequest(
+            "session_id must have 1 to 128 characters".to_owned(),
+        ));
+    }
+    let now = app.clock.now();
+    let session = Session {
+        room_id: req.room_id.unwrap_or_else(|| format!("room-{session_id}")),
+        session_id,
+        status: req.status.unwrap_or(SessionStatus::Scheduled),
+        participants: req.participants.unwrap_or_default(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let session = app.store().insert_session(session)?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+/// Body of `PATCH /api/dev/sessions/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSession {
+    status: SessionStatus,
+}
+
+async fn update_session(
+    State(app): State<AppState>,
+    Path(session_id): Path<String>,
+    ApiJson(req): ApiJson<UpdateSession>,
+) -> Result<Json<Session>, ApiError> {
+    let session = app
+        .store()
+        .set_status(&session_id, req.status, app.clock.now())?;
+    crate::socket::broadcast_status(&app, &session).await;
+    Ok(Json(session))
+}
+
+async fn set_fault(
+    State(app): State<AppState>,
+    ApiJson(spec): ApiJson<FaultSpec>,
+) -> Result<StatusCode, ApiError> {
+    app.faults.set(&spec)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clear_faults(State(app): State<AppState>) -> StatusCode {
+    app.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn stats(State(app): State<AppState>) -> Json<StatsSnapshot> {
+    Json(app.stats.snapshot())
+}

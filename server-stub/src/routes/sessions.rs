@@ -1,0 +1,80 @@
+//! `GET /api/video/sessions/{session_id}`, with `ETag` / `If-None-Match`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::faults::FaultTarget;
+use crate::state::AppState;
+use crate::stats::bump;
+use crate::tokens::Leniency;
+
+/// The session, to a participant holding a valid or recently expired token.
+pub async fn get_session(
+    State(app): State<AppState>,
+    Path(session_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    bump(&app.stats.session_get);
+    let verdict = app.faults.on_call(FaultTarget::Sessions);
+    if !verdict.delay.is_zero() {
+        tokio::time::sleep(verdict.delay).await;
+    }
+    if let Some(fault) = verdict.error {
+        bump(&app.stats.session_faulted);
+        return Err(fault);
+    }
+    let claims = app.authenticate(&headers, Leniency::Lenient, "get_session")?;
+    let session = app.store().session(&session_id)?.clone();
+    if !session.admits(&claims.sub) {
+        return Err(ApiError::NotAParticipant);
+    }
+    let etag = session.etag();
+    let etag_header = HeaderValue::from_str(&etag)
+        .map_err(|_| ApiError::BadRequest("session id is not a valid header value".to_owned()))?;
+    let cache = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
+    if if_none_match_matches(&headers, &etag) {
+        bump(&app.stats.session_not_modified);
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag_header)],
+            cache,
+        )
+            .into_response());
+    }
+    Ok(([(header::ETAG, etag_header)], cache, Json(session)).into_response())
+}
+
+/// Whether `If-None-Match` lists `etag` (or `*`); weak comparison, as RFC 9110 asks for GET.
+fn if_none_match_matches(headers: &HeaderMap, etag: &str) -> bool {
+    let strip_weak = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == "*" || strip_weak(tag) == strip_weak(etag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn matches_exact_weak_listed_and_star() {
+        assert!(if_none_match_matches(&with("\"s-v1\""), "\"s-v1\""));
+        assert!(if_none_match_matches(&with("W/\"s-v1\""), "\"s-v1\""));
+        assert!(if_none_match_matches(&with("\"x\", \"s-v1\""), "\"s-v1\""));
+        assert!(if_none_match_matches(&with("*"), "\"s-v1\""));
+        assert!(!if_none_match_matches(&with("\"s-v0\""), "\"s-v1\""));
+        assert!(!if_none_match_matches(&HeaderMap::new(), "\"s-v1\""));
+    }
+}

@@ -1,0 +1,66 @@
+//! The consultation session as the API shows it.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Where a consultation stands. `Ended` and `Cancelled` are terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    /// Booked, not started.
+    Scheduled,
+    /// Someone is in the waiting room.
+    Waiting,
+    /// The consultation is running.
+    Active,
+    /// Finished (terminal).
+    Ended,
+    /// Called off (terminal).
+    Cancelled,
+}
+
+impl SessionStatus {
+    /// Whether no further change is allowed.
+    ///
+    /// ```
+    /// use consult_stub::session::SessionStatus;
+    /// assert!(SessionStatus::Ended.is_terminal());
+    /// assert!(!SessionStatus::Active.is_terminal());
+    /// ```
+    pub fn is_terminal(self) -> bool {
+        matches!(self, SessionStatus::Ended | SessionStatus::Cancelled)
+    }
+}
+
+/// A video-consultation session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// Session id (path segment of `GET /api/video/sessions/{id}`).
+    pub session_id: String,
+    /// Socket.IO room of the session.
+    pub room_id: String,
+    /// Current status.
+    pub status: SessionStatus,
+    /// User ids allowed in; empty admits every signed-in user (a dev convenience).
+    pub participants: Vec<String>,
+    /// Bumped at every change; the `ETag` is derived from it.
+    pub version: u64,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Session {
+    /// Whether `user_id` may see and join this session.
+    pub fn admits(&self, user_id: &str) -> bool {
+        self.participants.is_empty() || self.participants.iter().any(|p| p == user_id)
+    }
+
+    /// The entity tag of the current version, quoted as HTTP wants it.
+    pub fn etag(&self) -> String {
+        format!("\"{}-v{}\"", self.session_id, self.version)
+    }
+}

@@ -1,0 +1,121 @@
+//! Counters for `/api/dev/stats`, and the per-minute summary of refused credentials that
+//! replaces the seed's one-error-line-per-expired-token log spam.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::AuthError;
+
+/// Request counters. Relaxed atomics: they are statistics, not synchronisation.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Successful refreshes (repeats inside the reuse window included).
+    pub refresh_ok: AtomicU64,
+    /// Refreshes answered 401.
+    pub refresh_rejected: AtomicU64,
+    /// Refreshes answered by an injected fault.
+    pub refresh_faulted: AtomicU64,
+    /// GET session requests that reached the handler (any answer).
+    pub session_get: AtomicU64,
+    /// GET session answered 304.
+    pub session_not_modified: AtomicU64,
+    /// GET session answered by an injected fault.
+    pub session_faulted: AtomicU64,
+    /// Socket.IO connections accepted.
+    pub socket_connect: AtomicU64,
+    /// Socket.IO connections refused (any reason).
+    pub socket_reject: AtomicU64,
+    /// Successful `join_room`s.
+    pub join: AtomicU64,
+    rejected_by_reason: [AtomicU64; AuthError::ALL.len()],
+}
+
+/// What `/api/dev/stats` answers.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq, Clone, Copy)]
+pub struct StatsSnapshot {
+    /// See [`Stats::refresh_ok`].
+    pub refresh_ok: u64,
+    /// See [`Stats::refresh_rejected`].
+    pub refresh_rejected: u64,
+    /// See [`Stats::refresh_faulted`].
+    pub refresh_faulted: u64,
+    /// See [`Stats::session_get`].
+    pub session_get: u64,
+    /// See [`Stats::session_not_modified`].
+    pub session_not_modified: u64,
+    /// See [`Stats::session_faulted`].
+    pub session_faulted: u64,
+    /// See [`Stats::socket_connect`].
+    pub socket_connect: u64,
+    /// See [`Stats::socket_reject`].
+    pub socket_reject: u64,
+    /// See [`Stats::join`].
+    pub join: u64,
+}
+
+/// Adds one to a counter.
+pub fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Stats {
+    /// Notes a refused credential: a debug line now, and a count for the next summary.
+    pub fn credential_rejected(&self, reason: AuthError, place: &'static str) {
+        tracing::debug!(reason = reason.code(), place, "credential rejected");
+        if let Some(counter) = self.rejected_by_reason.get(reason.index()) {
+            bump(counter);
+        }
+    }
+
+    /// The current counters.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            refresh_ok: get(&self.refresh_ok),
+            refresh_rejected: get(&self.refresh_rejected),
+            refresh_faulted: get(&self.refresh_faulted),
+            session_get: get(&self.session_get),
+            session_not_modified: get(&self.session_not_modified),
+            session_faulted: get(&self.session_faulted),
+            socket_connect: get(&self.socket_connect),
+            socket_reject: get(&self.socket_reject),
+            join: get(&self.join),
+        }
+    }
+
+    /// Takes the refused-credential counts since the last call, as `code=count` pairs.
+    pub fn take_rejection_summary(&self) -> Vec<(&'static str, u64)> {
+        AuthError::ALL
+            .iter()
+            .zip(&self.rejected_by_reason)
+            .map(|(reason, counter)| (reason.code(), counter.swap(0, Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Logs the refused-credential summary once per `period`, only when there was any.
+    pub async fn log_rejection_summaries(&self, period: Duration) {
+        let mut ticker = tokio::time::interval(period);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let summary = self.take_rejection_summary();
+            if !summary.is_empty() {
+                let total: u64 = summary.iter().map(|(_, n)| n).sum();
+                let by_reason = summary
+                    .iter()
+                    .map(|(code, n)| format!("{code}={n}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                tracing::info!(
+                    total,
+                    by_reason,
+                    "credentials rejected in the last {}s",
+                    period.as_secs()
+                );
+            }
+        }
+    }
+}
