@@ -204,14 +204,14 @@ fn participants(socket: &SocketRef, room: &str) -> Vec<Participant> {
         if !member.connected() {
             continue;
         }
-        if let Some(SocketUser(user)) = member.extensions.get::<SocketUser>() {
-            if !present.iter().any(|p| p.user_id == user.user_id) {
-                present.push(Participant {
-                    user_id: user.user_id,
-                    role: user.role,
-                    name: user.name,
-                });
-            }
+        if let Some(SocketUser(user)) = member.extensions.get::<SocketUser>()
+            && !present.iter().any(|p| p.user_id == user.user_id)
+        {
+            present.push(Participant {
+                user_id: user.user_id,
+                role: user.role,
+                name: user.name,
+            });
         }
     }
     present

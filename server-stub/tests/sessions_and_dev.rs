@@ -1,0 +1,364 @@
+//! GET session (ETag/304, 404, 403), dev endpoints (sessions, faults, stats, switch-off),
+//! and bad input (malformed and oversized bodies).
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_unchanged_session_answers_304_and_a_change_gives_a_new_etag() {
+    let server = TestServer::start().await;
+    assert_eq!(
+        server
+            .create_session(json!({"session_id": "s1"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let token = server.mint("u1", 3600).await.access_token;
+
+    let first = server.get_session("s1", &token).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["status"], "scheduled");
+    let etag = first
+        .headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "quoted etag: {etag}"
+    );
+
+    let url = format!("{}/api/video/sessions/s1", server.base);
+    let conditional = server
+        .send(
+            server
+                .http
+                .get(&url)
+                .bearer_auth(&token)
+                .header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(conditional.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        conditional
+            .headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+
+    let patched = server
+        .send(
+            server
+                .http
+                .patch(format!("{}/api/dev/sessions/s1", server.base))
+                .json(&json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+    let after = server
+        .send(
+            server
+                .http
+                .get(&url)
+                .bearer_auth(&token)
+                .header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(after.body["status"], "active");
+    assert_ne!(
+        after.headers.get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+
+    let stats = server.stats().await;
+    assert_eq!((stats.session_get, stats.session_not_modified), (3, 1));
+}
+
+#[tokio::test]
+async fn unknown_sessions_are_404_and_outsiders_403() {
+    let server = TestServer::start().await;
+    let created = server
+        .create_session(json!({"session_id": "private", "participants": ["doc", "pat"]}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let patient = server.mint("pat", 3600).await.access_token;
+    let stranger = server.mint("eve", 3600).await.access_token;
+
+    assert_eq!(
+        server.get_session("private", &patient).await.status,
+        StatusCode::OK
+    );
+    let forbidden = server.get_session("private", &stranger).await;
+    assert_eq!(
+        (forbidden.status, forbidden.code()),
+        (StatusCode::FORBIDDEN, Some("not_a_participant"))
+    );
+    let missing = server.get_session("nope", &patient).await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (StatusCode::NOT_FOUND, Some("session_not_found"))
+    );
+}
+
+#[tokio::test]
+async fn a_terminal_session_cannot_be_reopened() {
+    let server = TestServer::start().await;
+    assert_eq!(
+        server
+            .create_session(json!({"session_id": "s", "status": "active"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let patch = |status: &'static str| {
+        server.send(
+            server
+                .http
+                .patch(format!("{}/api/dev/sessions/s", server.base))
+                .json(&json!({"status": status})),
+        )
+    };
+    assert_eq!(patch("ended").await.status, StatusCode::OK);
+    let reopen = patch("active").await;
+    assert_eq!(
+        (reopen.status, reopen.code()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let duplicate = server.create_session(json!({"session_id": "s"})).await;
+    assert_eq!(
+        (duplicate.status, duplicate.code()),
+        (StatusCode::CONFLICT, Some("session_exists"))
+    );
+}
+
+#[tokio::test]
+async fn faults_fire_fail_next_times_then_stop() {
+    let server = TestServer::start().await;
+    let token = server.mint("u1", 3600).await.access_token;
+    let fault = server
+        .post_json(
+            "/api/dev/faults",
+            json!({"target": "refresh", "fail_next": 2, "status": 503, "retry_after_secs": 7}),
+        )
+        .await;
+    assert_eq!(fault.status, StatusCode::NO_CONTENT);
+
+    for _ in 0..2 {
+        let answer = server.refresh(&token).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("injected_fault"))
+        );
+        assert_eq!(
+            answer
+                .headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("7")
+        );
+    }
+    assert_eq!(server.refresh(&token).await.status, StatusCode::OK);
+    let stats = server.stats().await;
+    assert_eq!((stats.refresh_faulted, stats.refresh_ok), (2, 1));
+
+    // Session faults, and DELETE clears whatever is left.
+    assert_eq!(
+        server
+            .create_session(json!({"session_id": "s"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    server
+        .post_json(
+            "/api/dev/faults",
+            json!({"target": "sessions", "fail_next": 5, "status": 500}),
+        )
+        .await;
+    assert_eq!(
+        server.get_session("s", &token).await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let cleared = server
+        .send(
+            server
+                .http
+                .delete(format!("{}/api/dev/faults", server.base)),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT);
+    assert_eq!(server.get_session("s", &token).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_fault_requests_are_refused() {
+    let server = TestServer::start().await;
+    let not_error = server
+        .post_json(
+            "/api/dev/faults",
+            json!({"target": "refresh", "fail_next": 1, "status": 200}),
+        )
+        .await;
+    assert_eq!(
+        (not_error.status, not_error.code()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let unknown_target = server
+        .post_json("/api/dev/faults", json!({"target": "everything"}))
+        .await;
+    assert_eq!(
+        (unknown_target.status, unknown_target.code()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+}
+
+#[tokio::test]
+async fn stats_count_refresh_outcomes() {
+    let server = TestServer::start().await;
+    let token = server.mint("u1", 60).await.access_token;
+    server.refresh(&token).await;
+    server.refresh("garbage").await;
+    server.refresh_with(None).await;
+    let stats = server.stats().await;
+    assert_eq!((stats.refresh_ok, stats.refresh_rejected), (1, 2));
+    assert_eq!(
+        (stats.socket_connect, stats.socket_reject, stats.join),
+        (0, 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_are_bad_requests() {
+    let server = TestServer::start().await;
+    let url = format!("{}/api/dev/token", server.base);
+    let malformed = server
+        .send(
+            server
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
+    assert_eq!(
+        (malformed.status, malformed.code()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let wrong_type = server
+        .post_json("/api/dev/token", json!({"user_id": 42}))
+        .await;
+    assert_eq!(
+        (wrong_type.status, wrong_type.code()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let no_content_type = server.send(server.http.post(&url).body("{}")).await;
+    assert_eq!(
+        (no_content_type.status, no_content_type.code()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let huge = format!("{{\"user_id\": \"{}\"}}", "x".repeat(100 * 1024));
+    let oversized = server
+        .send(
+            server
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(huge),
+        )
+        .await;
+    assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_get_a_json_404() {
+    let server = TestServer::start().await;
+    let answer = server
+        .send(server.http.get(format!("{}/api/nothing-here", server.base)))
+        .await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn without_dev_endpoints_the_dev_api_is_404_and_the_video_api_works() {
+    let server = TestServer::start_with(|s| s.dev_endpoints = false).await;
+    for (method, path) in [
+        ("POST", "/api/dev/token"),
+        ("POST", "/api/dev/sessions"),
+        ("PATCH", "/api/dev/sessions/x"),
+        ("POST", "/api/dev/faults"),
+        ("GET", "/api/dev/stats"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let answer = server
+            .send(
+                server
+                    .http
+                    .request(method, format!("{}{path}", server.base))
+                    .json(&json!({"user_id": "x"})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let refresh = server.refresh("garbage").await;
+    assert_eq!(refresh.code(), Some("invalid_token"));
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_authorization_and_exposes_date_and_etag() {
+    let server = TestServer::start().await;
+    let preflight = server
+        .send(
+            server
+                .http
+                .request(
+                    reqwest::Method::OPTIONS,
+                    format!("{}/api/video/sessions/s", server.base),
+                )
+                .header("origin", "http://127.0.0.1:9999")
+                .header("access-control-request-method", "GET")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,if-none-match",
+                ),
+        )
+        .await;
+    assert!(preflight.status.is_success());
+    let allowed = preflight
+        .headers
+        .get("access-control-allow-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("if-none-match"),
+        "{allowed}"
+    );
+    let token = server.mint("u1", 60).await.access_token;
+    let answer = server
+        .send(
+            server
+                .http
+                .post(format!("{}/api/video/auth/refresh-token", server.base))
+                .bearer_auth(token)
+                .header("origin", "http://127.0.0.1:9999"),
+        )
+        .await;
+    let exposed = answer
+        .headers
+        .get("access-control-expose-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        exposed.contains("date") && exposed.contains("etag"),
+        "{exposed}"
+    );
+}
