@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up (idempotent), lint, Rust tests, interop tests against real peers.
+# Usage: scripts/test.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "set-up"
+bash scripts/setup.sh
+
+step "format and lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (unit, integration, doc)"
+cargo test --workspace --locked
+
+step "interop: official socket.io-client against the consult-stub binary"
+cargo build --locked -p consult-stub
+export CONSULT_STUB_BIN="$ROOT/target/debug/consult-stub"
+(cd tests && node --test --test-concurrency=1 interop/)
