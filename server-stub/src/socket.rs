@@ -52,6 +52,10 @@ async fn authenticate(
     match verified {
         Ok(claims) => {
             socket.extensions.insert(SocketUser(claims.user()));
+            // Handlers are attached here, before the CONNECT answer leaves: socketioxide runs
+            // the connect handler in a task spawned after answering, so an event the client
+            // sends at once could otherwise find no handler and be dropped.
+            attach_handlers(&socket);
             bump(&app.stats.socket_connect);
             Ok(())
         }
@@ -63,7 +67,10 @@ async fn authenticate(
     }
 }
 
-async fn on_connect(socket: SocketRef) {
+/// Nothing left to do at connect time: see [`authenticate`].
+async fn on_connect(_socket: SocketRef) {}
+
+fn attach_handlers(socket: &SocketRef) {
     socket.on("join_room", join_room);
     socket.on("leave_room", leave_room);
     socket.on_disconnect(on_disconnect);

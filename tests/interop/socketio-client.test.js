@@ -34,32 +34,21 @@ afterEach(() => {
 /** A user id no other test uses. */
 const uniqueUser = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-/** Resolves with the first argument of the next `event`, rejects after `ms`. */
-function once(socket, event, ms = EVENT_TIMEOUT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.off(event, onEvent);
-      reject(new Error(`no "${event}" within ${ms} ms`));
-    }, ms);
-    function onEvent(value) {
-      clearTimeout(timer);
-      resolve(value);
-    }
-    socket.once(event, onEvent);
-  });
-}
-
-/** Races `event` against `failEvent`: resolves on the first, rejects (with its payload) on the second. */
+/**
+ * Resolves with the first argument of the next `event`; rejects after `ms`, or as soon as
+ * `failEvent` (when given) comes first, with its payload in the message.
+ */
 function onceUnless(socket, event, failEvent, ms = EVENT_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer);
       socket.off(event, onEvent);
-      socket.off(failEvent, onFail);
+      if (failEvent) socket.off(failEvent, onFail);
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`neither "${event}" nor "${failEvent}" within ${ms} ms`));
+      const awaited = failEvent ? `neither "${event}" nor "${failEvent}"` : `no "${event}"`;
+      reject(new Error(`${awaited} within ${ms} ms`));
     }, ms);
     function onEvent(value) {
       cleanup();
@@ -68,16 +57,23 @@ function onceUnless(socket, event, failEvent, ms = EVENT_TIMEOUT_MS) {
     function onFail(value) {
       cleanup();
       const detail = value instanceof Error ? value.message : JSON.stringify(value);
-      reject(new Error(`expected "${event}", got "${failEvent}": ${detail}`));
+      reject(new Error(`expected "${event}", got "${failEvent}"${detail ? `: ${detail}` : ""}`));
     }
     socket.on(event, onEvent);
-    socket.on(failEvent, onFail);
+    if (failEvent) socket.on(failEvent, onFail);
   });
 }
 
-/** Opens a socket (tracked for cleanup). `token === undefined` sends no auth at all. */
-function openSocket({ token, path = "", transports = ["websocket"] } = {}) {
-  const options = { transports, reconnection: false, forceNew: true };
+/** Resolves with the first argument of the next `event`, rejects after `ms`. */
+const once = (emitter, event, ms = EVENT_TIMEOUT_MS) => onceUnless(emitter, event, undefined, ms);
+
+/**
+ * Opens a socket (tracked for cleanup): WebSocket only, unless `defaultTransports` (polling,
+ * then upgrade). `token === undefined` sends no auth at all.
+ */
+function openSocket({ token, path = "", defaultTransports = false } = {}) {
+  const options = { reconnection: false, forceNew: true };
+  if (!defaultTransports) options.transports = ["websocket"];
   if (token !== undefined) options.auth = { token };
   const socket = io(stub.url + path, options);
   openSockets.push(socket);
@@ -91,13 +87,6 @@ const connected = (socket) => onceUnless(socket, "connect", "connect_error");
 async function refusal(socket) {
   const err = await onceUnless(socket, "connect_error", "connect");
   return err.message;
-}
-
-/** A connected socket for a fresh token. */
-async function connectAs(token, options = {}) {
-  const socket = openSocket({ token, ...options });
-  await connected(socket);
-  return socket;
 }
 
 /** Mints a token; returns {token, user}. */
@@ -124,7 +113,8 @@ function joinRefused(socket, payload) {
 async function connectedUser(prefix, extra = {}) {
   const userId = uniqueUser(prefix);
   const { token } = await signIn(userId, extra);
-  const socket = await connectAs(token);
+  const socket = openSocket({ token });
+  await connected(socket);
   return { userId, token, socket };
 }
 
@@ -164,8 +154,9 @@ test("default transports: polling upgrades to websocket and the socket still joi
   const session = await stub.createSession();
   const userId = uniqueUser("poller");
   const { token } = await signIn(userId);
-  const socket = openSocket({ token, transports: ["polling", "websocket"] });
-  const engine = socket.io.engine ?? (await once(socket.io, "open"), socket.io.engine);
+  const socket = openSocket({ token, defaultTransports: true });
+  const engine = socket.io.engine;
+  assert.equal(engine.transport.name, "polling", "the default starts with HTTP long-polling");
   const upgraded = once(engine, "upgrade");
 
   await connected(socket);
@@ -200,7 +191,10 @@ test("handshake refusals carry the contract's connect_error messages", TEST_TIME
 
   for (const c of cases) {
     const socket = openSocket({ token: await c.token() });
-    assert.equal(await refusal(socket), c.message, c.name);
+    const message = await refusal(socket).catch((err) => {
+      throw new Error(`${c.name}: ${err.message}`);
+    });
+    assert.equal(message, c.message, c.name);
     assert.equal(socket.connected, false, c.name);
   }
 
@@ -316,4 +310,26 @@ test("an unknown namespace is refused with Invalid namespace", TEST_TIMEOUT, asy
   const { token } = await signIn(uniqueUser("lost"));
   const socket = openSocket({ token, path: "/nope" });
   assert.equal(await refusal(socket), "Invalid namespace");
+});
+
+// Regression: socketioxide sends the CONNECT answer (`40{"sid"}`) before it spawns the connect
+// handler, so handlers registered there could miss an event sent right on `connect` (~1 % of
+// joins were dropped). The server now registers its handlers in the auth middleware.
+test("join_room sent right on connect is always answered (race stress)", {
+  ...TEST_TIMEOUT,
+}, async () => {
+  const ROUNDS = 150;
+  const session = await stub.createSession();
+  const userId = uniqueUser("eager");
+  const { token } = await signIn(userId);
+  for (let round = 0; round < ROUNDS; round++) {
+    const socket = openSocket({ token });
+    await connected(socket);
+    const reply = onceUnless(socket, "joined_room", "error", 1_000);
+    socket.emit("join_room", { room_id: session.room_id, user_id: userId, role: "PATIENT", token });
+    await reply.catch((err) => {
+      throw new Error(`round ${round + 1}/${ROUNDS}: ${err.message}`);
+    });
+    socket.disconnect();
+  }
 });

@@ -52,7 +52,7 @@ export async function startStub(extraArgs = []) {
     stderr = (stderr + chunk).slice(-STDERR_KEPT);
   });
   const exited = new Promise((resolveExit) => {
-    child.once("exit", (code, signal) => resolveExit({ code, signal }));
+    child.once("close", (code, signal) => resolveExit({ code, signal }));
   });
 
   let url;
