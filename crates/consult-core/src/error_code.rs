@@ -1,0 +1,50 @@
+//! The stable error codes the client reports (to Rust as an enum, to JS as `error.code`).
+
+/// A stable, documented error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// No usable token is stored (none, or corrupted).
+    NoToken,
+    /// The refresh endpoint refused the token (401/403): the session is over.
+    RefreshRejected,
+    /// The request could not be sent or got no answer.
+    Network,
+    /// No answer within the request timeout.
+    Timeout,
+    /// An HTTP error status that is not an auth failure.
+    Http,
+    /// A response that is not what the contract says.
+    BadResponse,
+    /// The storage failed (quota, blocked); the client fell back to memory.
+    Storage,
+    /// Cancelled by the caller (`stop()`, `signOut()`).
+    Aborted,
+}
+
+impl ErrorCode {
+    /// The code string: `NO_TOKEN`, `REFRESH_REJECTED`, …
+    ///
+    /// ```
+    /// assert_eq!(consult_core::ErrorCode::RefreshRejected.as_str(), "REFRESH_REJECTED");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NoToken => "NO_TOKEN",
+            ErrorCode::RefreshRejected => "REFRESH_REJECTED",
+            ErrorCode::Network => "NETWORK",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Http => "HTTP",
+            ErrorCode::BadResponse => "BAD_RESPONSE",
+            ErrorCode::Storage => "STORAGE",
+            ErrorCode::Aborted => "ABORTED",
+        }
+    }
+
+    /// Whether trying the same call again later may succeed.
+    pub fn retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Storage
+        )
+    }
+}

@@ -1,0 +1,84 @@
+//! Clock skew: how far the device clock is from the server's. Token times are server times;
+//! comparing them with a device clock that is ten minutes fast would refresh on every call.
+
+/// The measured offset: `server_now = local_now + offset_ms`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClockSkew {
+    /// Milliseconds to add to the local clock to get server time.
+    pub offset_ms: i64,
+}
+
+/// Offsets smaller than this are noise (the sources have one-second resolution).
+const NOISE_MS: i64 = 1_500;
+
+impl ClockSkew {
+    /// No correction.
+    pub const NONE: ClockSkew = ClockSkew { offset_ms: 0 };
+
+    /// Estimates the skew at the moment a response was received (`local_receipt_ms`), from the
+    /// `iat` of a token issued by that response and/or the response's `Date` header. `iat` is
+    /// preferred (it is what expiry is computed from); `Date` is the fallback. Offsets within
+    /// the sources' resolution count as zero.
+    ///
+    /// ```
+    /// use consult_core::ClockSkew;
+    /// // The device is one hour fast: the server issued the token "an hour ago" by its clock.
+    /// let skew = ClockSkew::estimate(10_000_000, Some(10_000_000 - 3_600_000), None);
+    /// assert_eq!(skew.server_now(10_000_000), 10_000_000 - 3_600_000);
+    /// ```
+    pub fn estimate(
+        local_receipt_ms: i64,
+        fresh_iat_ms: Option<i64>,
+        date_header_ms: Option<i64>,
+    ) -> ClockSkew {
+        let Some(server_ms) = fresh_iat_ms.or(date_header_ms) else {
+            return ClockSkew::NONE;
+        };
+        let offset_ms = server_ms - local_receipt_ms;
+        if offset_ms.abs() < NOISE_MS {
+            ClockSkew::NONE
+        } else {
+            ClockSkew { offset_ms }
+        }
+    }
+
+    /// Server time at local time `local_now_ms`.
+    pub fn server_now(&self, local_now_ms: i64) -> i64 {
+        local_now_ms.saturating_add(self.offset_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn prefers_iat_and_falls_back_to_date() {
+        assert_eq!(
+            ClockSkew::estimate(0, Some(-600_000), Some(5_000_000)).offset_ms,
+            -600_000
+        );
+        assert_eq!(
+            ClockSkew::estimate(0, None, Some(600_000)).offset_ms,
+            600_000
+        );
+        assert_eq!(ClockSkew::estimate(0, None, None), ClockSkew::NONE);
+    }
+
+    #[test]
+    fn ignores_sub_second_noise() {
+        assert_eq!(
+            ClockSkew::estimate(10_000, Some(9_000), None),
+            ClockSkew::NONE
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn corrected_time_matches_the_server(local in 0i64..4_000_000_000_000, offset in -7_200_000i64..7_200_000) {
+            let skew = ClockSkew::estimate(local, Some(local + offset), None);
+            prop_assert!((skew.server_now(local) - (local + offset)).abs() < NOISE_MS);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Parsing the `expires_at` a server sends: RFC 3339 with `Z` or an offset, a naive ISO 8601
+//! date-time (which is **UTC**, never local time: the seed's "2026-01-26T08:00:00"), or epoch
+//! seconds as a number-like string.
+
+/// Parses `expires_at` into Unix milliseconds. `None` when it is none of the accepted forms.
+///
+/// ```
+/// use consult_core::timestamp::parse_expires_at;
+/// assert_eq!(parse_expires_at("1970-01-01T00:01:00Z"), Some(60_000));
+/// assert_eq!(parse_expires_at("1970-01-01T00:01:00"), Some(60_000)); // naive = UTC
+/// assert_eq!(parse_expires_at("1970-01-01T01:01:00+01:00"), Some(60_000));
+/// assert_eq!(parse_expires_at("60"), Some(60_000));
+/// assert_eq!(parse_expires_at("tomorrow"), None);
+/// ```
+pub fn parse_expires_at(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let seconds: f64 = text.parse().ok()?;
+        return (seconds.is_finite() && seconds < 253_402_300_800.0)
+            .then_some((seconds * 1000.0) as i64);
+    }
+    parse_iso(text)
+}
+
+fn digits(text: &[u8], from: usize, count: usize) -> Option<i64> {
+    let slice = text.get(from..from + count)?;
+    slice.iter().try_fold(0i64, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+    })
+}
+
+fn expect(text: &[u8], at: usize, wanted: &[u8]) -> Option<()> {
+    text.get(at).filter(|b| wanted.contains(b)).map(|_| ())
+}
+
+/// `YYYY-MM-DD[T ]HH:MM[:SS[.fff…]][Z|±HH:MM|±HHMM]`
+fn parse_iso(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let year = digits(b, 0, 4)?;
+    expect(b, 4, b"-")?;
+    let month = digits(b, 5, 2)?;
+    expect(b, 7, b"-")?;
+    let day = digits(b, 8, 2)?;
+    expect(b, 10, b"Tt ")?;
+    let hour = digits(b, 11, 2)?;
+    expect(b, 13, b":")?;
+    let minute = digits(b, 14, 2)?;
+    let mut at = 16;
+    let mut second = 0;
+    let mut millis = 0;
+    if b.get(at) == Some(&b':') {
+        second = digits(b, at + 1, 2)?;
+        at += 3;
+        if b.get(at) == Some(&b'.') || b.get(at) == Some(&b',') {
+            at += 1;
+            let start = at;
+            while b.get(at).is_some_and(u8::is_ascii_digit) {
+                at += 1;
+            }
+            if at == start {
+                return None;
+            }
+            let fraction = &b[start..at.min(start + 3)];
+            millis = fraction
+                .iter()
+                .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+                * 10i64.pow(3 - fraction.len() as u32);
+        }
+    }
+    let offset_minutes = match b.get(at) {
+        None => 0,
+        Some(b'Z' | b'z') if at + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let hours = digits(b, at + 1, 2)?;
+            let (minutes, end) = match b.get(at + 3) {
+                Some(b':') => (digits(b, at + 4, 2)?, at + 6),
+                _ => (digits(b, at + 3, 2)?, at + 5),
+            };
+            if end != b.len() || hours > 23 || minutes > 59 {
+                return None;
+            }
+            let total = hours * 60 + minutes;
+            if *sign == b'-' { -total } else { total }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1000 + millis)
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::format_description::well_known::Rfc3339;
+    use time::{OffsetDateTime, UtcOffset};
+
+    #[test]
+    fn the_seeds_naive_format_is_utc() {
+        // 2026-01-26T08:00:00 is 08:00 UTC whatever the device's time zone.
+        assert_eq!(
+            parse_expires_at("2026-01-26T08:00:00"),
+            Some(1_769_414_400_000)
+        );
+        assert_eq!(
+            parse_expires_at("2026-01-26T08:00:00Z"),
+            Some(1_769_414_400_000)
+        );
+        assert_eq!(
+            parse_expires_at("2026-01-26T03:00:00-05:00"),
+            Some(1_769_414_400_000)
+        );
+        assert_eq!(
+            parse_expires_at("2026-01-26T08:00:00.250Z"),
+            Some(1_769_414_400_250)
+        );
+    }
+
+    #[test]
+    fn rejects_impossible_dates_and_junk() {
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01",
+            "2026-01-01T00:00:00+25:00",
+            "2026-01-01T00:00:00Zjunk",
+            "",
+            "NaN",
+            "2026-01-01T00:00:00.",
+        ] {
+            assert_eq!(parse_expires_at(bad), None, "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_time_crate(seconds in 0i64..253_402_300_799, offset_minutes in -1439i32..1439) {
+            let Ok(utc) = OffsetDateTime::from_unix_timestamp(seconds) else { return Ok(()) };
+            let Ok(offset) = UtcOffset::from_whole_seconds(offset_minutes * 60) else { return Ok(()) };
+            let Ok(text) = utc.to_offset(offset).format(&Rfc3339) else { return Ok(()) };
+            prop_assert_eq!(parse_expires_at(&text), Some(seconds * 1000), "{}", text);
+        }
+
+        #[test]
+        fn never_panics(text in ".{0,40}") {
+            let _ = parse_expires_at(&text);
+        }
+    }
+}
