@@ -7,8 +7,9 @@
 #
 #   scripts/bench.sh [--write]
 #
-# Knobs (environment): WRK_THREADS (1), WRK_CONNS (64), WRK_DURATION (15s), POOL_DURATION (5s),
-# POOL_SIZE (40000), SOAK_SOCKETS (2000), SOAK_PER_ROOM (2).
+# Knobs (environment): WRK_THREADS (1), WRK_CONNS (64), WRK_DURATION (15s), POOL_DURATION (5s,
+# the mint-path run), POOL_MINT_DURATION (6s, filling its token pool), SOAK_SOCKETS (2000),
+# SOAK_PER_ROOM (2).
 # Every load is bounded: wrk runs for a fixed time, the soak opens a fixed number of sockets and
 # gives up after 120 s; the server is stopped on exit.
 set -euo pipefail
@@ -23,7 +24,7 @@ WRK_THREADS="${WRK_THREADS:-1}"
 WRK_CONNS="${WRK_CONNS:-64}"
 WRK_DURATION="${WRK_DURATION:-15s}"
 POOL_DURATION="${POOL_DURATION:-5s}"
-POOL_SIZE="${POOL_SIZE:-40000}"
+POOL_MINT_DURATION="${POOL_MINT_DURATION:-6s}"
 SOAK_SOCKETS="${SOAK_SOCKETS:-2000}"
 SOAK_PER_ROOM="${SOAK_PER_ROOM:-2}"
 REUSE_WINDOW="10m"
@@ -140,7 +141,7 @@ run_wrk() { # run_wrk NAME DURATION WRK_ARGS... URL
   local name="$1" duration="$2"
   shift 2
   local file="$TMP/wrk-$name.txt"
-  log "wrk -t$WRK_THREADS -c$WRK_CONNS -d$duration --latency $* (auth header elided)"
+  log "wrk -t$WRK_THREADS -c$WRK_CONNS -d$duration --latency $(sed -E 's/Bearer [^ ]+/Bearer <token>/g' <<<"$*")"
   wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$duration" --timeout 5s --latency "$@" >"$file"
   sed 's/^/    /' "$file" >&2
   RPS[$name]="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$file")"
@@ -154,6 +155,7 @@ run_wrk() { # run_wrk NAME DURATION WRK_ARGS... URL
 }
 
 # --- HTTP benchmarks ---------------------------------------------------------------------------
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)" # anything else busy on the 2 cores skews every figure
 start_server
 IDLE_RSS_KB="$(rss_kb "$SERVER_PID")"
 
@@ -175,8 +177,15 @@ run_wrk refresh_repeat "$WRK_DURATION" -s "$BENCH_DIR/post.lua" -H "Authorizatio
   "$BASE/api/video/auth/refresh-token"
 
 # Refresh, mint path: a pool of distinct tokens, one per request (tests/bench/refresh-pool.lua).
-log "minting a pool of $POOL_SIZE tokens"
-node "$BENCH_DIR/mint-tokens.js" "$BASE" "$POOL_SIZE" "$TMP/pool.txt"
+# The pool is minted by wrk itself through /api/dev/token (tests/bench/mint-pool.lua) for a bit
+# longer than the run that uses it: minting is cheaper than verify + mint + record, so the pool
+# outlasts the run (the run reports how many requests really had a fresh token).
+WRK_TOKEN_FILE="$TMP/pool.txt" run_wrk dev_mint "$POOL_MINT_DURATION" -s "$BENCH_DIR/mint-pool.lua" \
+  "$BASE/api/dev/token"
+cat "$TMP"/pool.txt.* >"$TMP/pool.txt"
+rm -f "$TMP"/pool.txt.*
+POOL_SIZE="$(grep -c . "$TMP/pool.txt")"
+log "token pool: $POOL_SIZE tokens"
 WRK_TOKEN_FILE="$TMP/pool.txt" WRK_THREADS="$WRK_THREADS" \
   run_wrk refresh_mint "$POOL_DURATION" -s "$BENCH_DIR/refresh-pool.lua" "$BASE/api/video/auth/refresh-token"
 POOL_FRESH="$(sed -n 's/^POOL fresh_requests=\([0-9]*\) .*/\1/p' "$TMP/wrk-refresh_mint.txt")"
@@ -202,7 +211,7 @@ CPU_MODEL="$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 MEM_TOTAL="$(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 GIT_REV="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(cd "$ROOT" && git status --porcelain -- server-stub Cargo.toml Cargo.lock 2>/dev/null)" ]]; then
-  GIT_REV="$GIT_REV (server-stub modified)"
+  GIT_REV="$GIT_REV + uncommitted changes"
 fi
 SOAK_RSS_KB="$(soak rss_after_kb)"
 SOAK_BEFORE_KB="$(soak rss_before_kb)"
@@ -217,7 +226,8 @@ summary() {
   cat <<EOF
 ### Results of $(date -u '+%Y-%m-%d %H:%M UTC')
 
-Machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL; server and load generator share the cores.
+Machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL; server and load generator share the cores
+(1-minute load average before the run: $LOAD_BEFORE).
 Server: \`consult-stub\` release build at $GIT_REV, \`RUST_LOG=warn\`, \`--reuse-window $REUSE_WINDOW\`.
 Load: \`wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION --latency\` ($(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)); the mint path runs for $POOL_DURATION.
 
@@ -232,7 +242,8 @@ $(row refresh_mint "refresh, first use of each token (mints a successor)")
 - Refresh repeat path: one token refreshed over and over; the first request mints its successor,
   every later one (all inside the $REUSE_WINDOW reuse window) gets the same successor back.
 - Refresh mint path: $POOL_FRESH of ${REQS[refresh_mint]} requests used a token never refreshed before
-  (pool of $POOL_SIZE tokens from \`/api/dev/token\`, one per request, \`tests/bench/refresh-pool.lua\`).
+  (\`tests/bench/refresh-pool.lua\`: each request takes the next token of a pool of $POOL_SIZE,
+  minted just before by wrk through \`/api/dev/token\` at ${RPS[dev_mint]} req/s, \`tests/bench/mint-pool.lua\`).
 - Refreshes refused during both refresh runs: $REFRESH_REJECTED. Errors = non-2xx/3xx answers + socket errors.
 - Server RSS: $(mb "$IDLE_RSS_KB") MB idle, $(mb "$HTTP_RSS_KB") MB after the HTTP runs
   (the rotation history of every refreshed token is kept until it can no longer matter).
