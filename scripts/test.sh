@@ -15,6 +15,7 @@ bash scripts/setup.sh
 step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "Rust tests (unit, integration, doc)"
 cargo test --workspace --locked
@@ -23,3 +24,6 @@ step "interop: official socket.io-client against the consult-stub binary"
 cargo build --locked -p consult-stub
 export CONSULT_STUB_BIN="$ROOT/target/debug/consult-stub"
 (cd tests && node --test --test-concurrency=1 interop/)
+
+step "consult-client in headless Chromium against real consult-stub instances"
+bash scripts/test-browser.sh

@@ -29,6 +29,10 @@ pub struct Stats {
     pub socket_reject: AtomicU64,
     /// Successful `join_room`s.
     pub join: AtomicU64,
+    /// GET session requests being answered right now.
+    pub session_in_flight: AtomicU64,
+    /// Most GET session requests ever answered at once (shows whether a poller overlaps).
+    pub session_in_flight_max: AtomicU64,
     rejected_by_reason: [AtomicU64; AuthError::ALL.len()],
 }
 
@@ -53,11 +57,33 @@ pub struct StatsSnapshot {
     pub socket_reject: u64,
     /// See [`Stats::join`].
     pub join: u64,
+    /// See [`Stats::session_in_flight_max`].
+    pub session_in_flight_max: u64,
 }
 
 /// Adds one to a counter.
 pub fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a GET session request as in flight until dropped.
+pub struct InFlight<'a>(&'a Stats);
+
+impl<'a> InFlight<'a> {
+    /// Enters.
+    pub fn enter(stats: &'a Stats) -> Self {
+        let now = stats.session_in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        stats
+            .session_in_flight_max
+            .fetch_max(now, Ordering::Relaxed);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.session_in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Stats {
@@ -82,6 +108,7 @@ impl Stats {
             socket_connect: get(&self.socket_connect),
             socket_reject: get(&self.socket_reject),
             join: get(&self.join),
+            session_in_flight_max: get(&self.session_in_flight_max),
         }
     }
 

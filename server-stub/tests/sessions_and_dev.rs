@@ -362,3 +362,51 @@ async fn cors_preflight_allows_authorization_and_exposes_date_and_etag() {
         "{exposed}"
     );
 }
+
+#[tokio::test]
+async fn whoami_is_strict_and_names_the_token() {
+    let server = TestServer::start().await;
+    let valid = server.mint("u1", 60).await.access_token;
+    let url = format!("{}/api/dev/whoami", server.base);
+    let answer = server.send(server.http.get(&url).bearer_auth(&valid)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["jti"], common::payload_of(&valid)["jti"]);
+    server.advance_secs(61); // within the refresh grace, but whoami is strict
+    let expired = server.send(server.http.get(&url).bearer_auth(&valid)).await;
+    assert_eq!(
+        (expired.status, expired.code()),
+        (StatusCode::UNAUTHORIZED, Some("token_expired"))
+    );
+}
+
+#[tokio::test]
+async fn in_flight_max_counts_overlapping_session_requests() {
+    let server = TestServer::start().await;
+    assert_eq!(
+        server
+            .create_session(json!({"session_id": "s"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let token = server.mint("u1", 3600).await.access_token;
+    server
+        .post_json(
+            "/api/dev/faults",
+            json!({"target": "sessions", "delay_ms": 300}),
+        )
+        .await;
+    let one = server.get_session("s", &token).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(server.stats().await.session_in_flight_max, 1);
+    let both = futures::future::join(
+        server.get_session("s", &token),
+        server.get_session("s", &token),
+    )
+    .await;
+    assert_eq!(
+        (both.0.status, both.1.status),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_eq!(server.stats().await.session_in_flight_max, 2);
+}

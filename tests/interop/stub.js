@@ -28,8 +28,10 @@ export function stubBinary() {
 /**
  * Starts consult-stub and resolves once it prints its address.
  * @param {string[]} extraArgs more flags, e.g. ["--reuse-window", "1s"]
+ * @param {{port?: number, secret?: string}} fixed a port and secret to reuse (to restart a stub
+ *   in place: same address, and tokens minted before the restart stay valid)
  */
-export async function startStub(extraArgs = []) {
+export async function startStub(extraArgs = [], fixed = {}) {
   const bin = stubBinary();
   if (!existsSync(bin)) {
     throw new Error(
@@ -38,8 +40,8 @@ export async function startStub(extraArgs = []) {
   }
   const args = [
     "--bind", "127.0.0.1",
-    "--port", "0",
-    "--jwt-secret", randomBytes(32).toString("hex"),
+    "--port", String(fixed.port ?? 0),
+    "--jwt-secret", fixed.secret ?? randomBytes(32).toString("hex"),
     ...extraArgs,
   ];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -15,11 +15,23 @@
 pub fn parse_expires_at(text: &str) -> Option<i64> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let seconds: f64 = text.parse().ok()?;
-        return (seconds.is_finite() && seconds < 253_402_300_800.0)
-            .then_some((seconds * 1000.0) as i64);
+        return parse_epoch_seconds(text);
     }
     parse_iso(text)
+}
+
+/// `1769414400` or `1769414400.25` (seconds) into milliseconds, without float parsing.
+fn parse_epoch_seconds(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || whole.len() > 12 || fraction.contains('.') {
+        return None;
+    }
+    let seconds = digits(whole.as_bytes(), 0, whole.len())?;
+    let fraction = fraction.as_bytes();
+    let millis = (0..3).fold(0i64, |acc, i| {
+        acc * 10 + fraction.get(i).map_or(0, |d| i64::from(d - b'0'))
+    });
+    Some(seconds * 1000 + millis)
 }
 
 fn digits(text: &[u8], from: usize, count: usize) -> Option<i64> {
@@ -60,7 +72,7 @@ fn parse_iso(text: &str) -> Option<i64> {
             if at == start {
                 return None;
             }
-            let fraction = &b[start..at.min(start + 3)];
+            let fraction = b.get(start..at.min(start + 3)).unwrap_or_default();
             millis = fraction
                 .iter()
                 .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
@@ -148,6 +160,14 @@ mod tests {
             parse_expires_at("2026-01-26T08:00:00.250Z"),
             Some(1_769_414_400_250)
         );
+    }
+
+    #[test]
+    fn epoch_seconds_with_and_without_fraction() {
+        assert_eq!(parse_expires_at("1769414400"), Some(1_769_414_400_000));
+        assert_eq!(parse_expires_at("1769414400.25"), Some(1_769_414_400_250));
+        assert_eq!(parse_expires_at("1.2.3"), None);
+        assert_eq!(parse_expires_at("."), None);
     }
 
     #[test]

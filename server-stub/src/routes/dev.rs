@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use crate::faults::FaultSpec;
 use crate::session::{Session, SessionStatus};
 use crate::state::AppState;
 use crate::stats::StatsSnapshot;
-use crate::tokens::User;
+use crate::tokens::{Claims, Leniency, User};
 
 /// The dev routes, relative to `/api`.
 pub fn routes() -> Router<AppState> {
@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dev/sessions/{session_id}", patch(update_session))
         .route("/dev/faults", post(set_fault).delete(clear_faults))
         .route("/dev/stats", get(stats))
+        .route("/dev/whoami", get(whoami))
 }
 
 /// Body of `POST /api/dev/token`.
@@ -126,6 +127,16 @@ async fn set_fault(
 async fn clear_faults(State(app): State<AppState>) -> StatusCode {
     app.faults.clear();
     StatusCode::NO_CONTENT
+}
+
+/// Who a token says it is, checked strictly (`exp` must be in the future): lets tests see
+/// which token a client sent, and gives them an endpoint that answers 401 to an expired token.
+async fn whoami(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Claims>, ApiError> {
+    Ok(Json(app.authenticate(
+        &headers,
+        Leniency::Strict,
+        "whoami",
+    )?))
 }
 
 async fn stats(State(app): State<AppState>) -> Json<StatsSnapshot> {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::faults::FaultTarget;
 use crate::state::AppState;
-use crate::stats::bump;
+use crate::stats::{InFlight, bump};
 use crate::tokens::Leniency;
 
 /// The session, to a participant holding a valid or recently expired token.
@@ -18,6 +18,7 @@ pub async fn get_session(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     bump(&app.stats.session_get);
+    let _in_flight = InFlight::enter(&app.stats);
     let verdict = app.faults.on_call(FaultTarget::Sessions);
     if !verdict.delay.is_zero() {
         tokio::time::sleep(verdict.delay).await;

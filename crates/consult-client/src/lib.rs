@@ -1,0 +1,49 @@
+//! consult-client: keeps a video consultation authenticated for hours.
+//!
+//! Stores the access token, refreshes it before it expires (one refresh at a time in the page,
+//! and across tabs through a Web Lock), sends authorised requests (a 401 leads to one refresh
+//! and one replay), and polls the session without ever overlapping requests. All decisions come
+//! from [`consult_core`]; this crate only drives the browser (fetch, storage, timers, locks,
+//! channels). The same code serves Rust (below) and JavaScript (the npm package, see
+//! `README.md`).
+//!
+//! ```no_run
+//! use std::rc::Rc;
+//! use consult_client::{ClientOptions, ConsultClient, PollOptions};
+//! # async fn run() -> Result<(), consult_client::ClientError> {
+//! let client = ConsultClient::new(ClientOptions::new("http://127.0.0.1:8086"));
+//! let token = client.get_valid_token().await?;
+//! let poller = client.poll_session("session-1", PollOptions {
+//!     interval_ms: 5_000,
+//!     on_update: Rc::new(|session| { let _ = session; }),
+//!     on_error: None,
+//!     on_end: None,
+//! });
+//! poller.stop();
+//! # let _ = token; Ok(()) }
+//! ```
+
+mod client;
+mod env;
+mod error;
+mod events;
+mod flight;
+mod http;
+mod iso;
+mod js_api;
+mod lock;
+mod poller;
+mod storage;
+mod tabs;
+mod token;
+mod wake;
+
+pub use client::{ClientOptions, ConsultClient, Subscription};
+pub use consult_core::ErrorCode;
+pub use env::Now;
+pub use error::ClientError;
+pub use events::{ClientEvent, EventKind, Listener};
+pub use http::join_url;
+pub use poller::{PollEnd, PollOptions, SessionPoller};
+pub use storage::{StorageKeys, StorageKind};
+pub use token::TokenSnapshot;
