@@ -9,7 +9,6 @@ use consult_core::{
     Backoff, ClockSkew, ErrorCode, Outcome, RefreshPolicy, TokenInfo, classify_status,
 };
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::spawn_local;
 
 use crate::ClientError;
 use crate::env::{Now, now_ms, random, sleep_ms, system_now};
@@ -494,7 +493,7 @@ impl Inner {
         *self.flight.borrow_mut() = Some(flight.clone());
         let inner = self.clone();
         let completer = flight.clone();
-        spawn_local(async move {
+        crate::env::spawn(async move {
             let result = inner.refresh_with_retries(stale).await;
             *inner.flight.borrow_mut() = None;
             completer.complete(result);
@@ -649,7 +648,7 @@ impl Inner {
             None => {
                 if current.is_some() {
                     let inner = self.clone();
-                    spawn_local(async move {
+                    crate::env::spawn(async move {
                         {
                             let mut state = inner.state.borrow_mut();
                             state.current = None;
@@ -694,7 +693,7 @@ impl Inner {
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         let weak = Rc::downgrade(self);
-        spawn_local(async move {
+        crate::env::spawn(async move {
             let mut backoff = Backoff::new(1_000, 60_000);
             loop {
                 let Some(inner) = weak.upgrade() else { return };
@@ -751,7 +750,7 @@ impl Inner {
             .is_some_and(|c| self.is_due(&c.info));
         if due {
             let inner = self.clone();
-            spawn_local(async move {
+            crate::env::spawn(async move {
                 let _ = inner.valid_token().await;
             });
         }

@@ -53,3 +53,13 @@ pub(crate) fn page_hidden() -> bool {
         .and_then(|w| w.document())
         .is_some_and(|d| d.hidden())
 }
+
+/// Runs a task in the background. One `spawn_local` instantiation for the crate (each generic
+/// instantiation costs wasm bytes).
+pub(crate) fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(task));
+}
+
+fn spawn_boxed(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}

@@ -188,11 +188,18 @@ fn snapshot_to_js(snapshot: &TokenSnapshot, now_ms: f64) -> JsValue {
     object.into()
 }
 
+type Boxed = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, ClientError>>>>;
+
+/// One `future_to_promise` instantiation for every method (each costs wasm bytes).
+fn promise_of(future: Boxed) -> js_sys::Promise {
+    future_to_promise(async move { future.await.map_err(|e| e.to_js()) })
+}
+
 fn promise<F>(future: F) -> js_sys::Promise
 where
     F: std::future::Future<Output = Result<JsValue, ClientError>> + 'static,
 {
-    future_to_promise(async move { future.await.map_err(|e| e.to_js()) })
+    promise_of(Box::pin(future))
 }
 
 /// The consult client for JavaScript. See the package README.

@@ -47,3 +47,10 @@ pub use http::join_url;
 pub use poller::{PollEnd, PollOptions, SessionPoller};
 pub use storage::{StorageKeys, StorageKind};
 pub use token::TokenSnapshot;
+
+/// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.
+#[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    // SAFETY: wasm32-unknown-unknown without atomics runs one thread.
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

@@ -10,7 +10,6 @@ use consult_core::{ErrorCode, Outcome, PollAction, PollSchedule, SessionStatus, 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen_futures::spawn_local;
 
 use crate::client::{ConsultClient, SESSIONS_PATH, encode_segment, http_error};
 use crate::env::{page_hidden, random, sleep_ms};
@@ -112,7 +111,7 @@ impl ConsultClient {
         let client = self.clone();
         let mut path = String::from(SESSIONS_PATH);
         path.push_str(&encode_segment(session_id));
-        spawn_local(async move {
+        crate::env::spawn(async move {
             run(client, path, shared, options).await;
             drop(visibility);
         });
