@@ -114,9 +114,12 @@ impl AppState {
         let mut store = self.store();
         let decision = store.refresh_decision(&claims.jti, now, self.settings.reuse_window);
         let result = match decision {
-            Ok(RefreshDecision::Repeat(rotation)) => Ok(token_response(
-                rotation.access_token,
-                rotation.successor_exp,
+            Ok(RefreshDecision::Repeat {
+                access_token,
+                successor_exp,
+            }) => Ok(token_response(
+                access_token,
+                successor_exp,
                 now,
                 claims.user(),
             )),
@@ -145,10 +148,11 @@ impl AppState {
                     &claims.jti,
                     Rotation {
                         refreshed_at: now,
-                        access_token: access_token.clone(),
+                        access_token: Some(access_token.clone()),
                         successor_exp: successor.exp,
                         usable_until: claims.exp.saturating_add(secs(self.settings.refresh_grace)),
                     },
+                    self.settings.reuse_window,
                 );
                 Ok(token_response(
                     access_token,
