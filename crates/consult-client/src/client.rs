@@ -740,20 +740,13 @@ impl Inner {
         });
     }
 
-    /// A page wake-up (visible again, online, focus): refresh at once if due.
+    /// A page wake-up (visible again, online, focus): timers may have slept through the refresh
+    /// time, so check now (this loads the stored session first if needed, and refreshes if due).
     pub(crate) fn on_wake(self: &Rc<Self>) {
-        let due = self
-            .state
-            .borrow()
-            .current
-            .clone()
-            .is_some_and(|c| self.is_due(&c.info));
-        if due {
-            let inner = self.clone();
-            crate::env::spawn(async move {
-                let _ = inner.valid_token().await;
-            });
-        }
+        let inner = self.clone();
+        crate::env::spawn(async move {
+            let _ = inner.valid_token().await;
+        });
     }
 
     pub(crate) fn wake_listeners(&self) -> &RefCell<Vec<crate::wake::WakeListener>> {

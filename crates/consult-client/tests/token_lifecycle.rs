@@ -409,3 +409,61 @@ async fn scenario_8_a_throwing_storage_falls_back_to_memory_with_a_warning() {
         "served from memory"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_focus_event_refreshes_a_due_token_without_any_call() {
+    let base = stub();
+    let keys = unique_keys("wake");
+    let (expired, expires_at) = dev_token(base, "p-wake", -30).await;
+    store(&keys, &expired, &expires_at);
+    let client = client(base, &keys);
+    let events = record_events(&client);
+
+    let window = web_sys::window().expect("window");
+    window
+        .dispatch_event(&web_sys::Event::new("focus").expect("event"))
+        .expect("dispatch");
+    for _ in 0..100 {
+        if count(&events, "tokenRefreshed") > 0 {
+            break;
+        }
+        sleep(50).await;
+    }
+
+    assert_eq!(count(&events, "tokenRefreshed"), 1, "{:?}", events.borrow());
+    assert_ne!(
+        local_storage().get_item(&keys.token).unwrap().as_deref(),
+        Some(expired.as_str())
+    );
+    client.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn auto_refresh_renews_a_short_token_before_it_expires() {
+    let base = stub();
+    let (token, expires_at) = dev_token(base, "p-auto", 4).await;
+    let mut options = ClientOptions::new(base);
+    options.storage_keys = unique_keys("auto");
+    let client = ConsultClient::new(options);
+    let events = record_events(&client);
+    client
+        .set_session(&token, Some(&expires_at))
+        .await
+        .expect("set session");
+
+    sleep(3_200).await;
+
+    assert_eq!(
+        count(&events, "tokenRefreshed"),
+        1,
+        "refreshed once at half-life: {:?}",
+        events.borrow()
+    );
+    let info = client.token_info().expect("token");
+    assert_ne!(info.token, token);
+    assert!(
+        info.expires_at_ms as f64 > js_sys::Date::now(),
+        "the new token is valid"
+    );
+    client.dispose();
+}
