@@ -410,3 +410,31 @@ async fn in_flight_max_counts_overlapping_session_requests() {
     );
     assert_eq!(server.stats().await.session_in_flight_max, 2);
 }
+
+#[tokio::test]
+async fn a_header_block_beyond_the_http_limit_is_refused_with_431_and_the_server_lives_on() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let mut request =
+        b"POST /api/video/auth/refresh-token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            .to_vec();
+    request.extend(std::iter::repeat_n(b'a', 600 * 1024));
+    request.extend(b"\r\nContent-Length: 0\r\n\r\n");
+    let _ = stream.write_all(&request).await; // the server may close before reading it all
+    let mut answer = vec![0u8; 64];
+    let read = stream.read(&mut answer).await.unwrap_or(0);
+    assert!(
+        answer[..read].starts_with(b"HTTP/1.1 431"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..read])
+    );
+    assert_eq!(
+        server.refresh("garbage").await.code(),
+        Some("invalid_token"),
+        "still serving"
+    );
+}
