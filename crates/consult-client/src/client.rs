@@ -110,17 +110,51 @@ pub(crate) struct Inner {
     pub(crate) listeners: Listeners,
     tabs: RefCell<Option<TabSync>>,
     generation: Cell<u32>,
+    /// Wakes the auto-refresh loop so a retired loop ends at once (and its timer is cleared).
+    auto_wake: crate::flight::Notify,
     startup_warning: RefCell<Option<ClientError>>,
     wake_listeners: RefCell<Vec<crate::wake::WakeListener>>,
+}
+
+/// What sign-in or a refresh returned: the refresh endpoint's answer, in Rust.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionGrant {
+    /// The JWT.
+    pub access_token: String,
+    /// The server's `expires_at`, used only when the token has no `exp`.
+    pub expires_at: Option<String>,
+    /// The server's `expires_in` (seconds left when it answered); measures the clock skew.
+    pub expires_in: Option<f64>,
+}
+
+impl SessionGrant {
+    /// A grant of just a token.
+    ///
+    /// ```
+    /// let grant = consult_client::SessionGrant::new("eyJ…");
+    /// assert_eq!(grant.expires_in, None);
+    /// ```
+    pub fn new(access_token: impl Into<String>) -> Self {
+        Self {
+            access_token: access_token.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The server's clock when it answered, from `exp` and `expires_in` (`None` without one).
+fn server_now_from_expires_in(info: &TokenInfo, expires_in: Option<f64>) -> Option<i64> {
+    let seconds = expires_in.filter(|s| s.is_finite() && s.abs() < 1e10)?;
+    Some(info.expires_at_ms - (seconds * 1000.0) as i64)
 }
 
 /// The consult client. Cheap to clone; clones share everything.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), consult_client::ClientError> {
-/// use consult_client::{ClientOptions, ConsultClient};
+/// use consult_client::{ClientOptions, ConsultClient, SessionGrant};
 /// let client = ConsultClient::new(ClientOptions::new("http://127.0.0.1:8086"));
-/// client.set_session("eyJ…", Some("2026-11-28T18:00:00Z")).await?;
+/// client.set_session(&SessionGrant::new("eyJ…")).await?;
 /// let token = client.get_valid_token().await?; // refreshed first if inside the margin
 /// let session = client.get_session_details("session-1").await?;
 /// # let _ = (token, session); Ok(()) }
@@ -164,6 +198,7 @@ impl ConsultClient {
             listeners: Listeners::default(),
             tabs: RefCell::new(None),
             generation: Cell::new(0),
+            auto_wake: crate::flight::Notify::default(),
             startup_warning: RefCell::new(startup_warning),
             wake_listeners: RefCell::new(Vec::new()),
         });
@@ -175,22 +210,22 @@ impl ConsultClient {
         ConsultClient { inner }
     }
 
-    /// Stores a session after sign-in: the token and the server's `expires_at` (RFC 3339, naive
-    /// UTC or epoch seconds; used only if the token has no `exp`). Clears a previous expiry.
-    pub async fn set_session(
-        &self,
-        access_token: &str,
-        expires_at: Option<&str>,
-    ) -> Result<(), ClientError> {
+    /// Stores a session after sign-in (or a refresh done elsewhere): the token, the server's
+    /// `expires_at` (RFC 3339, naive UTC or epoch seconds; used only if the token has no `exp`)
+    /// and `expires_in` (measures the clock skew). Clears a previous expiry.
+    pub async fn set_session(&self, grant: &SessionGrant) -> Result<(), ClientError> {
         let inner = &self.inner;
-        let info = read_token(access_token, expires_at)
+        let access_token = grant.access_token.as_str();
+        let info = read_token(access_token, grant.expires_at.as_deref())
             .map_err(|e| ClientError::new(ErrorCode::BadResponse, e.message))?;
         let received = now_ms(&inner.now);
         {
+            // Only `expires_in` tells the server's "now" here: a login token's `iat` may be old.
+            let server_now = server_now_from_expires_in(&info, grant.expires_in);
             let mut state = inner.state.borrow_mut();
             state.loaded = true;
             state.expired = false;
-            state.skew_ms = ClockSkew::estimate(received, info.issued_at_ms, None).offset_ms;
+            state.skew_ms = ClockSkew::estimate(received, server_now, None).offset_ms;
         }
         inner.store_token(access_token, info).await;
         inner.announce(access_token, info);
@@ -289,9 +324,7 @@ impl ConsultClient {
 
     /// Stops background work (auto-refresh timer, tab and page listeners). Calls still work.
     pub fn dispose(&self) {
-        self.inner
-            .generation
-            .set(self.inner.generation.get().wrapping_add(1));
+        self.inner.retire_auto_refresh();
         *self.inner.tabs.borrow_mut() = None;
         crate::wake::unlisten(&self.inner);
     }
@@ -357,6 +390,20 @@ impl Inner {
             .current
             .as_ref()
             .map(|c| c.token.clone())
+    }
+
+    /// The hot path: runs `f` on the current token if it is loaded and not due, without any
+    /// await (`None` means "take the async path").
+    pub(crate) fn with_usable_token<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let state = self.state.borrow();
+        let current = state
+            .current
+            .as_ref()
+            .filter(|_| state.loaded && !state.expired)?;
+        let due = self
+            .policy
+            .is_due(&current.info, now_ms(&self.now), state.skew_ms);
+        (!due).then(|| f(&current.token))
     }
 
     fn check_not_expired(&self) -> Result<(), ClientError> {
@@ -427,7 +474,7 @@ impl Inner {
             state.current = None;
             state.loaded = true;
         }
-        self.generation.set(self.generation.get().wrapping_add(1));
+        self.retire_auto_refresh();
         self.storage.remove(&self.keys.token).await;
         self.storage.remove(&self.keys.expires_at).await;
     }
@@ -611,7 +658,9 @@ impl Inner {
         let date = http::header(response, "date").and_then(|d| consult_core::http_date::parse(&d));
         {
             let mut state = self.state.borrow_mut();
-            state.skew_ms = ClockSkew::estimate(received, info.issued_at_ms, date).offset_ms;
+            let expires_in = field("expires_in").and_then(|v| v.as_f64());
+            let server_now = server_now_from_expires_in(&info, expires_in).or(info.issued_at_ms);
+            state.skew_ms = ClockSkew::estimate(received, server_now, date).offset_ms;
             state.refresh_count = state.refresh_count.saturating_add(1);
             state.last_refresh_at_ms = Some(received);
         }
@@ -653,7 +702,7 @@ impl Inner {
                             let mut state = inner.state.borrow_mut();
                             state.current = None;
                         }
-                        inner.generation.set(inner.generation.get().wrapping_add(1));
+                        inner.retire_auto_refresh();
                         inner.emit(ClientEvent::TokenChanged(None));
                     });
                 }
@@ -690,8 +739,7 @@ impl Inner {
         if !self.auto_refresh {
             return;
         }
-        let generation = self.generation.get().wrapping_add(1);
-        self.generation.set(generation);
+        let generation = self.retire_auto_refresh();
         let weak = Rc::downgrade(self);
         crate::env::spawn(async move {
             let mut backoff = Backoff::new(1_000, 60_000);
@@ -710,7 +758,10 @@ impl Inner {
                 );
                 drop(inner);
                 if delay > 0 {
-                    sleep_ms(delay.min(MAX_TIMER_MS)).await;
+                    let wake = weak.upgrade().map(|inner| inner.auto_wake.clone());
+                    let Some(wake) = wake else { return };
+                    crate::flight::first_of(sleep_ms(delay.min(MAX_TIMER_MS)), wake.notified())
+                        .await;
                     continue;
                 }
                 let Some(inner) = weak.upgrade() else { return };
@@ -738,6 +789,14 @@ impl Inner {
                 }
             }
         });
+    }
+
+    /// Ends the running auto-refresh loop (if any) and returns the next generation number.
+    fn retire_auto_refresh(&self) -> u32 {
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
+        self.auto_wake.notify();
+        generation
     }
 
     /// A page wake-up (visible again, online, focus): timers may have slept through the refresh

@@ -96,6 +96,9 @@ export interface PollOptions {
   onEnd?: (reason: PollEndReason) => void;
 }
 export interface ConsultClient {
+  /** `fetch(baseUrl + path, init)` with the token; one refresh and one replay after a 401. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Subscribes to an event; returns the function that unsubscribes. */
   on<K extends ConsultEventName>(event: K, listener: (payload: ConsultEventMap[K]) => void): () => void;
 }
 "#;
@@ -206,6 +209,8 @@ where
 #[wasm_bindgen(js_name = ConsultClient)]
 pub struct JsConsultClient {
     client: ConsultClient,
+    /// The current token as a JS string, so the hot path does not re-encode it per call.
+    token_js: RefCell<Option<(String, JsValue)>>,
 }
 
 #[wasm_bindgen(js_class = ConsultClient)]
@@ -217,6 +222,7 @@ impl JsConsultClient {
     ) -> Result<JsConsultClient, JsValue> {
         Ok(JsConsultClient {
             client: ConsultClient::new(options_from_js(&options)?),
+            token_js: RefCell::new(None),
         })
     }
 
@@ -235,7 +241,12 @@ impl JsConsultClient {
                 )
             })?;
             let expires_at = crate::token::expires_at_text(&get(&response, "expires_at"));
-            client.set_session(&token, expires_at.as_deref()).await?;
+            let grant = crate::SessionGrant {
+                access_token: token,
+                expires_at,
+                expires_in: get(&response, "expires_in").as_f64(),
+            };
+            client.set_session(&grant).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -243,6 +254,21 @@ impl JsConsultClient {
     /// A token valid for at least the refresh margin (refreshing first if needed).
     #[wasm_bindgen(js_name = getValidToken, unchecked_return_type = "Promise<string>")]
     pub fn get_valid_token(&self) -> js_sys::Promise {
+        // Hot path: a loaded token that is not due resolves at once, with no task or future.
+        let cached = self.client.inner.with_usable_token(|token| {
+            let mut cache = self.token_js.borrow_mut();
+            match &*cache {
+                Some((text, value)) if text == token => value.clone(),
+                _ => {
+                    let value = JsValue::from_str(token);
+                    *cache = Some((token.to_owned(), value.clone()));
+                    value
+                }
+            }
+        });
+        if let Some(token) = cached {
+            return js_sys::Promise::resolve(&token);
+        }
         let client = self.client.clone();
         promise(async move {
             client
@@ -265,14 +291,12 @@ impl JsConsultClient {
     }
 
     /// `fetch(baseUrl + path, init)` with the token; one refresh and replay after a 401.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
-    pub fn fetch(
-        &self,
-        path: String,
-        #[wasm_bindgen(unchecked_param_type = "RequestInit | undefined")] init: JsValue,
-    ) -> js_sys::Promise {
+    /// (Typed in the `ConsultClient` interface of the custom section: `init` is optional.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn fetch(&self, path: String, init: Option<JsValue>) -> js_sys::Promise {
         let client = self.client.clone();
-        let init: Option<web_sys::RequestInit> = init.is_object().then(|| init.unchecked_into());
+        let init: Option<web_sys::RequestInit> =
+            init.filter(JsValue::is_object).map(JsCast::unchecked_into);
         promise(async move { client.fetch(&path, init).await.map(JsValue::from) })
     }
 
@@ -320,8 +344,9 @@ impl JsConsultClient {
         })
     }
 
-    /// Subscribes to an event; returns the function that unsubscribes.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    /// Subscribes to an event; returns the function that unsubscribes. (Typed by the generic
+    /// `ConsultClient` interface in the custom section, hence `skip_typescript`.)
+    #[wasm_bindgen(skip_typescript)]
     pub fn on(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ConsultEventName")] event: String,

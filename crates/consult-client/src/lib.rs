@@ -38,7 +38,7 @@ mod tabs;
 mod token;
 mod wake;
 
-pub use client::{ClientOptions, ConsultClient, Subscription};
+pub use client::{ClientOptions, ConsultClient, SessionGrant, Subscription};
 pub use consult_core::ErrorCode;
 pub use env::Now;
 pub use error::ClientError;

@@ -21,11 +21,8 @@ struct Seen {
 
 async fn signed_in(base: &str, user: &str) -> ConsultClient {
     let client = client(base, &unique_keys("poll"));
-    let (token, expires_at) = dev_token(base, user, 3600).await;
-    client
-        .set_session(&token, Some(&expires_at))
-        .await
-        .expect("set session");
+    let grant = dev_grant(base, user, 3600).await;
+    client.set_session(&grant).await.expect("set session");
     client
 }
 

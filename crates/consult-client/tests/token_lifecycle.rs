@@ -141,7 +141,11 @@ async fn scenario_4_a_naive_expires_at_is_not_trusted_over_exp() {
     let naive: String = String::from(naive).chars().take(19).collect();
     let client = client(base, &keys);
     client
-        .set_session(&token, Some(&naive))
+        .set_session(&consult_client::SessionGrant {
+            access_token: token.clone(),
+            expires_at: Some(naive),
+            expires_in: None,
+        })
         .await
         .expect("set session");
     let before = stat(base, "refresh_ok").await;
@@ -160,16 +164,14 @@ async fn one_refresh_per_lifetime_with_clock_offset(offset_ms: f64) {
     let base = stub();
     let keys = unique_keys("offset");
     // A 4 s token: due at half-life (2 s), whatever the device clock says.
-    let (token, expires_at) = dev_token(base, "p-offset", 4).await;
+    let grant = dev_grant(base, "p-offset", 4).await;
+    let token = grant.access_token.clone();
     let mut options = ClientOptions::new(base);
     options.storage_keys = keys;
     options.auto_refresh = false;
     options.now = Some(Rc::new(move || js_sys::Date::now() + offset_ms));
     let client = ConsultClient::new(options);
-    client
-        .set_session(&token, Some(&expires_at))
-        .await
-        .expect("set session");
+    client.set_session(&grant).await.expect("set session");
     let before = stat(base, "refresh_ok").await;
 
     assert_eq!(
@@ -326,10 +328,10 @@ async fn scenario_6_a_401_leads_to_one_refresh_and_one_replay() {
 async fn scenario_6_a_request_that_keeps_failing_401_is_not_replayed_twice() {
     let base = stub();
     let keys = unique_keys("loop");
-    let (token, expires_at) = dev_token(base, "p-loop", 3600).await;
+    let grant = dev_grant(base, "p-loop", 3600).await;
     let session = create_session(base, r#"{}"#).await;
     let client = client(base, &keys);
-    client.set_session(&token, Some(&expires_at)).await.unwrap();
+    client.set_session(&grant).await.unwrap();
     fault(base, r#"{"target":"sessions","fail_next":10,"status":401}"#).await;
     let (ok, faulted) = (
         stat(base, "refresh_ok").await,
@@ -390,12 +392,10 @@ async fn scenario_8_a_throwing_storage_falls_back_to_memory_with_a_warning() {
     options.auto_refresh = false;
     let client = ConsultClient::new(options);
     let events = record_events(&client);
-    let (token, expires_at) = dev_token(base, "p-quota", 3600).await;
+    let grant = dev_grant(base, "p-quota", 3600).await;
+    let token = grant.access_token.clone();
 
-    client
-        .set_session(&token, Some(&expires_at))
-        .await
-        .expect("still works");
+    client.set_session(&grant).await.expect("still works");
 
     assert_eq!(
         count(&events, "warning:STORAGE"),
@@ -441,15 +441,13 @@ async fn a_focus_event_refreshes_a_due_token_without_any_call() {
 #[wasm_bindgen_test]
 async fn auto_refresh_renews_a_short_token_before_it_expires() {
     let base = stub();
-    let (token, expires_at) = dev_token(base, "p-auto", 4).await;
+    let grant = dev_grant(base, "p-auto", 4).await;
+    let token = grant.access_token.clone();
     let mut options = ClientOptions::new(base);
     options.storage_keys = unique_keys("auto");
     let client = ConsultClient::new(options);
     let events = record_events(&client);
-    client
-        .set_session(&token, Some(&expires_at))
-        .await
-        .expect("set session");
+    client.set_session(&grant).await.expect("set session");
 
     sleep(3_200).await;
 
@@ -466,4 +464,22 @@ async fn auto_refresh_renews_a_short_token_before_it_expires() {
         "the new token is valid"
     );
     client.dispose();
+}
+
+/// Regression: the skew used to be measured from `iat`, which made a just-set but already
+/// expired token (iat 4 h ago) look fresh, so it was never refreshed.
+#[wasm_bindgen_test]
+async fn setting_an_already_expired_session_refreshes_it() {
+    let base = stub();
+    let grant = dev_grant(base, "p-set-expired", -60).await;
+    let client = client(base, &unique_keys("set-expired"));
+    client.set_session(&grant).await.expect("set session");
+    let before = stat(base, "refresh_ok").await;
+
+    let token = client.get_valid_token().await.expect("refreshed");
+
+    assert_ne!(token, grant.access_token);
+    assert_eq!(stat(base, "refresh_ok").await - before, 1.0);
+    let skew = client.token_info().map(|t| t.skew_ms).unwrap_or(i64::MAX);
+    assert!(skew.abs() < 5_000, "no bogus skew: {skew}");
 }

@@ -94,6 +94,22 @@ pub async fn dev_token(base: &str, user: &str, ttl_secs: i64) -> (String, String
     (string(&body, "access_token"), string(&body, "expires_at"))
 }
 
+/// A dev sign-in as the client gets it: token, `expires_at`, `expires_in`.
+pub async fn dev_grant(base: &str, user: &str, ttl_secs: i64) -> consult_client::SessionGrant {
+    let (status, body) = post(
+        base,
+        "/api/dev/token",
+        &format!(r#"{{"user_id":"{user}","ttl_secs":{ttl_secs}}}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "dev token");
+    consult_client::SessionGrant {
+        access_token: string(&body, "access_token"),
+        expires_at: Some(string(&body, "expires_at")),
+        expires_in: field(&body, "expires_in").as_f64(),
+    }
+}
+
 pub async fn create_session(base: &str, body: &str) -> String {
     let (status, session) = post(base, "/api/dev/sessions", body).await;
     assert_eq!(status, 201, "create session");
