@@ -10,13 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn an_unchanged_session_answers_304_and_a_change_gives_a_new_etag() {
     let server = TestServer::start().await;
-    assert_eq!(
-        server
-            .create_session(json!({"session_id": "s1"}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    server.create_session_ok(json!({"session_id": "s1"})).await;
     let token = server.mint("u1", 3600).await.access_token;
 
     let first = server.get_session("s1", &token).await;
@@ -84,10 +78,9 @@ async fn an_unchanged_session_answers_304_and_a_change_gives_a_new_etag() {
 #[tokio::test]
 async fn unknown_sessions_are_404_and_outsiders_403() {
     let server = TestServer::start().await;
-    let created = server
-        .create_session(json!({"session_id": "private", "participants": ["doc", "pat"]}))
+    server
+        .create_session_ok(json!({"session_id": "private", "participants": ["doc", "pat"]}))
         .await;
-    assert_eq!(created.status, StatusCode::CREATED);
     let patient = server.mint("pat", 3600).await.access_token;
     let stranger = server.mint("eve", 3600).await.access_token;
 
@@ -96,27 +89,17 @@ async fn unknown_sessions_are_404_and_outsiders_403() {
         StatusCode::OK
     );
     let forbidden = server.get_session("private", &stranger).await;
-    assert_eq!(
-        (forbidden.status, forbidden.code()),
-        (StatusCode::FORBIDDEN, Some("not_a_participant"))
-    );
+    forbidden.expect_error(StatusCode::FORBIDDEN, "not_a_participant");
     let missing = server.get_session("nope", &patient).await;
-    assert_eq!(
-        (missing.status, missing.code()),
-        (StatusCode::NOT_FOUND, Some("session_not_found"))
-    );
+    missing.expect_error(StatusCode::NOT_FOUND, "session_not_found");
 }
 
 #[tokio::test]
 async fn a_terminal_session_cannot_be_reopened() {
     let server = TestServer::start().await;
-    assert_eq!(
-        server
-            .create_session(json!({"session_id": "s", "status": "active"}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    server
+        .create_session_ok(json!({"session_id": "s", "status": "active"}))
+        .await;
     let patch = |status: &'static str| {
         server.send(
             server
@@ -127,15 +110,9 @@ async fn a_terminal_session_cannot_be_reopened() {
     };
     assert_eq!(patch("ended").await.status, StatusCode::OK);
     let reopen = patch("active").await;
-    assert_eq!(
-        (reopen.status, reopen.code()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    reopen.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     let duplicate = server.create_session(json!({"session_id": "s"})).await;
-    assert_eq!(
-        (duplicate.status, duplicate.code()),
-        (StatusCode::CONFLICT, Some("session_exists"))
-    );
+    duplicate.expect_error(StatusCode::CONFLICT, "session_exists");
 }
 
 #[tokio::test]
@@ -152,10 +129,7 @@ async fn faults_fire_fail_next_times_then_stop() {
 
     for _ in 0..2 {
         let answer = server.refresh(&token).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (StatusCode::SERVICE_UNAVAILABLE, Some("injected_fault"))
-        );
+        answer.expect_error(StatusCode::SERVICE_UNAVAILABLE, "injected_fault");
         assert_eq!(
             answer
                 .headers
@@ -169,13 +143,7 @@ async fn faults_fire_fail_next_times_then_stop() {
     assert_eq!((stats.refresh_faulted, stats.refresh_ok), (2, 1));
 
     // Session faults, and DELETE clears whatever is left.
-    assert_eq!(
-        server
-            .create_session(json!({"session_id": "s"}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    server.create_session_ok(json!({"session_id": "s"})).await;
     server
         .post_json(
             "/api/dev/faults",
@@ -206,17 +174,11 @@ async fn bad_fault_requests_are_refused() {
             json!({"target": "refresh", "fail_next": 1, "status": 200}),
         )
         .await;
-    assert_eq!(
-        (not_error.status, not_error.code()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    not_error.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     let unknown_target = server
         .post_json("/api/dev/faults", json!({"target": "everything"}))
         .await;
-    assert_eq!(
-        (unknown_target.status, unknown_target.code()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    unknown_target.expect_error(StatusCode::BAD_REQUEST, "bad_request");
 }
 
 #[tokio::test]
@@ -247,22 +209,13 @@ async fn malformed_and_oversized_bodies_are_bad_requests() {
                 .body("{not json"),
         )
         .await;
-    assert_eq!(
-        (malformed.status, malformed.code()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    malformed.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     let wrong_type = server
         .post_json("/api/dev/token", json!({"user_id": 42}))
         .await;
-    assert_eq!(
-        (wrong_type.status, wrong_type.code()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    wrong_type.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     let no_content_type = server.send(server.http.post(&url).body("{}")).await;
-    assert_eq!(
-        (no_content_type.status, no_content_type.code()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    no_content_type.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     let huge = format!("{{\"user_id\": \"{}\"}}", "x".repeat(100 * 1024));
     let oversized = server
         .send(
@@ -282,10 +235,7 @@ async fn unknown_api_paths_get_a_json_404() {
     let answer = server
         .send(server.http.get(format!("{}/api/nothing-here", server.base)))
         .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    answer.expect_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
@@ -373,22 +323,13 @@ async fn whoami_is_strict_and_names_the_token() {
     assert_eq!(answer.body["jti"], common::payload_of(&valid)["jti"]);
     server.advance_secs(61); // within the refresh grace, but whoami is strict
     let expired = server.send(server.http.get(&url).bearer_auth(&valid)).await;
-    assert_eq!(
-        (expired.status, expired.code()),
-        (StatusCode::UNAUTHORIZED, Some("token_expired"))
-    );
+    expired.expect_error(StatusCode::UNAUTHORIZED, "token_expired");
 }
 
 #[tokio::test]
 async fn in_flight_max_counts_overlapping_session_requests() {
     let server = TestServer::start().await;
-    assert_eq!(
-        server
-            .create_session(json!({"session_id": "s"}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    server.create_session_ok(json!({"session_id": "s"})).await;
     let token = server.mint("u1", 3600).await.access_token;
     server
         .post_json(

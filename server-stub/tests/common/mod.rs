@@ -33,6 +33,17 @@ impl Answer {
     pub fn code(&self) -> Option<&str> {
         self.body.get("error").and_then(Value::as_str)
     }
+
+    /// Asserts an error answer: this status and this error code.
+    #[track_caller]
+    pub fn expect_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, Some(code)),
+            "{:?}",
+            self.body
+        );
+    }
 }
 
 impl TestServer {
@@ -100,6 +111,17 @@ impl TestServer {
 
     pub async fn create_session(&self, body: Value) -> Answer {
         self.post_json("/api/dev/sessions", body).await
+    }
+
+    /// Creates a session that must be accepted (201).
+    pub async fn create_session_ok(&self, body: Value) {
+        let answer = self.create_session(body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "create session: {:?}",
+            answer.body
+        );
     }
 
     /// `POST /api/video/auth/refresh-token` with this `Authorization` header value (None: no header).

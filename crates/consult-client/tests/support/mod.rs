@@ -84,14 +84,8 @@ pub fn string(value: &JsValue, key: &str) -> String {
 
 /// A dev token: `(access_token, expires_at)`.
 pub async fn dev_token(base: &str, user: &str, ttl_secs: i64) -> (String, String) {
-    let (status, body) = post(
-        base,
-        "/api/dev/token",
-        &format!(r#"{{"user_id":"{user}","ttl_secs":{ttl_secs}}}"#),
-    )
-    .await;
-    assert_eq!(status, 200, "dev token");
-    (string(&body, "access_token"), string(&body, "expires_at"))
+    let grant = dev_grant(base, user, ttl_secs).await;
+    (grant.access_token, grant.expires_at.unwrap_or_default())
 }
 
 /// A dev sign-in as the client gets it: token, `expires_at`, `expires_in`.
