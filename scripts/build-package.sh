@@ -35,5 +35,11 @@ for target in web bundler; do
     --out-dir "../../target/pkg-$target" "$CRATE"
   [[ -f "target/pkg-$target/consult_client_bg.wasm" ]] \
     || die "target/pkg-$target/consult_client_bg.wasm missing after the build"
+  # wasm-bindgen types the raw wasm exports (`InitOutput`, returned by init/initSync of the web
+  # build, and the *_bg.wasm.d.ts) with `any`: make them `unknown`, so that no `any` reaches a
+  # consumer's type checker.
+  for dts in "target/pkg-$target"/*.d.ts; do
+    sed -i -E 's/([:(<,|]\s*)any([^A-Za-z0-9_$]|$)/\1unknown\2/g' "$dts"
+  done
 done
 log "done: target/pkg-web, target/pkg-bundler"

@@ -88,8 +88,9 @@ test("scenario 1 (setSession): an already-expired token is refreshed once by get
   const expired = await stub.mintToken({ user_id: "patient-s1", ttl_secs: -60 });
   const client = new ConsultClient({ baseUrl: stub.url, storage: "memory" });
   try {
-    await client.setSession(expired);
+    // Counted from before setSession: the auto-refresh may start the refresh right after it.
     const before = await refreshOk();
+    await client.setSession(expired);
     const token = await client.getValidToken();
     const refreshes = (await refreshOk()) - before;
     const info = client.tokenInfo();
