@@ -5,8 +5,10 @@
 #      wasm-bindgen writes for raw wasm exports into `unknown`);
 #   3. type-checks tests/package/types-check.ts against both builds' .d.ts with tsc (typescript
 #      from tests/node_modules, pinned in tests/package.json);
-#   4. runs the plain-JS consumer test (tests/package/*.test.js, Node 20, memory storage) against
-#      a real consult-stub (target/debug/consult-stub, or CONSULT_STUB_BIN).
+#   4. runs the plain-JS tests (tests/package/*.test.js) against a real consult-stub
+#      (target/debug/consult-stub, or CONSULT_STUB_BIN): the consumer test (Node 20, memory
+#      storage) and the two-tab test (headless /usr/bin/chromium through playwright-core, two
+#      tabs of one origin sharing localStorage, Web Locks and BroadcastChannel).
 # Every step runs; the script exits 1 if any failed.
 #
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
