@@ -17,12 +17,16 @@
 pub mod backoff;
 pub mod base64url;
 pub mod classify;
+pub mod connection;
+pub mod engineio;
 pub mod error_code;
 pub mod http_date;
+pub mod json;
 pub mod jwt;
 pub mod policy;
 pub mod poll;
 pub mod skew;
+pub mod socketio;
 pub mod timestamp;
 
 pub use backoff::Backoff;

@@ -1,0 +1,484 @@
+//! The Socket.IO connection state machine (quinn-proto style): feed it what happened — the
+//! transport opened or closed, a frame arrived, a token is ready, a timer fired, with the time —
+//! and drain [`SocketConnection::poll_action`] for what to do. No I/O, no clock, no randomness.
+//!
+//! Rules (socket.io-client's, plus consult's token handling):
+//! - the token is fetched afresh for every CONNECT (after each Engine.IO handshake);
+//! - an auth CONNECT_ERROR ("Token expired", "Invalid token", "unauthorized…", "Session revoked")
+//!   leads to at most one forced refresh per attempt, then a new CONNECT; a second refusal in the
+//!   same attempt counts as a failed attempt (reconnect with backoff);
+//! - any other CONNECT_ERROR (e.g. "Invalid namespace") closes without refreshing;
+//! - a refused refresh closes with [`CloseReason::SessionExpired`];
+//! - transport loss reconnects after `delay·2ⁿ ± 50 %`, capped, up to `attempts` times in a row,
+//!   reset by a successful connect; a server DISCONNECT (`41`) does not reconnect;
+//! - no ping for `pingInterval + pingTimeout` means the transport is dead.
+
+use std::collections::VecDeque;
+
+use crate::engineio::{self, EioPacket};
+use crate::socketio::{self, SioKind};
+
+/// Reconnection settings (socket.io-client's defaults but for `attempts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    /// Socket.IO namespace (`/`).
+    pub namespace: String,
+    /// Failed attempts in a row before giving up.
+    pub reconnect_attempts: u32,
+    /// First reconnect delay (ms).
+    pub reconnect_delay_ms: u64,
+    /// Longest reconnect delay (ms).
+    pub reconnect_max_delay_ms: u64,
+    /// Longest wait for the handshake and the CONNECT answer (ms).
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            namespace: String::from("/"),
+            reconnect_attempts: 5,
+            reconnect_delay_ms: 1_000,
+            reconnect_max_delay_ms: 5_000,
+            connect_timeout_ms: 20_000,
+        }
+    }
+}
+
+/// What the connection is doing, as reported to the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Opening the transport or waiting for the CONNECT answer.
+    Connecting,
+    /// Connected to the namespace.
+    Connected,
+    /// Waiting to try again after losing the transport.
+    Reconnecting,
+    /// The server refused the token; a refresh is under way.
+    Refreshing,
+    /// Over; see the reason.
+    Closed,
+}
+
+impl ConnState {
+    /// The name the JS API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Connecting => "connecting",
+            ConnState::Connected => "connected",
+            ConnState::Reconnecting => "reconnecting",
+            ConnState::Refreshing => "refreshing",
+            ConnState::Closed => "closed",
+        }
+    }
+}
+
+/// Why the connection closed for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// [`SocketConnection::disconnect`] was called.
+    ClientDisconnect,
+    /// The server disconnected the socket (`41`): no reconnect.
+    ServerDisconnect,
+    /// The token refresh was refused: sign in again.
+    SessionExpired,
+    /// Too many failed attempts in a row.
+    AttemptsExhausted,
+    /// A CONNECT_ERROR that no token can fix (e.g. "Invalid namespace").
+    ConnectError(String),
+}
+
+impl CloseReason {
+    /// A short machine-readable name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CloseReason::ClientDisconnect => "client disconnect",
+            CloseReason::ServerDisconnect => "server disconnect",
+            CloseReason::SessionExpired => "session expired",
+            CloseReason::AttemptsExhausted => "reconnect attempts exhausted",
+            CloseReason::ConnectError(message) => message,
+        }
+    }
+}
+
+/// Something the application should hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The state changed (with a short reason).
+    State(ConnState, String),
+    /// (Re)connected to the namespace: join rooms again, with the current token.
+    Connected,
+    /// An EVENT: its JSON array `["name", …args]`.
+    Event(String),
+    /// An ACK for an emit: its id and JSON array of arguments.
+    Ack(u64, Option<String>),
+    /// A frame that could not be read (ignored).
+    ProtocolError(String),
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open a new WebSocket to [`engineio::websocket_url`].
+    OpenTransport,
+    /// Close the current WebSocket.
+    CloseTransport,
+    /// Send this text frame.
+    Send(String),
+    /// Get a token (refreshing first if `force_refresh`), then call [`SocketConnection::on_token`].
+    FetchToken {
+        /// Refresh even if the token looks valid (the server refused it).
+        force_refresh: bool,
+    },
+    /// Tell the application.
+    Notify(Notice),
+}
+
+/// The outcome of a token request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenResult {
+    /// A token to send.
+    Token(String),
+    /// The refresh endpoint refused: the session is over.
+    Rejected,
+    /// No token right now (network, timeout): try again later.
+    Unavailable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    AwaitTransport,
+    AwaitHandshake,
+    AwaitToken,
+    AwaitConnect,
+    Connected,
+    WaitReconnect,
+    Closed,
+}
+
+/// Whether a CONNECT_ERROR message is about the credential (so a refresh can fix it).
+///
+/// ```
+/// use consult_core::connection::is_auth_error;
+/// assert!(is_auth_error("Token expired"));
+/// assert!(is_auth_error("unauthorized: missing token"));
+/// assert!(!is_auth_error("Invalid namespace"));
+/// ```
+pub fn is_auth_error(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower == "invalid token"
+        || lower.contains("expired")
+        || lower.starts_with("unauthorized")
+        || lower.contains("revoked")
+        || lower.contains("jwt")
+}
+
+/// The connection state machine.
+#[derive(Debug, Clone)]
+pub struct SocketConnection {
+    config: ConnectionConfig,
+    phase: Phase,
+    state: ConnState,
+    failed_attempts: u32,
+    refreshed_this_attempt: bool,
+    force_refresh: bool,
+    ping_deadline: Option<i64>,
+    connect_deadline: Option<i64>,
+    reconnect_at: Option<i64>,
+    ping_window_ms: i64,
+    actions: VecDeque<Action>,
+}
+
+impl SocketConnection {
+    /// A machine that has not started.
+    pub fn new(config: ConnectionConfig) -> Self {
+        Self {
+            config,
+            phase: Phase::Idle,
+            state: ConnState::Closed,
+            failed_attempts: 0,
+            refreshed_this_attempt: false,
+            force_refresh: false,
+            ping_deadline: None,
+            connect_deadline: None,
+            reconnect_at: None,
+            ping_window_ms: 45_000,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnState {
+        self.state
+    }
+
+    /// The next action for the driver, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`SocketConnection::on_timeout`] must be called next (Unix ms), if ever.
+    pub fn next_timeout(&self) -> Option<i64> {
+        [self.ping_deadline, self.connect_deadline, self.reconnect_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn set_state(&mut self, state: ConnState, reason: &str) {
+        if self.state != state {
+            self.state = state;
+            self.actions
+                .push_back(Action::Notify(Notice::State(state, reason.to_owned())));
+        }
+    }
+
+    fn open(&mut self, now: i64) {
+        self.phase = Phase::AwaitTransport;
+        self.refreshed_this_attempt = false;
+        self.reconnect_at = None;
+        self.ping_deadline = None;
+        self.connect_deadline = Some(now + self.config.connect_timeout_ms as i64);
+        self.actions.push_back(Action::OpenTransport);
+    }
+
+    /// Starts connecting.
+    ///
+    /// ```
+    /// use consult_core::connection::*;
+    /// let mut socket = SocketConnection::new(ConnectionConfig::default());
+    /// socket.start(0);
+    /// assert_eq!(socket.state(), ConnState::Connecting);
+    /// ```
+    pub fn start(&mut self, now: i64) {
+        if matches!(self.phase, Phase::Idle | Phase::Closed) {
+            self.failed_attempts = 0;
+            self.force_refresh = false;
+            self.set_state(ConnState::Connecting, "start");
+            self.open(now);
+        }
+    }
+
+    /// The WebSocket is open.
+    pub fn on_transport_open(&mut self, _now: i64) {
+        if self.phase == Phase::AwaitTransport {
+            self.phase = Phase::AwaitHandshake;
+        }
+    }
+
+    /// A text frame arrived.
+    pub fn on_frame(&mut self, frame: &str, now: i64) {
+        if matches!(
+            self.phase,
+            Phase::Idle | Phase::Closed | Phase::WaitReconnect
+        ) {
+            return;
+        }
+        match engineio::decode(frame) {
+            Ok(EioPacket::Open(handshake)) if self.phase == Phase::AwaitHandshake => {
+                self.ping_window_ms =
+                    (handshake.ping_interval_ms + handshake.ping_timeout_ms) as i64;
+                self.ping_deadline = Some(now + self.ping_window_ms);
+                self.request_token();
+            }
+            Ok(EioPacket::Open(_)) => self.protocol_error("unexpected handshake"),
+            Ok(EioPacket::Ping) => {
+                self.ping_deadline = Some(now + self.ping_window_ms);
+                self.actions
+                    .push_back(Action::Send(engineio::PONG.to_owned()));
+            }
+            Ok(EioPacket::Close) => self.lose_transport(now, "server closed the transport", 0.5),
+            Ok(EioPacket::Message(payload)) => self.on_socket_packet(&payload, now),
+            Ok(EioPacket::Pong | EioPacket::Noop) => {}
+            Err(error) => self.protocol_error(&error.to_string()),
+        }
+    }
+
+    fn protocol_error(&mut self, what: &str) {
+        self.actions
+            .push_back(Action::Notify(Notice::ProtocolError(what.to_owned())));
+    }
+
+    fn request_token(&mut self) {
+        self.phase = Phase::AwaitToken;
+        let force_refresh = std::mem::take(&mut self.force_refresh);
+        self.actions.push_back(Action::FetchToken { force_refresh });
+    }
+
+    fn on_socket_packet(&mut self, payload: &str, now: i64) {
+        let packet = match socketio::decode(payload) {
+            Ok(packet) => packet,
+            Err(error) => return self.protocol_error(&error.to_string()),
+        };
+        if packet.namespace != self.config.namespace {
+            return;
+        }
+        match packet.kind {
+            SioKind::Connect if self.phase == Phase::AwaitConnect => {
+                self.phase = Phase::Connected;
+                self.connect_deadline = None;
+                self.failed_attempts = 0;
+                self.set_state(ConnState::Connected, "connected");
+                self.actions.push_back(Action::Notify(Notice::Connected));
+            }
+            SioKind::ConnectError if self.phase == Phase::AwaitConnect => {
+                let message =
+                    socketio::connect_error_message(packet.data.as_deref()).unwrap_or_default();
+                self.on_connect_error(message, now);
+            }
+            SioKind::Disconnect => {
+                self.actions.push_back(Action::CloseTransport);
+                self.close(CloseReason::ServerDisconnect);
+            }
+            SioKind::Event if self.phase == Phase::Connected => {
+                if let Some(data) = packet.data {
+                    self.actions.push_back(Action::Notify(Notice::Event(data)));
+                }
+            }
+            SioKind::Ack if self.phase == Phase::Connected => {
+                if let Some(id) = packet.ack_id {
+                    self.actions
+                        .push_back(Action::Notify(Notice::Ack(id, packet.data)));
+                }
+            }
+            _ => self.protocol_error("packet out of sequence"),
+        }
+    }
+
+    fn on_connect_error(&mut self, message: String, now: i64) {
+        if !is_auth_error(&message) {
+            self.actions.push_back(Action::CloseTransport);
+            self.close(CloseReason::ConnectError(message));
+        } else if !self.refreshed_this_attempt {
+            self.refreshed_this_attempt = true;
+            self.force_refresh = true;
+            self.set_state(ConnState::Refreshing, &message);
+            self.request_token();
+        } else {
+            // Refused again with a freshly refreshed token: count a failed attempt.
+            self.actions.push_back(Action::CloseTransport);
+            self.lose_transport(now, &message, 0.5);
+        }
+    }
+
+    /// The token the last [`Action::FetchToken`] asked for.
+    pub fn on_token(&mut self, result: TokenResult, now: i64, random: f64) {
+        if self.phase != Phase::AwaitToken {
+            return;
+        }
+        match result {
+            TokenResult::Token(token) => {
+                self.phase = Phase::AwaitConnect;
+                self.set_state(ConnState::Connecting, "connecting with a token");
+                let packet = socketio::connect(&self.config.namespace, &token);
+                self.actions
+                    .push_back(Action::Send(engineio::message(&packet)));
+            }
+            TokenResult::Rejected => {
+                self.actions.push_back(Action::CloseTransport);
+                self.close(CloseReason::SessionExpired);
+            }
+            TokenResult::Unavailable => {
+                self.actions.push_back(Action::CloseTransport);
+                self.lose_transport(now, "no token available", random);
+            }
+        }
+    }
+
+    /// The WebSocket closed (or failed to open) without being asked to.
+    pub fn on_transport_closed(&mut self, now: i64, random: f64) {
+        if !matches!(
+            self.phase,
+            Phase::Idle | Phase::Closed | Phase::WaitReconnect
+        ) {
+            self.lose_transport(now, "transport closed", random);
+        }
+    }
+
+    fn lose_transport(&mut self, now: i64, reason: &str, random: f64) {
+        self.ping_deadline = None;
+        self.connect_deadline = None;
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+        if self.failed_attempts > self.config.reconnect_attempts {
+            self.close(CloseReason::AttemptsExhausted);
+            return;
+        }
+        self.phase = Phase::WaitReconnect;
+        self.reconnect_at = Some(now + self.reconnect_delay_ms(random) as i64);
+        self.set_state(ConnState::Reconnecting, reason);
+    }
+
+    /// socket.io-client's backoff: `delay · 2^(n−1)`, ± 50 % jitter, capped.
+    fn reconnect_delay_ms(&self, random: f64) -> u64 {
+        let exponent = self.failed_attempts.saturating_sub(1).min(30);
+        let base = self
+            .config
+            .reconnect_delay_ms
+            .saturating_mul(1u64 << exponent);
+        let random = if random.is_finite() {
+            random.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        let jittered = base as f64 * (1.0 + 0.5 * (2.0 * random - 1.0));
+        (jittered as u64).min(self.config.reconnect_max_delay_ms)
+    }
+
+    /// A deadline from [`SocketConnection::next_timeout`] passed.
+    pub fn on_timeout(&mut self, now: i64, random: f64) {
+        if self.reconnect_at.is_some_and(|at| now >= at) && self.phase == Phase::WaitReconnect {
+            self.set_state(ConnState::Connecting, "reconnecting");
+            self.open(now);
+            return;
+        }
+        let ping_missed = self.ping_deadline.is_some_and(|at| now >= at);
+        let connect_slow = self.connect_deadline.is_some_and(|at| now >= at);
+        if ping_missed || connect_slow {
+            self.actions.push_back(Action::CloseTransport);
+            let reason = if ping_missed {
+                "ping timeout"
+            } else {
+                "connect timeout"
+            };
+            self.lose_transport(now, reason, random);
+        }
+    }
+
+    /// Leaves: sends DISCONNECT if connected, closes the transport, no reconnect.
+    pub fn disconnect(&mut self) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        if self.phase == Phase::Connected {
+            let packet = socketio::disconnect(&self.config.namespace);
+            self.actions
+                .push_back(Action::Send(engineio::message(&packet)));
+        }
+        if self.phase != Phase::WaitReconnect && self.phase != Phase::Idle {
+            self.actions.push_back(Action::CloseTransport);
+        }
+        self.close(CloseReason::ClientDisconnect);
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        self.phase = Phase::Closed;
+        self.ping_deadline = None;
+        self.connect_deadline = None;
+        self.reconnect_at = None;
+        self.set_state(ConnState::Closed, reason.as_str());
+    }
+
+    /// Frames an EVENT for sending now (`args_json`: the arguments without brackets). `None` when
+    /// not connected: the caller decides whether to wait.
+    pub fn emit(&mut self, name: &str, args_json: &str, ack_id: Option<u64>) -> Option<()> {
+        (self.phase == Phase::Connected).then(|| {
+            let packet = socketio::event(&self.config.namespace, name, args_json, ack_id);
+            self.actions
+                .push_back(Action::Send(engineio::message(&packet)));
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,349 @@
+//! A small JSON reader for the few protocol payloads the core must understand itself (the
+//! Engine.IO handshake, Socket.IO CONNECT and CONNECT_ERROR). Event payloads are passed through
+//! as text: the driver parses those with the platform's `JSON.parse`.
+
+use std::collections::BTreeMap;
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object.
+    Object(BTreeMap<String, Json>),
+}
+
+/// Deepest nesting accepted (protects the stack from hostile input).
+const MAX_DEPTH: usize = 64;
+
+impl Json {
+    /// Parses a complete JSON text; `None` if it is not valid JSON (or nests too deep).
+    ///
+    /// ```
+    /// use consult_core::json::Json;
+    /// let value = Json::parse(r#"{"sid":"abc","pingInterval":25000}"#).unwrap();
+    /// assert_eq!(value.get("sid").and_then(Json::as_str), Some("abc"));
+    /// assert_eq!(value.get("pingInterval").and_then(Json::as_f64), Some(25000.0));
+    /// assert!(Json::parse("{").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Json> {
+        let mut reader = Reader {
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        let value = reader.value(0)?;
+        reader.skip_whitespace();
+        (reader.at == reader.bytes.len()).then_some(value)
+    }
+
+    /// A field of an object.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// Writes `text` as a JSON string literal (with quotes).
+///
+/// ```
+/// assert_eq!(consult_core::json::quote("a\"b\n"), r#""a\"b\n""#);
+/// ```
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Json) -> Option<Json> {
+        let end = self.at.checked_add(word.len())?;
+        (self.bytes.get(self.at..end)? == word).then(|| {
+            self.at = end;
+            value
+        })
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Json> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_whitespace();
+        match self.peek()? {
+            b'n' => self.literal(b"null", Json::Null),
+            b't' => self.literal(b"true", Json::Bool(true)),
+            b'f' => self.literal(b"false", Json::Bool(false)),
+            b'"' => self.string().map(Json::String),
+            b'[' => self.array(depth),
+            b'{' => self.object(depth),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<Json> {
+        self.at += 1;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Some(Json::Array(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(Json::Array(items));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<Json> {
+        self.at += 1;
+        let mut map = BTreeMap::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Some(Json::Object(map));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.at += 1;
+            let value = self.value(depth + 1)?;
+            map.insert(key, value);
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(Json::Object(map));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn number(&mut self) -> Option<Json> {
+        let start = self.at;
+        while matches!(
+            self.peek(),
+            Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+        ) {
+            self.at += 1;
+        }
+        let text = std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
+        // Rust's float grammar is a superset of JSON's except for these: reject them.
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let bad_leading_zero = digits.len() > 1
+            && digits.starts_with('0')
+            && digits.as_bytes().get(1).is_some_and(u8::is_ascii_digit);
+        if digits.is_empty()
+            || !digits.starts_with(|c: char| c.is_ascii_digit())
+            || bad_leading_zero
+            || text.ends_with('.')
+            || text.contains(".e")
+            || text.contains(".E")
+        {
+            return None;
+        }
+        text.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Json::Number)
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let end = self.at.checked_add(4)?;
+        let digits = std::str::from_utf8(self.bytes.get(self.at..end)?).ok()?;
+        self.at = end;
+        u32::from_str_radix(digits, 16).ok()
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.at;
+            while !matches!(self.peek()?, b'"' | b'\\' | 0..=0x1f) {
+                self.at += 1;
+            }
+            out.push_str(std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?);
+            match self.peek()? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    self.at += 1;
+                    let escape = self.peek()?;
+                    self.at += 1;
+                    match escape {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let first = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&first) {
+                                if self.bytes.get(self.at..self.at + 2)? != b"\\u" {
+                                    return None;
+                                }
+                                self.at += 2;
+                                let second = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&second) {
+                                    return None;
+                                }
+                                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                            } else {
+                                first
+                            };
+                            out.push(char::from_u32(code)?);
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // raw control character
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_protocol_payloads() {
+        let open = Json::parse(
+            r#"{"sid":"x1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,
+        );
+        assert_eq!(
+            open.as_ref()
+                .and_then(|v| v.get("pingTimeout"))
+                .and_then(Json::as_f64),
+            Some(20000.0)
+        );
+        let error = Json::parse(r#"{"message":"Token expired"}"#);
+        assert_eq!(
+            error
+                .as_ref()
+                .and_then(|v| v.get("message"))
+                .and_then(Json::as_str),
+            Some("Token expired")
+        );
+    }
+
+    #[test]
+    fn handles_escapes_and_rejects_junk() {
+        assert_eq!(
+            Json::parse(r#""a\u00e9\ud83d\ude00\n""#),
+            Some(Json::String("aé😀\n".into()))
+        );
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "01",
+            "1.",
+            "-",
+            "\"\\x\"",
+            "{\"a\" 1}",
+            "nul",
+            "[1] x",
+            "\"\u{1}\"",
+        ] {
+            assert_eq!(Json::parse(bad), None, "{bad:?}");
+        }
+        assert!(
+            Json::parse(&"[".repeat(100)).is_none(),
+            "deep nesting refused"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(text in ".{0,80}") {
+            let _ = Json::parse(&text);
+        }
+
+        #[test]
+        fn quoted_strings_read_back(text in ".{0,40}") {
+            prop_assert_eq!(Json::parse(&quote(&text)), Some(Json::String(text)));
+        }
+    }
+}
