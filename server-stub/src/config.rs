@@ -38,6 +38,19 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_REUSE_WINDOW", default_value = "30s", value_parser = humantime::parse_duration)]
     pub reuse_window: Duration,
 
+    /// Socket.IO ping interval (Engine.IO `pingInterval`).
+    #[arg(long, env = "CONSULT_PING_INTERVAL", default_value = "25s", value_parser = humantime::parse_duration)]
+    pub ping_interval: Duration,
+
+    /// Socket.IO ping timeout (Engine.IO `pingTimeout`).
+    #[arg(long, env = "CONSULT_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub ping_timeout: Duration,
+
+    /// Create a session with this id (room `room-<id>`, open to every user) at start;
+    /// repeatable. For demos and restart tests: sessions live in memory.
+    #[arg(long = "create-session", value_name = "SESSION_ID")]
+    pub create_sessions: Vec<String>,
+
     /// Serve this folder (a built web app) for every path the API does not answer.
     #[arg(long, env = "CONSULT_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
@@ -62,8 +75,14 @@ pub struct Settings {
     pub reuse_window: Duration,
     /// Whether `/api/dev/*` is mounted.
     pub dev_endpoints: bool,
+    /// Engine.IO ping interval.
+    pub ping_interval: Duration,
+    /// Engine.IO ping timeout.
+    pub ping_timeout: Duration,
     /// Folder served as a fallback (the demo's `dist/`).
     pub static_dir: Option<PathBuf>,
+    /// Sessions created at start.
+    pub create_sessions: Vec<String>,
 }
 
 impl Settings {
@@ -81,7 +100,10 @@ impl Settings {
             session_max_age: Duration::from_secs(12 * 3600),
             reuse_window: Duration::from_secs(30),
             dev_endpoints: true,
+            ping_interval: Duration::from_secs(25),
+            ping_timeout: Duration::from_secs(20),
             static_dir: None,
+            create_sessions: Vec::new(),
         }
     }
 }
@@ -100,7 +122,10 @@ impl Cli {
             session_max_age: self.session_max_age,
             reuse_window: self.reuse_window,
             dev_endpoints: !self.no_dev_endpoints,
+            ping_interval: self.ping_interval,
+            ping_timeout: self.ping_timeout,
             static_dir: self.static_dir,
+            create_sessions: self.create_sessions,
         }
     }
 }

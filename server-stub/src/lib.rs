@@ -54,9 +54,27 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
 ) -> Result<(Router, AppState), jsonwebtoken::errors::Error> {
     let state = AppState::new(settings, clock)?;
-    let (socket_layer, io) = SocketIo::builder().with_state(state.clone()).build_layer();
+    let (socket_layer, io) = SocketIo::builder()
+        .ping_interval(state.settings.ping_interval)
+        .ping_timeout(state.settings.ping_timeout)
+        .with_state(state.clone())
+        .build_layer();
     socket::register(&io);
     state.attach_io(io);
+    for session_id in &state.settings.create_sessions {
+        let now = state.clock.now();
+        let session = session::Session {
+            session_id: session_id.clone(),
+            room_id: format!("room-{session_id}"),
+            status: session::SessionStatus::Scheduled,
+            participants: Vec::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        // A duplicate id on the command line is harmless: the first one stays.
+        let _ = state.store().insert_session(session);
+    }
 
     let api = routes::api(&state).layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let mut router = Router::new().nest("/api", api);

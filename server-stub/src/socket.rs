@@ -176,6 +176,11 @@ async fn join_room(
     let already_in = socket.rooms().iter().any(|room| room == &request.room_id);
     socket.join(request.room_id.clone());
     bump(&app.stats.join);
+    app.record_join(crate::state::JoinRecord {
+        user_id: claims.sub.clone(),
+        room_id: request.room_id.clone(),
+        jti: claims.jti.clone(),
+    });
     let user = claims.user();
     let joined = JoinedRoom {
         room_id: &request.room_id,

@@ -30,6 +30,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// Configuration.
     pub settings: Settings,
+    /// The latest successful joins, newest last (for `/api/dev/joins`).
+    pub joins: Mutex<std::collections::VecDeque<JoinRecord>>,
     /// The Socket.IO server, set once it is built (it needs this state first).
     io: OnceLock<SocketIo>,
 }
@@ -41,7 +43,30 @@ impl Deref for AppState {
     }
 }
 
+/// A successful `join_room`: who, where, with which token.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct JoinRecord {
+    /// The user.
+    pub user_id: String,
+    /// The room.
+    pub room_id: String,
+    /// The `jti` of the token sent with `join_room`.
+    pub jti: String,
+}
+
+/// How many joins `/api/dev/joins` remembers.
+pub const JOINS_KEPT: usize = 200;
+
 impl AppState {
+    /// Remembers a successful join.
+    pub fn record_join(&self, record: JoinRecord) {
+        let mut joins = self.joins.lock().unwrap_or_else(|p| p.into_inner());
+        if joins.len() >= JOINS_KEPT {
+            joins.pop_front();
+        }
+        joins.push_back(record);
+    }
+
     /// Builds the state; fails only if the JWT backend refuses the secret.
     pub fn new(
         settings: Settings,
@@ -60,6 +85,7 @@ impl AppState {
             faults: Faults::default(),
             clock,
             settings,
+            joins: Mutex::new(std::collections::VecDeque::new()),
             io: OnceLock::new(),
         })))
     }

@@ -77,7 +77,7 @@ export async function startStub(extraArgs = [], fixed = {}) {
     process.removeListener("exit", killOnExit);
   };
 
-  return { url, stop, ...api(url), stderr: () => stderr };
+  return { url, stop, pid: child.pid, ...api(url), stderr: () => stderr };
 }
 
 function waitForAddress(child, exited, stderr) {

@@ -3,7 +3,9 @@
 //
 //   main         defaults (30 s reuse window)
 //   reuse0       --reuse-window 0s
-//   restartable  fixed port and secret; POST /stop and POST /start on the control server
+//   restartable  fixed port and secret, 1 s Engine.IO ping interval and timeout; the control
+//                server's POST /stop and /start restart it, POST /pause and /resume freeze it
+//                (SIGSTOP/SIGCONT: a server that stops answering pings)
 //
 // Prints one JSON line {main, reuse0, restartable, supervisor} and runs until SIGTERM/SIGINT.
 // Everything binds 127.0.0.1.
@@ -15,7 +17,9 @@ import { startStub } from "../interop/stub.js";
 const main = await startStub();
 const reuse0 = await startStub(["--reuse-window", "0s"]);
 const secret = randomBytes(32).toString("hex");
-let restartable = await startStub([], { secret });
+// The session "restart-room" survives restarts: the stub creates it at every start.
+const RESTARTABLE_ARGS = ["--ping-interval", "1s", "--ping-timeout", "1s", "--create-session", "restart-room"];
+let restartable = await startStub(RESTARTABLE_ARGS, { secret });
 const port = Number(new URL(restartable.url).port);
 let running = true;
 
@@ -24,9 +28,13 @@ async function control(path) {
     await restartable.stop();
     running = false;
   } else if (path === "/start" && !running) {
-    restartable = await startStub([], { secret, port });
+    restartable = await startStub(RESTARTABLE_ARGS, { secret, port });
     running = true;
-  } else if (path !== "/stop" && path !== "/start") {
+  } else if (path === "/pause" && running) {
+    process.kill(restartable.pid, "SIGSTOP");
+  } else if (path === "/resume" && running) {
+    process.kill(restartable.pid, "SIGCONT");
+  } else if (!["/stop", "/start", "/pause", "/resume"].includes(path)) {
     return 404;
   }
   return 200;
@@ -54,6 +62,7 @@ await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 
 const shutdown = async () => {
   server.close();
+  if (running) process.kill(restartable.pid, "SIGCONT");
   await Promise.allSettled([main.stop(), reuse0.stop(), running ? restartable.stop() : undefined]);
   process.exit(0);
 };

@@ -32,6 +32,10 @@ pub(crate) async fn send(exchange: Exchange<'_>) -> Result<web_sys::Response, Cl
         ClientError::new(ErrorCode::Network, message)
     };
     let controller = web_sys::AbortController::new().map_err(network)?;
+    // The caller's own signal (`init.signal`) must still cancel: link it before replacing it.
+    let caller_signal = js_sys::Reflect::get(&exchange.init, &JsValue::from_str("signal"))
+        .ok()
+        .and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok());
     exchange.init.set_signal(Some(&controller.signal()));
     let request =
         web_sys::Request::new_with_str_and_init(exchange.url, &exchange.init).map_err(|e| {
@@ -52,11 +56,13 @@ pub(crate) async fn send(exchange: Exchange<'_>) -> Result<web_sys::Response, Cl
             controller.abort();
         })
     });
-    let _link = exchange
-        .cancel
-        .as_ref()
-        .map(|signal| CancelLink::new(signal, &controller));
-    if exchange.cancel.as_ref().is_some_and(|s| s.aborted()) {
+    let cancels: Vec<web_sys::AbortSignal> =
+        exchange.cancel.into_iter().chain(caller_signal).collect();
+    let _links: Vec<CancelLink> = cancels
+        .iter()
+        .map(|signal| CancelLink::new(signal, &controller))
+        .collect();
+    if cancels.iter().any(|s| s.aborted()) {
         return Err(ClientError::new(ErrorCode::Aborted, "request cancelled"));
     }
 

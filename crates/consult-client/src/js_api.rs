@@ -14,7 +14,9 @@ use crate::events::{ClientEvent, EventKind};
 use crate::poller::{PollOptions, SessionPoller};
 use crate::storage::{StorageKeys, StorageKind};
 use crate::token::TokenSnapshot;
-use crate::{ClientError, ClientOptions, ConsultClient};
+use crate::{
+    ClientError, ClientOptions, ConnectionConfig, ConsultClient, VideoSession, VideoSessionOptions,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -94,6 +96,33 @@ export interface PollOptions {
   onUpdate: (session: VideoSession) => void;
   onError?: (error: ConsultError) => void;
   onEnd?: (reason: PollEndReason) => void;
+}
+export type VideoSessionState = "connecting" | "connected" | "joined" | "reconnecting" | "refreshing" | "closed";
+export interface VideoSessionOptions {
+  /** Socket.IO server; default the client's baseUrl. */
+  url?: string;
+  sessionId: string;
+  roomId: string;
+  userId: string;
+  role: string;
+  /** Default "/". */
+  namespace?: string;
+  /** Defaults: 5 attempts in a row, 1000 ms doubling, at most 5000 ms (± 50 % jitter). */
+  reconnection?: { attempts?: number; delayMs?: number; maxDelayMs?: number };
+}
+export interface Participant { user_id: string; role: string; name: string }
+export interface VideoSessionEventMap {
+  joined_room: { room_id: string; session_id: string; user_id: string; role: string; participants: Participant[] };
+  participant_joined: { room_id: string; user_id: string; role: string; name: string };
+  participant_left: { room_id: string; user_id: string; role: string; name: string };
+  session_status: { session_id: string; room_id: string; status: SessionStatusName; version: number; updated_at: string };
+  error: { code: string; message: string };
+  state: { state: VideoSessionState; reason: string };
+}
+export interface VideoSession {
+  on<K extends keyof VideoSessionEventMap>(event: K, listener: (payload: VideoSessionEventMap[K]) => void): void;
+  /** Sends an event; with ackTimeoutMs, resolves with the server's acknowledgement. */
+  emit(event: string, data?: unknown, ackTimeoutMs?: number): Promise<unknown>;
 }
 export interface ConsultClient {
   /** `fetch(baseUrl + path, init)` with the token; one refresh and one replay after a 401. */
@@ -394,6 +423,63 @@ impl JsConsultClient {
         })
     }
 
+    /// Connects to the consultation room over Socket.IO and stays joined across token changes.
+    #[wasm_bindgen(js_name = connectVideoSession)]
+    pub fn connect_video_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "VideoSessionOptions")] options: JsValue,
+    ) -> Result<JsVideoSession, JsValue> {
+        let text = |key: &str| {
+            get(&options, key).as_string().ok_or_else(|| {
+                type_error("connectVideoSession needs string sessionId, roomId, userId and role")
+            })
+        };
+        let mut reconnection = ConnectionConfig::default();
+        let retry = get(&options, "reconnection");
+        if retry.is_object() {
+            if let Some(n) = get(&retry, "attempts").as_f64() {
+                reconnection.reconnect_attempts = n.clamp(0.0, 1000.0) as u32;
+            }
+            if let Some(n) = get(&retry, "delayMs").as_f64() {
+                reconnection.reconnect_delay_ms = n.clamp(0.0, 3_600_000.0) as u64;
+            }
+            if let Some(n) = get(&retry, "maxDelayMs").as_f64() {
+                reconnection.reconnect_max_delay_ms = n.clamp(0.0, 3_600_000.0) as u64;
+            }
+        }
+        if let Some(namespace) = get(&options, "namespace").as_string() {
+            reconnection.namespace = namespace;
+        }
+        let session = self.client.connect_video_session(VideoSessionOptions {
+            url: get(&options, "url").as_string(),
+            session_id: text("sessionId")?,
+            room_id: text("roomId")?,
+            user_id: text("userId")?,
+            role: text("role")?,
+            reconnection,
+        });
+        Ok(JsVideoSession { session })
+    }
+
+    /// Auth for the official socket.io-client: `io(url, { auth: client.socketIoAuth() })`. It is a
+    /// function socket.io-client calls at every (re)connect, so the token is always current.
+    #[wasm_bindgen(js_name = socketIoAuth, unchecked_return_type = "(callback: (auth: { token?: string }) => void) => void")]
+    pub fn socket_io_auth(&self) -> JsValue {
+        let client = self.client.clone();
+        Closure::<dyn FnMut(js_sys::Function)>::new(move |callback: js_sys::Function| {
+            let client = client.clone();
+            crate::env::spawn(async move {
+                let auth = js_sys::Object::new();
+                if let Ok(token) = client.get_valid_token().await {
+                    let _ =
+                        js_sys::Reflect::set(&auth, &"token".into(), &JsValue::from_str(&token));
+                }
+                let _ = callback.call1(&JsValue::UNDEFINED, &auth);
+            });
+        })
+        .into_js_value()
+    }
+
     /// Stops background timers and listeners (lets Node exit).
     pub fn dispose(&self) {
         self.client.dispose();
@@ -417,6 +503,49 @@ impl JsSessionPoller {
     #[wasm_bindgen(getter)]
     pub fn stopped(&self) -> bool {
         self.poller.is_stopped()
+    }
+}
+
+/// A live video session (Socket.IO room).
+#[wasm_bindgen(js_name = VideoSession)]
+pub struct JsVideoSession {
+    session: VideoSession,
+}
+
+#[wasm_bindgen(js_class = VideoSession)]
+impl JsVideoSession {
+    /// Listens to an event (typed in the `VideoSession` interface of the custom section).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: String, listener: js_sys::Function) {
+        self.session.on(
+            &event,
+            Rc::new(move |payload: &JsValue| {
+                let _ = listener.call1(&JsValue::UNDEFINED, payload);
+            }),
+        );
+    }
+
+    /// Sends an event; with `ackTimeoutMs`, resolves with the server's acknowledgement.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn emit(
+        &self,
+        event: String,
+        data: JsValue,
+        ack_timeout_ms: Option<u32>,
+    ) -> js_sys::Promise {
+        let session = self.session.clone();
+        promise(async move { session.emit(&event, &data, ack_timeout_ms).await })
+    }
+
+    /// Leaves the room and closes the connection.
+    pub fn disconnect(&self) {
+        self.session.disconnect();
+    }
+
+    /// `connecting`, `connected`, `joined`, `reconnecting`, `refreshing` or `closed`.
+    #[wasm_bindgen(getter, unchecked_return_type = "VideoSessionState")]
+    pub fn state(&self) -> String {
+        self.session.state().to_owned()
     }
 }
 

@@ -33,6 +33,7 @@ mod iso;
 mod js_api;
 mod lock;
 mod poller;
+mod socket;
 mod storage;
 mod tabs;
 mod token;
@@ -40,11 +41,13 @@ mod wake;
 
 pub use client::{ClientOptions, ConsultClient, SessionGrant, Subscription};
 pub use consult_core::ErrorCode;
+pub use consult_core::connection::ConnectionConfig;
 pub use env::Now;
 pub use error::ClientError;
 pub use events::{ClientEvent, EventKind, Listener};
 pub use http::join_url;
 pub use poller::{PollEnd, PollOptions, SessionPoller};
+pub use socket::{SessionListener, VideoSession, VideoSessionOptions};
 pub use storage::{StorageKeys, StorageKind};
 pub use token::TokenSnapshot;
 

@@ -483,3 +483,35 @@ async fn setting_an_already_expired_session_refreshes_it() {
     let skew = client.token_info().map(|t| t.skew_ms).unwrap_or(i64::MAX);
     assert!(skew.abs() < 5_000, "no bogus skew: {skew}");
 }
+
+/// Regression: the caller's `init.signal` was replaced by the client's own, so it could not
+/// cancel the request.
+#[wasm_bindgen_test]
+async fn fetch_honours_the_callers_abort_signal() {
+    let base = stub();
+    let grant = dev_grant(base, "p-signal", 3600).await;
+    let client = client(base, &unique_keys("signal"));
+    client.set_session(&grant).await.expect("set session");
+    fault(base, r#"{"target":"sessions","delay_ms":3000}"#).await;
+    let session = create_session(base, "{}").await;
+    let controller = web_sys::AbortController::new().unwrap();
+    let init = web_sys::RequestInit::new();
+    init.set_signal(Some(&controller.signal()));
+    let abort = controller.clone();
+    let _timer = gloo_timers::callback::Timeout::new(200, move || abort.abort());
+
+    let started = js_sys::Date::now();
+    let result = client
+        .fetch(&format!("/api/video/sessions/{session}"), Some(init))
+        .await;
+    clear_faults(base).await;
+
+    assert_eq!(
+        result.map(|r| r.status()).map_err(|e| e.code),
+        Err(ErrorCode::Aborted)
+    );
+    assert!(
+        js_sys::Date::now() - started < 2_000.0,
+        "cancelled, not waited out"
+    );
+}

@@ -291,7 +291,7 @@ impl SocketConnection {
             Ok(EioPacket::Close) => self.lose_transport(now, "server closed the transport", 0.5),
             Ok(EioPacket::Message(payload)) => self.on_socket_packet(&payload, now),
             Ok(EioPacket::Pong | EioPacket::Noop) => {}
-            Err(error) => self.protocol_error(&error.to_string()),
+            Err(error) => self.protocol_error(error.as_str()),
         }
     }
 
@@ -309,7 +309,7 @@ impl SocketConnection {
     fn on_socket_packet(&mut self, payload: &str, now: i64) {
         let packet = match socketio::decode(payload) {
             Ok(packet) => packet,
-            Err(error) => return self.protocol_error(&error.to_string()),
+            Err(error) => return self.protocol_error(error.as_str()),
         };
         if packet.namespace != self.config.namespace {
             return;

@@ -52,15 +52,22 @@ pub enum FrameError {
     BinaryUnsupported,
 }
 
-impl core::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl FrameError {
+    /// What went wrong, in words.
+    pub fn as_str(self) -> &'static str {
+        match self {
             FrameError::Empty => "empty frame",
             FrameError::UnknownType => "unknown packet type",
             FrameError::BadHandshake => "malformed Engine.IO handshake",
             FrameError::BadPacket => "malformed Socket.IO packet",
             FrameError::BinaryUnsupported => "binary attachments are not supported",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

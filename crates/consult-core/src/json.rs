@@ -2,8 +2,6 @@
 //! Engine.IO handshake, Socket.IO CONNECT and CONNECT_ERROR). Event payloads are passed through
 //! as text: the driver parses those with the platform's `JSON.parse`.
 
-use std::collections::BTreeMap;
-
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
@@ -17,8 +15,8 @@ pub enum Json {
     String(String),
     /// An array.
     Array(Vec<Json>),
-    /// An object.
-    Object(BTreeMap<String, Json>),
+    /// An object, fields in document order (a later duplicate key wins on lookup).
+    Object(Vec<(String, Json)>),
 }
 
 /// Deepest nesting accepted (protects the stack from hostile input).
@@ -47,7 +45,7 @@ impl Json {
     /// A field of an object.
     pub fn get(&self, key: &str) -> Option<&Json> {
         match self {
-            Json::Object(map) => map.get(key),
+            Json::Object(fields) => fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -162,7 +160,7 @@ impl Reader<'_> {
 
     fn object(&mut self, depth: usize) -> Option<Json> {
         self.at += 1;
-        let mut map = BTreeMap::new();
+        let mut map = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -180,7 +178,7 @@ impl Reader<'_> {
             }
             self.at += 1;
             let value = self.value(depth + 1)?;
-            map.insert(key, value);
+            map.push((key, value));
             self.skip_whitespace();
             match self.peek()? {
                 b',' => self.at += 1,
@@ -193,33 +191,65 @@ impl Reader<'_> {
         }
     }
 
+    /// A JSON number, read without the float parser (whose tables cost kilobytes of wasm):
+    /// exact for integers up to 2^53, close enough for the fractions protocols send.
     fn number(&mut self) -> Option<Json> {
-        let start = self.at;
-        while matches!(
-            self.peek(),
-            Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-        ) {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.at += 1;
         }
-        let text = std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
-        // Rust's float grammar is a superset of JSON's except for these: reject them.
-        let digits = text.strip_prefix('-').unwrap_or(text);
-        let bad_leading_zero = digits.len() > 1
-            && digits.starts_with('0')
-            && digits.as_bytes().get(1).is_some_and(u8::is_ascii_digit);
-        if digits.is_empty()
-            || !digits.starts_with(|c: char| c.is_ascii_digit())
-            || bad_leading_zero
-            || text.ends_with('.')
-            || text.contains(".e")
-            || text.contains(".E")
-        {
-            return None;
+        let first = self.peek().filter(u8::is_ascii_digit)?;
+        let mut mantissa: f64 = 0.0;
+        let mut exponent: i32 = 0;
+        let mut digits = 0;
+        while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
+            if digits > 0 && first == b'0' {
+                return None; // leading zero
+            }
+            mantissa = mantissa * 10.0 + f64::from(d - b'0');
+            digits += 1;
+            self.at += 1;
         }
-        text.parse::<f64>()
-            .ok()
-            .filter(|n| n.is_finite())
-            .map(Json::Number)
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            let mut fraction_digits = 0;
+            while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
+                mantissa = mantissa * 10.0 + f64::from(d - b'0');
+                exponent -= 1;
+                fraction_digits += 1;
+                self.at += 1;
+            }
+            if fraction_digits == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            let sign = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    -1
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    1
+                }
+                _ => 1,
+            };
+            let mut power: i32 = 0;
+            let mut power_digits = 0;
+            while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
+                power = power.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                power_digits += 1;
+                self.at += 1;
+            }
+            if power_digits == 0 {
+                return None;
+            }
+            exponent = exponent.saturating_add(sign * power);
+        }
+        let value = mantissa * 10f64.powi(exponent);
+        value.is_finite().then_some(Json::Number(if negative { -value } else { value }))
     }
 
     fn hex4(&mut self) -> Option<u32> {

@@ -128,7 +128,7 @@ pub fn connect(namespace: &str, token: &str) -> String {
 pub fn event(namespace: &str, name: &str, args_json: &str, ack_id: Option<u64>) -> String {
     let mut out = with_namespace('2', namespace);
     if let Some(id) = ack_id {
-        out.push_str(&id.to_string());
+        push_decimal(&mut out, id);
     }
     out.push('[');
     out.push_str(&quote(name));
@@ -138,6 +138,14 @@ pub fn event(namespace: &str, name: &str, args_json: &str, ack_id: Option<u64>) 
     }
     out.push(']');
     out
+}
+
+/// Appends `n` in decimal (no `fmt`: it costs kilobytes of wasm).
+fn push_decimal(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `DISCONNECT` from `namespace`.

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dev/faults", post(set_fault).delete(clear_faults))
         .route("/dev/stats", get(stats))
         .route("/dev/whoami", get(whoami))
+        .route("/dev/joins", get(joins))
 }
 
 /// Body of `POST /api/dev/token`.
@@ -137,6 +138,18 @@ async fn whoami(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<
         Leniency::Strict,
         "whoami",
     )?))
+}
+
+/// The latest successful `join_room`s (user, room, token `jti`), oldest first.
+async fn joins(State(app): State<AppState>) -> Json<Vec<crate::state::JoinRecord>> {
+    Json(
+        app.joins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect(),
+    )
 }
 
 async fn stats(State(app): State<AppState>) -> Json<StatsSnapshot> {
