@@ -249,7 +249,9 @@ impl Reader<'_> {
             exponent = exponent.saturating_add(sign * power);
         }
         let value = mantissa * 10f64.powi(exponent);
-        value.is_finite().then_some(Json::Number(if negative { -value } else { value }))
+        value
+            .is_finite()
+            .then_some(Json::Number(if negative { -value } else { value }))
     }
 
     fn hex4(&mut self) -> Option<u32> {
