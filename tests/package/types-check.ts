@@ -28,8 +28,16 @@ import type {
   StorageKeys,
   StorageOption,
   TokenInfo,
+  Participant,
+  SessionDetails,
   VideoSession,
+  VideoSessionEventMap,
+  VideoSessionOptions,
+  VideoSessionState,
 } from "consult-client";
+// socket.io-client's own types (tests/node_modules): `socketIoAuth()` must fit its `auth` option.
+import { io } from "socket.io-client";
+import type { ManagerOptions, Socket, SocketOptions } from "socket.io-client";
 
 // --- helpers: exact-type and no-`any` assertions ------------------------------------------------
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -98,7 +106,7 @@ async function results(): Promise<void> {
   const forced: string = notAny(await client.refreshAuthToken());
   const response: Response = notAny(await client.fetch("/api/video/sessions/s-1", { method: "GET" }));
   const bare: Response = await client.fetch("/api/video/sessions/s-1", undefined);
-  const session: VideoSession = notAny(await client.getSessionDetails("s-1"));
+  const session: SessionDetails = notAny(await client.getSessionDetails("s-1"));
   const status: SessionStatusName = session.status;
   const fields: [string, string, string[], number, string, string] = [
     session.session_id, session.room_id, session.participants, session.version,
@@ -190,7 +198,7 @@ const ends: PollEndReason[] = ["ended", "cancelled", "sessionExpired", "notFound
 const pollOptions: PollOptions = {
   intervalMs: 5_000,
   onUpdate: (session) => {
-    assertType<Equal<typeof session, VideoSession>>();
+    assertType<Equal<typeof session, SessionDetails>>();
   },
   onError: (error) => {
     assertType<Equal<typeof error, ConsultError>>();
@@ -209,13 +217,113 @@ client.pollSession("s-1", { intervalMs: 1000 });
 // @ts-expect-error SessionPoller has no public constructor
 new SessionPoller();
 
+// --- the video session over Socket.IO -------------------------------------------------------------
+// `VideoSession` is the live session only; the details of getSessionDetails are `SessionDetails`
+// (they once shared the name, and TypeScript merged them into one wrong type).
+type LiveVideoSession = ReturnType<ConsultClient["connectVideoSession"]>;
+assertType<Equal<LiveVideoSession, VideoSession>>();
+// @ts-expect-error the live session has no details fields
+void (null as unknown as VideoSession).session_id;
+const videoOptions: VideoSessionOptions = {
+  url: "http://127.0.0.1:8086",
+  sessionId: "s-1",
+  roomId: "room-s-1",
+  userId: "patient-1",
+  role: "PATIENT",
+  namespace: "/",
+  reconnection: { attempts: 5, delayMs: 1_000, maxDelayMs: 5_000 },
+};
+const minimalVideo: VideoSessionOptions = { sessionId: "s-1", roomId: "room-s-1", userId: "patient-1", role: "PATIENT" };
+const someRetry: VideoSessionOptions = { ...minimalVideo, reconnection: { attempts: 0 } };
+// @ts-expect-error roomId is required
+const noRoom: VideoSessionOptions = { sessionId: "s-1", userId: "patient-1", role: "PATIENT" };
+// @ts-expect-error attempts is a number
+const badRetry: VideoSessionOptions = { ...minimalVideo, reconnection: { attempts: "5" } };
+// @ts-expect-error exactOptionalPropertyTypes: leave url out rather than undefined
+const undefinedUrl: VideoSessionOptions = { ...minimalVideo, url: undefined };
+
+const live: LiveVideoSession = client.connectVideoSession(videoOptions);
+const named: VideoSession = live; // the class name is the live session, no longer the details
+void named;
+void other.connectVideoSession(minimalVideo);
+live.on("joined_room", (joined) => {
+  assertType<Equal<typeof joined, VideoSessionEventMap["joined_room"]>>();
+  const participants: Participant[] = joined.participants;
+  const who: [string, string, string] = [participants[0]!.user_id, participants[0]!.role, participants[0]!.name];
+  const ids: [string, string, string, string] = [joined.room_id, joined.session_id, joined.user_id, joined.role];
+  void [who, ids];
+});
+live.on("participant_joined", (p) => {
+  assertType<Equal<typeof p, { room_id: string; user_id: string; role: string; name: string }>>();
+});
+live.on("participant_left", (p) => {
+  assertType<Equal<typeof p, VideoSessionEventMap["participant_left"]>>();
+  void p.user_id;
+});
+live.on("session_status", (update) => {
+  const status: SessionStatusName = update.status;
+  const version: number = update.version;
+  void [status, version, update.session_id, update.room_id, update.updated_at];
+});
+live.on("error", (error) => {
+  assertType<Equal<typeof error, { code: string; message: string }>>();
+});
+live.on("state", ({ state, reason }) => {
+  assertType<Equal<typeof state, VideoSessionState>>();
+  assertType<Equal<typeof reason, string>>();
+  if (state === "closed" && reason === "session expired") void client.signOut();
+});
+function listenVideo<K extends keyof VideoSessionEventMap>(event: K, cb: (payload: VideoSessionEventMap[K]) => void): void {
+  live.on(event, cb);
+}
+listenVideo("state", (change) => void change.state);
+// @ts-expect-error a state payload is not a joined_room payload
+live.on("state", (joined: VideoSessionEventMap["joined_room"]) => void joined.participants);
+// @ts-expect-error "disconnected" is not a state (the comparison cannot be true)
+live.on("state", ({ state }) => void (state === "disconnected"));
+const videoStates: VideoSessionState[] = ["connecting", "connected", "joined", "reconnecting", "refreshing", "closed"];
+// @ts-expect-error not a state
+const badState: VideoSessionState = "open";
+const state: VideoSessionState = live.state;
+assertType<Equal<typeof state, VideoSessionState>>();
+// @ts-expect-error state is read-only
+live.state = "closed";
+async function videoCalls(): Promise<void> {
+  const acked: unknown = notAny(await live.emit("echo", { n: 1 }, 5_000));
+  const sent: unknown = notAny(await live.emit("leave_room", { room_id: "room-s-1" }));
+  await live.emit("ping");
+  // @ts-expect-error the ack timeout is a number of ms
+  await live.emit("echo", {}, "5s");
+  live.disconnect();
+  live.free();
+  void [acked, sent];
+}
+
+// socketIoAuth(): the `auth` option of the official socket.io-client, called at every connect.
+const auth = client.socketIoAuth();
+auth((payload) => {
+  const token: string | undefined = payload.token;
+  void token;
+});
+const sioOptions: Partial<ManagerOptions & SocketOptions> = { auth: client.socketIoAuth(), transports: ["websocket"] };
+function officialClient(): Socket {
+  const socket = io("http://127.0.0.1:8086", sioOptions);
+  socket.on("connect_error", async (error) => {
+    if (error.message === "Token expired") {
+      await client.refreshAuthToken();
+      socket.connect();
+    }
+  });
+  return io("http://127.0.0.1:8086", { auth: client.socketIoAuth() });
+}
+
 // --- the seed-compatible helpers on a default client ----------------------------------------------
 configure(options);
 configure({ baseUrl: "http://127.0.0.1:8086", storage: "memory" });
 async function seed(): Promise<void> {
   const token: string = notAny(await getValidToken());
   const forced: string = notAny(await refreshAuthToken());
-  const session: VideoSession = notAny(await getSessionDetails("s-1"));
+  const session: SessionDetails = notAny(await getSessionDetails("s-1"));
   void [token, forced, session];
 }
 
@@ -226,5 +334,10 @@ assertType<Equal<IsAny<ReturnType<ConsultClient["tokenInfo"]>>, false>>();
 assertType<Equal<IsAny<ReturnType<ConsultClient["on"]>>, false>>();
 assertType<Equal<IsAny<Parameters<ConsultClient["setSession"]>[0]>, false>>();
 assertType<Equal<IsAny<ConsultEventMap[ConsultEventName]>, false>>();
+assertType<Equal<IsAny<ReturnType<ConsultClient["connectVideoSession"]>>, false>>();
+assertType<Equal<IsAny<ReturnType<ConsultClient["socketIoAuth"]>>, false>>();
+assertType<Equal<IsAny<ReturnType<LiveVideoSession["emit"]>>, false>>();
+assertType<Equal<IsAny<VideoSessionEventMap[keyof VideoSessionEventMap]>, false>>();
 
 void [syncAdapter, asyncAdapter, noBaseUrl, badStorage, badAdapter, badNow, results, handle, names, ends, stopped, seed];
+void [someRetry, noRoom, badRetry, undefinedUrl, videoStates, badState, videoCalls, officialClient];

@@ -80,7 +80,8 @@ export interface ConsultEventMap {
 }
 export type ConsultEventName = keyof ConsultEventMap;
 export type SessionStatusName = "scheduled" | "waiting" | "active" | "ended" | "cancelled";
-export interface VideoSession {
+/** A consultation session as GET /api/video/sessions/{id} returns it. */
+export interface SessionDetails {
   session_id: string;
   room_id: string;
   status: SessionStatusName;
@@ -93,7 +94,7 @@ export type PollEndReason = "ended" | "cancelled" | "sessionExpired" | "notFound
 export interface PollOptions {
   /** Between the end of one poll and the start of the next. Default 5000. */
   intervalMs?: number;
-  onUpdate: (session: VideoSession) => void;
+  onUpdate: (session: SessionDetails) => void;
   onError?: (error: ConsultError) => void;
   onEnd?: (reason: PollEndReason) => void;
 }
@@ -330,7 +331,7 @@ impl JsConsultClient {
     }
 
     /// `GET /api/video/sessions/{id}`.
-    #[wasm_bindgen(js_name = getSessionDetails, unchecked_return_type = "Promise<VideoSession>")]
+    #[wasm_bindgen(js_name = getSessionDetails, unchecked_return_type = "Promise<SessionDetails>")]
     pub fn get_session_details(&self, session_id: String) -> js_sys::Promise {
         let client = self.client.clone();
         promise(async move { client.get_session_details(&session_id).await })
@@ -596,7 +597,7 @@ pub fn get_valid_token() -> js_sys::Promise {
 }
 
 /// The seed's `getSessionDetails(id)`, on the default client.
-#[wasm_bindgen(js_name = getSessionDetails, unchecked_return_type = "Promise<VideoSession>")]
+#[wasm_bindgen(js_name = getSessionDetails, unchecked_return_type = "Promise<SessionDetails>")]
 pub fn get_session_details(session_id: String) -> js_sys::Promise {
     promise(async move { default_client()?.get_session_details(&session_id).await })
 }
