@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo: builds consult-stub (release) and serves it on http://127.0.0.1:8086.
+# The demo: installs what is missing, builds the consultation screen (trunk, release) and
+# consult-stub (release), and serves both on http://127.0.0.1:8086 — one process, one URL.
 # Usage: scripts/demo.sh   (Ctrl-C stops it; extra arguments go to consult-stub)
 set -euo pipefail
 
@@ -7,22 +8,17 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
+bash scripts/setup.sh
+bash scripts/build-web.sh
 cargo build --release --locked -p consult-stub
-BASE="http://127.0.0.1:${CONSULT_PORT:-8086}"
+PORT="${CONSULT_PORT:-8086}"
 cat <<HELP
 
-consult-stub on $BASE — try it with curl:
-
-  # mint a token that expired a minute ago (dev endpoint)
-  TOKEN=\$(curl -s -X POST $BASE/api/dev/token -H 'content-type: application/json' \\
-      -d '{"user_id":"patient-1","name":"Pat","role":"PATIENT","ttl_secs":-60}' | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
-
-  # the seed's refresh call: an expired token gets a new one
-  curl -X POST $BASE/api/video/auth/refresh-token -H "Authorization: Bearer \$TOKEN"
-
-  # a session, read with the (still lenient) token; repeat with If-None-Match for a 304
-  curl -s -X POST $BASE/api/dev/sessions -H 'content-type: application/json' -d '{"session_id":"demo"}'
-  curl -i $BASE/api/video/sessions/demo -H "Authorization: Bearer \$TOKEN"
+consult demo: open http://127.0.0.1:$PORT/
+  Sign in with a 20 s or 60 s token to watch it refresh itself while the room stays joined;
+  use "Refresh outage", "End the session" and "Revoke" to watch the client recover or end cleanly.
+  The API also answers curl, e.g. the seed's refresh call:
+    curl -X POST http://localhost:$PORT/api/video/auth/refresh-token -H "Authorization: Bearer <EXPIRED_TOKEN>"
 
 HELP
-exec "$ROOT/target/release/consult-stub" --bind 127.0.0.1 --port "${CONSULT_PORT:-8086}" "$@"
+exec "$ROOT/target/release/consult-stub" --bind 127.0.0.1 --port "$PORT" --static-dir "$ROOT/dist" "$@"

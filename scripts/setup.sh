@@ -68,7 +68,18 @@ else
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --force
 fi
 
-# 5. npm packages of tests/ (socket.io peers, playwright-core, binaryen), from the lock file.
+# 5. trunk, for the demo (0.22 needs rustc >= 1.96.1; 0.21.14 builds on 1.95). Its own LTO is
+#    turned off: ~10 min to build instead of 20+.
+TRUNK_VERSION="0.21.14"
+if have_version trunk "$TRUNK_VERSION"; then
+  log "trunk $TRUNK_VERSION: present"
+else
+  log "installing trunk $TRUNK_VERSION (about ten minutes)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+# 6. npm packages of tests/ (socket.io peers, playwright-core, binaryen), from the lock file.
 LOCK="$ROOT/tests/package-lock.json"
 STAMP="$ROOT/tests/node_modules/.consult-lock.sha256"
 WANT="$(sha256sum "$LOCK" | cut -d' ' -f1)"

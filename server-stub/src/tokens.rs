@@ -155,12 +155,15 @@ impl TokenService {
         Ok(claims)
     }
 
-    /// The lifetime a successor of `claims` gets at `now`: the token TTL, cut to what is left of
-    /// the session max age. `None` when nothing is left.
+    /// The lifetime a successor of `claims` gets at `now`: the token TTL, but no longer than the
+    /// token it replaces, cut to what is left of the session max age. `None` when nothing is left.
     pub fn successor_lifetime(&self, claims: &Claims, now: OffsetDateTime) -> Option<i64> {
         let left =
             claims.auth_time.saturating_add(secs(self.session_max_age)) - now.unix_timestamp();
-        let lifetime = secs(self.token_ttl).min(left);
+        // Never longer than the token it replaces: a short-lived (dev) sign-in keeps refreshing
+        // at its own pace instead of turning into a 4 h one at the first refresh.
+        let previous = (claims.exp - claims.iat).max(1);
+        let lifetime = secs(self.token_ttl).min(previous).min(left);
         (lifetime > 0).then_some(lifetime)
     }
 }
@@ -249,7 +252,11 @@ mod tests {
         let Ok(service) = TokenService::new(b"k", Duration::from_secs(4 * 3600), GRACE, CAP) else {
             panic!("HS256 key from bytes");
         };
-        let c = claims(0, 0);
+        let c = Claims {
+            iat: -4 * 3600,
+            exp: 0,
+            ..claims(0, 0)
+        };
         let at = |s| OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         assert_eq!(service.successor_lifetime(&c, at(3600)), Some(4 * 3600));
         assert_eq!(service.successor_lifetime(&c, at(11 * 3600)), Some(3600));

@@ -203,3 +203,18 @@ async fn a_refreshed_token_never_outlives_the_session_max_age() {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.code(), Some("session_expired"));
 }
+
+#[tokio::test]
+async fn a_short_lived_sign_in_keeps_its_lifetime_through_refreshes() {
+    let server = TestServer::start().await;
+    let token = server.mint("u1", 20).await.access_token;
+    server.advance_secs(15);
+    let first = server.refresh(&token).await;
+    assert_eq!(first.body["expires_in"], 20, "{:?}", first.body);
+    let successor = first.body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    server.advance_secs(15);
+    assert_eq!(server.refresh(&successor).await.body["expires_in"], 20);
+}
