@@ -31,6 +31,9 @@ bash scripts/test-browser.sh
 step "consult-client as an npm package: build, d.ts (no any, tsc), plain-JS consumer in Node"
 bash scripts/test-package.sh
 
+step "the demo end to end: trunk release build served by consult-stub, driven in Chromium"
+bash scripts/test-e2e.sh
+
 step "size budget of the npm package (wasm + JS glue, gzip -9)"
 # Issues 3 and 4 ask for <= 30 KB gz; the package is ~71 KB gz with the Socket.IO client (see
 # BENCHMARKS.md, "Package size", for why and what would fix it). Until then this is a ratchet

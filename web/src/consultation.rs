@@ -26,15 +26,22 @@ fn dev_action(
 /// The signed-in screen.
 #[component]
 pub fn Consultation(screen: Screen, live_slot: LiveSlot) -> impl IntoView {
+    let outage_count = RwSignal::new(String::from("3"));
     let outage = move |_| {
+        let count: u32 = outage_count
+            .get_untracked()
+            .trim()
+            .parse()
+            .unwrap_or(3)
+            .clamp(1, 100);
         dev_action(
             screen,
             "POST",
             String::from("/api/dev/faults"),
-            Some(String::from(
-                r#"{"target":"refresh","fail_next":3,"status":503}"#,
+            Some(format!(
+                r#"{{"target":"refresh","fail_next":{count},"status":503}}"#
             )),
-            "fault injected: the next 3 refresh requests fail with 503",
+            "fault injected: the next refresh requests fail with 503",
         )
     };
     let end_session = move |_| {
@@ -101,7 +108,10 @@ pub fn Consultation(screen: Screen, live_slot: LiveSlot) -> impl IntoView {
             <section class="panel" aria-labelledby="faults-title">
                 <h2 id="faults-title">"Simulate"</h2>
                 <div class="buttons">
-                    <button id="fault-refresh" on:click=outage>"Refresh outage (3 requests)"</button>
+                    <label for="fault-count">"Failing refreshes"</label>
+                    <input id="fault-count" type="number" min="1" max="100" prop:value=move || outage_count.get()
+                        on:input=move |ev| outage_count.set(event_target_value(&ev)) />
+                    <button id="fault-refresh" on:click=outage>"Refresh outage"</button>
                     <button id="end-session" on:click=end_session>"End the session (server)"</button>
                     <button id="revoke" class="danger" on:click=revoke>"Revoke / sign out"</button>
                 </div>
