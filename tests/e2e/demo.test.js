@@ -26,13 +26,13 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { startStub } from "../interop/stub.js";
+import { launchChromium, missingChromium, missingFiles } from "../support/browser.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
 const DIST = process.env.CONSULT_DIST_DIR || resolve(ROOT, "dist");
 const ARTIFACTS = resolve(ROOT, "target", "e2e");
 const SCREENSHOT = resolve(ARTIFACTS, "consultation.png");
-const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 
 const STEP_TIMEOUT_MS = 15_000; // a page load, a sign-in, one expected change on screen
@@ -43,19 +43,13 @@ const SHORT_TTL_STUB = ["--token-ttl", "20s"]; // successors live 20 s too
 const FIRST_RENDER_LOADS = 3;
 
 /** A missing build (or browser) is an error every test reports, not a crash of the file. */
-function missingPrerequisite() {
-  if (!existsSync(resolve(DIST, "index.html"))) {
-    return new Error(
-      `the demo is not built: ${resolve(DIST, "index.html")} is missing — build the demo: scripts/build-web.sh ` +
-        "(or run scripts/test-e2e.sh, which builds it)",
-    );
-  }
-  if (!existsSync(CHROMIUM)) {
-    return new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_BIN)`);
-  }
-  return null;
-}
-const prerequisite = missingPrerequisite();
+const prerequisite =
+  missingFiles(
+    [resolve(DIST, "index.html")],
+    ([index]) =>
+      `the demo is not built: ${index} is missing — build the demo: scripts/build-web.sh ` +
+      "(or run scripts/test-e2e.sh, which builds it)",
+  ) ?? missingChromium();
 
 // Runs in every page before the app: records when #signin first becomes visible (ms since
 // navigation start) and every change of the screen's state fields, with timestamps, so a failure
@@ -99,13 +93,7 @@ const contexts = [];
 before(async () => {
   if (prerequisite) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: STEP_TIMEOUT_MS * 2,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
-  });
+  browser = await launchChromium({ timeout: STEP_TIMEOUT_MS * 2 });
 });
 
 after(async () => {

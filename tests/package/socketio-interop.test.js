@@ -17,22 +17,20 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, extname, resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { io as nodeIo } from "socket.io-client";
 
 import { startStub } from "../interop/stub.js";
 import { startSocketIoServer } from "../support/socketio-server.mjs";
+import { launchChromium, missingChromium, missingFiles, serveStatic, withTimeout } from "../support/browser.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
 const PKG_DIR = resolve(ROOT, "target", "pkg-web");
 const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
 const SIO_CLIENT_BUNDLE = resolve(HERE, "..", "node_modules", "socket.io-client", "dist", "socket.io.min.js");
-const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const PAGE_PATH = "/socketio.html";
 const PKG_URL_DIR = "/target/pkg-web/";
 const SIO_CLIENT_URL = "/socket.io-client/socket.io.min.js";
@@ -42,13 +40,6 @@ const TEST_TIMEOUT_MS = 45_000;
 const STEP_TIMEOUT_MS = 15_000; // any single page load / evaluation / wait for an event
 const CLOCK_LAG_MS = 10 * 60_000; // the client's `now` runs this far behind Date.now()
 const SECRET = randomBytes(32).toString("hex"); // shared by consult-stub and the socket.io server
-
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-};
 
 // The page: socket.io-client's browser bundle (window.io), the package (window.__ConsultClient),
 // a record of refresh requests and of every CONNECT frame sent over a WebSocket, and `__once`
@@ -103,35 +94,18 @@ try {
 </script>
 </body></html>`;
 
-/** A missing package (or browser) is an error every test reports, not a crash of the file. */
-function missingPrerequisite() {
-  const missing = PKG_FILES.filter((file) => !existsSync(file));
-  if (missing.length > 0) {
-    return new Error(
+/** A missing package (or bundle, or browser) is an error every test reports, not a crash of the file. */
+const prerequisite =
+  missingFiles(
+    PKG_FILES,
+    (missing) =>
       `the npm package is not built: missing ${missing.join(", ")}. ` +
-        "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-    );
-  }
-  if (!existsSync(SIO_CLIENT_BUNDLE)) {
-    return new Error(`socket.io-client's browser bundle is missing at ${SIO_CLIENT_BUNDLE}: run scripts/setup.sh`);
-  }
-  if (!existsSync(CHROMIUM)) {
-    return new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_BIN)`);
-  }
-  return null;
-}
-const prerequisite = missingPrerequisite();
+      "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
+  ) ??
+  missingFiles([SIO_CLIENT_BUNDLE], () => `socket.io-client's browser bundle is missing at ${SIO_CLIENT_BUNDLE}: run scripts/setup.sh`) ??
+  missingChromium();
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-let server;
-let origin;
+let server; // the static server of PAGE, socket.io-client's bundle and the package files
 let browser;
 let stub;
 let sio;
@@ -139,32 +113,17 @@ const nodeSockets = [];
 
 before(async () => {
   if (prerequisite) return;
-  server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, "http://127.0.0.1").pathname);
-    const send = (type, body) =>
-      response.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(body);
-    if (request.method === "GET" && path === PAGE_PATH) return send(TYPES[".html"], PAGE);
-    if (request.method === "GET" && path === SIO_CLIENT_URL) return send(TYPES[".js"], readFileSync(SIO_CLIENT_BUNDLE));
-    if (path === "/favicon.ico") return response.writeHead(204).end();
-    const file = resolve(ROOT, "." + path);
-    if (request.method !== "GET" || !path.startsWith(PKG_URL_DIR) || !file.startsWith(PKG_DIR + sep) || !existsSync(file)) {
-      return response.writeHead(404, { "content-type": "text/plain" }).end("not found");
-    }
-    return send(TYPES[extname(file)] ?? "application/octet-stream", readFileSync(file));
+  server = await serveStatic({
+    root: ROOT,
+    allowPrefix: PKG_URL_DIR,
+    pages: { [PAGE_PATH]: PAGE },
+    files: { [SIO_CLIENT_URL]: SIO_CLIENT_BUNDLE },
   });
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  origin = `http://127.0.0.1:${server.address().port}`;
 
   stub = await startStub([], { secret: SECRET });
   sio = await startSocketIoServer({ secret: SECRET });
 
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: STEP_TIMEOUT_MS * 2,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
-  });
+  browser = await launchChromium({ timeout: STEP_TIMEOUT_MS * 2 });
 });
 
 after(async () => {
@@ -172,10 +131,7 @@ after(async () => {
   await browser?.close().catch(() => {});
   await sio?.close();
   await stub?.stop();
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((done) => server.close(() => done()));
-  }
+  await server?.close();
 });
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -205,7 +161,7 @@ async function openPage() {
   page.on("console", (message) => {
     if (message.type() === "error" || message.type() === "warning") errors.push(`console.${message.type()}: ${message.text()}`);
   });
-  await page.goto(origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
+  await page.goto(server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
   await page.waitForFunction(() => window.__ready || window.__initError, null, { timeout: STEP_TIMEOUT_MS });
   const initError = await page.evaluate(() => window.__initError);
   if (initError) throw new Error(`the package did not load: ${initError}`);

@@ -9,18 +9,16 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, extname, resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { startStub } from "../interop/stub.js";
+import { launchChromium, missingChromium, missingFiles, serveStatic, withTimeout } from "../support/browser.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
 const PKG_DIR = resolve(ROOT, "target", "pkg-web");
 const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
-const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const PAGE_PATH = "/two-tabs.html";
 const PKG_URL_DIR = "/target/pkg-web/";
 const REFRESH_PATH = "/api/video/auth/refresh-token";
@@ -29,13 +27,6 @@ const TEST_TIMEOUT_MS = 45_000;
 const STEP_TIMEOUT_MS = 15_000; // any single page load / evaluation
 const ADOPT_WITHIN_MS = 3_000; // test 3: the other tab adopts the new token within this
 const START_DELAY_MS = 150; // both tabs call at the same wall-clock instant, this far ahead
-
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-};
 
 // The page: loads the package, counts its own fetches (so a test can tell which tab sent a
 // refresh) and exposes the constructor; the tests create the clients through page.evaluate.
@@ -62,82 +53,28 @@ try {
 </body></html>`;
 
 /** A missing package (or browser) is an error every test reports, not a crash of the file. */
-function missingPrerequisite() {
-  const missing = PKG_FILES.filter((file) => !existsSync(file));
-  if (missing.length > 0) {
-    return new Error(
+const prerequisite =
+  missingFiles(
+    PKG_FILES,
+    (missing) =>
       `the npm package is not built: missing ${missing.join(", ")}. ` +
-        "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-    );
-  }
-  if (!existsSync(CHROMIUM)) {
-    return new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_BIN)`);
-  }
-  return null;
-}
-const prerequisite = missingPrerequisite();
+      "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
+  ) ?? missingChromium();
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-let server;
-let origin;
+let server; // the static server of PAGE and the package files (tests/support/browser.mjs)
 let browser;
 const stubs = [];
 
 before(async () => {
   if (prerequisite) return;
-  server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, "http://127.0.0.1").pathname);
-    if (request.method === "GET" && path === PAGE_PATH) {
-      response.writeHead(200, { "content-type": TYPES[".html"], "cache-control": "no-store" }).end(PAGE);
-      return;
-    }
-    if (path === "/favicon.ico") {
-      response.writeHead(204).end(); // no 404 in the pages' console
-      return;
-    }
-    const file = resolve(ROOT, "." + path);
-    if (
-      request.method !== "GET" ||
-      !path.startsWith(PKG_URL_DIR) ||
-      !file.startsWith(PKG_DIR + sep) ||
-      !existsSync(file)
-    ) {
-      response.writeHead(404, { "content-type": "text/plain" }).end("not found");
-      return;
-    }
-    response
-      .writeHead(200, {
-        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-        "cache-control": "no-store",
-      })
-      .end(readFileSync(file));
-  });
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  origin = `http://127.0.0.1:${server.address().port}`;
-
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: STEP_TIMEOUT_MS * 2,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
-  });
+  server = await serveStatic({ root: ROOT, allowPrefix: PKG_URL_DIR, pages: { [PAGE_PATH]: PAGE } });
+  browser = await launchChromium({ timeout: STEP_TIMEOUT_MS * 2 });
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
   await Promise.all(stubs.map((stub) => stub.stop()));
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((done) => server.close(() => done()));
-  }
+  await server?.close();
 });
 
 async function newStub(args = []) {
@@ -165,7 +102,7 @@ async function openTwoTabs() {
     page.on("console", (message) => {
       if (message.type() === "error" || message.type() === "warning") errors.push(`${name} console.${message.type()}: ${message.text()}`);
     });
-    await page.goto(origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
+    await page.goto(server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
     await page.waitForFunction(() => window.__ready || window.__initError, null, { timeout: STEP_TIMEOUT_MS });
     const initError = await page.evaluate(() => window.__initError);
     if (initError) throw new Error(`${name}: the package did not load: ${initError}`);
