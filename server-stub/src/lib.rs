@@ -62,16 +62,8 @@ pub fn build_app(
     socket::register(&io);
     state.attach_io(io);
     for session_id in &state.settings.create_sessions {
-        let now = state.clock.now();
-        let session = session::Session {
-            session_id: session_id.clone(),
-            room_id: format!("room-{session_id}"),
-            status: session::SessionStatus::Scheduled,
-            participants: Vec::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let session =
+            session::Session::new(session_id.clone(), None, None, None, state.clock.now());
         // A duplicate id on the command line is harmless: the first one stays.
         let _ = state.store().insert_session(session);
     }

@@ -54,6 +54,32 @@ pub struct Session {
 }
 
 impl Session {
+    /// A new session (version 1) created at `now`; the room defaults to `room-<session_id>`,
+    /// the status to `scheduled`, the participants to none (open to every signed-in user).
+    ///
+    /// ```
+    /// use consult_stub::session::{Session, SessionStatus};
+    /// let session = Session::new("s1".into(), None, None, None, time::OffsetDateTime::UNIX_EPOCH);
+    /// assert_eq!((session.room_id.as_str(), session.status), ("room-s1", SessionStatus::Scheduled));
+    /// ```
+    pub fn new(
+        session_id: String,
+        room_id: Option<String>,
+        status: Option<SessionStatus>,
+        participants: Option<Vec<String>>,
+        now: OffsetDateTime,
+    ) -> Self {
+        Session {
+            room_id: room_id.unwrap_or_else(|| format!("room-{session_id}")),
+            session_id,
+            status: status.unwrap_or(SessionStatus::Scheduled),
+            participants: participants.unwrap_or_default(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Whether `user_id` may see and join this session.
     pub fn admits(&self, user_id: &str) -> bool {
         self.participants.is_empty() || self.participants.iter().any(|p| p == user_id)

@@ -27,16 +27,7 @@ async fn an_unchanged_session_answers_304_and_a_change_gives_a_new_etag() {
         "quoted etag: {etag}"
     );
 
-    let url = format!("{}/api/video/sessions/s1", server.base);
-    let conditional = server
-        .send(
-            server
-                .http
-                .get(&url)
-                .bearer_auth(&token)
-                .header("if-none-match", &etag),
-        )
-        .await;
+    let conditional = server.get_session_if_none_match("s1", &token, &etag).await;
     assert_eq!(conditional.status, StatusCode::NOT_MODIFIED);
     assert_eq!(
         conditional
@@ -55,15 +46,7 @@ async fn an_unchanged_session_answers_304_and_a_change_gives_a_new_etag() {
         )
         .await;
     assert_eq!(patched.status, StatusCode::OK);
-    let after = server
-        .send(
-            server
-                .http
-                .get(&url)
-                .bearer_auth(&token)
-                .header("if-none-match", &etag),
-        )
-        .await;
+    let after = server.get_session_if_none_match("s1", &token, &etag).await;
     assert_eq!(after.status, StatusCode::OK);
     assert_eq!(after.body["status"], "active");
     assert_ne!(

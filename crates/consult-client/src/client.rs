@@ -142,12 +142,6 @@ impl SessionGrant {
     }
 }
 
-/// The server's clock when it answered, from `exp` and `expires_in` (`None` without one).
-fn server_now_from_expires_in(info: &TokenInfo, expires_in: Option<f64>) -> Option<i64> {
-    let seconds = expires_in.filter(|s| s.is_finite() && s.abs() < 1e10)?;
-    Some(info.expires_at_ms - (seconds * 1000.0) as i64)
-}
-
 /// The consult client. Cheap to clone; clones share everything.
 ///
 /// ```no_run
@@ -221,7 +215,8 @@ impl ConsultClient {
         let received = now_ms(&inner.now);
         {
             // Only `expires_in` tells the server's "now" here: a login token's `iat` may be old.
-            let server_now = server_now_from_expires_in(&info, grant.expires_in);
+            let server_now =
+                ClockSkew::server_time_from_expires_in(info.expires_at_ms, grant.expires_in);
             let mut state = inner.state.borrow_mut();
             state.loaded = true;
             state.expired = false;
@@ -352,18 +347,10 @@ pub(crate) fn encode_segment(segment: &str) -> String {
     out
 }
 
-/// Appends `n` in decimal (no `fmt` machinery: it costs kilobytes of wasm).
-pub(crate) fn push_decimal(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
-}
-
 pub(crate) fn http_error(response: &web_sys::Response) -> ClientError {
     let status = response.status();
     let mut message = String::from("HTTP ");
-    push_decimal(&mut message, u64::from(status));
+    consult_core::json::push_decimal(&mut message, u64::from(status));
     ClientError::with_status(ErrorCode::Http, message, status)
 }
 
@@ -659,7 +646,8 @@ impl Inner {
         {
             let mut state = self.state.borrow_mut();
             let expires_in = field("expires_in").and_then(|v| v.as_f64());
-            let server_now = server_now_from_expires_in(&info, expires_in).or(info.issued_at_ms);
+            let server_now = ClockSkew::server_time_from_expires_in(info.expires_at_ms, expires_in)
+                .or(info.issued_at_ms);
             state.skew_ms = ClockSkew::estimate(received, server_now, date).offset_ms;
             state.refresh_count = state.refresh_count.saturating_add(1);
             state.last_refresh_at_ms = Some(received);

@@ -61,6 +61,6 @@ pub(crate) fn expires_at_text(value: &JsValue) -> Option<String> {
         .as_f64()
         .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e12)? as u64;
     let mut text = String::new();
-    crate::client::push_decimal(&mut text, seconds);
+    consult_core::json::push_decimal(&mut text, seconds);
     Some(text)
 }

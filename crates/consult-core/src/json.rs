@@ -95,6 +95,20 @@ pub fn quote(text: &str) -> String {
     out
 }
 
+/// Appends `n` in decimal, without `fmt` (whose machinery costs kilobytes of wasm).
+///
+/// ```
+/// let mut text = String::from("HTTP ");
+/// consult_core::json::push_decimal(&mut text, 503);
+/// assert_eq!(text, "HTTP 503");
+/// ```
+pub fn push_decimal(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,

@@ -42,6 +42,22 @@ impl ClockSkew {
         }
     }
 
+    /// The server's clock when it answered, from the token's `exp` and the answer's
+    /// `expires_in` (seconds left then); `None` without a usable `expires_in`.
+    ///
+    /// ```
+    /// use consult_core::ClockSkew;
+    /// assert_eq!(ClockSkew::server_time_from_expires_in(100_000, Some(40.0)), Some(60_000));
+    /// assert_eq!(ClockSkew::server_time_from_expires_in(100_000, Some(f64::NAN)), None);
+    /// ```
+    pub fn server_time_from_expires_in(
+        expires_at_ms: i64,
+        expires_in_secs: Option<f64>,
+    ) -> Option<i64> {
+        let seconds = expires_in_secs.filter(|s| s.is_finite() && s.abs() < 1e10)?;
+        Some(expires_at_ms - (seconds * 1000.0) as i64)
+    }
+
     /// Server time at local time `local_now_ms`.
     pub fn server_now(&self, local_now_ms: i64) -> i64 {
         local_now_ms.saturating_add(self.offset_ms)

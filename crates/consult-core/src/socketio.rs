@@ -9,7 +9,7 @@
 //! ```
 
 use crate::engineio::FrameError;
-use crate::json::{Json, quote};
+use crate::json::{Json, push_decimal, quote};
 
 /// Socket.IO packet types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,14 +138,6 @@ pub fn event(namespace: &str, name: &str, args_json: &str, ack_id: Option<u64>) 
     }
     out.push(']');
     out
-}
-
-/// Appends `n` in decimal (no `fmt`: it costs kilobytes of wasm).
-fn push_decimal(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `DISCONNECT` from `namespace`.

@@ -84,16 +84,13 @@ async fn create_session(
             "session_id must have 1 to 128 characters".to_owned(),
         ));
     }
-    let now = app.clock.now();
-    let session = Session {
-        room_id: req.room_id.unwrap_or_else(|| format!("room-{session_id}")),
+    let session = Session::new(
         session_id,
-        status: req.status.unwrap_or(SessionStatus::Scheduled),
-        participants: req.participants.unwrap_or_default(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+        req.room_id,
+        req.status,
+        req.participants,
+        app.clock.now(),
+    );
     let session = app.store().insert_session(session)?;
     Ok((StatusCode::CREATED, Json(session)))
 }

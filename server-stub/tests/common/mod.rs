@@ -155,6 +155,18 @@ impl TestServer {
             .await
     }
 
+    /// `GET /api/video/sessions/{id}` with `If-None-Match: etag`.
+    pub async fn get_session_if_none_match(&self, id: &str, token: &str, etag: &str) -> Answer {
+        let url = format!("{}/api/video/sessions/{id}", self.base);
+        self.send(
+            self.http
+                .get(url)
+                .bearer_auth(token)
+                .header("if-none-match", etag),
+        )
+        .await
+    }
+
     pub async fn logout(&self, token: &str) -> Answer {
         self.send(
             self.http
