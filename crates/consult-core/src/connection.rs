@@ -167,11 +167,19 @@ enum Phase {
 /// ```
 pub fn is_auth_error(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
+    // A byte-window search: `str::contains(&str)` links the two-way searcher (~2 KB of wasm)
+    // for words this short.
+    let contains = |word: &str| {
+        lower
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w == word.as_bytes())
+    };
     lower == "invalid token"
-        || lower.contains("expired")
+        || contains("expired")
         || lower.starts_with("unauthorized")
-        || lower.contains("revoked")
-        || lower.contains("jwt")
+        || contains("revoked")
+        || contains("jwt")
 }
 
 /// The connection state machine.

@@ -58,19 +58,22 @@ pub fn decode(text: &str) -> Result<SioPacket, FrameError> {
         Some(b'5' | b'6') => return Err(FrameError::BinaryUnsupported),
         _ => return Err(FrameError::BadPacket),
     };
-    rest = &rest[1..];
+    // `get` rather than `[..]` on these ASCII boundaries: indexing links the panic formatting
+    // for "not a char boundary" (a few KB of wasm) even though it cannot happen.
+    rest = rest.get(1..).unwrap_or("");
     let mut namespace = String::from("/");
     if rest.starts_with('/') {
         let end = rest.find(',').unwrap_or(rest.len());
-        namespace = rest[..end].to_owned();
+        namespace = rest.get(..end).unwrap_or("/").to_owned();
         rest = rest.get(end + 1..).unwrap_or("");
     }
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let ack_id = if digits > 0 {
-        let id = rest[..digits]
-            .parse::<u64>()
-            .map_err(|_| FrameError::BadPacket)?;
-        rest = &rest[digits..];
+        let id = rest
+            .get(..digits)
+            .and_then(|d| d.parse::<u64>().ok())
+            .ok_or(FrameError::BadPacket)?;
+        rest = rest.get(digits..).unwrap_or("");
         Some(id)
     } else {
         None
