@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds consult-client's npm package, offline, for both wasm-pack targets:
+# Builds consult-client's npm package, offline, for both wasm-pack targets. The package is the
+# JavaScript driver crates/consult-client/js/consult_client.js (+ .d.ts) over consult-core's
+# decisions compiled to wasm by wasm-pack (consult_core.js, consult_client_bg.wasm):
 #   target/pkg-web      --target web      (ES module with an explicit init / initSync)
 #   target/pkg-bundler  --target bundler  (for webpack, Vite, Rollup, …)
 # wasm-opt must be npm binaryen 132 (tests/node_modules/.bin, put first on PATH here): Debian's
@@ -30,16 +32,43 @@ fi
 log "wasm-opt: $WASM_OPT ($WASM_OPT_SAYS)"
 
 for target in web bundler; do
-  log "wasm-pack build --target $target -> target/pkg-$target"
-  wasm-pack build --mode no-install --release --target "$target" \
-    --out-dir "../../target/pkg-$target" "$CRATE"
-  [[ -f "target/pkg-$target/consult_client_bg.wasm" ]] \
-    || die "target/pkg-$target/consult_client_bg.wasm missing after the build"
+  out="target/pkg-$target"
+  log "wasm-pack build --target $target -> $out"
+  rm -rf "$out"
+  wasm-pack build --mode no-install --release --target "$target" --out-dir "../../$out" "$CRATE"
+  [[ -f "$out/consult_client_bg.wasm" ]] || die "$out/consult_client_bg.wasm missing after the build"
+  # The package's entry is the JavaScript driver `consult_client.js` (hand-written types) over
+  # consult-core's decisions (src/js/): wasm-bindgen's entry module becomes `consult_core.js`.
+  # The wasm keeps its name, so `init({ module_or_path: ".../consult_client_bg.wasm" })` holds.
+  mv "$out/consult_client.js" "$out/consult_core.js"
+  mv "$out/consult_client.d.ts" "$out/consult_core.d.ts"
+  sed -i 's|@ts-self-types="./consult_client.d.ts"|@ts-self-types="./consult_core.d.ts"|' "$out/consult_core.js"
+  cp "$CRATE/js/consult_client.js" "$CRATE/js/consult_client.d.ts" "$out/"
+  if [[ $target == web ]]; then
+    # The web build loads the wasm explicitly: `await init()` (or `initSync`) before any call.
+    printf '\n// The web build: `await init()` (or `initSync({ module })`) before using the client.\nexport { default, initSync } from "./consult_core.js";\n' \
+      | tee -a "$out/consult_client.js" >>"$out/consult_client.d.ts"
+    printf 'export type { InitInput, InitOutput, SyncInitInput } from "./consult_core.js";\n' >>"$out/consult_client.d.ts"
+  fi
   # wasm-bindgen types the raw wasm exports (`InitOutput`, returned by init/initSync of the web
   # build, and the *_bg.wasm.d.ts) with `any`: make them `unknown`, so that no `any` reaches a
   # consumer's type checker.
-  for dts in "target/pkg-$target"/*.d.ts; do
+  for dts in "$out"/*.d.ts; do
     sed -i -E 's/([:(<,|]\s*)any([^A-Za-z0-9_$]|$)/\1unknown\2/g' "$dts"
   done
+  # package.json: the driver is the entry point; ship every built file.
+  node - "$out" <<'JS'
+const fs = require("node:fs");
+const path = require("node:path");
+const dir = process.argv[2];
+const file = path.join(dir, "package.json");
+const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+pkg.main = "consult_client.js";
+if (pkg.module) pkg.module = "consult_client.js";
+pkg.types = "consult_client.d.ts";
+pkg.files = fs.readdirSync(dir).filter((f) => /\.(js|d\.ts|wasm)$/.test(f)).sort();
+pkg.sideEffects = ["./consult_core.js"];
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+JS
 done
 log "done: target/pkg-web, target/pkg-bundler"

@@ -79,7 +79,8 @@ else
     cargo install --locked trunk --version "$TRUNK_VERSION"
 fi
 
-# 6. npm packages of tests/ (socket.io peers, playwright-core, binaryen), from the lock file.
+# 6. npm packages of tests/ (socket.io peers, playwright-core, binaryen, typescript, esbuild for
+#    the size budget), from the lock file.
 LOCK="$ROOT/tests/package-lock.json"
 STAMP="$ROOT/tests/node_modules/.consult-lock.sha256"
 WANT="$(sha256sum "$LOCK" | cut -d' ' -f1)"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Size budget of consult-client's npm package (the --target bundler build, what a bundler ships):
-# gzip -9 size of the .wasm plus its JS glue. Counted files:
-#   target/pkg-bundler/consult_client_bg.wasm   the module (wasm-opt -Oz, binaryen 132)
-#   target/pkg-bundler/consult_client_bg.js     the wasm-bindgen glue
-#   target/pkg-bundler/consult_client.js        the entry that wires the two together
-# (.d.ts files and package.json are not shipped to browsers and are not counted.)
-# Each file is gzipped on its own, as a server would send it.
+# Size budget of consult-client's npm package, as an application ships it: the package entry
+# (target/pkg-bundler/consult_client.js, the JavaScript driver, with the wasm-bindgen glue it
+# imports) bundled and minified by esbuild, as a consumer's bundler does, plus the .wasm
+# (wasm-opt -Oz, binaryen 132). Each part is gzipped (-9) on its own, as a server sends it, and
+# the sum is checked against the budget. This is how the issue's anchors (oidc-client-ts,
+# supabase auth-js, socket.io-client) are measured too: minified and gzipped. For reference the
+# script also prints the package's files as they are, unminified.
 #
 # Usage: scripts/size-budget.sh [--no-build]
 #   --no-build          measure the existing target/pkg-bundler (default: run build-package.sh first)
@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/target/pkg-bundler"
 BUDGET="${SIZE_BUDGET_BYTES:-30720}"
-FILES=(consult_client_bg.wasm consult_client_bg.js consult_client.js)
+FILES=(consult_client_bg.wasm consult_client_bg.js consult_core.js consult_client.js)
 
 BUILD=1
 for arg in "$@"; do
@@ -41,18 +41,29 @@ fi
 for f in "${FILES[@]}"; do
   [[ -f "$PKG/$f" ]] || { echo "size-budget.sh: $PKG/$f missing: run scripts/build-package.sh" >&2; exit 2; }
 done
+ESBUILD="$ROOT/tests/node_modules/.bin/esbuild"
+[[ -x "$ESBUILD" ]] || { echo "size-budget.sh: esbuild missing at $ESBUILD: run scripts/setup.sh" >&2; exit 2; }
 
-total_raw=0
-total_gz=0
-printf '\n%-28s %10s %10s\n' "target/pkg-bundler/" "raw B" "gzip -9 B"
+gz() { gzip -9 -c "$1" | wc -c; }
+
+printf '\nthe package files as they are (not what is budgeted):\n%-28s %10s %10s\n' "target/pkg-bundler/" "raw B" "gzip -9 B"
 for f in "${FILES[@]}"; do
-  raw=$(wc -c <"$PKG/$f")
-  gz=$(gzip -9 -c "$PKG/$f" | wc -c)
-  total_raw=$((total_raw + raw))
-  total_gz=$((total_gz + gz))
-  printf '%-28s %10d %10d\n' "$f" "$raw" "$gz"
+  printf '%-28s %10d %10d\n' "$f" "$(wc -c <"$PKG/$f")" "$(gz "$PKG/$f")"
 done
-printf '%-28s %10d %10d\n' "total" "$total_raw" "$total_gz"
+
+BUNDLE="$ROOT/target/size-budget/consult_client.min.js"
+mkdir -p "$(dirname "$BUNDLE")"
+"$ESBUILD" "$PKG/consult_client.js" --bundle --minify --format=esm '--external:*.wasm' \
+  --log-level=warning --outfile="$BUNDLE"
+js_raw=$(wc -c <"$BUNDLE")
+js_gz=$(gz "$BUNDLE")
+wasm_raw=$(wc -c <"$PKG/consult_client_bg.wasm")
+wasm_gz=$(gz "$PKG/consult_client_bg.wasm")
+total_gz=$((js_gz + wasm_gz))
+printf '\nwhat an application ships (budgeted):\n%-28s %10s %10s\n' "" "raw B" "gzip -9 B"
+printf '%-28s %10d %10d\n' "JS (esbuild bundle, minify)" "$js_raw" "$js_gz"
+printf '%-28s %10d %10d\n' "consult_client_bg.wasm" "$wasm_raw" "$wasm_gz"
+printf '%-28s %10d %10d\n' "total" "$((js_raw + wasm_raw))" "$total_gz"
 printf '%-28s %10s %10d\n' "budget" "" "$BUDGET"
 
 if ((total_gz > BUDGET)); then

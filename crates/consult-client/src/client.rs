@@ -379,20 +379,6 @@ impl Inner {
             .map(|c| c.token.clone())
     }
 
-    /// The hot path: runs `f` on the current token if it is loaded and not due, without any
-    /// await (`None` means "take the async path").
-    pub(crate) fn with_usable_token<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
-        let state = self.state.borrow();
-        let current = state
-            .current
-            .as_ref()
-            .filter(|_| state.loaded && !state.expired)?;
-        let due = self
-            .policy
-            .is_due(&current.info, now_ms(&self.now), state.skew_ms);
-        (!due).then(|| f(&current.token))
-    }
-
     fn check_not_expired(&self) -> Result<(), ClientError> {
         if self.state.borrow().expired {
             return Err(ClientError::new(

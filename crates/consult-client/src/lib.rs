@@ -4,8 +4,12 @@
 //! and across tabs through a Web Lock), sends authorised requests (a 401 leads to one refresh
 //! and one replay), and polls the session without ever overlapping requests. All decisions come
 //! from [`consult_core`]; this crate only drives the browser (fetch, storage, timers, locks,
-//! channels). The same code serves Rust (below) and JavaScript (the npm package, see
-//! `README.md`).
+//! channels, WebSocket). This is the Rust API (the Leptos demo uses it).
+//!
+//! JavaScript gets the npm package instead: a hand-written driver (`js/consult_client.js`, the
+//! same behaviour, tested by the same scenarios) over consult-core's decisions exported as
+//! synchronous wasm functions (feature `js`, `src/js/`). Compiled Rust orchestration costs about
+//! 70 KB gz of wasm; the package must stay under 30 KB gz (BENCHMARKS.md, "Package size").
 //!
 //! ```no_run
 //! use std::rc::Rc;
@@ -30,7 +34,8 @@ mod events;
 mod flight;
 mod http;
 mod iso;
-mod js_api;
+#[cfg(feature = "js")]
+mod js;
 mod lock;
 mod poller;
 mod socket;

@@ -1,0 +1,21 @@
+//! consult-core's decisions as synchronous wasm exports, for the npm package's JavaScript driver
+//! (`js/consult_client.js`). The driver does the I/O (fetch, timers, storage, Web Locks,
+//! BroadcastChannel, WebSocket); every decision it takes comes from here.
+//!
+//! Conventions at the boundary: times are Unix milliseconds as `f64`, "none" is `undefined`
+//! (an `Option`), random numbers are `f64` in `[0, 1)` drawn by the caller. Nothing here can
+//! panic on any input: non-finite numbers count as 0 and every parse returns `undefined`.
+
+mod decisions;
+mod poll;
+mod socket;
+
+/// A JS number (ms) as `i64`; NaN and ±∞ count as 0.
+fn ms(value: f64) -> i64 {
+    if value.is_finite() { value as i64 } else { 0 }
+}
+
+/// A JS number (ms) as a non-negative `u64`.
+fn ms_u64(value: f64) -> u64 {
+    ms(value).max(0) as u64
+}

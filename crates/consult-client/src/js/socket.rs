@@ -1,0 +1,246 @@
+//! The Socket.IO connection machine ([`consult_core::connection`]) for the JS video session.
+
+use consult_core::connection::{Action, ConnectionConfig, Notice, SocketConnection, TokenResult};
+use wasm_bindgen::prelude::*;
+
+use super::{ms, ms_u64};
+
+/// The WebSocket URL of a Socket.IO server (`http://h` → `ws://h/socket.io/?EIO=4&transport=websocket`).
+#[wasm_bindgen(js_name = websocketUrl)]
+pub fn websocket_url(base: &str) -> String {
+    consult_core::engineio::websocket_url(base)
+}
+
+/// The connection state machine. Feed it what happened; drain [`SocketMachine::next`] for what
+/// to do, one action at a time, as a string whose first character says which:
+///
+/// | action | meaning |
+/// |---|---|
+/// | `o` | open a WebSocket to `websocketUrl(url)` |
+/// | `x` | close the WebSocket |
+/// | `w` + frame | send the text frame |
+/// | `t` / `T` | get a token (`T`: force a refresh first), then call `onToken` |
+/// | `s` + state + `\n` + reason | the state changed |
+/// | `c` | (re)connected: join the room again with the current token |
+/// | `e` + JSON | an event: `["name", ...args]` |
+/// | `a` + id + `\n` + JSON | an acknowledgement and its arguments (empty: none) |
+/// | `p` + message | a frame that could not be read (ignored) |
+///
+/// ```js
+/// const machine = new SocketMachine("/", 5, 1000, 5000);
+/// machine.start(Date.now());
+/// machine.next(); // "sconnecting\nconnect"
+/// machine.next(); // "o"
+/// ```
+#[wasm_bindgen]
+pub struct SocketMachine(SocketConnection);
+
+fn encode(action: Action) -> String {
+    match action {
+        Action::OpenTransport => String::from("o"),
+        Action::CloseTransport => String::from("x"),
+        Action::Send(frame) => prefixed('w', &frame),
+        Action::FetchToken { force_refresh } => String::from(if force_refresh { "T" } else { "t" }),
+        Action::Notify(Notice::State(state, reason)) => {
+            let mut text = prefixed('s', state.as_str());
+            text.push('\n');
+            text.push_str(&reason);
+            text
+        }
+        Action::Notify(Notice::Connected) => String::from("c"),
+        Action::Notify(Notice::Event(json)) => prefixed('e', &json),
+        Action::Notify(Notice::Ack(id, json)) => {
+            let mut text = String::from("a");
+            consult_core::json::push_decimal(&mut text, id);
+            text.push('\n');
+            text.push_str(json.as_deref().unwrap_or(""));
+            text
+        }
+        Action::Notify(Notice::ProtocolError(message)) => prefixed('p', &message),
+    }
+}
+
+fn prefixed(kind: char, rest: &str) -> String {
+    let mut text = String::with_capacity(rest.len() + 1);
+    text.push(kind);
+    text.push_str(rest);
+    text
+}
+
+#[wasm_bindgen]
+impl SocketMachine {
+    /// A machine for `namespace` that reconnects up to `attempts` times in a row, after
+    /// `delay_ms · 2ⁿ ± 50 %`, at most `max_delay_ms`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        namespace: String,
+        attempts: u32,
+        delay_ms: f64,
+        max_delay_ms: f64,
+    ) -> SocketMachine {
+        SocketMachine(SocketConnection::new(ConnectionConfig {
+            namespace,
+            reconnect_attempts: attempts,
+            reconnect_delay_ms: ms_u64(delay_ms),
+            reconnect_max_delay_ms: ms_u64(max_delay_ms),
+            ..ConnectionConfig::default()
+        }))
+    }
+
+    /// Starts connecting.
+    pub fn start(&mut self, now: f64) {
+        self.0.start(ms(now));
+    }
+
+    /// The WebSocket opened.
+    #[wasm_bindgen(js_name = onTransportOpen)]
+    pub fn on_transport_open(&mut self, now: f64) {
+        self.0.on_transport_open(ms(now));
+    }
+
+    /// A text frame arrived.
+    #[wasm_bindgen(js_name = onFrame)]
+    pub fn on_frame(&mut self, frame: &str, now: f64) {
+        self.0.on_frame(frame, ms(now));
+    }
+
+    /// The answer to `t`/`T`: the token, or `undefined` with `rejected` (the refresh was
+    /// refused: the session is over) or without (no token right now: try later).
+    #[wasm_bindgen(js_name = onToken)]
+    pub fn on_token(&mut self, token: Option<String>, rejected: bool, now: f64, random: f64) {
+        let result = match token {
+            Some(token) => TokenResult::Token(token),
+            None if rejected => TokenResult::Rejected,
+            None => TokenResult::Unavailable,
+        };
+        self.0.on_token(result, ms(now), random);
+    }
+
+    /// The WebSocket closed (or failed to open) without being asked to.
+    #[wasm_bindgen(js_name = onTransportClosed)]
+    pub fn on_transport_closed(&mut self, now: f64, random: f64) {
+        self.0.on_transport_closed(ms(now), random);
+    }
+
+    /// The deadline from `nextTimeout` passed.
+    #[wasm_bindgen(js_name = onTimeout)]
+    pub fn on_timeout(&mut self, now: f64, random: f64) {
+        self.0.on_timeout(ms(now), random);
+    }
+
+    /// Leaves: DISCONNECT if connected, close, no reconnect.
+    pub fn disconnect(&mut self) {
+        self.0.disconnect();
+    }
+
+    /// Frames an EVENT (`args_json`: the arguments without brackets, e.g. `{"a":1}`), with an
+    /// ack id if one is wanted. `false` when not connected.
+    pub fn emit(&mut self, name: &str, args_json: &str, ack_id: Option<f64>) -> bool {
+        let ack_id = ack_id.map(ms_u64);
+        self.0.emit(name, args_json, ack_id).is_some()
+    }
+
+    /// When `onTimeout` is due next (Unix ms), if ever.
+    #[wasm_bindgen(js_name = nextTimeout)]
+    pub fn next_timeout(&self) -> Option<f64> {
+        self.0.next_timeout().map(|at| at as f64)
+    }
+
+    /// The next action (see the table above), or `undefined`.
+    pub fn next(&mut self) -> Option<String> {
+        self.0.poll_action().map(encode)
+    }
+
+    /// `connecting`, `connected`, `reconnecting`, `refreshing` or `closed`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        String::from(self.0.state().as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HANDSHAKE: &str = r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+    /// Drains every pending action.
+    fn drain(machine: &mut SocketMachine) -> Vec<String> {
+        std::iter::from_fn(|| machine.next()).collect()
+    }
+
+    /// A machine that has opened its transport and sent CONNECT with `tok`.
+    fn connecting() -> SocketMachine {
+        let mut machine = SocketMachine::new(String::from("/"), 5, 1000.0, 5000.0);
+        machine.start(0.0);
+        assert_eq!(drain(&mut machine), ["sconnecting\nstart", "o"]);
+        machine.on_transport_open(1.0);
+        machine.on_frame(HANDSHAKE, 2.0);
+        assert_eq!(drain(&mut machine), ["t"]);
+        machine.on_token(Some(String::from("tok")), false, 3.0, 0.5);
+        assert_eq!(drain(&mut machine), [r#"w40{"token":"tok"}"#]);
+        machine
+    }
+
+    #[test]
+    fn connected_events_acks_and_bad_frames_have_their_one_letter_encoding() {
+        let mut machine = connecting();
+        machine.on_frame(r#"40{"sid":"s1"}"#, 4.0);
+        assert_eq!(drain(&mut machine), ["sconnected\nconnected", "c"]);
+        assert_eq!(machine.state(), "connected");
+        assert!(machine.emit("echo", r#"{"a":1}"#, Some(7.0)));
+        machine.on_frame(r#"437["ok"]"#, 5.0);
+        machine.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 6.0);
+        machine.on_frame("4x", 7.0);
+        assert_eq!(
+            drain(&mut machine),
+            [
+                r#"w427["echo",{"a":1}]"#,
+                "a7\n[\"ok\"]",
+                r#"e["joined_room",{"room_id":"r"}]"#,
+                "pmalformed Socket.IO packet",
+            ]
+        );
+        assert!(
+            machine.next_timeout().is_some(),
+            "the ping watchdog is armed"
+        );
+        machine.disconnect();
+        assert_eq!(
+            drain(&mut machine),
+            ["w41", "x", "sclosed\nclient disconnect"]
+        );
+        assert!(!machine.emit("echo", "", None), "no emit once closed");
+    }
+
+    #[test]
+    fn an_auth_refusal_asks_for_a_forced_refresh_and_a_rejected_one_closes() {
+        let mut machine = connecting();
+        machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
+        assert_eq!(drain(&mut machine), ["srefreshing\nToken expired", "T"]);
+        machine.on_token(None, true, 5.0, 0.5);
+        assert_eq!(drain(&mut machine), ["x", "sclosed\nsession expired"]);
+        assert_eq!(machine.state(), "closed");
+        assert_eq!(machine.next_timeout(), None);
+    }
+
+    #[test]
+    fn no_token_for_now_is_a_failed_attempt_retried_later() {
+        let mut machine = connecting();
+        machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
+        drain(&mut machine);
+        machine.on_token(None, false, 5.0, 0.5);
+        let actions = drain(&mut machine);
+        assert!(actions.contains(&String::from("x")), "{actions:?}");
+        assert_eq!(machine.state(), "reconnecting");
+        assert!(machine.next_timeout().is_some_and(|at| at > 5.0));
+    }
+
+    #[test]
+    fn the_websocket_url_comes_from_the_http_base() {
+        assert_eq!(
+            websocket_url("https://api.example/"),
+            "wss://api.example/socket.io/?EIO=4&transport=websocket"
+        );
+    }
+}
