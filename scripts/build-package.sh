@@ -43,7 +43,7 @@ for target in web bundler; do
   mv "$out/consult_client.js" "$out/consult_core.js"
   mv "$out/consult_client.d.ts" "$out/consult_core.d.ts"
   sed -i 's|@ts-self-types="./consult_client.d.ts"|@ts-self-types="./consult_core.d.ts"|' "$out/consult_core.js"
-  cp "$CRATE/js/consult_client.js" "$CRATE/js/consult_client.d.ts" "$out/"
+  cp "$CRATE"/js/*.js "$CRATE/js/consult_client.d.ts" "$out/"
   if [[ $target == web ]]; then
     # The web build loads the wasm explicitly: `await init()` (or `initSync`) before any call.
     printf '\n// The web build: `await init()` (or `initSync({ module })`) before using the client.\nexport { default, initSync } from "./consult_core.js";\n' \

@@ -1,0 +1,285 @@
+// The video session over Socket.IO: a WebSocket driver for consult-core's connection machine.
+// The token is read with getValidToken() for every CONNECT and every join_room; an auth refusal
+// forces one refresh (the client's single flight, shared with polling and fetch); the room is
+// joined again after every reconnect.
+
+import { SocketMachine, websocketUrl } from "./consult_core.js";
+import { ConsultError } from "./errors.js";
+
+const clampNumber = (value, fallback, low, high) =>
+  typeof value === "number" && !Number.isNaN(value) ? Math.trunc(Math.min(Math.max(value, low), high)) : fallback;
+
+export function parseSessionOptions(options, baseUrl) {
+  const text = (key) => {
+    const value = options?.[key];
+    if (typeof value !== "string") {
+      throw new TypeError("connectVideoSession needs string sessionId, roomId, userId and role");
+    }
+    return value;
+  };
+  const retry = typeof options?.reconnection === "object" && options.reconnection !== null ? options.reconnection : {};
+  return {
+    url: typeof options?.url === "string" ? options.url : baseUrl,
+    sessionId: text("sessionId"),
+    roomId: text("roomId"),
+    userId: text("userId"),
+    role: text("role"),
+    namespace: typeof options.namespace === "string" ? options.namespace : "/",
+    attempts: clampNumber(retry.attempts, 5, 0, 1000),
+    delayMs: clampNumber(retry.delayMs, 1000, 0, 3600000),
+    maxDelayMs: clampNumber(retry.maxDelayMs, 5000, 0, 3600000),
+  };
+}
+
+/** The first part of `text` up to the first newline, and the rest. */
+const splitLine = (text) => {
+  const at = text.indexOf("\n");
+  return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at + 1)];
+};
+
+export class VideoSession {
+  #client;
+  #options;
+  #now;
+  #machine;
+  #socket = null;
+  #timer;
+  #listeners = [];
+  #acks = new Map();
+  #nextAck = 0;
+  #joined = false;
+
+  constructor(client, options, now) {
+    this.#client = client;
+    this.#options = options;
+    this.#now = now;
+    this.#machine = new SocketMachine(options.namespace, options.attempts, options.delayMs, options.maxDelayMs);
+    this.#machine.start(now());
+    // Let the caller attach listeners before anything is reported.
+    setTimeout(() => this.#pump(), 0);
+  }
+
+  /**
+   * Listens to `joined_room`, `participant_joined`, `participant_left`, `session_status`,
+   * `error` (the server's `{code, message}`), `state` (`{state, reason}`) or any other event.
+   */
+  on(event, listener) {
+    if (typeof listener !== "function") throw new TypeError("listener must be a function");
+    this.#listeners.push([String(event), listener]);
+  }
+
+  /** Sends an event; with `ackTimeoutMs`, resolves with the server's acknowledgement. */
+  emit(event, data, ackTimeoutMs) {
+    let args = "";
+    if (data !== undefined) {
+      try {
+        args = JSON.stringify(data);
+      } catch {
+        args = undefined;
+      }
+      if (typeof args !== "string") {
+        return Promise.reject(new ConsultError("BAD_RESPONSE", "event data is not JSON-serialisable"));
+      }
+    }
+    const wantsAck = typeof ackTimeoutMs === "number" && ackTimeoutMs >= 0;
+    const id = wantsAck ? ++this.#nextAck : undefined;
+    const sent = this.#machine.emit(String(event), args, id);
+    this.#pump();
+    if (!sent) return Promise.reject(new ConsultError("NETWORK", "not connected"));
+    if (!wantsAck) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const settle = (done, value) => {
+        clearTimeout(timer);
+        this.#acks.delete(id);
+        done(value);
+      };
+      const timer = setTimeout(
+        () => settle(reject, new ConsultError("TIMEOUT", "no acknowledgement in time")),
+        Math.min(ackTimeoutMs, 2147483647),
+      );
+      this.#acks.set(id, { resolve: (value) => settle(resolve, value), reject: (error) => settle(reject, error) });
+    });
+  }
+
+  /** Leaves the room and closes the connection (no reconnect). */
+  disconnect() {
+    this.#machine.disconnect();
+    this.#pump();
+  }
+
+  /** Same as disconnect() (kept from the wasm-bindgen API). */
+  free() {
+    this.disconnect();
+  }
+
+  [Symbol.dispose ?? Symbol.for("Symbol.dispose")]() {
+    this.disconnect();
+  }
+
+  /** `connecting`, `connected`, `joined`, `reconnecting`, `refreshing` or `closed`. */
+  get state() {
+    const state = this.#machine.state;
+    return state === "connected" && this.#joined ? "joined" : state;
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  /** Feeds the machine an input (with the time), then carries out what it asks. */
+  #feed(input) {
+    input(this.#machine, this.#now());
+    this.#pump();
+  }
+
+  /** Carries out every pending action of the machine, then re-arms its timer. */
+  #pump() {
+    for (let action = this.#machine.next(); action !== undefined; action = this.#machine.next()) {
+      const rest = action.slice(1);
+      switch (action[0]) {
+        case "o":
+          this.#open();
+          break;
+        case "x":
+          this.#close();
+          break;
+        case "w":
+          try {
+            this.#socket?.send(rest);
+          } catch {
+            // A socket closing under us: its close event reports the loss.
+          }
+          break;
+        case "t":
+        case "T":
+          this.#fetchToken(action[0] === "T");
+          break;
+        case "s":
+          this.#onState(...splitLine(rest));
+          break;
+        case "c":
+          this.#join();
+          break;
+        case "e":
+          this.#onEvent(rest);
+          break;
+        case "a":
+          this.#onAck(...splitLine(rest));
+          break;
+        default:
+          // "p": an unreadable frame, ignored.
+          break;
+      }
+    }
+    clearTimeout(this.#timer);
+    const at = this.#machine.nextTimeout();
+    if (at !== undefined) {
+      const delay = Math.min(Math.max(at - this.#now(), 0), 2147483647);
+      this.#timer = setTimeout(() => this.#feed((m, now) => m.onTimeout(now, Math.random())), delay);
+    }
+  }
+
+  #open() {
+    let socket;
+    try {
+      socket = new WebSocket(websocketUrl(this.#options.url));
+    } catch {
+      setTimeout(() => this.#feed((m, now) => m.onTransportClosed(now, Math.random())), 0);
+      return;
+    }
+    socket.onopen = () => this.#feed((m, now) => m.onTransportOpen(now));
+    socket.onmessage = (event) => {
+      const frame = typeof event.data === "string" ? event.data : "";
+      this.#feed((m, now) => m.onFrame(frame, now));
+    };
+    socket.onclose = () => {
+      if (this.#socket === socket) this.#socket = null;
+      this.#feed((m, now) => m.onTransportClosed(now, Math.random()));
+    };
+    this.#socket = socket;
+  }
+
+  /** Closes the WebSocket on the machine's request: its events are no longer wanted. */
+  #close() {
+    const socket = this.#socket;
+    this.#socket = null;
+    if (!socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try {
+      socket.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #fetchToken(forceRefresh) {
+    const token = forceRefresh ? this.#client.refreshAuthToken() : this.#client.getValidToken();
+    token.then(
+      (value) => this.#feed((m, now) => m.onToken(value, false, now, Math.random())),
+      (error) => {
+        const rejected = error?.code === "REFRESH_REJECTED" || error?.code === "NO_TOKEN";
+        this.#feed((m, now) => m.onToken(undefined, rejected, now, Math.random()));
+      },
+    );
+  }
+
+  /** join_room with the current token: after a refresh, never the one the socket connected with. */
+  #join() {
+    this.#client.getValidToken().then(
+      (token) => {
+        const o = this.#options;
+        const args = JSON.stringify({ room_id: o.roomId, session_id: o.sessionId, user_id: o.userId, role: o.role, token });
+        this.#machine.emit("join_room", args, undefined);
+        this.#pump();
+      },
+      () => {
+        // No token: the next CONNECT attempt handles the sign-in state.
+      },
+    );
+  }
+
+  #onState(state, reason) {
+    if (state !== "connected") this.#joined = false;
+    if (state === "closed") {
+      for (const ack of [...this.#acks.values()]) ack.reject(new ConsultError("ABORTED", "connection closed"));
+      clearTimeout(this.#timer);
+    }
+    this.#emit("state", { state, reason });
+  }
+
+  #onEvent(json) {
+    let array;
+    try {
+      array = JSON.parse(json);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(array) || typeof array[0] !== "string") return;
+    const [name, payload] = array;
+    if (name === "joined_room" && !this.#joined) {
+      this.#joined = true;
+      this.#emit("state", { state: "joined", reason: "joined_room" });
+    }
+    this.#emit(name, payload);
+  }
+
+  #onAck(id, json) {
+    let value;
+    try {
+      value = json ? JSON.parse(json)?.[0] : undefined;
+    } catch {
+      value = undefined;
+    }
+    this.#acks.get(Number(id))?.resolve(value);
+  }
+
+  #emit(event, payload) {
+    for (const [name, listener] of this.#listeners.slice()) {
+      if (name !== event) continue;
+      try {
+        listener(payload);
+      } catch {
+        // A throwing listener must not break the session.
+      }
+    }
+  }
+}
+
