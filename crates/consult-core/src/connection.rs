@@ -389,7 +389,7 @@ impl SocketConnection {
             }
             TokenResult::Unavailable => {
                 self.actions.push_back(Action::CloseTransport);
-                self.lose_transport(now, "no token available", random);
+                self.lose_transport(now, "token refresh failed for now", random);
             }
         }
     }

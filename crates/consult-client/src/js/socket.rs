@@ -232,6 +232,10 @@ mod tests {
         machine.on_token(None, false, 5.0, 0.5);
         let actions = drain(&mut machine);
         assert!(actions.contains(&String::from("x")), "{actions:?}");
+        assert!(
+            actions.contains(&String::from("sreconnecting\ntoken refresh failed for now")),
+            "{actions:?}"
+        );
         assert_eq!(machine.state(), "reconnecting");
         assert!(machine.next_timeout().is_some_and(|at| at > 5.0));
     }
