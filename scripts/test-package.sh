@@ -7,11 +7,12 @@
 #      from tests/node_modules, pinned in tests/package.json);
 #   4. runs the plain-JS tests (tests/package/*.test.js) against a real consult-stub
 #      (target/debug/consult-stub, or CONSULT_STUB_BIN): the consumer test (Node 20, memory
-#      storage) and the two-tab test (headless /usr/bin/chromium through playwright-core, two
-#      tabs of one origin sharing localStorage, Web Locks and BroadcastChannel), and the Socket.IO
-#      interop test (the same Chromium: connectVideoSession against the official npm socket.io 4.8
-#      server, tests/support/socketio-server.mjs, and socketIoAuth() with socket.io-client's
-#      browser bundle against consult-stub).
+#      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test (two
+#      tabs of one origin sharing localStorage, Web Locks and BroadcastChannel), the token and
+#      polling scenarios (token-scenarios), the video-session scenarios (restart, pause, 401 during
+#      reconnect, Invalid namespace), and the Socket.IO interop test (connectVideoSession against
+#      the official npm socket.io 4.8 server, tests/support/socketio-server.mjs, and
+#      socketIoAuth() with socket.io-client's browser bundle against consult-stub).
 # Every step runs; the script exits 1 if any failed.
 #
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
