@@ -4,7 +4,8 @@
 
 import { backoffDelay, classifyStatus, delayUntilDue, estimateSkew, isDue, isExpired, parseHttpDate, retryAfterMs } from "./consult_core.js";
 import { ConsultError, RETRY_AFTER, httpError } from "./errors.js";
-import { encodeSegment, hasWindow, joinUrl, pageHidden, sleep } from "./env.js";
+import { Listeners, callSafely } from "./events.js";
+import { clampNumber, encodeSegment, hasWindow, joinUrl, pageHidden, sleep } from "./env.js";
 import { json, send } from "./http.js";
 import { acquireLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
@@ -26,8 +27,7 @@ const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChang
 const SUCCESS = 0;
 const UNAUTHORIZED = 2;
 
-// Options
-
+/** The constructor's options with their defaults; a TypeError for what cannot be used. */
 function parseOptions(options) {
   if (typeof options?.baseUrl !== "string") throw new TypeError("options.baseUrl must be a string");
   const storage = options.storage ?? "local";
@@ -40,8 +40,6 @@ function parseOptions(options) {
     throw new TypeError('options.storage must be "local", "session", "memory" or a storage adapter');
   }
   const keys = typeof options.storageKeys === "object" && options.storageKeys !== null ? options.storageKeys : {};
-  const clamp = (value, fallback, low, high) =>
-    typeof value === "number" && !Number.isNaN(value) ? Math.trunc(Math.min(Math.max(value, low), high)) : fallback;
   const boolean = (value) => (typeof value === "boolean" ? value : true);
   const now = options.now;
   return {
@@ -50,8 +48,8 @@ function parseOptions(options) {
     tokenKey: typeof keys.token === "string" ? keys.token : "authToken",
     expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : "tokenExpiresAt",
     marginSeconds: typeof options.refreshMarginSeconds === "number" ? options.refreshMarginSeconds : 300,
-    timeoutMs: clamp(options.requestTimeoutMs, 10000, 0, 2147483647),
-    retries: clamp(options.refreshRetries, 3, 0, 20),
+    timeoutMs: clampNumber(options.requestTimeoutMs, 10000, 0, 2147483647),
+    retries: clampNumber(options.refreshRetries, 3, 0, 20),
     crossTab: boolean(options.crossTab),
     autoRefresh: boolean(options.autoRefresh),
     now:
@@ -73,7 +71,7 @@ export class ConsultClient {
   #tabs = null;
   #state = { loaded: false, current: null, skew: 0, refreshCount: 0, lastRefreshAt: null, expired: false };
   #flight = null;
-  #listeners = [];
+  #listeners = new Listeners();
   #startupWarning;
   #generation = 0;
   #autoTimer;
@@ -142,10 +140,7 @@ export class ConsultClient {
   /** Polls the session until it ends, the sign-in is lost, or `stop()`. */
   pollSession(sessionId, options) {
     if (typeof options?.onUpdate !== "function") throw new TypeError("options.onUpdate must be a function");
-    const interval =
-      typeof options.intervalMs === "number" && !Number.isNaN(options.intervalMs)
-        ? Math.min(Math.max(options.intervalMs, 100), 86400000)
-        : 5000;
+    const interval = clampNumber(options.intervalMs, 5000, 100, 86400000);
     const request = (path, headers, signal) => this.#authorized(path, undefined, headers, signal);
     return new SessionPoller(request, SESSIONS_PATH + encodeSegment(sessionId), interval, options);
   }
@@ -165,8 +160,8 @@ export class ConsultClient {
   socketIoAuth() {
     return (callback) => {
       this.getValidToken().then(
-        (token) => callback({ token }),
-        () => callback({}),
+        (token) => callSafely(callback, { token }),
+        () => callSafely(callback, {}),
       );
     };
   }
@@ -175,16 +170,13 @@ export class ConsultClient {
   on(event, listener) {
     if (!EVENTS.includes(event)) throw new TypeError("unknown event name");
     if (typeof listener !== "function") throw new TypeError("listener must be a function");
-    const entry = [event, listener];
-    this.#listeners.push(entry);
+    const off = this.#listeners.add(event, listener);
     if (event === "warning" && this.#startupWarning) {
       const warning = this.#startupWarning;
       this.#startupWarning = null;
       this.#emit("warning", warning);
     }
-    return () => {
-      this.#listeners = this.#listeners.filter((e) => e !== entry);
-    };
+    return off;
   }
 
   /** What is known about the current token, or null. */
@@ -244,14 +236,7 @@ export class ConsultClient {
   }
 
   #emit(event, payload) {
-    for (const [name, listener] of this.#listeners.slice()) {
-      if (name !== event) continue;
-      try {
-        listener(payload);
-      } catch {
-        // A throwing listener must not break the client.
-      }
-    }
+    this.#listeners.emit(event, payload);
   }
 
   #isDue(info) {

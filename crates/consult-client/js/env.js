@@ -4,6 +4,10 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.m
 
 export const pageHidden = () => typeof document !== "undefined" && document.hidden === true;
 
+/** `value` truncated and clamped to [low, high] when it is a number, else `fallback`. */
+export const clampNumber = (value, fallback, low, high) =>
+  typeof value === "number" && !Number.isNaN(value) ? Math.trunc(Math.min(Math.max(value, low), high)) : fallback;
+
 export const hasWindow = () => typeof window !== "undefined" && window === globalThis;
 
 /** Joins a base URL and a path with exactly one slash (absolute URLs pass as they are). */

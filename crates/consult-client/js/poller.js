@@ -3,6 +3,7 @@
 
 import { PollSchedule, classifyStatus, retryAfterMs, sessionStatus } from "./consult_core.js";
 import { httpError } from "./errors.js";
+import { callSafely } from "./events.js";
 import { pageHidden } from "./env.js";
 import { json } from "./http.js";
 
@@ -120,11 +121,7 @@ export class SessionPoller {
         this.#ended = true;
         this.#schedule.free();
         if (typeof document !== "undefined") document.removeEventListener("visibilitychange", this.#onVisibility);
-        try {
-          options.onEnd?.(end);
-        } catch {
-          // A throwing callback must not break anything else.
-        }
+        callSafely(options.onEnd, end);
         return;
       }
     }
@@ -155,11 +152,7 @@ export class SessionPoller {
       const code = sessionStatus(typeof session?.status === "string" ? session.status : "");
       if (code === ENDED) this.#end = "ended";
       else if (code === CANCELLED) this.#end = "cancelled";
-      try {
-        options.onUpdate(session);
-      } catch {
-        // Keep polling.
-      }
+      callSafely(options.onUpdate, session);
       return this.#schedule.onUpdated(code, Math.random());
     }
     if (status === 404 || status === 403) {
@@ -174,11 +167,7 @@ export class SessionPoller {
     if (error?.code === "ABORTED") return this.#schedule.onFatal();
     const fatal = error?.code === "REFRESH_REJECTED" || error?.code === "NO_TOKEN";
     if (fatal) this.#end = "sessionExpired";
-    try {
-      options.onError?.(error);
-    } catch {
-      // Keep polling.
-    }
+    callSafely(options.onError, error);
     return fatal ? this.#schedule.onFatal() : this.#schedule.onTransient(retryAfter, Math.random());
   }
 }

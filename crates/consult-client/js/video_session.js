@@ -5,10 +5,10 @@
 
 import { SocketMachine, websocketUrl } from "./consult_core.js";
 import { ConsultError } from "./errors.js";
+import { clampNumber } from "./env.js";
+import { Listeners } from "./events.js";
 
-const clampNumber = (value, fallback, low, high) =>
-  typeof value === "number" && !Number.isNaN(value) ? Math.trunc(Math.min(Math.max(value, low), high)) : fallback;
-
+/** connectVideoSession's options with their defaults; a TypeError for a missing identifier. */
 export function parseSessionOptions(options, baseUrl) {
   const text = (key) => {
     const value = options?.[key];
@@ -44,7 +44,7 @@ export class VideoSession {
   #machine;
   #socket = null;
   #timer;
-  #listeners = [];
+  #listeners = new Listeners();
   #acks = new Map();
   #nextAck = 0;
   #joined = false;
@@ -65,7 +65,7 @@ export class VideoSession {
    */
   on(event, listener) {
     if (typeof listener !== "function") throw new TypeError("listener must be a function");
-    this.#listeners.push([String(event), listener]);
+    this.#listeners.add(String(event), listener);
   }
 
   /** Sends an event; with `ackTimeoutMs`, resolves with the server's acknowledgement. */
@@ -272,14 +272,7 @@ export class VideoSession {
   }
 
   #emit(event, payload) {
-    for (const [name, listener] of this.#listeners.slice()) {
-      if (name !== event) continue;
-      try {
-        listener(payload);
-      } catch {
-        // A throwing listener must not break the session.
-      }
-    }
+    this.#listeners.emit(event, payload);
   }
 }
 
