@@ -6,26 +6,18 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 
 import { startStub } from "../interop/stub.js";
+import { PKG_FILES, missingPackage } from "../support/package-page.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const PKG_DIR = resolve(HERE, "..", "..", "target", "pkg-web");
-const GLUE = resolve(PKG_DIR, "consult_client.js");
-const WASM = resolve(PKG_DIR, "consult_client_bg.wasm");
+const [GLUE, WASM] = PKG_FILES;
 
 /** Loads and initialises the package once; a missing package is an error every test reports. */
 async function loadPackage() {
-  const missing = [GLUE, WASM].filter((file) => !existsSync(file));
-  if (missing.length > 0) {
-    return new Error(
-      `the npm package is not built: missing ${missing.join(", ")}. ` +
-        "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-    );
-  }
+  const missing = missingPackage();
+  if (missing) return missing;
   const pkg = await import(pathToFileURL(GLUE).href);
   // --target web exports a default async init and initSync; the object form is the current
   // one (passing the bytes directly is deprecated and logs a warning).

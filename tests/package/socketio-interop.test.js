@@ -24,15 +24,12 @@ import { io as nodeIo } from "socket.io-client";
 
 import { startStub } from "../interop/stub.js";
 import { startSocketIoServer } from "../support/socketio-server.mjs";
-import { launchChromium, missingChromium, missingFiles, serveStatic, withTimeout } from "../support/browser.mjs";
+import { launchChromium, missingChromium, missingFiles, withTimeout } from "../support/browser.mjs";
+import { connectVideoSession, missingPackage, openPackagePage, packagePage, servePackage, short, storeToken } from "../support/package-page.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..", "..");
-const PKG_DIR = resolve(ROOT, "target", "pkg-web");
-const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
 const SIO_CLIENT_BUNDLE = resolve(HERE, "..", "node_modules", "socket.io-client", "dist", "socket.io.min.js");
 const PAGE_PATH = "/socketio.html";
-const PKG_URL_DIR = "/target/pkg-web/";
 const SIO_CLIENT_URL = "/socket.io-client/socket.io.min.js";
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 
@@ -44,13 +41,10 @@ const SECRET = randomBytes(32).toString("hex"); // shared by consult-stub and th
 // The page: socket.io-client's browser bundle (window.io), the package (window.__ConsultClient),
 // a record of refresh requests and of every CONNECT frame sent over a WebSocket, and `__once`
 // (the next of two socket.io-client events, bounded).
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>consult-client: Socket.IO interop</title>
-<script src="${SIO_CLIENT_URL}"></script>
-</head>
-<body>
-<script type="module">
-window.__fetches = [];
+const PAGE = packagePage({
+  title: "Socket.IO interop",
+  head: `<script src="${SIO_CLIENT_URL}"></script>`,
+  script: `window.__fetches = [];
 const realFetch = globalThis.fetch.bind(globalThis);
 globalThis.fetch = (input, init) => {
   window.__fetches.push(String(input?.url ?? input));
@@ -81,27 +75,13 @@ window.__once = (socket, ok, fail, ms) => new Promise((resolve) => {
   const timer = setTimeout(() => done({ event: "timeout", value: ok + " not within " + ms + " ms" }), ms);
   socket.on(ok, onOk);
   socket.on(fail, onFail);
+});`,
+  preflight: `  if (typeof window.io !== "function") throw new Error("socket.io-client's bundle did not define window.io");`,
 });
-try {
-  if (typeof window.io !== "function") throw new Error("socket.io-client's bundle did not define window.io");
-  const pkg = await import("${PKG_URL_DIR}consult_client.js");
-  await pkg.default({ module_or_path: "${PKG_URL_DIR}consult_client_bg.wasm" });
-  window.__ConsultClient = pkg.ConsultClient;
-  window.__ready = true;
-} catch (error) {
-  window.__initError = String(error?.stack ?? error);
-}
-</script>
-</body></html>`;
 
 /** A missing package (or bundle, or browser) is an error every test reports, not a crash of the file. */
 const prerequisite =
-  missingFiles(
-    PKG_FILES,
-    (missing) =>
-      `the npm package is not built: missing ${missing.join(", ")}. ` +
-      "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-  ) ??
+  missingPackage() ??
   missingFiles([SIO_CLIENT_BUNDLE], () => `socket.io-client's browser bundle is missing at ${SIO_CLIENT_BUNDLE}: run scripts/setup.sh`) ??
   missingChromium();
 
@@ -113,12 +93,7 @@ const nodeSockets = [];
 
 before(async () => {
   if (prerequisite) return;
-  server = await serveStatic({
-    root: ROOT,
-    allowPrefix: PKG_URL_DIR,
-    pages: { [PAGE_PATH]: PAGE },
-    files: { [SIO_CLIENT_URL]: SIO_CLIENT_BUNDLE },
-  });
+  server = await servePackage({ pages: { [PAGE_PATH]: PAGE }, files: { [SIO_CLIENT_URL]: SIO_CLIENT_BUNDLE } });
 
   stub = await startStub([], { secret: SECRET });
   sio = await startSocketIoServer({ secret: SECRET });
@@ -138,10 +113,6 @@ after(async () => {
 
 const uniqueUser = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-function short(token) {
-  return typeof token === "string" ? `…${token.slice(-12)}` : String(token);
-}
-
 async function stubStats() {
   const { refresh_ok, refresh_rejected, socket_connect, socket_reject, join } = await stub.stats();
   return { refresh_ok, refresh_rejected, socket_connect, socket_reject, join };
@@ -156,27 +127,8 @@ async function openPage() {
   if (prerequisite) throw prerequisite;
   const context = await browser.newContext();
   const errors = [];
-  const page = await context.newPage();
-  page.on("pageerror", (error) => errors.push(`${error}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") errors.push(`console.${message.type()}: ${message.text()}`);
-  });
-  await page.goto(server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
-  await page.waitForFunction(() => window.__ready || window.__initError, null, { timeout: STEP_TIMEOUT_MS });
-  const initError = await page.evaluate(() => window.__initError);
-  if (initError) throw new Error(`the package did not load: ${initError}`);
+  const page = await openPackagePage(context, server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS, errors });
   return { context, page, errors };
-}
-
-/** Stores a stub token under the package's default keys (authToken / tokenExpiresAt). */
-function storeToken(page, { access_token, expires_at }) {
-  return page.evaluate(
-    ([token, expiresAt]) => {
-      localStorage.setItem("authToken", token);
-      localStorage.setItem("tokenExpiresAt", expiresAt);
-    },
-    [access_token, expires_at],
-  );
 }
 
 /** `window.client = new ConsultClient({ baseUrl })`, its clock `lagMs` behind Date.now(). */
@@ -195,26 +147,8 @@ function createClient(page, baseUrl, lagMs = 0) {
   );
 }
 
-const VIDEO_EVENTS = ["joined_room", "participant_joined", "participant_left", "session_status", "error", "state"];
-
 /** `window.session = client.connectVideoSession(options)`, every event recorded in `__video`. */
-function connectVideo(page, options) {
-  return withTimeout(
-    page.evaluate(
-      ([options, names]) => {
-        window.__video = [];
-        window.session = window.client.connectVideoSession(options);
-        for (const name of names) {
-          window.session.on(name, (payload) => window.__video.push({ event: name, payload, at: Date.now() }));
-        }
-        return window.session.state;
-      },
-      [options, VIDEO_EVENTS],
-    ),
-    STEP_TIMEOUT_MS,
-    "connectVideoSession",
-  );
-}
+const connectVideo = (page, options) => connectVideoSession(page, options, STEP_TIMEOUT_MS);
 
 /** Waits (bounded) until the video session recorded `event` or closed; returns the record. */
 async function waitVideo(page, event, count = 1) {

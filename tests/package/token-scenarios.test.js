@@ -15,18 +15,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 
-import { startStub, stubBinary } from "../interop/stub.js";
-import { launchChromium, missingChromium, missingFiles, serveStatic, withTimeout } from "../support/browser.mjs";
+import { startStub } from "../interop/stub.js";
+import { launchChromium, missingChromium, withTimeout } from "../support/browser.mjs";
+import { loadPackagePage, missingPackage, missingStub, packagePage, servePackage } from "../support/package-page.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..", "..");
-const PKG_DIR = resolve(ROOT, "target", "pkg-web");
-const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
 const PAGE_PATH = "/token-scenarios.html";
-const PKG_URL_DIR = "/target/pkg-web/";
 const SESSIONS_PATH = "/api/video/sessions/";
 
 const TEST_TIMEOUT_MS = 30_000;
@@ -42,11 +36,9 @@ const NO_EXP_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig";
 // through page.evaluate. It logs its own fetches (start and end times), so a test can tell when
 // requests were sent and whether two of them overlapped; everything else is observed through the
 // public API.
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>consult-client: token scenarios</title></head>
-<body>
-<script type="module">
-const now = () => performance.timeOrigin + performance.now();
+const PAGE = packagePage({
+  title: "token scenarios",
+  script: `const now = () => performance.timeOrigin + performance.now();
 window.__fetches = [];
 const realFetch = globalThis.fetch.bind(globalThis);
 globalThis.fetch = (input, init) => {
@@ -98,31 +90,11 @@ window.__startPoll = (client, sessionId, intervalMs) => {
     onEnd: (reason) => { seen.end = reason; seen.endAt = now(); },
   });
   return seen;
-};
-try {
-  const pkg = await import("${PKG_URL_DIR}consult_client.js");
-  await pkg.default({ module_or_path: "${PKG_URL_DIR}consult_client_bg.wasm" });
-  window.__ConsultClient = pkg.ConsultClient;
-  window.__ready = true;
-} catch (error) {
-  window.__initError = String(error?.stack ?? error);
-}
-</script>
-</body></html>`;
+};`,
+});
 
 /** A missing package, stub binary or browser is an error every test reports, not a crash of the file. */
-const prerequisite =
-  missingFiles(
-    PKG_FILES,
-    (missing) =>
-      `the npm package is not built: missing ${missing.join(", ")}. ` +
-      "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-  ) ??
-  missingFiles(
-    [stubBinary()],
-    () => `consult-stub binary not found at ${stubBinary()}: run \`cargo build -p consult-stub\` or set CONSULT_STUB_BIN`,
-  ) ??
-  missingChromium();
+const prerequisite = missingPackage() ?? missingStub() ?? missingChromium();
 
 let server; // the static server of PAGE and the package files
 let browser;
@@ -132,7 +104,7 @@ const stubs = new Set(); // every stub still running, stopped in after()
 before(async () => {
   if (prerequisite) return;
   [server, browser, mainStub] = await Promise.all([
-    serveStatic({ root: ROOT, allowPrefix: PKG_URL_DIR, pages: { [PAGE_PATH]: PAGE } }),
+    servePackage({ pages: { [PAGE_PATH]: PAGE } }),
     launchChromium({ timeout: STEP_TIMEOUT_MS * 2 }),
     newStub(),
   ]);
@@ -208,10 +180,7 @@ async function openPage() {
   const errors = [];
   const page = await context.newPage();
   page.on("pageerror", (error) => errors.push(`pageerror: ${error?.stack ?? error}`));
-  await page.goto(server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
-  await page.waitForFunction(() => window.__ready || window.__initError, null, { timeout: STEP_TIMEOUT_MS });
-  const initError = await page.evaluate(() => window.__initError);
-  if (initError) throw new Error(`the package did not load: ${initError}`);
+  await loadPackagePage(page, server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
   /** page.evaluate bounded by STEP_TIMEOUT_MS (or `ms`). */
   const run = (what, fn, arg, ms = STEP_TIMEOUT_MS) => withTimeout(page.evaluate(fn, arg), ms, what);
   /** Waits in the page until `fn(arg)` is truthy. */

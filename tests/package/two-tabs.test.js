@@ -9,18 +9,12 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { startStub } from "../interop/stub.js";
-import { launchChromium, missingChromium, missingFiles, serveStatic, withTimeout } from "../support/browser.mjs";
+import { launchChromium, missingChromium, withTimeout } from "../support/browser.mjs";
+import { missingPackage, openPackagePage, packagePage, servePackage, short, storeToken } from "../support/package-page.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..", "..");
-const PKG_DIR = resolve(ROOT, "target", "pkg-web");
-const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
 const PAGE_PATH = "/two-tabs.html";
-const PKG_URL_DIR = "/target/pkg-web/";
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 
 const TEST_TIMEOUT_MS = 45_000;
@@ -30,44 +24,27 @@ const START_DELAY_MS = 150; // both tabs call at the same wall-clock instant, th
 
 // The page: loads the package, counts its own fetches (so a test can tell which tab sent a
 // refresh) and exposes the constructor; the tests create the clients through page.evaluate.
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>consult-client: two tabs</title></head>
-<body>
-<script type="module">
-window.__fetches = [];
+const PAGE = packagePage({
+  title: "two tabs",
+  script: `window.__fetches = [];
 const realFetch = globalThis.fetch.bind(globalThis);
 globalThis.fetch = (input, init) => {
   window.__fetches.push({ url: String(input?.url ?? input), at: performance.timeOrigin + performance.now() });
   return realFetch(input, init);
 };
-window.__tokenChanges = [];
-try {
-  const pkg = await import("${PKG_URL_DIR}consult_client.js");
-  await pkg.default({ module_or_path: "${PKG_URL_DIR}consult_client_bg.wasm" });
-  window.__ConsultClient = pkg.ConsultClient;
-  window.__ready = true;
-} catch (error) {
-  window.__initError = String(error?.stack ?? error);
-}
-</script>
-</body></html>`;
+window.__tokenChanges = [];`,
+});
 
 /** A missing package (or browser) is an error every test reports, not a crash of the file. */
-const prerequisite =
-  missingFiles(
-    PKG_FILES,
-    (missing) =>
-      `the npm package is not built: missing ${missing.join(", ")}. ` +
-      "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-  ) ?? missingChromium();
+const prerequisite = missingPackage() ?? missingChromium();
 
-let server; // the static server of PAGE and the package files (tests/support/browser.mjs)
+let server; // the static server of PAGE and the package files (servePackage)
 let browser;
 const stubs = [];
 
 before(async () => {
   if (prerequisite) return;
-  server = await serveStatic({ root: ROOT, allowPrefix: PKG_URL_DIR, pages: { [PAGE_PATH]: PAGE } });
+  server = await servePackage({ pages: { [PAGE_PATH]: PAGE } });
   browser = await launchChromium({ timeout: STEP_TIMEOUT_MS * 2 });
 });
 
@@ -96,18 +73,7 @@ async function openTwoTabs() {
   if (prerequisite) throw prerequisite;
   const context = await browser.newContext();
   const errors = [];
-  const open = async (name) => {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => errors.push(`${name}: ${error}`));
-    page.on("console", (message) => {
-      if (message.type() === "error" || message.type() === "warning") errors.push(`${name} console.${message.type()}: ${message.text()}`);
-    });
-    await page.goto(server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
-    await page.waitForFunction(() => window.__ready || window.__initError, null, { timeout: STEP_TIMEOUT_MS });
-    const initError = await page.evaluate(() => window.__initError);
-    if (initError) throw new Error(`${name}: the package did not load: ${initError}`);
-    return page;
-  };
+  const open = (name) => openPackagePage(context, server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS, name, errors });
   const a = await open("tab A");
   const b = await open("tab B");
   return { context, a, b, errors };
@@ -124,16 +90,6 @@ function createClient(page, baseUrl) {
     }, baseUrl),
     STEP_TIMEOUT_MS,
     "creating the client",
-  );
-}
-
-function storeToken(page, { access_token, expires_at }) {
-  return page.evaluate(
-    ([token, expiresAt]) => {
-      localStorage.setItem("authToken", token);
-      localStorage.setItem("tokenExpiresAt", expiresAt);
-    },
-    [access_token, expires_at],
   );
 }
 
@@ -179,10 +135,6 @@ function callAt(page, method, startAt) {
     },
     [method, startAt, REFRESH_PATH],
   );
-}
-
-function short(token) {
-  return typeof token === "string" ? `…${token.slice(-12)}` : String(token);
 }
 
 function describe(name, r) {

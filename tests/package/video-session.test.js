@@ -23,18 +23,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 
-import { startStub, stubBinary } from "../interop/stub.js";
-import { launchChromium, missingChromium, missingFiles, serveStatic, withTimeout } from "../support/browser.mjs";
+import { startStub } from "../interop/stub.js";
+import { launchChromium, missingChromium, withTimeout } from "../support/browser.mjs";
+import { connectVideoSession, missingPackage, missingStub, openPackagePage, packagePage, servePackage, short, storeToken } from "../support/package-page.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..", "..");
-const PKG_DIR = resolve(ROOT, "target", "pkg-web");
-const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
 const PAGE_PATH = "/video-session.html";
-const PKG_URL_DIR = "/target/pkg-web/";
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 
 const TEST_TIMEOUT_MS = 30_000;
@@ -50,11 +44,9 @@ const NO_LOOP_WATCH_MS = 1_500; // after a final close, watch this long for furt
 
 // The page: the package (window.__ConsultClient), and records of its refresh requests, its
 // WebSockets and the token of each CONNECT frame (`40{"token":…}` or `40/nsp,{"token":…}`).
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>consult-client: video session</title></head>
-<body>
-<script type="module">
-window.__refreshes = [];
+const PAGE = packagePage({
+  title: "video session",
+  script: `window.__refreshes = [];
 const realFetch = globalThis.fetch.bind(globalThis);
 globalThis.fetch = (input, init) => {
   const url = String(input?.url ?? input);
@@ -78,28 +70,11 @@ RealWebSocket.prototype.send = function (data) {
     window.__connectFrames.push({ token, at: Date.now() });
   }
   return realSend.call(this, data);
-};
-try {
-  const pkg = await import("${PKG_URL_DIR}consult_client.js");
-  await pkg.default({ module_or_path: "${PKG_URL_DIR}consult_client_bg.wasm" });
-  window.__ConsultClient = pkg.ConsultClient;
-  window.__ready = true;
-} catch (error) {
-  window.__initError = String(error?.stack ?? error);
-}
-</script>
-</body></html>`;
+};`,
+});
 
 /** A missing package, stub binary or browser is an error every test reports, not a crash of the file. */
-const prerequisite =
-  missingFiles(
-    PKG_FILES,
-    (missing) =>
-      `the npm package is not built: missing ${missing.join(", ")}. ` +
-      "Run scripts/build-package.sh (or scripts/test-package.sh) first.",
-  ) ??
-  missingFiles([stubBinary()], () => `consult-stub is not built at ${stubBinary()}: run \`cargo build -p consult-stub\` (or set CONSULT_STUB_BIN)`) ??
-  missingChromium();
+const prerequisite = missingPackage() ?? missingStub() ?? missingChromium();
 
 let server; // the static server of PAGE and the package files
 let browser;
@@ -108,7 +83,7 @@ const restartables = []; // the per-test stubs that get killed, restarted, pause
 
 before(async () => {
   if (prerequisite) return;
-  server = await serveStatic({ root: ROOT, allowPrefix: PKG_URL_DIR, pages: { [PAGE_PATH]: PAGE } });
+  server = await servePackage({ pages: { [PAGE_PATH]: PAGE } });
   stub = await startStub();
   browser = await launchChromium({ timeout: STEP_TIMEOUT_MS * 2 });
 });
@@ -123,10 +98,6 @@ after(async () => {
 
 const uniqueUser = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-
-function short(token) {
-  return typeof token === "string" ? `…${token.slice(-12)}` : String(token);
-}
 
 /** The `jti` claim of a JWT (its payload is not checked here, the server does that). */
 function jti(token) {
@@ -221,27 +192,8 @@ async function openPage(name = "page") {
   if (prerequisite) throw prerequisite;
   const context = await browser.newContext();
   const errors = [];
-  const page = await context.newPage();
-  page.on("pageerror", (error) => errors.push(`${name}: ${error}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") errors.push(`${name} console.${message.type()}: ${message.text()}`);
-  });
-  await page.goto(server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS });
-  await page.waitForFunction(() => window.__ready || window.__initError, null, { timeout: STEP_TIMEOUT_MS });
-  const initError = await page.evaluate(() => window.__initError);
-  if (initError) throw new Error(`${name}: the package did not load: ${initError}`);
+  const page = await openPackagePage(context, server.origin + PAGE_PATH, { timeout: STEP_TIMEOUT_MS, name, errors });
   return { context, page, errors };
-}
-
-/** Stores a stub token under the package's default keys (authToken / tokenExpiresAt). */
-function storeToken(page, { access_token, expires_at }) {
-  return page.evaluate(
-    ([token, expiresAt]) => {
-      localStorage.setItem("authToken", token);
-      localStorage.setItem("tokenExpiresAt", expiresAt);
-    },
-    [access_token, expires_at],
-  );
 }
 
 /**
@@ -267,26 +219,8 @@ function createClient(page, baseUrl, { lagMs = 0, grant = null } = {}) {
   );
 }
 
-const VIDEO_EVENTS = ["joined_room", "participant_joined", "participant_left", "session_status", "error", "state"];
-
 /** `window.session = client.connectVideoSession(options)`, every event recorded in `__video`. */
-function connectVideo(page, options) {
-  return withTimeout(
-    page.evaluate(
-      ([options, names]) => {
-        window.__video = [];
-        window.session = window.client.connectVideoSession(options);
-        for (const name of names) {
-          window.session.on(name, (payload) => window.__video.push({ event: name, payload, at: Date.now() }));
-        }
-        return window.session.state;
-      },
-      [options, VIDEO_EVENTS],
-    ),
-    STEP_TIMEOUT_MS,
-    "connectVideoSession",
-  );
-}
+const connectVideo = (page, options) => connectVideoSession(page, options, STEP_TIMEOUT_MS);
 
 /** What the page knows: the session's events and state, its requests, sockets, CONNECT frames. */
 function snapshot(page) {

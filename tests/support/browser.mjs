@@ -1,5 +1,5 @@
-// Harness shared by the browser tests (tests/package/two-tabs.test.js,
-// tests/package/socketio-interop.test.js, tests/e2e/demo.test.js): Debian's headless Chromium
+// Harness shared by the browser tests (tests/package/*.test.js, also through
+// tests/support/package-page.mjs, and tests/e2e/demo.test.js): Debian's headless Chromium
 // through playwright-core, a tiny static HTTP server on 127.0.0.1, a bounded wait, and the
 // "missing prerequisite" checks that let every test report a missing build or browser instead of
 // crashing the file.
