@@ -157,6 +157,11 @@ enum Phase {
     Closed,
 }
 
+/// A duration in ms as a time offset, saturating (`u64` beyond `i64::MAX` is "never").
+fn as_ms(duration_ms: u64) -> i64 {
+    i64::try_from(duration_ms).unwrap_or(i64::MAX)
+}
+
 /// Whether a CONNECT_ERROR message is about the credential (so a refresh can fix it).
 ///
 /// ```
@@ -247,7 +252,7 @@ impl SocketConnection {
         self.refreshed_this_attempt = false;
         self.reconnect_at = None;
         self.ping_deadline = None;
-        self.connect_deadline = Some(now + self.config.connect_timeout_ms as i64);
+        self.connect_deadline = Some(now.saturating_add(as_ms(self.config.connect_timeout_ms)));
         self.actions.push_back(Action::OpenTransport);
     }
 
@@ -285,14 +290,18 @@ impl SocketConnection {
         }
         match engineio::decode(frame) {
             Ok(EioPacket::Open(handshake)) if self.phase == Phase::AwaitHandshake => {
-                self.ping_window_ms =
-                    (handshake.ping_interval_ms + handshake.ping_timeout_ms) as i64;
-                self.ping_deadline = Some(now + self.ping_window_ms);
+                // Server-chosen values: saturate rather than overflow on absurd ones.
+                self.ping_window_ms = as_ms(
+                    handshake
+                        .ping_interval_ms
+                        .saturating_add(handshake.ping_timeout_ms),
+                );
+                self.ping_deadline = Some(now.saturating_add(self.ping_window_ms));
                 self.request_token();
             }
             Ok(EioPacket::Open(_)) => self.protocol_error("unexpected handshake"),
             Ok(EioPacket::Ping) => {
-                self.ping_deadline = Some(now + self.ping_window_ms);
+                self.ping_deadline = Some(now.saturating_add(self.ping_window_ms));
                 self.actions
                     .push_back(Action::Send(engineio::PONG.to_owned()));
             }
@@ -413,7 +422,7 @@ impl SocketConnection {
             return;
         }
         self.phase = Phase::WaitReconnect;
-        self.reconnect_at = Some(now + self.reconnect_delay_ms(random) as i64);
+        self.reconnect_at = Some(now.saturating_add(as_ms(self.reconnect_delay_ms(random))));
         self.set_state(ConnState::Reconnecting, reason);
     }
 

@@ -95,7 +95,8 @@ impl TokenInfo {
 
     /// `exp - iat`, when `iat` is known.
     pub fn lifetime_ms(&self) -> Option<i64> {
-        self.issued_at_ms.map(|iat| self.expires_at_ms - iat)
+        self.issued_at_ms
+            .map(|iat| self.expires_at_ms.saturating_sub(iat))
     }
 
     /// Whether the token has expired at server time `server_now_ms`.

@@ -37,7 +37,9 @@ impl RefreshPolicy {
 
     /// Server time at which `token` should be refreshed.
     pub fn refresh_at_ms(&self, token: &TokenInfo) -> i64 {
-        token.expires_at_ms - self.effective_margin_ms(token)
+        token
+            .expires_at_ms
+            .saturating_sub(self.effective_margin_ms(token))
     }
 
     /// Whether `token` should be refreshed now. `local_now_ms` is the device clock; `skew_ms` the
@@ -49,7 +51,7 @@ impl RefreshPolicy {
     /// Milliseconds of device time until `token` is due (0 when it already is).
     pub fn delay_until_due_ms(&self, token: &TokenInfo, local_now_ms: i64, skew_ms: i64) -> i64 {
         let server_now = ClockSkew { offset_ms: skew_ms }.server_now(local_now_ms);
-        (self.refresh_at_ms(token) - server_now).max(0)
+        self.refresh_at_ms(token).saturating_sub(server_now).max(0)
     }
 }
 

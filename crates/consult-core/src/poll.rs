@@ -105,7 +105,7 @@ impl PollSchedule {
         let interval_ms = interval_ms.max(100);
         Self {
             interval_ms,
-            backoff: Backoff::new(interval_ms, (interval_ms * 8).max(30_000)),
+            backoff: Backoff::new(interval_ms, interval_ms.saturating_mul(8).max(30_000)),
             hidden: false,
             in_flight: false,
             stopped: None,

@@ -34,8 +34,8 @@ impl ClockSkew {
         let Some(server_ms) = fresh_iat_ms.or(date_header_ms) else {
             return ClockSkew::NONE;
         };
-        let offset_ms = server_ms - local_receipt_ms;
-        if offset_ms.abs() < NOISE_MS {
+        let offset_ms = server_ms.saturating_sub(local_receipt_ms);
+        if offset_ms.unsigned_abs() < NOISE_MS.unsigned_abs() {
             ClockSkew::NONE
         } else {
             ClockSkew { offset_ms }
@@ -55,7 +55,7 @@ impl ClockSkew {
         expires_in_secs: Option<f64>,
     ) -> Option<i64> {
         let seconds = expires_in_secs.filter(|s| s.is_finite() && s.abs() < 1e10)?;
-        Some(expires_at_ms - (seconds * 1000.0) as i64)
+        Some(expires_at_ms.saturating_sub((seconds * 1000.0) as i64))
     }
 
     /// Server time at local time `local_now_ms`.

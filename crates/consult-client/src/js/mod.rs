@@ -19,3 +19,6 @@ fn ms(value: f64) -> i64 {
 fn ms_u64(value: f64) -> u64 {
     ms(value).max(0) as u64
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

@@ -239,6 +239,32 @@ fn a_silent_server_is_detected_after_ping_interval_plus_timeout() {
 }
 
 #[test]
+fn absurd_ping_settings_and_times_saturate_instead_of_overflowing() {
+    // The longest ping settings a handshake may carry (a day each) at the end of time: every
+    // deadline saturates at i64::MAX instead of overflowing into the past.
+    let mut socket = SocketConnection::new(ConnectionConfig::default());
+    let late = i64::MAX - 10;
+    socket.start(late);
+    socket.on_transport_open(late);
+    socket.on_frame(
+        r#"0{"sid":"e1","upgrades":[],"pingInterval":86400000,"pingTimeout":86400000,"maxPayload":1}"#,
+        late,
+    );
+    assert!(drain(&mut socket).contains(&Action::FetchToken {
+        force_refresh: false
+    }));
+    socket.on_token(TokenResult::Token("t1".into()), late, 0.5);
+    socket.on_frame(r#"40{"sid":"s1"}"#, late);
+    assert_eq!(socket.state(), ConnState::Connected);
+    assert_eq!(socket.next_timeout(), Some(i64::MAX));
+    socket.on_frame("2", late);
+    socket.on_timeout(late, 0.5);
+    assert_eq!(socket.state(), ConnState::Connected);
+    socket.on_transport_closed(late, 0.5);
+    assert_eq!(socket.state(), ConnState::Reconnecting);
+}
+
+#[test]
 fn events_and_acks_reach_the_application_only_when_connected() {
     let mut socket = connected(0);
     socket.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 1);
