@@ -4,7 +4,8 @@
 #   2. no `any` in any declaration file of both builds (build-package.sh turns the `any` that
 #      wasm-bindgen writes for raw wasm exports into `unknown`);
 #   3. type-checks tests/package/types-check.ts against both builds' .d.ts with tsc (typescript
-#      from tests/node_modules, pinned in tests/package.json);
+#      from tests/node_modules, pinned in tests/package.json), and the JavaScript driver itself
+#      with checkJs (tsconfig.driver.json: undefined names, wrong imports of the wasm exports);
 #   4. runs the plain-JS tests (tests/package/*.test.js) against a real consult-stub
 #      (target/debug/consult-stub, or CONSULT_STUB_BIN): the consumer test (Node 20, memory
 #      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test (two
@@ -42,14 +43,14 @@ else
   echo "no any in target/pkg-bundler/*.d.ts, target/pkg-web/*.d.ts"
 fi
 
-step "type-check tests/package/types-check.ts against both builds (tsc)"
+step "type-check tests/package/types-check.ts against both builds, and the JS driver (tsc)"
 TSC="$ROOT/tests/node_modules/.bin/tsc"
 if [[ ! -x "$TSC" ]]; then
   echo "tsc missing at $TSC: run scripts/setup.sh (installs typescript from tests/package-lock.json)" >&2
   FAILED+=("tsc missing")
 else
   echo "$("$TSC" --version)"
-  for config in tests/package/tsconfig.json tests/package/tsconfig.bundler.json; do
+  for config in tests/package/tsconfig.json tests/package/tsconfig.bundler.json tests/package/tsconfig.driver.json; do
     if "$TSC" -p "$config"; then
       echo "ok: $config"
     else

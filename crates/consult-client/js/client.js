@@ -516,6 +516,7 @@ export class ConsultClient {
     const onWake = () => {
       if (!pageHidden()) this.#validToken().catch(() => {});
     };
+    /** @type {Array<[EventTarget, string]>} */
     const targets = [
       [window, "online"],
       [window, "focus"],
