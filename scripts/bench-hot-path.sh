@@ -100,7 +100,8 @@ if [[ $WRITE -eq 1 ]]; then
 
 What is measured: how many \`getValidToken()\` calls per second a page gets when a valid token is
 stored (the call every authorised request makes first), for consult-client's npm package
-(\`target/pkg-web\`, wasm) and for a faithful re-implementation of the seed's JavaScript helper in
+(\`target/pkg-web\`: the JavaScript driver checks the token's times with one synchronous call into
+the wasm core) and for a faithful re-implementation of the seed's JavaScript helper in
 the same page (\`tests/bench/hot-path/seed.js\`: reads \`authToken\` and \`tokenExpiresAt\` from
 \`localStorage\` on every call, \`new Date(expiresAt)\`, compares with \`Date.now() + 5 min\`).
 Both use the seed's storage keys in \`localStorage\`; neither may touch the network (counted).
@@ -118,11 +119,6 @@ $END_MARK
 EOF
   fi
   printf '%s\n' "$SUMMARY" >"$TMP/section.md"
-  awk -v begin="$BEGIN_MARK" -v end="$END_MARK" -v section="$TMP/section.md" '
-    $0 == begin { print; while ((getline line < section) > 0) print line; skip = 1; next }
-    $0 == end { skip = 0 }
-    !skip { print }
-  ' "$OUT_MD" >"$TMP/bench.md"
-  cat "$TMP/bench.md" >"$OUT_MD"
+  bash "$ROOT/scripts/replace-bench-section.sh" "$OUT_MD" "$BEGIN_MARK" "$END_MARK" "$TMP/section.md"
   log "wrote $OUT_MD"
 fi

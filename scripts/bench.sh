@@ -289,15 +289,7 @@ $BEGIN_MARK
 $END_MARK
 EOF
   fi
-  if ! grep -qF "$BEGIN_MARK" "$OUT_MD" || ! grep -qF "$END_MARK" "$OUT_MD"; then
-    printf '\n%s\n%s\n' "$BEGIN_MARK" "$END_MARK" >>"$OUT_MD"
-  fi
   printf '%s\n' "$SUMMARY" >"$TMP/section.md"
-  awk -v begin="$BEGIN_MARK" -v end="$END_MARK" -v section="$TMP/section.md" '
-    $0 == begin { print; while ((getline line < section) > 0) print line; skip = 1; next }
-    $0 == end { skip = 0 }
-    !skip { print }
-  ' "$OUT_MD" >"$TMP/bench.md"
-  cat "$TMP/bench.md" >"$OUT_MD"
+  bash "$ROOT/scripts/replace-bench-section.sh" "$OUT_MD" "$BEGIN_MARK" "$END_MARK" "$TMP/section.md"
   log "wrote $OUT_MD"
 fi
