@@ -1,4 +1,4 @@
-//! Base64url decoding (RFC 4648 §5), padding optional: just what JWT payloads need.
+//! Base64url (RFC 4648 §5), padding optional: just what JWT payloads need.
 
 /// Decodes base64url text (with or without `=` padding). `None` on any invalid character or
 /// impossible length.
@@ -27,6 +27,25 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Encodes bytes as unpadded base64url (for building JWTs in tests and simulations).
+///
+/// ```
+/// assert_eq!(consult_core::base64url::encode(b"hi"), "aGk");
+/// ```
+pub fn encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let mut group = [0u8; 3];
+        group[..chunk.len()].copy_from_slice(chunk);
+        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
 fn sextet(byte: u8) -> Option<u8> {
     match byte {
         b'A'..=b'Z' => Some(byte - b'A'),
@@ -42,19 +61,6 @@ fn sextet(byte: u8) -> Option<u8> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))
-                << (8 * (3 - chunk.len()));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
-    }
 
     #[test]
     fn known_vectors() {

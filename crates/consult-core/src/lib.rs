@@ -25,6 +25,8 @@ pub mod json;
 pub mod jwt;
 pub mod policy;
 pub mod poll;
+pub mod rng;
+pub mod session;
 pub mod skew;
 pub mod socketio;
 pub mod timestamp;

@@ -110,6 +110,52 @@ fn parse_iso(text: &str) -> Option<i64> {
     Some(seconds * 1000 + millis)
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time in milliseconds (what is stored under the seed's
+/// `tokenExpiresAt` key). Times outside years 0–9999 are clamped to them.
+///
+/// ```
+/// use consult_core::timestamp::{format_utc, parse_expires_at};
+/// assert_eq!(format_utc(1_800_000_000_000), "2027-01-15T08:00:00Z");
+/// assert_eq!(parse_expires_at(&format_utc(1_800_000_000_999)), Some(1_800_000_000_000));
+/// ```
+pub fn format_utc(unix_ms: i64) -> String {
+    const MIN_SECONDS: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+    const MAX_SECONDS: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let seconds = unix_ms.div_euclid(1000).clamp(MIN_SECONDS, MAX_SECONDS);
+    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let mut out = String::with_capacity(20);
+    for (value, width, after) in [
+        (year, 4, '-'),
+        (month, 2, '-'),
+        (day, 2, 'T'),
+        (of_day / 3600, 2, ':'),
+        (of_day / 60 % 60, 2, ':'),
+        (of_day % 60, 2, 'Z'),
+    ] {
+        for place in (0..width).rev() {
+            let digit = value / 10i64.pow(place) % 10;
+            out.push(char::from(b'0' + digit as u8));
+        }
+        out.push(after);
+    }
+    out
+}
+
+/// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
@@ -194,6 +240,11 @@ mod tests {
             let Ok(offset) = UtcOffset::from_whole_seconds(offset_minutes * 60) else { return Ok(()) };
             let Ok(text) = utc.to_offset(offset).format(&Rfc3339) else { return Ok(()) };
             prop_assert_eq!(parse_expires_at(&text), Some(seconds * 1000), "{}", text);
+        }
+
+        #[test]
+        fn formatting_round_trips(seconds in 0i64..253_402_300_799) {
+            prop_assert_eq!(parse_expires_at(&format_utc(seconds * 1000)), Some(seconds * 1000));
         }
 
         #[test]

@@ -1,0 +1,349 @@
+//! One refresh at a time: wait out the backoff, take the cross-tab lock, read the shared store
+//! again, send the refresh, store the new token, release the lock. Each step has a deadline, so
+//! a lost lock, a hung request or a hung store never leaves a caller waiting for ever.
+
+use super::answer::accept_refresh;
+use super::io::{Action, OpId, SessionError, SessionEvent};
+use super::storage::{Pending, STORAGE_TIMEOUT_MS, StorageOp};
+use super::token::Token;
+use super::{MIN_REFRESH_INTERVAL_MS, TokenSession};
+use crate::ErrorCode;
+
+/// Shortest wait between two failed attempts (full jitter can draw zero).
+const RETRY_FLOOR_MS: u64 = 500;
+
+/// Where the refresh stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Step {
+    /// No refresh under way.
+    #[default]
+    Idle,
+    /// Backing off (or keeping the minimum interval) before the next attempt.
+    Waiting { until: i64 },
+    /// The lock is asked for.
+    Locking { lock: OpId, deadline: i64 },
+    /// The lock is held; the shared store is read again.
+    Rereading { lock: OpId, read: OpId },
+    /// The refresh request is out.
+    Requesting {
+        op: OpId,
+        token: String,
+        deadline: i64,
+        lock: Option<OpId>,
+    },
+    /// The new token is being stored; the lock goes once it is.
+    Storing { lock: OpId, write: OpId },
+}
+
+/// The refresh flight and the failures since the last success.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Flight {
+    step: Step,
+    /// Failed attempts since the last success.
+    failures: u32,
+    /// The last failure, and whether trying again may help.
+    last_error: Option<(SessionError, bool)>,
+}
+
+impl Flight {
+    pub(super) fn is_idle(&self) -> bool {
+        self.step == Step::Idle
+    }
+
+    /// Whether the last attempts failed (a caller may then go on with a token not yet expired).
+    pub(super) fn has_failed(&self) -> bool {
+        self.failures > 0
+    }
+
+    /// The last failure, and whether trying again may help.
+    pub(super) fn last_error(&self) -> Option<(SessionError, bool)> {
+        self.last_error
+    }
+
+    pub(super) fn deadline(&self) -> Option<i64> {
+        match self.step {
+            Step::Waiting { until } => Some(until),
+            Step::Locking { deadline, .. } | Step::Requesting { deadline, .. } => Some(deadline),
+            _ => None,
+        }
+    }
+
+    pub(super) fn is_request(&self, op: OpId) -> bool {
+        matches!(&self.step, Step::Requesting { op: o, .. } if *o == op)
+    }
+
+    pub(super) fn is_reread(&self, op: OpId) -> bool {
+        matches!(self.step, Step::Rereading { read, .. } if read == op)
+    }
+
+    pub(super) fn is_store(&self, op: OpId) -> bool {
+        matches!(self.step, Step::Storing { write, .. } if write == op)
+    }
+
+    fn held_lock(&self) -> Option<OpId> {
+        match self.step {
+            Step::Locking { lock, .. }
+            | Step::Rereading { lock, .. }
+            | Step::Storing { lock, .. }
+            | Step::Requesting {
+                lock: Some(lock), ..
+            } => Some(lock),
+            _ => None,
+        }
+    }
+}
+
+impl TokenSession {
+    /// Longest wait for the lock: longer than any holder keeps it (one request and two storage
+    /// operations), so a live holder is always waited for and only a lost one times out.
+    fn lock_wait_ms(&self) -> i64 {
+        let request = i64::try_from(self.config.request_timeout_ms).unwrap_or(i64::MAX);
+        request
+            .saturating_add(2 * STORAGE_TIMEOUT_MS)
+            .saturating_add(1_000)
+    }
+
+    fn release_held_lock(&mut self) {
+        if let Some(lock) = self.flight.held_lock() {
+            self.actions.push_back(Action::ReleaseLock { op: lock });
+        }
+    }
+
+    /// Starts an attempt (or waits for the backoff first).
+    pub(super) fn begin_attempt(&mut self, now: i64) {
+        if now < self.not_before {
+            self.flight.step = Step::Waiting {
+                until: self.not_before,
+            };
+        } else if self.config.cross_tab && self.lock_available {
+            let lock = self.op();
+            self.actions.push_back(Action::AcquireLock { op: lock });
+            self.flight.step = Step::Locking {
+                lock,
+                deadline: now.saturating_add(self.lock_wait_ms()),
+            };
+        } else {
+            self.send_request(now, None);
+        }
+    }
+
+    fn send_request(&mut self, now: i64, lock: Option<OpId>) {
+        let Some(current) = &self.current else {
+            self.release_held_lock();
+            self.flight.step = Step::Idle;
+            return;
+        };
+        let token = current.text.clone();
+        let op = self.op();
+        self.actions.push_back(Action::SendRefresh {
+            op,
+            token: token.clone(),
+        });
+        let timeout = i64::try_from(self.config.request_timeout_ms).unwrap_or(i64::MAX);
+        self.flight.step = Step::Requesting {
+            op,
+            token,
+            deadline: now.saturating_add(timeout),
+            lock,
+        };
+    }
+
+    /// Nobody needs the refresh any more: stop waiting for the backoff or the lock. A read, a
+    /// request or a store under way finishes on its own.
+    pub(super) fn flight_not_wanted(&mut self) {
+        match self.flight.step {
+            Step::Waiting { .. } => self.flight.step = Step::Idle,
+            Step::Locking { lock, .. } => {
+                self.actions.push_back(Action::ReleaseLock { op: lock });
+                self.flight.step = Step::Idle;
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops the flight at once (a new sign-in, a sign-out): its answer would be for a sign-in
+    /// that is gone.
+    pub(super) fn abandon_flight(&mut self) {
+        if let Step::Requesting { op, .. } = self.flight.step {
+            self.actions.push_back(Action::AbortRefresh { op });
+        }
+        self.release_held_lock();
+        self.flight = Flight::default();
+    }
+
+    pub(super) fn lock_granted(&mut self, now: i64, op: OpId) {
+        match self.flight.step {
+            Step::Locking { lock, .. } if lock == op => {
+                let read = self.op();
+                self.storage.push(Pending {
+                    op: read,
+                    kind: StorageOp::Read,
+                    then: Vec::new(),
+                });
+                self.flight.step = Step::Rereading { lock, read };
+            }
+            // Granted after we stopped waiting for it: give it back.
+            _ => self.actions.push_back(Action::ReleaseLock { op }),
+        }
+        let _ = now;
+    }
+
+    pub(super) fn lock_unavailable(&mut self, now: i64, op: OpId) {
+        if matches!(self.flight.step, Step::Locking { lock, .. } if lock == op) {
+            self.lock_available = false;
+            self.send_request(now, None);
+        }
+    }
+
+    /// Under the lock, the shared store said `found`: adopt it if newer, then refresh only if
+    /// still wanted, and always the newest token known.
+    pub(super) fn reread_done(&mut self, now: i64, found: Option<Token>) {
+        let Step::Rereading { lock, .. } = self.flight.step else {
+            return;
+        };
+        if let Some(token) = found {
+            self.adopt_if_newer(token);
+        }
+        self.settle(now);
+        if self.refresh_wanted(now) {
+            self.send_request(now, Some(lock));
+        } else {
+            self.actions.push_back(Action::ReleaseLock { op: lock });
+            self.flight.step = Step::Idle;
+        }
+    }
+
+    pub(super) fn refresh_answered(
+        &mut self,
+        now: i64,
+        op: OpId,
+        status: u16,
+        body: &str,
+        date: Option<String>,
+        retry_after: Option<String>,
+    ) {
+        let Step::Requesting {
+            op: sent_op,
+            token: sent,
+            lock,
+            ..
+        } = &self.flight.step
+        else {
+            return;
+        };
+        if *sent_op != op {
+            return;
+        }
+        let (sent, lock) = (sent.clone(), *lock);
+        match status {
+            200..=299 => {
+                match accept_refresh(body, date.as_deref(), now, &sent, &self.config.policy) {
+                    Some(accepted) => self.refreshed(now, accepted, lock),
+                    None => self.attempt_failed(
+                        now,
+                        SessionError::with_status(ErrorCode::BadResponse, status),
+                        None,
+                        false,
+                    ),
+                }
+            }
+            // Only a 401 from the refresh endpoint ends a sign-in.
+            401 => self.end_sign_in(SessionError::with_status(ErrorCode::RefreshRejected, 401)),
+            _ => {
+                // 403 comes from proxies and WAFs as often as from the server: retry it.
+                let retryable = matches!(status, 403 | 408 | 425 | 429 | 500..=599);
+                let retry_after = retry_after
+                    .as_deref()
+                    .and_then(crate::backoff::retry_after_ms);
+                let error = SessionError::with_status(ErrorCode::Http, status);
+                self.attempt_failed(now, error, retry_after, retryable);
+            }
+        }
+    }
+
+    fn refreshed(&mut self, now: i64, accepted: super::Accepted, lock: Option<OpId>) {
+        self.skew_ms = accepted.skew_ms;
+        self.refresh_count = self.refresh_count.saturating_add(1);
+        self.last_refresh_at_ms = Some(now);
+        self.backoff.reset();
+        self.not_before = now.saturating_add(MIN_REFRESH_INTERVAL_MS);
+        let token = accepted.token;
+        let write = self.store(&token, Vec::new());
+        self.announce(&token);
+        self.current = Some(token);
+        self.ended = None;
+        self.emit(SessionEvent::TokenRefreshed);
+        self.emit(SessionEvent::TokenChanged);
+        self.flight = Flight::default();
+        if let Some(lock) = lock {
+            self.flight.step = Step::Storing { lock, write };
+        }
+    }
+
+    pub(super) fn stored_under_lock(&mut self) {
+        if let Step::Storing { lock, .. } = self.flight.step {
+            self.actions.push_back(Action::ReleaseLock { op: lock });
+            self.flight.step = Step::Idle;
+        }
+    }
+
+    pub(super) fn attempt_failed(
+        &mut self,
+        now: i64,
+        error: SessionError,
+        retry_after_ms: Option<u64>,
+        retryable: bool,
+    ) {
+        self.release_held_lock();
+        self.flight.failures = self.flight.failures.saturating_add(1);
+        self.flight.last_error = Some((error, retryable));
+        for waiter in &mut self.waiters {
+            waiter.failures_seen = waiter.failures_seen.saturating_add(1);
+        }
+        self.emit(SessionEvent::RefreshFailed(error));
+        let delay = self
+            .backoff
+            .next_delay_ms(self.rng.next_f64(), retry_after_ms)
+            .max(RETRY_FLOOR_MS);
+        self.not_before = now.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+        self.flight.step = Step::Waiting {
+            until: self.not_before,
+        };
+    }
+
+    fn end_sign_in(&mut self, error: SessionError) {
+        self.release_held_lock();
+        self.flight = Flight::default();
+        self.ended = Some(error);
+        let op = self.op();
+        self.storage.push(Pending {
+            op,
+            kind: StorageOp::Clear,
+            then: Vec::new(),
+        });
+        if let Some(old) = self.current.take()
+            && self.config.cross_tab
+        {
+            self.actions
+                .push_back(Action::AnnounceSignOut { token: old.text });
+        }
+        self.emit(SessionEvent::SessionExpired(error));
+        self.emit(SessionEvent::TokenChanged);
+    }
+
+    /// Deadlines of the flight: the backoff is over, the lock or the answer did not come.
+    pub(super) fn flight_timeout(&mut self, now: i64) {
+        match self.flight.step {
+            Step::Waiting { until } if now >= until => self.flight.step = Step::Idle,
+            Step::Locking { deadline, .. } | Step::Requesting { deadline, .. }
+                if now >= deadline =>
+            {
+                if let Step::Requesting { op, .. } = self.flight.step {
+                    self.actions.push_back(Action::AbortRefresh { op });
+                }
+                self.attempt_failed(now, SessionError::new(ErrorCode::Timeout), None, true);
+            }
+            _ => {}
+        }
+    }
+}

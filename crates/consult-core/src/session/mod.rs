@@ -1,0 +1,598 @@
+//! The token session machine (quinn-proto style): every decision about the access token of one
+//! client — when to load it, when to refresh it, whether an answer is trusted, how to back off,
+//! what the other tabs' messages mean, when a sign-in is over, and what each caller gets.
+//!
+//! A driver feeds [`TokenSession::handle`] what happened (a call of the application, a storage,
+//! lock or HTTP result, a message of another tab) and [`TokenSession::handle_timeout`] when
+//! [`TokenSession::poll_timeout`] is reached, then performs every [`Action`] from
+//! [`TokenSession::poll_action`]. Times are device Unix milliseconds; jitter comes from a PRNG
+//! seeded in [`TokenSession::new`].
+//!
+//! The rules:
+//! - storage is read once, on first need; concurrent first calls wait for that one read;
+//! - a token is refreshed when due (a margin before `exp`, at most half its lifetime, clock skew
+//!   corrected), one refresh at a time per client, and across tabs under a lock: after taking
+//!   the lock the shared store is read again, and a newer token found there is adopted instead
+//!   of refreshing (the store must be one where a read after the lock sees the last write);
+//!   the newest known token is the one refreshed, never an older one (that would be reuse);
+//! - the new token is stored before the lock is released, then announced to the other tabs;
+//! - an answer is trusted only if [`accept_refresh`] accepts it; successful refreshes are at
+//!   least [`MIN_REFRESH_INTERVAL_MS`] apart, whatever the server says;
+//! - failures (network, timeout, 5xx, 429, 403, a bad answer, a lock not granted in time) keep
+//!   the sign-in and back off (full jitter, `Retry-After` honoured); only a 401 from the refresh
+//!   endpoint ends it;
+//! - a caller wanting a valid token gets the current one while it is not due, and after a
+//!   failed attempt while it has not expired; otherwise it waits for the refresh, at most
+//!   `refresh_retries + 1` attempts;
+//! - with auto-refresh on, the machine refreshes on its own when the token is due, re-checking
+//!   at least every [`RECHECK_MS`] (hidden tabs throttle timers).
+//!
+//! ```
+//! use consult_core::session::{Action, Input, SessionConfig, TokenSession};
+//! let mut session = TokenSession::new(SessionConfig::default(), 1);
+//! session.handle(0, Input::GetToken { call: 1 });
+//! // First use: the machine reads the storage.
+//! let Some(Action::ReadStorage { op }) = session.poll_action() else { panic!() };
+//! session.handle(5, Input::StorageRead { op, token: None, expires_at: None });
+//! // Nothing stored: the caller is told so.
+//! assert!(matches!(session.poll_action(), Some(Action::Resolve { call: 1, result: Err(_) })));
+//! ```
+
+mod answer;
+mod flight;
+mod io;
+mod storage;
+mod token;
+
+use std::collections::VecDeque;
+
+pub use answer::{Accepted, MAX_BODY_BYTES, MAX_LIFETIME_MS, MAX_SKEW_MS, accept_refresh};
+pub use io::{Action, CallId, Grant, Input, OpId, SessionError, SessionEvent, TransportFailure};
+pub use storage::STORAGE_TIMEOUT_MS;
+pub use token::{MAX_TOKEN_BYTES, Token};
+
+use crate::rng::Rng;
+use crate::{Backoff, ClockSkew, ErrorCode, RefreshPolicy};
+use flight::Flight;
+use storage::{Pending, StorageOp, StorageOutcome, StorageQueue};
+
+/// Longest sleep before re-checking the token (hidden tabs throttle and stretch timers).
+pub const RECHECK_MS: i64 = 30_000;
+/// Successful refreshes of one client are at least this far apart, whatever the server answers.
+pub const MIN_REFRESH_INTERVAL_MS: i64 = 5_000;
+
+/// How a session behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// When a token is due.
+    pub policy: RefreshPolicy,
+    /// Longest wait for a refresh answer (ms).
+    pub request_timeout_ms: u64,
+    /// Failed attempts a waiting caller sits through before it gets the error.
+    pub refresh_retries: u32,
+    /// Coordinate with other tabs: take the lock, re-read the shared store, announce tokens.
+    pub cross_tab: bool,
+    /// Refresh in the background when the token is due, without waiting for a call.
+    pub auto_refresh: bool,
+    /// Whether there is a storage at all (`false`: the token lives in memory only).
+    pub storage: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            policy: RefreshPolicy::default(),
+            request_timeout_ms: 10_000,
+            refresh_retries: 3,
+            cross_tab: true,
+            auto_refresh: true,
+            storage: true,
+        }
+    }
+}
+
+/// What the application may know about the current token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenView<'a> {
+    /// The access token.
+    pub token: &'a str,
+    /// `exp`, server time, Unix ms.
+    pub expires_at_ms: i64,
+    /// `iat`, server time, Unix ms.
+    pub issued_at_ms: Option<i64>,
+    /// Milliseconds left before `exp` (skew corrected; negative once expired).
+    pub expires_in_ms: i64,
+    /// Server − device clock offset, ms.
+    pub skew_ms: i64,
+    /// Refreshes done by this client.
+    pub refresh_count: u32,
+    /// Device time of this client's last refresh.
+    pub last_refresh_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Load {
+    NotStarted,
+    Reading(OpId),
+    Done,
+}
+
+/// What a caller waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Want {
+    /// A token that is not due.
+    Valid,
+    /// A token other than this one (which the server refused, or which must be replaced).
+    Replace(String),
+    /// A token other than the one the first storage read finds (a forced refresh before load).
+    ReplaceLoaded,
+}
+
+#[derive(Debug, Clone)]
+struct Waiter {
+    call: CallId,
+    want: Want,
+    /// Failed refresh attempts this caller has sat through.
+    failures_seen: u32,
+}
+
+/// The token session machine. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct TokenSession {
+    config: SessionConfig,
+    rng: Rng,
+    load: Load,
+    current: Option<Token>,
+    skew_ms: i64,
+    /// Set when the refresh endpoint refused: calls fail with it until a new sign-in.
+    ended: Option<SessionError>,
+    refresh_count: u32,
+    last_refresh_at_ms: Option<i64>,
+    waiters: Vec<Waiter>,
+    flight: Flight,
+    backoff: Backoff,
+    /// No refresh attempt starts before this device time (backoff, minimum interval).
+    not_before: i64,
+    /// A wake-up asked for a check: refresh if due even without auto-refresh.
+    wake_check: bool,
+    lock_available: bool,
+    storage: StorageQueue,
+    storage_warned: bool,
+    next_op: OpId,
+    recheck_at: Option<i64>,
+    actions: VecDeque<Action>,
+}
+
+impl TokenSession {
+    /// A session that has read nothing yet; `seed` seeds the jitter.
+    pub fn new(config: SessionConfig, seed: u64) -> Self {
+        let storage = StorageQueue::new(config.storage);
+        Self {
+            config,
+            rng: Rng::new(seed),
+            load: Load::NotStarted,
+            current: None,
+            skew_ms: 0,
+            ended: None,
+            refresh_count: 0,
+            last_refresh_at_ms: None,
+            waiters: Vec::new(),
+            flight: Flight::default(),
+            backoff: Backoff::new(1_000, 30_000),
+            not_before: i64::MIN,
+            wake_check: false,
+            lock_available: true,
+            storage,
+            storage_warned: false,
+            next_op: 1,
+            recheck_at: None,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// The next action for the driver.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`TokenSession::handle_timeout`] must be called next (device Unix ms), if ever.
+    pub fn poll_timeout(&self) -> Option<i64> {
+        [
+            self.flight.deadline(),
+            self.storage.deadline(),
+            self.recheck_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The current token, if any.
+    pub fn view(&self, now: i64) -> Option<TokenView<'_>> {
+        let current = self.current.as_ref()?;
+        let server_now = ClockSkew {
+            offset_ms: self.skew_ms,
+        }
+        .server_now(now);
+        Some(TokenView {
+            token: &current.text,
+            expires_at_ms: current.info.expires_at_ms,
+            issued_at_ms: current.info.issued_at_ms,
+            expires_in_ms: current.info.expires_at_ms.saturating_sub(server_now),
+            skew_ms: self.skew_ms,
+            refresh_count: self.refresh_count,
+            last_refresh_at_ms: self.last_refresh_at_ms,
+        })
+    }
+
+    /// Whether the refresh endpoint ended the sign-in (until a new one is set).
+    pub fn has_ended(&self) -> bool {
+        self.ended.is_some()
+    }
+
+    /// Feeds one input at device time `now`.
+    pub fn handle(&mut self, now: i64, input: Input) {
+        match input {
+            Input::GetToken { call } => self.wait(call, Want::Valid),
+            Input::TokenRefused { call, token } => self.wait(call, Want::Replace(token)),
+            Input::ForceRefresh { call } => match (&self.load, &self.current) {
+                (Load::Done, Some(current)) => {
+                    let want = Want::Replace(current.text.clone());
+                    self.wait(call, want);
+                }
+                (Load::Done, None) => self.wait(call, Want::Valid),
+                _ => self.wait(call, Want::ReplaceLoaded),
+            },
+            Input::SetSession { call, grant } => self.set_session(now, call, grant),
+            Input::SignOut { call } => self.sign_out(call),
+            Input::StorageRead {
+                op,
+                token,
+                expires_at,
+            } => {
+                let token = token.and_then(|t| Token::parse(&t, expires_at.as_deref()));
+                self.storage_finished(now, op, StorageOutcome::Read(token));
+            }
+            Input::StorageDone { op, ok } => {
+                let outcome = if ok {
+                    StorageOutcome::Done
+                } else {
+                    StorageOutcome::Failed
+                };
+                self.storage_finished(now, op, outcome);
+            }
+            Input::LockGranted { op } => self.lock_granted(now, op),
+            Input::LockUnavailable { op } => self.lock_unavailable(now, op),
+            Input::RefreshAnswered {
+                op,
+                status,
+                body,
+                date,
+                retry_after,
+            } => self.refresh_answered(now, op, status, &body, date, retry_after),
+            Input::RefreshFailed { op, failure } => {
+                if self.flight.is_request(op) {
+                    let code = match failure {
+                        io::TransportFailure::Network => ErrorCode::Network,
+                        io::TransportFailure::UnreadableBody => ErrorCode::BadResponse,
+                    };
+                    let retryable = code == ErrorCode::Network;
+                    self.attempt_failed(now, SessionError::new(code), None, retryable);
+                }
+            }
+            Input::PeerToken { token, expires_at } => {
+                if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
+                    self.adopt_if_newer(token);
+                }
+            }
+            Input::PeerSignedOut { token } => self.peer_signed_out(token),
+            Input::Wake => {
+                self.ensure_loaded();
+                self.wake_check = true;
+            }
+            Input::Dispose => {
+                self.config.auto_refresh = false;
+            }
+        }
+        self.drive(now);
+    }
+
+    /// Call when [`TokenSession::poll_timeout`] is reached (late is fine: hidden tabs).
+    pub fn handle_timeout(&mut self, now: i64) {
+        if let Some(pending) = self.storage.timed_out(now) {
+            self.complete_storage(now, pending, StorageOutcome::Failed);
+        }
+        self.flight_timeout(now);
+        self.drive(now);
+    }
+
+    // --- callers ------------------------------------------------------------------------------
+
+    fn wait(&mut self, call: CallId, want: Want) {
+        self.ensure_loaded();
+        self.waiters.push(Waiter {
+            call,
+            want,
+            failures_seen: 0,
+        });
+    }
+
+    fn ensure_loaded(&mut self) {
+        if self.load == Load::NotStarted {
+            let op = self.op();
+            self.load = Load::Reading(op);
+            self.storage.push(Pending {
+                op,
+                kind: StorageOp::Read,
+                then: Vec::new(),
+            });
+        }
+    }
+
+    fn resolve(&mut self, call: CallId, result: Result<String, SessionError>) {
+        self.actions.push_back(Action::Resolve { call, result });
+    }
+
+    fn emit(&mut self, event: SessionEvent) {
+        self.actions.push_back(Action::Emit(event));
+    }
+
+    fn op(&mut self) -> OpId {
+        let op = self.next_op;
+        self.next_op = self.next_op.wrapping_add(1);
+        op
+    }
+
+    fn is_due(&self, token: &Token, now: i64) -> bool {
+        self.config.policy.is_due(&token.info, now, self.skew_ms)
+    }
+
+    fn is_expired(&self, token: &Token, now: i64) -> bool {
+        token.info.is_expired(
+            ClockSkew {
+                offset_ms: self.skew_ms,
+            }
+            .server_now(now),
+        )
+    }
+
+    /// What a waiter gets now, if it can be answered.
+    fn answer_for(&self, waiter: &Waiter, now: i64) -> Option<Result<String, SessionError>> {
+        if let Some(error) = self.ended {
+            return Some(Err(error));
+        }
+        let Some(current) = &self.current else {
+            return Some(Err(SessionError::new(ErrorCode::NoToken)));
+        };
+        let fresh = !self.is_due(current, now);
+        let satisfied = match &waiter.want {
+            Want::Valid => fresh || (self.flight.has_failed() && !self.is_expired(current, now)),
+            Want::Replace(refused) => fresh && current.text != *refused,
+            Want::ReplaceLoaded => false,
+        };
+        if satisfied {
+            return Some(Ok(current.text.clone()));
+        }
+        let (error, retryable) = self.flight.last_error()?;
+        let gave_up = waiter.failures_seen > self.config.refresh_retries
+            || (waiter.failures_seen > 0 && !retryable);
+        gave_up.then_some(Err(error))
+    }
+
+    /// Answers every waiter that can be answered.
+    fn settle(&mut self, now: i64) {
+        if self.load != Load::Done {
+            return;
+        }
+        let mut waiting = std::mem::take(&mut self.waiters);
+        for waiter in &mut waiting {
+            if waiter.want == Want::ReplaceLoaded {
+                let loaded = self.current.as_ref().map(|c| c.text.clone());
+                waiter.want = Want::Replace(loaded.unwrap_or_default());
+            }
+        }
+        waiting.retain(|waiter| match self.answer_for(waiter, now) {
+            Some(result) => {
+                self.actions.push_back(Action::Resolve {
+                    call: waiter.call,
+                    result,
+                });
+                false
+            }
+            None => true,
+        });
+        self.waiters = waiting;
+    }
+
+    /// Whether a refresh is wanted now.
+    fn refresh_wanted(&self, now: i64) -> bool {
+        let Some(current) = &self.current else {
+            return false;
+        };
+        if self.load != Load::Done || self.ended.is_some() {
+            return false;
+        }
+        !self.waiters.is_empty()
+            || ((self.config.auto_refresh || self.wake_check) && self.is_due(current, now))
+    }
+
+    /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
+    fn drive(&mut self, now: i64) {
+        loop {
+            self.settle(now);
+            if !self.refresh_wanted(now) {
+                self.wake_check = false;
+                self.flight_not_wanted();
+            } else if self.flight.is_idle() {
+                self.wake_check = false;
+                self.begin_attempt(now);
+            }
+            match self.storage.start_next(now, &mut self.actions) {
+                Some(skipped) => {
+                    let outcome = match skipped.kind {
+                        StorageOp::Read => StorageOutcome::Read(None),
+                        _ => StorageOutcome::Done,
+                    };
+                    self.complete_storage(now, skipped, outcome);
+                }
+                None => break,
+            }
+        }
+        self.recheck_at = match &self.current {
+            Some(current)
+                if self.config.auto_refresh
+                    && self.ended.is_none()
+                    && self.load == Load::Done
+                    && self.flight.is_idle() =>
+            {
+                let delay = self
+                    .config
+                    .policy
+                    .delay_until_due_ms(&current.info, now, self.skew_ms);
+                Some(now.saturating_add(delay.clamp(0, RECHECK_MS)))
+            }
+            _ => None,
+        };
+    }
+
+    // --- the application's own calls ------------------------------------------------------------
+
+    fn set_session(&mut self, now: i64, call: CallId, grant: Grant) {
+        let Some(token) = Token::parse(&grant.access_token, grant.expires_at.as_deref()) else {
+            self.resolve(call, Err(SessionError::new(ErrorCode::BadResponse)));
+            return;
+        };
+        // Only `expires_in` tells the server's "now" here: a sign-in token's `iat` may be old.
+        let server_now =
+            ClockSkew::server_time_from_expires_in(token.info.expires_at_ms, grant.expires_in);
+        self.skew_ms = ClockSkew::estimate(now, server_now, None)
+            .offset_ms
+            .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
+        self.abandon_flight();
+        self.load = Load::Done;
+        self.ended = None;
+        self.backoff.reset();
+        self.not_before = i64::MIN;
+        self.store(&token, vec![(call, Ok(token.text.clone()))]);
+        self.announce(&token);
+        self.current = Some(token);
+        self.emit(SessionEvent::TokenChanged);
+    }
+
+    fn sign_out(&mut self, call: CallId) {
+        self.abandon_flight();
+        self.load = Load::Done;
+        self.ended = None;
+        let op = self.op();
+        self.storage.push(Pending {
+            op,
+            kind: StorageOp::Clear,
+            then: vec![(call, Ok(String::new()))],
+        });
+        if let Some(old) = self.current.take() {
+            if self.config.cross_tab {
+                self.actions.push_back(Action::AnnounceSignOut {
+                    token: old.text.clone(),
+                });
+            }
+            self.actions
+                .push_back(Action::SendLogout { token: old.text });
+            self.emit(SessionEvent::TokenChanged);
+        }
+    }
+
+    // --- tokens from elsewhere ------------------------------------------------------------------
+
+    /// Adopts `token` when it is newer than the current one. Returns whether it did.
+    fn adopt_if_newer(&mut self, token: Token) -> bool {
+        let newer = match &self.current {
+            Some(current) => token.is_newer_than(current),
+            None => true,
+        };
+        if newer {
+            self.current = Some(token);
+            self.ended = None;
+            self.emit(SessionEvent::TokenChanged);
+        }
+        newer
+    }
+
+    fn peer_signed_out(&mut self, token: Option<String>) {
+        let Some(current) = &self.current else {
+            return;
+        };
+        let ours = match token.as_deref() {
+            None => true,
+            Some(text) if text == current.text => true,
+            // A sign-out of a token we never saw: ours goes too unless it is newer (a later
+            // sign-in whose message overtook this one).
+            Some(text) => Token::parse(text, None).is_none_or(|t| !current.is_newer_than(&t)),
+        };
+        if ours {
+            self.abandon_flight();
+            self.current = None;
+            self.emit(SessionEvent::TokenChanged);
+        }
+    }
+
+    // --- storage ----------------------------------------------------------------------------------
+
+    /// Queues a write of `token`; `then` is answered once it is done.
+    fn store(&mut self, token: &Token, then: Vec<(CallId, Result<String, SessionError>)>) -> OpId {
+        let op = self.op();
+        self.storage.push(Pending {
+            op,
+            kind: StorageOp::Write {
+                token: token.text.clone(),
+                expires_at: token.expires_at_text(),
+            },
+            then,
+        });
+        op
+    }
+
+    fn announce(&mut self, token: &Token) {
+        if self.config.cross_tab {
+            self.actions.push_back(Action::AnnounceToken {
+                token: token.text.clone(),
+                expires_at: token.expires_at_text(),
+            });
+        }
+    }
+
+    fn storage_finished(&mut self, now: i64, op: OpId, outcome: StorageOutcome) {
+        if let Some(pending) = self.storage.finish(op) {
+            self.complete_storage(now, pending, outcome);
+        }
+    }
+
+    fn complete_storage(&mut self, now: i64, pending: Pending, outcome: StorageOutcome) {
+        if outcome == StorageOutcome::Failed && self.storage.usable {
+            self.storage.usable = false;
+            if !self.storage_warned {
+                self.storage_warned = true;
+                self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
+            }
+        }
+        for (call, result) in pending.then {
+            self.resolve(call, result);
+        }
+        let found = match outcome {
+            StorageOutcome::Read(token) => token,
+            _ => None,
+        };
+        if self.load == Load::Reading(pending.op) {
+            self.load = Load::Done;
+            if let Some(token) = found {
+                self.adopt_if_newer(token);
+            }
+        } else if self.flight.is_reread(pending.op) {
+            self.reread_done(now, found);
+        } else if self.flight.is_store(pending.op) {
+            self.stored_under_lock();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

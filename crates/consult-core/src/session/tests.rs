@@ -1,0 +1,515 @@
+//! The token session's rules, one scenario each, driven as a driver would drive it.
+
+use super::*;
+use crate::base64url;
+
+const S: i64 = 1_000;
+const HOUR: i64 = 3_600 * S;
+
+/// A JWT with `exp`/`iat` in seconds and a serial number, so tokens differ.
+fn jwt(exp_s: i64, iat_s: i64, n: u32) -> String {
+    let payload = format!(r#"{{"exp":{exp_s},"iat":{iat_s},"n":{n}}}"#);
+    format!("e30.{}.sig", base64url::encode(payload.as_bytes()))
+}
+
+fn answer(token: &str, expires_in_s: i64) -> Input {
+    Input::RefreshAnswered {
+        op: 0,
+        status: 200,
+        body: format!(r#"{{"access_token":"{token}","expires_in":{expires_in_s}}}"#),
+        date: None,
+        retry_after: None,
+    }
+}
+
+struct Harness {
+    session: TokenSession,
+    now: i64,
+}
+
+impl Harness {
+    fn new(config: SessionConfig) -> Self {
+        Self {
+            session: TokenSession::new(config, 42),
+            now: 0,
+        }
+    }
+
+    fn feed(&mut self, input: Input) -> Vec<Action> {
+        self.session.handle(self.now, input);
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Vec<Action> {
+        std::iter::from_fn(|| self.session.poll_action()).collect()
+    }
+
+    /// Moves the clock to `at` and fires the timer if it is due.
+    fn advance_to(&mut self, at: i64) -> Vec<Action> {
+        self.now = at;
+        if self.session.poll_timeout().is_some_and(|t| t <= at) {
+            self.session.handle_timeout(at);
+        }
+        self.drain()
+    }
+
+    /// Answers the pending storage read with `token`.
+    fn load(&mut self, actions: &[Action], token: Option<&str>) -> Vec<Action> {
+        let op = read_op(actions).expect("a storage read");
+        self.feed(Input::StorageRead {
+            op,
+            token: token.map(str::to_owned),
+            expires_at: None,
+        })
+    }
+}
+
+fn read_op(actions: &[Action]) -> Option<OpId> {
+    actions.iter().find_map(|a| match a {
+        Action::ReadStorage { op } => Some(*op),
+        _ => None,
+    })
+}
+
+fn lock_op(actions: &[Action]) -> Option<OpId> {
+    actions.iter().find_map(|a| match a {
+        Action::AcquireLock { op } => Some(*op),
+        _ => None,
+    })
+}
+
+fn refresh_op(actions: &[Action]) -> Option<(OpId, String)> {
+    actions.iter().find_map(|a| match a {
+        Action::SendRefresh { op, token } => Some((*op, token.clone())),
+        _ => None,
+    })
+}
+
+fn write_op(actions: &[Action]) -> Option<OpId> {
+    actions.iter().find_map(|a| match a {
+        Action::WriteStorage { op, .. } => Some(*op),
+        _ => None,
+    })
+}
+
+fn resolved(actions: &[Action], call: CallId) -> Option<Result<String, SessionError>> {
+    actions.iter().find_map(|a| match a {
+        Action::Resolve { call: c, result } if *c == call => Some(result.clone()),
+        _ => None,
+    })
+}
+
+fn emitted(actions: &[Action], event: SessionEvent) -> bool {
+    actions.contains(&Action::Emit(event))
+}
+
+fn with_op(input: Input, op: OpId) -> Input {
+    match input {
+        Input::RefreshAnswered {
+            status,
+            body,
+            date,
+            retry_after,
+            ..
+        } => Input::RefreshAnswered {
+            op,
+            status,
+            body,
+            date,
+            retry_after,
+        },
+        other => other,
+    }
+}
+
+fn status(op: OpId, status: u16) -> Input {
+    Input::RefreshAnswered {
+        op,
+        status,
+        body: String::new(),
+        date: None,
+        retry_after: None,
+    }
+}
+
+fn single_tab() -> SessionConfig {
+    SessionConfig {
+        cross_tab: false,
+        ..SessionConfig::default()
+    }
+}
+
+#[test]
+fn concurrent_first_calls_read_the_storage_once() {
+    let mut h = Harness::new(single_tab());
+    let token = jwt(4 * 3600, 0, 1);
+    let mut actions = h.feed(Input::GetToken { call: 1 });
+    actions.extend(h.feed(Input::GetToken { call: 2 }));
+    let reads = actions
+        .iter()
+        .filter(|a| matches!(a, Action::ReadStorage { .. }))
+        .count();
+    assert_eq!(reads, 1);
+    let actions = h.load(&actions, Some(&token));
+    assert_eq!(resolved(&actions, 1), Some(Ok(token.clone())));
+    assert_eq!(resolved(&actions, 2), Some(Ok(token)));
+    assert!(
+        refresh_op(&actions).is_none(),
+        "a fresh token is not refreshed"
+    );
+}
+
+#[test]
+fn a_due_token_is_refreshed_under_the_lock_and_stored_before_the_lock_goes() {
+    let mut h = Harness::new(SessionConfig::default());
+    let old = jwt(4 * 3600, 0, 1);
+    let new = jwt(8 * 3600, 4 * 3600 - 200, 2);
+    h.now = 4 * HOUR - 200 * S; // inside the 5-minute margin
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&old)); // re-read under the lock: nothing newer
+    let (op, sent) = refresh_op(&actions).expect("refreshes");
+    assert_eq!(sent, old);
+    let actions = h.feed(with_op(answer(&new, 4 * 3600), op));
+    assert_eq!(resolved(&actions, 1), Some(Ok(new.clone())));
+    assert!(emitted(&actions, SessionEvent::TokenRefreshed));
+    let write = write_op(&actions).expect("stores the new token");
+    assert!(
+        !actions.contains(&Action::ReleaseLock { op: lock }),
+        "the lock is held until the token is stored"
+    );
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+}
+
+#[test]
+fn a_newer_token_found_under_the_lock_is_adopted_without_a_refresh() {
+    let mut h = Harness::new(SessionConfig::default());
+    let old = jwt(4 * 3600, 0, 1);
+    let theirs = jwt(8 * 3600, 4 * 3600 - 250, 2);
+    h.now = 4 * HOUR - 200 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&theirs));
+    assert!(refresh_op(&actions).is_none());
+    assert_eq!(resolved(&actions, 1), Some(Ok(theirs)));
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+}
+
+#[test]
+fn the_newest_known_token_is_refreshed_never_an_older_one() {
+    // The stored token is newer than ours but due too (this tab slept): refreshing ours would
+    // be reuse of a token another tab already rotated.
+    let mut h = Harness::new(SessionConfig::default());
+    let ours = jwt(3600, 0, 1);
+    let theirs = jwt(2 * 3600, 3600, 2);
+    h.now = 10 * HOUR;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&ours));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&theirs));
+    assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(theirs));
+}
+
+#[test]
+fn only_a_401_from_the_refresh_endpoint_ends_the_sign_in() {
+    let mut h = Harness::new(single_tab());
+    let old = jwt(4 * 3600, 0, 1);
+    h.now = 4 * HOUR + 60 * S; // expired
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let actions = h.feed(status(op, 403));
+    assert!(!h.session.has_ended(), "403 is a failure, not the end");
+    assert!(emitted(
+        &actions,
+        SessionEvent::RefreshFailed(SessionError::with_status(ErrorCode::Http, 403))
+    ));
+    let at = h.session.poll_timeout().unwrap();
+    let actions = h.advance_to(at);
+    let (op, _) = refresh_op(&actions).expect("retries after the backoff");
+    let actions = h.feed(status(op, 401));
+    let rejected = SessionError::with_status(ErrorCode::RefreshRejected, 401);
+    assert!(h.session.has_ended());
+    assert!(emitted(&actions, SessionEvent::SessionExpired(rejected)));
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::ClearStorage { .. }))
+    );
+    assert_eq!(resolved(&actions, 1), Some(Err(rejected)));
+    let actions = h.feed(Input::GetToken { call: 2 });
+    assert_eq!(resolved(&actions, 2), Some(Err(rejected)));
+}
+
+#[test]
+fn a_caller_goes_on_with_a_token_not_yet_expired_when_the_refresh_fails() {
+    let mut h = Harness::new(single_tab());
+    let old = jwt(4 * 3600, 0, 1);
+    h.now = 4 * HOUR - 200 * S; // due, not expired
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let actions = h.feed(status(op, 503));
+    assert_eq!(resolved(&actions, 1), Some(Ok(old)));
+}
+
+#[test]
+fn a_caller_with_an_expired_token_waits_through_the_retries_then_gets_the_error() {
+    let mut h = Harness::new(SessionConfig {
+        refresh_retries: 2,
+        ..single_tab()
+    });
+    h.now = 5 * HOUR;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let mut actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    for attempt in 0..3 {
+        assert_eq!(resolved(&actions, 1), None, "attempt {attempt}");
+        let (op, _) = refresh_op(&actions).unwrap();
+        actions = h.feed(status(op, 502));
+        if attempt < 2 {
+            let at = h.session.poll_timeout().unwrap();
+            actions.extend(h.advance_to(at));
+        }
+    }
+    let bad_gateway = SessionError::with_status(ErrorCode::Http, 502);
+    assert_eq!(resolved(&actions, 1), Some(Err(bad_gateway)));
+    assert!(!h.session.has_ended());
+}
+
+#[test]
+fn an_untrusted_answer_backs_off_instead_of_looping() {
+    // The server answers every refresh with a token that is already due.
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let mut actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let mut refreshes = 0;
+    let end = h.now + 60 * S;
+    while h.now < end {
+        if let Some((op, _)) = refresh_op(&actions) {
+            refreshes += 1;
+            let due_at_once = jwt(h.now / S + 60, h.now / S - 14_000, refreshes);
+            actions = h.feed(with_op(answer(&due_at_once, 60), op));
+            assert!(emitted(
+                &actions,
+                SessionEvent::RefreshFailed(SessionError::with_status(ErrorCode::BadResponse, 200))
+            ));
+        }
+        let Some(at) = h.session.poll_timeout() else {
+            break;
+        };
+        actions = h.advance_to(at.max(h.now));
+    }
+    assert!(
+        (2..=12).contains(&refreshes),
+        "{refreshes} refreshes in a minute"
+    );
+}
+
+#[test]
+fn a_request_without_an_answer_times_out_and_is_aborted() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let actions = h.advance_to(h.now + 10 * S);
+    assert!(actions.contains(&Action::AbortRefresh { op }));
+    assert!(emitted(
+        &actions,
+        SessionEvent::RefreshFailed(SessionError::new(ErrorCode::Timeout))
+    ));
+    // A late answer to the aborted request is ignored.
+    let late = h.feed(with_op(answer(&jwt(8 * 3600, 4 * 3600, 2), 4 * 3600), op));
+    assert!(!emitted(&late, SessionEvent::TokenRefreshed));
+}
+
+#[test]
+fn a_lock_granted_after_its_deadline_is_given_back() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let lock = lock_op(&actions).unwrap();
+    let at = h.session.poll_timeout().unwrap();
+    let actions = h.advance_to(at);
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    let actions = h.feed(Input::LockGranted { op: lock });
+    assert_eq!(actions, vec![Action::ReleaseLock { op: lock }]);
+}
+
+#[test]
+fn peer_messages_never_sign_out_a_newer_sign_in() {
+    let mut h = Harness::new(single_tab());
+    let mine = jwt(8 * 3600, 4 * 3600, 2);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&mine));
+    // A message with no usable token is ignored, not a sign-out.
+    h.feed(Input::PeerToken {
+        token: String::from("garbage"),
+        expires_at: None,
+    });
+    // A sign-out of an older token (a message that arrived late) leaves us signed in.
+    h.feed(Input::PeerSignedOut {
+        token: Some(jwt(4 * 3600, 0, 1)),
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
+    // An older token is not adopted; a newer one is.
+    h.feed(Input::PeerToken {
+        token: jwt(4 * 3600, 0, 1),
+        expires_at: None,
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
+    let newer = jwt(12 * 3600, 8 * 3600, 3);
+    let actions = h.feed(Input::PeerToken {
+        token: newer.clone(),
+        expires_at: None,
+    });
+    assert!(emitted(&actions, SessionEvent::TokenChanged));
+    // Our own token signed out elsewhere: gone.
+    h.feed(Input::PeerSignedOut { token: Some(newer) });
+    assert!(h.session.view(h.now).is_none());
+}
+
+#[test]
+fn a_refused_token_that_was_already_replaced_is_answered_at_once() {
+    let mut h = Harness::new(single_tab());
+    let old = jwt(4 * 3600, 0, 1);
+    let new = jwt(8 * 3600, 4 * 3600, 2);
+    h.now = 4 * HOUR + 10 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&new));
+    let actions = h.feed(Input::TokenRefused {
+        call: 2,
+        token: old,
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(new)));
+    assert!(refresh_op(&actions).is_none());
+}
+
+#[test]
+fn refreshes_are_at_least_the_minimum_interval_apart() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let actions = h.feed(Input::ForceRefresh { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new = jwt(8 * 3600, 4 * 3600 - 100, 2);
+    h.feed(with_op(answer(&new, 4 * 3600), op));
+    // The server refuses the brand-new token on a request: the replacement waits.
+    let actions = h.feed(Input::TokenRefused {
+        call: 2,
+        token: new,
+    });
+    assert!(refresh_op(&actions).is_none());
+    let actions = h.advance_to(h.now + MIN_REFRESH_INTERVAL_MS);
+    assert!(refresh_op(&actions).is_some());
+}
+
+#[test]
+fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
+    let mut h = Harness::new(single_tab());
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let op = read_op(&actions).unwrap();
+    let actions = h.feed(Input::StorageDone { op, ok: false });
+    assert!(emitted(
+        &actions,
+        SessionEvent::Warning(SessionError::new(ErrorCode::Storage))
+    ));
+    let actions = h.feed(Input::SetSession {
+        call: 2,
+        grant: Grant {
+            access_token: token.clone(),
+            ..Grant::default()
+        },
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(token.clone())));
+    assert!(
+        write_op(&actions).is_none(),
+        "no more writes to a broken storage"
+    );
+    let actions = h.feed(Input::GetToken { call: 3 });
+    assert_eq!(resolved(&actions, 3), Some(Ok(token)));
+}
+
+#[test]
+fn a_hung_storage_times_out() {
+    let mut h = Harness::new(single_tab());
+    let actions = h.feed(Input::GetToken { call: 1 });
+    assert!(read_op(&actions).is_some());
+    let actions = h.advance_to(STORAGE_TIMEOUT_MS);
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
+}
+
+#[test]
+fn auto_refresh_wakes_up_before_expiry_and_rechecks_often() {
+    let mut h = Harness::new(single_tab());
+    let actions = h.feed(Input::SetSession {
+        call: 1,
+        grant: Grant {
+            access_token: jwt(4 * 3600, 0, 1),
+            expires_at: None,
+            expires_in: Some(4.0 * 3600.0),
+        },
+    });
+    let write = write_op(&actions).unwrap();
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert_eq!(h.session.poll_timeout(), Some(RECHECK_MS));
+    let mut at = 0;
+    let mut refreshed = false;
+    while let Some(t) = h.session.poll_timeout() {
+        at = t;
+        if refresh_op(&h.advance_to(t)).is_some() {
+            refreshed = true;
+            break;
+        }
+    }
+    assert!(refreshed);
+    assert_eq!(at, 4 * HOUR - 300 * S);
+}
+
+#[test]
+fn sign_out_clears_announces_and_revokes() {
+    let mut h = Harness::new(SessionConfig::default());
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&token));
+    let actions = h.feed(Input::SignOut { call: 2 });
+    assert!(actions.contains(&Action::SendLogout {
+        token: token.clone()
+    }));
+    assert!(actions.contains(&Action::AnnounceSignOut { token }));
+    let clear = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ClearStorage { op } => Some(*op),
+            _ => None,
+        })
+        .unwrap();
+    let actions = h.feed(Input::StorageDone {
+        op: clear,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(String::new())));
+    let actions = h.feed(Input::GetToken { call: 3 });
+    assert_eq!(
+        resolved(&actions, 3),
+        Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
+}
