@@ -101,8 +101,11 @@ trap 'exit 130' INT TERM
 
 start_server() {
   : >"$TMP/server.out"
-  RUST_LOG=warn "$BIN" --bind 127.0.0.1 --port 0 \
-    --jwt-secret "bench-secret-$$-$RANDOM" --reuse-window "$REUSE_WINDOW" \
+  # --dev: tokens and sessions come from /api/dev/*; the soak holds more sockets than the default
+  # connection cap. The secret goes in the environment, never on the command line.
+  CONSULT_JWT_SECRET="bench-secret-$$-$RANDOM-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+  RUST_LOG=warn "$BIN" --dev --bind 127.0.0.1 --port 0 --max-connections 4096 \
+    --reuse-window "$REUSE_WINDOW" \
     >"$TMP/server.out" 2>"$TMP/server.err" &
   SERVER_PID=$!
   local port="" _

@@ -21,4 +21,4 @@ consult demo: open http://127.0.0.1:$PORT/
     curl -X POST http://localhost:$PORT/api/video/auth/refresh-token -H "Authorization: Bearer <EXPIRED_TOKEN>"
 
 HELP
-exec "$ROOT/target/release/consult-stub" --bind 127.0.0.1 --port "$PORT" --static-dir "$ROOT/dist" "$@"
+exec "$ROOT/target/release/consult-stub" --dev --bind 127.0.0.1 --port "$PORT" --static-dir "$ROOT/dist" "$@"

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::AuthError;
+use crate::error::{ApiError, AuthError};
 use crate::state::AppState;
-use crate::store::{RefreshDecision, Rotation};
+use crate::store::{Presented, RefreshDecision, RefreshRefused, Rotation};
 use crate::tokens::{AUDIENCE, Claims, ISSUER, Leniency, User};
 
 /// The refresh-shaped answer (also returned by the dev token endpoint).
@@ -75,7 +75,7 @@ fn token_response(
         access_token,
         token_type: "bearer".to_owned(),
         expires_at: rfc3339(exp),
-        expires_in: exp - now.unix_timestamp(),
+        expires_in: exp.saturating_sub(now.unix_timestamp()),
         user,
     }
 }
@@ -85,11 +85,24 @@ fn secs(d: std::time::Duration) -> i64 {
 }
 
 impl AppState {
-    /// Verifies `token` (signature, claims, expiry under `leniency`, revocation).
+    /// Verifies `token` (signature, claims, expiry under `leniency`, revocation). A token its
+    /// sign-in has replaced (outside the reuse window) is refused as superseded, except by
+    /// refresh and logout, which judge it themselves.
     pub fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, AuthError> {
         let claims = self.tokens.verify(token, leniency, self.clock.now())?;
-        if self.store().is_revoked(&claims.sid) {
+        let store = self.store();
+        if store.is_revoked(&claims.sid) {
             return Err(AuthError::SessionRevoked);
+        }
+        if leniency != Leniency::Rotation
+            && !store.is_current(
+                &claims.sid,
+                &claims.jti,
+                self.clock.now(),
+                self.settings.reuse_window,
+            )
+        {
+            return Err(AuthError::TokenSuperseded);
         }
         Ok(claims)
     }
@@ -106,14 +119,28 @@ impl AppState {
             .inspect_err(|reason| self.stats.credential_rejected(*reason, place))
     }
 
-    /// Refreshes the (possibly expired) token of `headers`: a new successor the first time, the
-    /// same successor again within the reuse window, and revocation of the sign-in after it.
-    pub fn refresh(&self, headers: &HeaderMap) -> Result<TokenResponse, AuthError> {
-        let claims = self.authenticate(headers, Leniency::Lenient, "refresh")?;
+    fn presented<'a>(&self, claims: &'a Claims) -> Result<Presented<'a>, AuthError> {
+        Ok(Presented {
+            sid: &claims.sid,
+            jti: &claims.jti,
+            exp: claims.exp,
+            end: self
+                .tokens
+                .sign_in_end(claims)
+                .ok_or(AuthError::InvalidToken)?,
+        })
+    }
+
+    /// Refreshes the (possibly expired) token of `headers`: a successor for the sign-in's
+    /// current token, the same successor again for its predecessor within the reuse window, and
+    /// for any other token of the sign-in, revocation (its sockets are disconnected).
+    pub fn refresh(&self, headers: &HeaderMap) -> Result<TokenResponse, ApiError> {
+        let claims = self.authenticate(headers, Leniency::Rotation, "refresh")?;
+        let presented = self.presented(&claims)?;
         let now = self.clock.now();
         let mut store = self.store();
-        let decision = store.refresh_decision(&claims.jti, now, self.settings.reuse_window);
-        let result = match decision {
+        let decision = store.refresh_decision(presented, now, self.settings.reuse_window);
+        let answer = match decision {
             Ok(RefreshDecision::Repeat {
                 access_token,
                 successor_exp,
@@ -123,73 +150,76 @@ impl AppState {
                 now,
                 claims.user(),
             )),
-            Err(AuthError::TokenReused) => {
-                let dead_after = claims
-                    .auth_time
-                    .saturating_add(secs(self.settings.session_max_age));
-                store.revoke(&claims.sid, dead_after, now.unix_timestamp());
-                tracing::info!(sid = %claims.sid, "refresh token reused after the reuse window: sign-in revoked");
-                Err(AuthError::TokenReused)
-            }
-            Err(other) => Err(other),
             Ok(RefreshDecision::MintNew) => {
                 let lifetime = self
                     .tokens
                     .successor_lifetime(&claims, now)
                     .ok_or(AuthError::SessionExpired)?;
+                let iat = now.unix_timestamp();
+                let exp = iat.checked_add(lifetime).ok_or(AuthError::InvalidToken)?;
                 let successor = Claims {
-                    iat: now.unix_timestamp(),
-                    exp: now.unix_timestamp() + lifetime,
+                    iat,
+                    exp,
                     jti: random_id(),
+                    nbf: None,
                     ..claims.clone()
                 };
                 let access_token = self.tokens.sign(&successor)?;
                 store.record_rotation(
-                    &claims.jti,
+                    &claims.sid,
                     Rotation {
+                        jti: claims.jti.clone(),
                         refreshed_at: now,
-                        access_token: Some(access_token.clone()),
-                        successor_exp: successor.exp,
-                        usable_until: claims.exp.saturating_add(secs(self.settings.refresh_grace)),
+                        access_token: access_token.clone(),
+                        successor_exp: exp,
                     },
-                    self.settings.reuse_window,
+                    successor.jti.clone(),
                 );
-                Ok(token_response(
-                    access_token,
-                    successor.exp,
-                    now,
-                    claims.user(),
-                ))
+                Ok(token_response(access_token, exp, now, claims.user()))
             }
+            Err(RefreshRefused::Auth(reason)) => Err(ApiError::Auth(reason)),
+            Err(RefreshRefused::RateLimited) => Err(ApiError::RateLimited {
+                retry_after_secs: u32::try_from(
+                    self.settings.limits.refresh_interval.as_secs().max(1),
+                )
+                .unwrap_or(u32::MAX),
+            }),
+            Err(RefreshRefused::Full) => Err(ApiError::Full("sign-ins")),
         };
         drop(store);
-        result.inspect_err(|reason| {
-            if matches!(reason, AuthError::TokenReused | AuthError::SessionExpired) {
-                self.stats.credential_rejected(*reason, "refresh");
+        if let Err(ApiError::Auth(reason)) = &answer {
+            self.stats.credential_rejected(*reason, "refresh");
+            if *reason == AuthError::TokenReused {
+                tracing::info!(sid = %claims.sid, "refresh token reused after the reuse window: sign-in revoked");
+                crate::socket::end_sign_in(self, &claims.sid, *reason);
             }
-        })
+        }
+        answer
     }
 
-    /// Revokes the sign-in of the (possibly expired) token of `headers`.
+    /// Revokes the sign-in of the (possibly expired) token of `headers`, and disconnects its
+    /// sockets with an `error` event `session_revoked`.
     pub fn logout(&self, headers: &HeaderMap) -> Result<(), AuthError> {
-        let claims = self.authenticate(headers, Leniency::Lenient, "logout")?;
-        let dead_after = claims
-            .auth_time
-            .saturating_add(secs(self.settings.session_max_age));
+        let claims = self.authenticate(headers, Leniency::Rotation, "logout")?;
+        let presented = self.presented(&claims)?;
         self.store()
-            .revoke(&claims.sid, dead_after, self.clock.now().unix_timestamp());
+            .revoke(presented, self.clock.now().unix_timestamp());
+        crate::socket::end_sign_in(self, &claims.sid, AuthError::SessionRevoked);
         Ok(())
     }
 
-    /// Mints a token for a new sign-in (dev endpoint). A negative `ttl_secs` makes a token that
-    /// expired that long ago, issued one normal lifetime before its expiry.
+    /// Mints a token for a new sign-in (dev endpoint). `ttl_secs` is clamped to
+    /// `[-session max age, token TTL]`; a negative one makes a token that expired that long ago,
+    /// issued one normal lifetime before its expiry.
     pub fn mint(&self, user: User, ttl_secs: i64) -> Result<TokenResponse, AuthError> {
         let now = self.clock.now();
+        let ttl = secs(self.tokens.token_ttl());
+        let ttl_secs = ttl_secs.clamp(-secs(self.settings.session_max_age), ttl);
         let exp = now.unix_timestamp().saturating_add(ttl_secs);
-        let iat = if ttl_secs >= 0 {
+        let iat = if ttl_secs > 0 {
             now.unix_timestamp()
         } else {
-            exp - secs(self.tokens.token_ttl())
+            exp.saturating_sub(ttl)
         };
         let claims = Claims {
             sub: user.user_id.clone(),
@@ -203,6 +233,7 @@ impl AppState {
             auth_time: iat,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
+            nbf: None,
         };
         let access_token = self.tokens.sign(&claims)?;
         Ok(token_response(access_token, exp, now, user))

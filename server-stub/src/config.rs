@@ -1,4 +1,6 @@
-//! Command-line flags and environment variables, and the settings derived from them.
+//! Command-line flags and environment variables, the settings derived from them, and the checks
+//! that refuse a dangerous configuration (short secret, dev endpoints on a public address, a
+//! token that could outlive its sign-in).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -6,7 +8,15 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::limits::Limits;
+
+/// Shortest HS256 secret accepted (RFC 7518 §3.2: a key at least as long as the hash output).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// consult-stub: the video-consultation backend consult's clients are tested against.
+///
+/// The signing secret comes from `CONSULT_JWT_SECRET` or `--jwt-secret-file`, never from argv
+/// (which every local user can read in `ps`).
 #[derive(Debug, Parser)]
 #[command(name = "consult-stub", version, about)]
 pub struct Cli {
@@ -18,15 +28,15 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_PORT", default_value_t = 8086)]
     pub port: u16,
 
-    /// HS256 signing secret. A random 32-byte secret is made at every start when absent.
-    #[arg(long, env = "CONSULT_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    /// File holding the HS256 secret (at least 32 bytes; one trailing newline is ignored).
+    #[arg(long, env = "CONSULT_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
 
-    /// Lifetime of an issued access token.
+    /// Lifetime of an issued access token (at most the session max age).
     #[arg(long, env = "CONSULT_TOKEN_TTL", default_value = "4h", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,
 
-    /// How long after `exp` a token is still accepted by the lenient endpoints.
+    /// How long after `exp` a token is still accepted by the refresh and logout endpoints.
     #[arg(long, env = "CONSULT_REFRESH_GRACE", default_value = "1h", value_parser = humantime::parse_duration)]
     pub refresh_grace: Duration,
 
@@ -55,9 +65,85 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
 
-    /// Leave out the `/api/dev/*` endpoints (token minting, sessions, faults, stats).
-    #[arg(long, env = "CONSULT_NO_DEV_ENDPOINTS")]
-    pub no_dev_endpoints: bool,
+    /// Mount the `/api/dev/*` endpoints (token minting, sessions, faults, stats). Loopback
+    /// `Host` only; loopback browser origins are allowed by CORS.
+    #[arg(long, env = "CONSULT_DEV")]
+    pub dev: bool,
+
+    /// Allow `--dev` on a non-loopback `--bind` (anyone who reaches the port can mint tokens).
+    #[arg(long, env = "CONSULT_DEV_ON_PUBLIC_ADDRESS")]
+    pub dev_on_public_address: bool,
+
+    /// A browser origin allowed by CORS, e.g. `https://app.example`; repeatable (env: comma-separated).
+    #[arg(
+        long = "allow-origin",
+        env = "CONSULT_ALLOW_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub allow_origins: Vec<String>,
+
+    /// Most TCP connections served at once; more wait in the kernel's backlog.
+    #[arg(long, env = "CONSULT_MAX_CONNECTIONS", default_value_t = Limits::DEFAULT.max_connections)]
+    pub max_connections: usize,
+
+    /// Most Socket.IO connections one sign-in may hold at once.
+    #[arg(long, env = "CONSULT_MAX_SOCKETS_PER_SIGN_IN", default_value_t = Limits::DEFAULT.max_sockets_per_sign_in)]
+    pub max_sockets_per_sign_in: usize,
+
+    /// Most sign-ins remembered for rotation at once; beyond it a new sign-in's first refresh
+    /// is refused (503) rather than forgetting a live one.
+    #[arg(long, env = "CONSULT_MAX_SIGN_INS", default_value_t = Limits::DEFAULT.max_sign_ins)]
+    pub max_sign_ins: usize,
+
+    /// Most consultation sessions held (dev-created and `--create-session`).
+    #[arg(long, env = "CONSULT_MAX_SESSIONS", default_value_t = Limits::DEFAULT.max_sessions)]
+    pub max_sessions: usize,
+
+    /// Refreshes one sign-in may make in a burst (refilled at one per `--refresh-interval`).
+    #[arg(long, env = "CONSULT_REFRESH_BURST", default_value_t = Limits::DEFAULT.refresh_burst)]
+    pub refresh_burst: u32,
+
+    /// Time to earn back one refresh of a sign-in's burst.
+    #[arg(long, env = "CONSULT_REFRESH_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub refresh_interval: Duration,
+}
+
+/// A configuration the server refuses to start with.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The secret is shorter than [`MIN_SECRET_BYTES`].
+    #[error("the JWT secret has {0} bytes; at least {MIN_SECRET_BYTES} are required")]
+    ShortSecret(usize),
+    /// Both the environment variable and the file were given.
+    #[error("give the JWT secret either in CONSULT_JWT_SECRET or with --jwt-secret-file, not both")]
+    TwoSecrets,
+    /// The secret file could not be read.
+    #[error("cannot read the JWT secret file: {0}")]
+    SecretFile(std::io::Error),
+    /// A token could outlive its sign-in.
+    #[error("--token-ttl ({ttl:?}) must not exceed --session-max-age ({max_age:?})")]
+    TtlAboveMaxAge {
+        /// The token TTL.
+        ttl: Duration,
+        /// The session max age.
+        max_age: Duration,
+    },
+    /// A zero duration where a positive one is needed.
+    #[error("{0} must be positive")]
+    NotPositive(&'static str),
+    /// Dev endpoints on a non-loopback address without the explicit flag.
+    #[error(
+        "--dev on the non-loopback address {0} lets anyone who reaches it mint tokens; add --dev-on-public-address if that is really meant"
+    )]
+    DevOnPublicAddress(IpAddr),
+    /// An `--allow-origin` that is not `scheme://host[:port]`.
+    #[error(
+        "--allow-origin {0:?} is not an origin like https://app.example or http://127.0.0.1:8080"
+    )]
+    BadOrigin(String),
+    /// A zero limit.
+    #[error("{0} must be at least 1")]
+    ZeroLimit(&'static str),
 }
 
 /// Everything the application needs, independent of how it was configured.
@@ -67,7 +153,7 @@ pub struct Settings {
     pub jwt_secret: Vec<u8>,
     /// Lifetime of a fresh access token.
     pub token_ttl: Duration,
-    /// Leniency after `exp` at refresh, logout and GET session.
+    /// Leniency after `exp` at refresh and logout.
     pub refresh_grace: Duration,
     /// Hard cap on a sign-in, from `auth_time`.
     pub session_max_age: Duration,
@@ -75,6 +161,8 @@ pub struct Settings {
     pub reuse_window: Duration,
     /// Whether `/api/dev/*` is mounted.
     pub dev_endpoints: bool,
+    /// Browser origins CORS allows (exact `scheme://host[:port]`), besides loopback ones in dev.
+    pub allow_origins: Vec<String>,
     /// Engine.IO ping interval.
     pub ping_interval: Duration,
     /// Engine.IO ping timeout.
@@ -83,10 +171,12 @@ pub struct Settings {
     pub static_dir: Option<PathBuf>,
     /// Sessions created at start.
     pub create_sessions: Vec<String>,
+    /// Every resource bound.
+    pub limits: Limits,
 }
 
 impl Settings {
-    /// Defaults as in the seed, with the given secret; convenient for tests.
+    /// Defaults as in the seed, dev endpoints on, with the given secret; convenient for tests.
     ///
     /// ```
     /// let settings = consult_stub::config::Settings::with_secret(b"test-secret".to_vec());
@@ -100,32 +190,133 @@ impl Settings {
             session_max_age: Duration::from_secs(12 * 3600),
             reuse_window: Duration::from_secs(30),
             dev_endpoints: true,
+            allow_origins: Vec::new(),
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
             static_dir: None,
             create_sessions: Vec::new(),
+            limits: Limits::DEFAULT,
         }
+    }
+
+    /// Refuses settings that would make tokens outlive their sign-in or a limit zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.jwt_secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError::ShortSecret(self.jwt_secret.len()));
+        }
+        if self.token_ttl.is_zero() {
+            return Err(ConfigError::NotPositive("--token-ttl"));
+        }
+        if self.session_max_age.is_zero() {
+            return Err(ConfigError::NotPositive("--session-max-age"));
+        }
+        if self.token_ttl > self.session_max_age {
+            return Err(ConfigError::TtlAboveMaxAge {
+                ttl: self.token_ttl,
+                max_age: self.session_max_age,
+            });
+        }
+        if let Some(bad) = self.allow_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError::BadOrigin(bad.clone()));
+        }
+        self.limits.validate()
+    }
+}
+
+/// Whether `value` is a serialised origin: `http(s)://host[:port]`, no path, no trailing slash.
+fn is_origin(value: &str) -> bool {
+    let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+}
+
+/// Reads the secret: the environment variable or the file, never argv.
+fn read_secret(env: Option<String>, file: Option<&PathBuf>) -> Result<Vec<u8>, ConfigError> {
+    match (env.filter(|s| !s.is_empty()), file) {
+        (Some(_), Some(_)) => Err(ConfigError::TwoSecrets),
+        (Some(secret), None) => Ok(secret.into_bytes()),
+        (None, Some(path)) => {
+            let mut bytes = std::fs::read(path).map_err(ConfigError::SecretFile)?;
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+            }
+            Ok(bytes)
+        }
+        (None, None) => Ok(rand::random::<[u8; 32]>().to_vec()),
     }
 }
 
 impl Cli {
-    /// Turns flags into settings, making a random secret when none was given.
-    pub fn into_settings(self) -> Settings {
-        let jwt_secret = match self.jwt_secret {
-            Some(secret) if !secret.is_empty() => secret.into_bytes(),
-            _ => rand::random::<[u8; 32]>().to_vec(),
-        };
-        Settings {
+    /// Turns flags into checked settings, making a random secret when none was given.
+    pub fn into_settings(self) -> Result<Settings, ConfigError> {
+        if self.dev && !self.bind.is_loopback() && !self.dev_on_public_address {
+            return Err(ConfigError::DevOnPublicAddress(self.bind));
+        }
+        let env_secret = std::env::var("CONSULT_JWT_SECRET").ok();
+        let jwt_secret = read_secret(env_secret, self.jwt_secret_file.as_ref())?;
+        let settings = Settings {
             jwt_secret,
             token_ttl: self.token_ttl,
             refresh_grace: self.refresh_grace,
             session_max_age: self.session_max_age,
             reuse_window: self.reuse_window,
-            dev_endpoints: !self.no_dev_endpoints,
+            dev_endpoints: self.dev,
+            allow_origins: self.allow_origins,
             ping_interval: self.ping_interval,
             ping_timeout: self.ping_timeout,
             static_dir: self.static_dir,
             create_sessions: self.create_sessions,
-        }
+            limits: Limits {
+                max_connections: self.max_connections,
+                max_sockets_per_sign_in: self.max_sockets_per_sign_in,
+                max_sign_ins: self.max_sign_ins,
+                max_sessions: self.max_sessions,
+                refresh_burst: self.refresh_burst,
+                refresh_interval: self.refresh_interval,
+                ..Limits::DEFAULT
+            },
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_secrets_and_long_ttls_are_refused() {
+        let mut settings = Settings::with_secret(vec![7; 31]);
+        assert!(matches!(
+            settings.validate(),
+            Err(ConfigError::ShortSecret(31))
+        ));
+        settings.jwt_secret = vec![7; 32];
+        assert!(settings.validate().is_ok());
+        settings.token_ttl = Duration::from_secs(13 * 3600);
+        assert!(matches!(
+            settings.validate(),
+            Err(ConfigError::TtlAboveMaxAge { .. })
+        ));
+    }
+
+    #[test]
+    fn origins_are_exact_scheme_host_port() {
+        assert!(is_origin("https://app.example"));
+        assert!(is_origin("http://127.0.0.1:8080"));
+        assert!(!is_origin("null"));
+        assert!(!is_origin("https://app.example/"));
+        assert!(!is_origin("*"));
     }
 }

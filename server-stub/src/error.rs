@@ -30,11 +30,14 @@ pub enum AuthError {
     /// The sign-in (`sid`) was revoked by logout or by reuse detection.
     #[error("session revoked")]
     SessionRevoked,
+    /// The token was replaced by a refresh (longer ago than the reuse window): use its successor.
+    #[error("token was replaced by a newer one of its sign-in")]
+    TokenSuperseded,
 }
 
 impl AuthError {
     /// Every variant, for per-reason counters.
-    pub const ALL: [AuthError; 7] = [
+    pub const ALL: [AuthError; 8] = [
         AuthError::MissingToken,
         AuthError::InvalidToken,
         AuthError::TokenExpired,
@@ -42,6 +45,7 @@ impl AuthError {
         AuthError::SessionExpired,
         AuthError::TokenReused,
         AuthError::SessionRevoked,
+        AuthError::TokenSuperseded,
     ];
 
     /// The stable machine-readable code.
@@ -54,6 +58,7 @@ impl AuthError {
             AuthError::SessionExpired => "session_expired",
             AuthError::TokenReused => "token_reused",
             AuthError::SessionRevoked => "session_revoked",
+            AuthError::TokenSuperseded => "token_superseded",
         }
     }
 
@@ -63,7 +68,8 @@ impl AuthError {
             AuthError::MissingToken => "unauthorized: missing token",
             AuthError::TokenExpired
             | AuthError::RefreshWindowExpired
-            | AuthError::SessionExpired => "Token expired",
+            | AuthError::SessionExpired
+            | AuthError::TokenSuperseded => "Token expired",
             AuthError::SessionRevoked | AuthError::TokenReused => "Session revoked",
             AuthError::InvalidToken => "Invalid token",
         }
@@ -96,6 +102,29 @@ pub enum ApiError {
     /// 404 `not_found`: no such route.
     #[error("no such endpoint")]
     NotFound,
+    /// 503 `server_full`: a capacity limit is reached (fail closed; nothing live is forgotten).
+    #[error("the server holds the most {0} it is allowed to; try again later")]
+    Full(&'static str),
+    /// 429 `rate_limited`, with `Retry-After`.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u32,
+    },
+    /// 413 `payload_too_large`.
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 403 `forbidden`: a dev endpoint asked from a non-loopback `Host` or a foreign `Origin`.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Any other refusal by the HTTP stack (405, 408, …), as `http_<status>`.
+    #[error("{message}")]
+    Http {
+        /// The status.
+        status: StatusCode,
+        /// Why.
+        message: String,
+    },
     /// An injected fault (dev endpoint `/api/dev/faults`).
     #[error("injected fault")]
     Fault {
@@ -123,6 +152,11 @@ impl ApiError {
             ApiError::SessionExists(_) => (StatusCode::CONFLICT, "session_exists"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Fault { status, .. } => (*status, "injected_fault"),
+            ApiError::Full(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_full"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Http { status, .. } => (*status, http_code(*status)),
         }
     }
 }
@@ -143,6 +177,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Fault {
             retry_after_secs: Some(secs),
             ..
+        }
+        | ApiError::RateLimited {
+            retry_after_secs: secs,
         } = self
         {
             response
@@ -151,4 +188,45 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The stable code of a refusal made by the HTTP stack rather than a handler.
+pub fn http_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal_error",
+        _ => "http_error",
+    }
+}
+
+/// Response middleware: any refusal the HTTP stack made without the API's JSON body (a 405, a
+/// 413 from the body limit, an extractor's 400) gets `{"error", "message"}` like every other.
+pub async fn json_refusal(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = status
+        .canonical_reason()
+        .unwrap_or("request refused")
+        .to_owned();
+    let mut refusal = ApiError::Http { status, message }.into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            refusal.headers_mut().insert(name, value.clone());
+        }
+    }
+    refusal
 }

@@ -22,9 +22,9 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::BadRequest("request body too large".to_owned()))
-            }
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::PayloadTooLarge(crate::limits::Limits::DEFAULT.max_body_bytes),
+            ),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }

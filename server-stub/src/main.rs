@@ -7,26 +7,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use consult_stub::build_app;
 use consult_stub::clock::SystemClock;
 use consult_stub::config::Cli;
-use tracing_subscriber::EnvFilter;
+use consult_stub::{build_app, logging};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
 
     let address = SocketAddr::new(cli.bind, cli.port);
-    let (router, state) = match build_app(cli.into_settings(), Arc::new(SystemClock)) {
+    let settings = match cli.into_settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("consult-stub: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let limits = settings.limits;
+    let (router, state) = match build_app(settings, Arc::new(SystemClock)) {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("consult-stub: cannot set up token signing: {e}");
+            eprintln!("consult-stub: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -38,6 +40,9 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(address);
+    if state.settings.dev_endpoints && !bound.ip().is_loopback() {
+        tracing::warn!(%bound, "dev endpoints are on at a non-loopback address: anyone who reaches it can mint tokens");
+    }
     println!("consult-stub listening on http://{bound}");
     let _ = std::io::stdout().flush();
 
@@ -49,13 +54,7 @@ async fn main() -> ExitCode {
             .await
     });
 
-    if let Err(e) = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        eprintln!("consult-stub: server error: {e}");
-        return ExitCode::FAILURE;
-    }
+    consult_stub::serve::serve(listener, router, limits, shutdown_signal()).await;
     ExitCode::SUCCESS
 }
 

@@ -2,6 +2,8 @@
 //! (`join_room`, `leave_room`), presence events, and session status pushes.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,29 +12,131 @@ use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 
 use crate::error::AuthError;
+use crate::ids::valid_id;
+use crate::limits::Bucket;
 use crate::session::{Session, SessionStatus};
 use crate::state::AppState;
 use crate::stats::bump;
-use crate::tokens::{Leniency, User};
+use crate::tokens::{Claims, Leniency, User};
 
 /// Registers the default namespace with its auth middleware.
 pub fn register(io: &SocketIo) {
     io.ns("/", on_connect.with(authenticate));
 }
 
+/// Why a handshake was refused.
+#[derive(Debug)]
+pub enum HandshakeReason {
+    /// The token.
+    Auth(AuthError),
+    /// The sign-in already holds `--max-sockets-per-sign-in` sockets.
+    TooManySockets,
+}
+
 /// A handshake refusal; its `Display` is the `connect_error` message clients see.
 #[derive(Debug)]
-pub struct HandshakeRefused(AuthError);
+pub struct HandshakeRefused(HandshakeReason);
 
 impl fmt::Display for HandshakeRefused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.socket_message())
+        match &self.0 {
+            HandshakeReason::Auth(reason) => f.write_str(reason.socket_message()),
+            HandshakeReason::TooManySockets => f.write_str("Too many connections"),
+        }
     }
 }
 
 /// The user a socket authenticated as, stored in the socket's extensions.
 #[derive(Debug, Clone)]
 struct SocketUser(User);
+
+/// The sign-in a socket belongs to, stored in the socket's extensions.
+#[derive(Debug, Clone)]
+struct SocketSignIn {
+    sid: String,
+    /// The latest `exp` of a token this socket presented (handshake or `join_room`).
+    exp: i64,
+    /// `auth_time + max age`.
+    end: i64,
+    /// Event rate limit.
+    events: Arc<Mutex<Bucket>>,
+}
+
+/// The Socket.IO room holding every socket of a sign-in (`#` cannot start a valid room id).
+fn sign_in_room(sid: &str) -> String {
+    format!("#sign-in:{sid}")
+}
+
+fn now_ms(app: &AppState) -> i64 {
+    i64::try_from(app.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Whether the socket may handle one more event; a socket over its rate is told and dropped.
+fn within_rate(socket: &SocketRef, app: &AppState) -> bool {
+    let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
+        return false;
+    };
+    let limits = app.settings.limits;
+    let allowed = sign_in
+        .events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(
+            limits.socket_event_burst,
+            limits.socket_event_interval,
+            now_ms(app),
+        );
+    if !allowed {
+        send_error(socket, "rate_limited", "too many events; disconnected");
+        let _ = socket.clone().disconnect();
+    }
+    allowed
+}
+
+/// Disconnects every socket of sign-in `sid`, each after an `error` event `{code, message}`
+/// naming `reason` (`session_revoked`, `token_reused`, `token_expired`).
+pub fn end_sign_in(app: &AppState, sid: &str, reason: AuthError) {
+    let Some(io) = app.io() else { return };
+    for socket in io.within(sign_in_room(sid)).sockets() {
+        send_error(&socket, reason.code(), &reason.to_string());
+        let _ = socket.disconnect();
+    }
+}
+
+/// Every second: disconnects the sockets whose sign-in ended, was revoked, or whose latest
+/// token expired without the sign-in being refreshed.
+pub async fn expire_sockets(app: AppState) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        let Some(io) = app.io() else { continue };
+        let now = app.clock.now().unix_timestamp();
+        for socket in io.sockets() {
+            let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
+                continue;
+            };
+            let (revoked, chain_exp) = {
+                let store = app.store();
+                (
+                    store.is_revoked(&sign_in.sid),
+                    store.current_exp(&sign_in.sid),
+                )
+            };
+            let exp = chain_exp.map_or(sign_in.exp, |e| e.max(sign_in.exp));
+            let reason = if revoked {
+                AuthError::SessionRevoked
+            } else if now > sign_in.end {
+                AuthError::SessionExpired
+            } else if now >= exp {
+                AuthError::TokenExpired
+            } else {
+                continue;
+            };
+            send_error(&socket, reason.code(), &reason.to_string());
+            let _ = socket.disconnect();
+        }
+    }
+}
 
 fn token_of(auth: &Value) -> Option<&str> {
     auth.get("token")
@@ -51,6 +155,24 @@ async fn authenticate(
     };
     match verified {
         Ok(claims) => {
+            let room = sign_in_room(&claims.sid);
+            if socket.within(room.clone()).sockets().len()
+                >= app.settings.limits.max_sockets_per_sign_in
+            {
+                bump(&app.stats.socket_reject);
+                return Err(HandshakeRefused(HandshakeReason::TooManySockets));
+            }
+            let limits = app.settings.limits;
+            socket.extensions.insert(SocketSignIn {
+                sid: claims.sid.clone(),
+                exp: claims.exp,
+                end: app.tokens.sign_in_end(&claims).unwrap_or(claims.exp),
+                events: Arc::new(Mutex::new(Bucket::full(
+                    limits.socket_event_burst,
+                    now_ms(&app),
+                ))),
+            });
+            socket.join(room);
             socket.extensions.insert(SocketUser(claims.user()));
             // Handlers are attached here, before the CONNECT answer leaves: socketioxide runs
             // the connect handler in a task spawned after answering, so an event the client
@@ -62,7 +184,7 @@ async fn authenticate(
         Err(reason) => {
             bump(&app.stats.socket_reject);
             app.stats.credential_rejected(reason, "socket_handshake");
-            Err(HandshakeRefused(reason))
+            Err(HandshakeRefused(HandshakeReason::Auth(reason)))
         }
     }
 }
@@ -73,7 +195,30 @@ async fn on_connect(_socket: SocketRef) {}
 fn attach_handlers(socket: &SocketRef) {
     socket.on("join_room", join_room);
     socket.on("leave_room", leave_room);
+    socket.on_fallback(unknown_event);
     socket.on_disconnect(on_disconnect);
+}
+
+/// Any other event: counted against the rate limit, otherwise ignored.
+async fn unknown_event(socket: SocketRef, State(app): State<AppState>) {
+    within_rate(&socket, &app);
+}
+
+/// Checks a `join_room` token against the socket: same user and same sign-in as the handshake.
+fn same_sign_in(socket: &SocketRef, claims: &Claims) -> bool {
+    let user = socket.extensions.get::<SocketUser>();
+    let sign_in = socket.extensions.get::<SocketSignIn>();
+    matches!((user, sign_in), (Some(SocketUser(u)), Some(s)) if u.user_id == claims.sub && s.sid == claims.sid)
+}
+
+/// Lets a fresher token of the same sign-in (sent with `join_room`) keep the socket alive.
+fn extend_socket(socket: &SocketRef, claims: &Claims) {
+    if let Some(mut sign_in) = socket.extensions.get::<SocketSignIn>()
+        && claims.exp > sign_in.exp
+    {
+        sign_in.exp = claims.exp;
+        socket.extensions.insert(sign_in);
+    }
 }
 
 /// Payload of `join_room`.
@@ -133,6 +278,9 @@ async fn join_room(
     State(app): State<AppState>,
     TryData(request): TryData<JoinRoom>,
 ) {
+    if !within_rate(&socket, &app) {
+        return;
+    }
     let Ok(request) = request else {
         send_error(
             &socket,
@@ -153,14 +301,19 @@ async fn join_room(
             return;
         }
     };
-    if claims.sub != request.user_id {
+    if claims.sub != request.user_id || !same_sign_in(&socket, &claims) {
         send_error(
             &socket,
             "not_a_participant",
-            "user_id does not match the token's subject",
+            "user_id, the token and the connection's sign-in must all be the same user",
         );
         return;
     }
+    if !valid_id(&request.room_id, app.settings.limits.max_id_bytes) {
+        send_error(&socket, "bad_request", "room_id is not a valid id");
+        return;
+    }
+    extend_socket(&socket, &claims);
     let Some(session) = app.store().session_by_room(&request.room_id).cloned() else {
         send_error(&socket, "session_not_found", "no session has this room");
         return;
@@ -248,12 +401,21 @@ async fn announce_departure(socket: &SocketRef, room_id: &str) {
     }
 }
 
-async fn leave_room(socket: SocketRef, TryData(request): TryData<LeaveRoom>) {
+async fn leave_room(
+    socket: SocketRef,
+    State(app): State<AppState>,
+    TryData(request): TryData<LeaveRoom>,
+) {
+    if !within_rate(&socket, &app) {
+        return;
+    }
     let Ok(request) = request else {
         send_error(&socket, "bad_request", "leave_room needs {room_id}");
         return;
     };
-    if socket.rooms().iter().any(|room| room == &request.room_id) {
+    if !request.room_id.starts_with('#')
+        && socket.rooms().iter().any(|room| room == &request.room_id)
+    {
         socket.leave(request.room_id.clone());
         announce_departure(&socket, &request.room_id).await;
     }
@@ -261,7 +423,9 @@ async fn leave_room(socket: SocketRef, TryData(request): TryData<LeaveRoom>) {
 
 async fn on_disconnect(socket: SocketRef) {
     for room in socket.rooms() {
-        announce_departure(&socket, &room).await;
+        if !room.starts_with('#') {
+            announce_departure(&socket, &room).await;
+        }
     }
 }
 

@@ -80,7 +80,7 @@ impl AppState {
         )?;
         Ok(Self(Arc::new(Inner {
             tokens,
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store::new(settings.limits)),
             stats: Stats::default(),
             faults: Faults::default(),
             clock,

@@ -1,34 +1,54 @@
-//! The server's memory: sessions, refresh rotations and revoked sign-ins.
-//! One short-held mutex guards it; nothing here awaits.
+//! The server's memory: sessions and, per sign-in (`sid`), its rotation chain and revocation.
+//! One short-held mutex guards it; nothing here awaits, and nothing here scans every entry.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use crate::error::{ApiError, AuthError};
+use crate::limits::{Bucket, Limits};
 use crate::session::{Session, SessionStatus};
 
-/// The answer a refresh gave, kept so that a repeat within the reuse window gets the same one.
+/// The refresh a chain remembers, so that a repeat within the reuse window gets the same answer.
 #[derive(Debug, Clone)]
 pub struct Rotation {
-    /// When the token was first refreshed.
+    /// The refreshed token's `jti`.
+    pub jti: String,
+    /// When it was refreshed.
     pub refreshed_at: OffsetDateTime,
-    /// The successor token; dropped once the reuse window has passed (only the reuse marker
-    /// is needed after that).
-    pub access_token: Option<String>,
+    /// The successor token it got.
+    pub access_token: String,
     /// The successor's `exp` (Unix seconds).
     pub successor_exp: i64,
-    /// The refreshed token's `exp` plus grace: after it the entry can never be used again.
-    pub usable_until: i64,
 }
 
-/// What to do with a refresh request, given the rotation history.
+/// One sign-in: which token is current, the last rotation, whether it is revoked.
+/// Kept until `end` (auth_time + max age), after which no token of the sign-in is accepted
+/// anyway; never evicted before.
 #[derive(Debug, Clone)]
+pub struct Chain {
+    /// `jti` of the token that may be refreshed next.
+    pub current_jti: String,
+    /// `exp` of the current token (sockets of the sign-in live until it).
+    pub current_exp: i64,
+    /// The last rotation (its `jti` is the predecessor of the current token).
+    pub last: Option<Rotation>,
+    /// Revoked by logout or reuse detection.
+    pub revoked: bool,
+    /// The last instant any token of the sign-in can be accepted (Unix seconds).
+    pub end: i64,
+    /// Refresh rate limit of the sign-in.
+    bucket: Bucket,
+}
+
+/// What to do with a refresh request, given the sign-in's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshDecision {
-    /// First refresh of this token: mint a successor.
+    /// The current token: mint a successor.
     MintNew,
-    /// A repeat inside the reuse window: answer with this successor again.
+    /// The predecessor, inside the reuse window: answer with this successor again.
     Repeat {
         /// The successor token.
         access_token: String,
@@ -37,107 +57,177 @@ pub enum RefreshDecision {
     },
 }
 
-/// Sessions, rotations and revocations.
+/// Why a refresh cannot go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefused {
+    /// A credential problem (reuse detected: the sign-in is now revoked; or already revoked).
+    Auth(AuthError),
+    /// The sign-in refreshes faster than its rate limit allows.
+    RateLimited,
+    /// No room for another sign-in (fail closed: nothing live is forgotten).
+    Full,
+}
+
+/// The token presented at a refresh, as far as the store cares.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    /// Sign-in id.
+    pub sid: &'a str,
+    /// Token id.
+    pub jti: &'a str,
+    /// Token expiry.
+    pub exp: i64,
+    /// `auth_time + max age` of the sign-in.
+    pub end: i64,
+}
+
+/// Sessions and sign-ins.
 #[derive(Debug, Default)]
 pub struct Store {
     sessions: HashMap<String, Session>,
     room_to_session: HashMap<String, String>,
-    rotations: HashMap<String, Rotation>,
-    /// Rotations in the order they happened: `(refreshed_at, jti)`, to drop successor tokens
-    /// after the reuse window and whole entries once unusable, without scanning the map.
-    rotation_order: VecDeque<(OffsetDateTime, String)>,
-    /// Rotations whose successor token is still kept (a suffix of `rotation_order`).
-    with_token: usize,
-    /// Revoked `sid` → the time after which no token of it is accepted anyway.
-    revoked: HashMap<String, i64>,
+    chains: HashMap<String, Chain>,
+    /// `(end, sid)` of every chain, soonest first: chains are dropped once their sign-in is over,
+    /// without scanning the map.
+    ends: BinaryHeap<Reverse<(i64, String)>>,
+    limits: Limits,
 }
 
-/// Most rotations remembered; past it the oldest are forgotten (their tokens then fail as
-/// expired beyond grace long before, in any realistic configuration).
-pub const MAX_ROTATIONS: usize = 1_000_000;
-
 impl Store {
+    /// An empty store with these limits.
+    pub fn new(limits: Limits) -> Self {
+        Store {
+            limits,
+            ..Store::default()
+        }
+    }
+
     /// Whether sign-in `sid` was revoked.
     pub fn is_revoked(&self, sid: &str) -> bool {
-        self.revoked.contains_key(sid)
+        self.chains.get(sid).is_some_and(|c| c.revoked)
     }
 
-    /// Revokes sign-in `sid`; `dead_after` is when its tokens die anyway (auth_time + max age).
-    pub fn revoke(&mut self, sid: &str, dead_after: i64, now: i64) {
-        self.revoked.retain(|_, dead| *dead >= now);
-        self.revoked.insert(sid.to_owned(), dead_after);
+    /// Whether `jti` is the sign-in's current token, or its predecessor inside the reuse window
+    /// (a token that has been replaced for longer is superseded). A sign-in never refreshed has
+    /// no chain: its token is current.
+    pub fn is_current(&self, sid: &str, jti: &str, now: OffsetDateTime, window: Duration) -> bool {
+        match self.chains.get(sid) {
+            None => true,
+            Some(chain) => {
+                chain.current_jti == jti
+                    || chain
+                        .last
+                        .as_ref()
+                        .is_some_and(|r| r.jti == jti && now - r.refreshed_at <= window)
+            }
+        }
     }
 
-    /// Decides a refresh of token `jti`: new successor, the same successor again, or reuse.
+    /// `exp` of the sign-in's current token, when it was ever refreshed.
+    pub fn current_exp(&self, sid: &str) -> Option<i64> {
+        self.chains.get(sid).map(|c| c.current_exp)
+    }
+
+    /// Revokes sign-in `sid`, remembered until `end` (the last instant any of its tokens lives).
+    /// Always recorded, even past `--max-sign-ins`: a revocation is never refused.
+    pub fn revoke(&mut self, presented: Presented<'_>, now: i64) {
+        self.forget_ended(now);
+        let burst = self.limits.refresh_burst;
+        let chain = self.chain_entry(presented, burst, now);
+        chain.revoked = true;
+    }
+
+    fn chain_entry(&mut self, presented: Presented<'_>, burst: u32, now: i64) -> &mut Chain {
+        if !self.chains.contains_key(presented.sid) {
+            self.ends
+                .push(Reverse((presented.end, presented.sid.to_owned())));
+        }
+        self.chains
+            .entry(presented.sid.to_owned())
+            .or_insert_with(|| Chain {
+                current_jti: presented.jti.to_owned(),
+                current_exp: presented.exp,
+                last: None,
+                revoked: false,
+                end: presented.end,
+                bucket: Bucket::full(burst, now.saturating_mul(1000)),
+            })
+    }
+
+    /// Decides a refresh of the presented token: a successor for the current token, the same
+    /// successor for the predecessor inside the reuse window, and for anything else reuse —
+    /// which revokes the sign-in here and now.
     pub fn refresh_decision(
-        &self,
-        jti: &str,
+        &mut self,
+        presented: Presented<'_>,
         now: OffsetDateTime,
         reuse_window: Duration,
-    ) -> Result<RefreshDecision, AuthError> {
-        match self.rotations.get(jti) {
-            None => Ok(RefreshDecision::MintNew),
-            Some(rotation) => {
-                let elapsed = now - rotation.refreshed_at;
-                match &rotation.access_token {
-                    Some(token) if elapsed <= reuse_window => Ok(RefreshDecision::Repeat {
-                        access_token: token.clone(),
-                        successor_exp: rotation.successor_exp,
-                    }),
-                    _ => Err(AuthError::TokenReused),
-                }
+    ) -> Result<RefreshDecision, RefreshRefused> {
+        let now_s = now.unix_timestamp();
+        self.forget_ended(now_s);
+        if !self.chains.contains_key(presented.sid) && self.chains.len() >= self.limits.max_sign_ins
+        {
+            return Err(RefreshRefused::Full);
+        }
+        let limits = self.limits;
+        let chain = self.chain_entry(presented, limits.refresh_burst, now_s);
+        if chain.revoked {
+            return Err(RefreshRefused::Auth(AuthError::SessionRevoked));
+        }
+        if let Some(last) = &chain.last
+            && last.jti == presented.jti
+            && now - last.refreshed_at <= reuse_window
+        {
+            return Ok(RefreshDecision::Repeat {
+                access_token: last.access_token.clone(),
+                successor_exp: last.successor_exp,
+            });
+        }
+        if chain.current_jti != presented.jti {
+            chain.revoked = true;
+            return Err(RefreshRefused::Auth(AuthError::TokenReused));
+        }
+        let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        if !chain
+            .bucket
+            .take(limits.refresh_burst, limits.refresh_interval, now_ms)
+        {
+            return Err(RefreshRefused::RateLimited);
+        }
+        Ok(RefreshDecision::MintNew)
+    }
+
+    /// Records that the sign-in's current token was replaced by a successor.
+    pub fn record_rotation(&mut self, sid: &str, rotation: Rotation, successor_jti: String) {
+        if let Some(chain) = self.chains.get_mut(sid) {
+            chain.current_jti = successor_jti;
+            chain.current_exp = rotation.successor_exp;
+            chain.last = Some(rotation);
+        }
+    }
+
+    /// Drops the chains whose sign-in is over (soonest end first; stops at the first live one).
+    fn forget_ended(&mut self, now: i64) {
+        while let Some(Reverse((end, _))) = self.ends.peek() {
+            if *end >= now {
+                break;
+            }
+            if let Some(Reverse((_, sid))) = self.ends.pop() {
+                self.chains.remove(&sid);
             }
         }
     }
 
-    /// Records that token `jti` was refreshed, forgetting what can no longer matter: successor
-    /// tokens past the reuse window, entries past their usability, the oldest past the cap.
-    pub fn record_rotation(&mut self, jti: &str, rotation: Rotation, reuse_window: Duration) {
-        let now = rotation.refreshed_at;
-        self.forget_old_rotations(now, reuse_window);
-        self.rotation_order.push_back((now, jti.to_owned()));
-        self.with_token += 1;
-        self.rotations.insert(jti.to_owned(), rotation);
-    }
-
-    fn forget_old_rotations(&mut self, now: OffsetDateTime, reuse_window: Duration) {
-        // Successor tokens: the newest `with_token` entries keep theirs.
-        while self.with_token > 0 {
-            let index = self.rotation_order.len() - self.with_token;
-            let Some((at, jti)) = self.rotation_order.get(index) else {
-                break;
-            };
-            if now - *at <= reuse_window {
-                break;
-            }
-            if let Some(rotation) = self.rotations.get_mut(jti) {
-                rotation.access_token = None;
-            }
-            self.with_token -= 1;
-        }
-        // Whole entries, oldest first: unusable ones, and any beyond the cap.
-        while let Some((_, jti)) = self.rotation_order.front() {
-            let unusable = self
-                .rotations
-                .get(jti)
-                .is_none_or(|r| r.usable_until < now.unix_timestamp());
-            if !unusable && self.rotation_order.len() < MAX_ROTATIONS {
-                break;
-            }
-            if let Some((_, jti)) = self.rotation_order.pop_front() {
-                self.rotations.remove(&jti);
-            }
-            self.with_token = self.with_token.min(self.rotation_order.len());
-        }
-    }
-
-    /// How many rotations are remembered, and how many still hold their successor token.
-    pub fn rotation_counts(&self) -> (usize, usize) {
-        (self.rotations.len(), self.with_token)
+    /// How many sign-ins are remembered.
+    pub fn sign_in_count(&self) -> usize {
+        self.chains.len()
     }
 
     /// Adds a session; refuses a duplicate id or room.
     pub fn insert_session(&mut self, session: Session) -> Result<Session, ApiError> {
+        if self.sessions.len() >= self.limits.max_sessions {
+            return Err(ApiError::Full("sessions"));
+        }
         if self.sessions.contains_key(&session.session_id) {
             return Err(ApiError::SessionExists(session.session_id));
         }
@@ -202,50 +292,118 @@ mod tests {
         OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    fn rotation(refreshed_at: i64, usable_until: i64) -> Rotation {
-        Rotation {
-            refreshed_at: at(refreshed_at),
-            access_token: Some("t".into()),
-            successor_exp: 0,
-            usable_until,
+    const WINDOW: Duration = Duration::from_secs(30);
+    const END: i64 = 1_000_000_000;
+
+    fn presented<'a>(sid: &'a str, jti: &'a str) -> Presented<'a> {
+        Presented {
+            sid,
+            jti,
+            exp: END,
+            end: END,
         }
     }
 
-    const WINDOW: Duration = Duration::from_secs(30);
+    fn unlimited() -> Store {
+        Store::new(Limits {
+            refresh_burst: u32::MAX,
+            ..Limits::DEFAULT
+        })
+    }
 
-    #[test]
-    fn successor_tokens_are_dropped_after_the_window_but_reuse_is_still_detected() {
-        let mut store = Store::default();
-        store.record_rotation("a", rotation(0, 10_000), WINDOW);
-        store.record_rotation("b", rotation(31, 10_000), WINDOW);
-        assert_eq!(
-            store.rotation_counts(),
-            (2, 1),
-            "a's successor is forgotten, a is not"
+    /// Refreshes `jti` of `sid` at `now`, recording the successor `next`.
+    fn rotate(store: &mut Store, sid: &str, jti: &str, next: &str, now: i64) {
+        let decision = store.refresh_decision(presented(sid, jti), at(now), WINDOW);
+        assert_eq!(decision, Ok(RefreshDecision::MintNew), "{jti} at {now}");
+        store.record_rotation(
+            sid,
+            Rotation {
+                jti: jti.to_owned(),
+                refreshed_at: at(now),
+                access_token: format!("token-{next}"),
+                successor_exp: END,
+            },
+            next.to_owned(),
         );
-        assert!(matches!(
-            store.refresh_decision("a", at(40), WINDOW),
-            Err(AuthError::TokenReused)
-        ));
-        assert!(matches!(
-            store.refresh_decision("b", at(40), WINDOW),
-            Ok(RefreshDecision::Repeat { .. })
-        ));
-        assert!(matches!(
-            store.refresh_decision("c", at(40), WINDOW),
-            Ok(RefreshDecision::MintNew)
-        ));
     }
 
     #[test]
-    fn unusable_entries_are_forgotten() {
-        let mut store = Store::default();
-        store.record_rotation("a", rotation(0, 100), WINDOW);
-        store.record_rotation("b", rotation(101, 10_000), WINDOW);
-        assert_eq!(store.rotation_counts(), (1, 1));
+    fn the_predecessor_repeats_inside_the_window_and_is_reuse_after_it() {
+        let mut store = unlimited();
+        rotate(&mut store, "s", "a", "b", 0);
         assert!(matches!(
-            store.refresh_decision("a", at(102), WINDOW),
-            Ok(RefreshDecision::MintNew)
+            store.refresh_decision(presented("s", "a"), at(30), WINDOW),
+            Ok(RefreshDecision::Repeat { .. })
         ));
+        assert_eq!(
+            store.refresh_decision(presented("s", "a"), at(31), WINDOW),
+            Err(RefreshRefused::Auth(AuthError::TokenReused))
+        );
+        assert!(store.is_revoked("s"));
+        assert_eq!(
+            store.refresh_decision(presented("s", "b"), at(32), WINDOW),
+            Err(RefreshRefused::Auth(AuthError::SessionRevoked))
+        );
+    }
+
+    #[test]
+    fn a_million_chained_refreshes_keep_one_entry_and_an_old_token_is_still_reuse() {
+        let mut store = unlimited();
+        let mut jti = "t0".to_owned();
+        for i in 1..=1_000_002_i64 {
+            let next = format!("t{i}");
+            rotate(&mut store, "s", &jti, &next, i / 1000);
+            jti = next;
+        }
+        assert_eq!(store.sign_in_count(), 1);
+        assert_eq!(
+            store.refresh_decision(presented("s", "t999990"), at(1001), WINDOW),
+            Err(RefreshRefused::Auth(AuthError::TokenReused))
+        );
+        assert!(store.is_revoked("s"));
+    }
+
+    #[test]
+    fn a_full_store_refuses_new_sign_ins_but_keeps_the_live_ones() {
+        let mut store = Store::new(Limits {
+            max_sign_ins: 1,
+            ..Limits::DEFAULT
+        });
+        rotate(&mut store, "s1", "a", "b", 0);
+        assert_eq!(
+            store.refresh_decision(presented("s2", "x"), at(1), WINDOW),
+            Err(RefreshRefused::Full)
+        );
+        rotate(&mut store, "s1", "b", "c", 2);
+    }
+
+    #[test]
+    fn refreshes_of_one_sign_in_are_rate_limited() {
+        let mut store = Store::new(Limits {
+            refresh_burst: 2,
+            ..Limits::DEFAULT
+        });
+        rotate(&mut store, "s", "a", "b", 0);
+        rotate(&mut store, "s", "b", "c", 0);
+        assert_eq!(
+            store.refresh_decision(presented("s", "c"), at(0), WINDOW),
+            Err(RefreshRefused::RateLimited)
+        );
+        rotate(&mut store, "s", "c", "d", 1);
+    }
+
+    #[test]
+    fn chains_are_forgotten_only_after_their_sign_in_ends() {
+        let mut store = unlimited();
+        let short = Presented {
+            end: 100,
+            ..presented("old", "a")
+        };
+        store.revoke(short, 0);
+        store.revoke(presented("live", "x"), 100);
+        assert!(store.is_revoked("old"), "kept until its end, inclusive");
+        store.revoke(presented("live", "x"), 101);
+        assert!(!store.is_revoked("old"));
+        assert!(store.is_revoked("live"));
     }
 }

@@ -15,6 +15,10 @@ pub const ISSUER: &str = "consult-stub";
 pub const AUDIENCE: &str = "consult-video";
 /// Longest token string looked at; anything longer is refused unparsed.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// The JOSE `typ` of an access token (RFC 9068 explicit typing, as RFC 8725 §3.11 advises).
+pub const TOKEN_TYPE: &str = "at+jwt";
+/// How far in the future `iat`, `auth_time` and `nbf` may be (clock differences between hosts).
+pub const CLOCK_LEEWAY_SECS: i64 = 30;
 
 /// The claims of a consult access token. All are required.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +45,9 @@ pub struct Claims {
     pub iss: String,
     /// Audience, always [`AUDIENCE`].
     pub aud: String,
+    /// Not before (Unix seconds); never minted here, checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// Who a token is for: the part of the claims that describes the user.
@@ -73,8 +80,12 @@ impl Claims {
 pub enum Leniency {
     /// `exp` must be in the future (Socket.IO handshake and `join_room`).
     Strict,
-    /// `exp` may have passed by up to the refresh grace, within the session max age.
+    /// `exp` may have passed by up to the refresh grace, within the session max age
+    /// (GET session); a superseded token is refused.
     Lenient,
+    /// As [`Leniency::Lenient`], for refresh and logout, which judge a superseded token
+    /// themselves (reuse detection; logout with any token of the sign-in).
+    Rotation,
 }
 
 /// Signs and verifies tokens with one HS256 secret and fixed leniency bounds.
@@ -122,10 +133,11 @@ impl TokenService {
         self.token_ttl
     }
 
-    /// Signs `claims` (HS256).
+    /// Signs `claims` (HS256, `typ` [`TOKEN_TYPE`]).
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|_| AuthError::InvalidToken)
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|_| AuthError::InvalidToken)
     }
 
     /// Checks signature, algorithm, issuer, audience, required claims and expiry.
@@ -142,13 +154,22 @@ impl TokenService {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::InvalidToken);
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| AuthError::InvalidToken)?
-            .claims;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| AuthError::InvalidToken)?;
+        let typed = data.header.typ.as_deref().is_some_and(|typ| {
+            typ.eq_ignore_ascii_case(TOKEN_TYPE)
+                || typ.eq_ignore_ascii_case(&format!("application/{TOKEN_TYPE}"))
+        });
+        if !typed {
+            return Err(AuthError::InvalidToken);
+        }
+        let claims = data.claims;
+        let now = now.unix_timestamp();
+        check_times(&claims, now, self.token_ttl)?;
         check_expiry(
             &claims,
             leniency,
-            now.unix_timestamp(),
+            now,
             self.refresh_grace,
             self.session_max_age,
         )?;
@@ -158,13 +179,45 @@ impl TokenService {
     /// The lifetime a successor of `claims` gets at `now`: the token TTL, but no longer than the
     /// token it replaces, cut to what is left of the session max age. `None` when nothing is left.
     pub fn successor_lifetime(&self, claims: &Claims, now: OffsetDateTime) -> Option<i64> {
-        let left =
-            claims.auth_time.saturating_add(secs(self.session_max_age)) - now.unix_timestamp();
+        let left = sign_in_end(claims, self.session_max_age)?.checked_sub(now.unix_timestamp())?;
         // Never longer than the token it replaces: a short-lived (dev) sign-in keeps refreshing
         // at its own pace instead of turning into a 4 h one at the first refresh.
-        let previous = (claims.exp - claims.iat).max(1);
+        let previous = claims.exp.checked_sub(claims.iat)?.max(1);
         let lifetime = secs(self.token_ttl).min(previous).min(left);
         (lifetime > 0).then_some(lifetime)
+    }
+
+    /// The last instant (Unix seconds) any token of this sign-in can be accepted.
+    pub fn sign_in_end(&self, claims: &Claims) -> Option<i64> {
+        sign_in_end(claims, self.session_max_age)
+    }
+}
+
+/// `auth_time + max age`: after it, no token of the sign-in is accepted anywhere.
+fn sign_in_end(claims: &Claims, session_max_age: Duration) -> Option<i64> {
+    claims.auth_time.checked_add(secs(session_max_age))
+}
+
+/// The time claims themselves (RFC 8725 §3.10 and RFC 7519 §4.1): nothing issued in the future
+/// beyond a small leeway, `nbf` reached, a lifetime within the TTL, a sign-in before issue.
+/// Checked arithmetic: any overflow is an invalid token.
+fn check_times(claims: &Claims, now: i64, token_ttl: Duration) -> Result<(), AuthError> {
+    let horizon = now
+        .checked_add(CLOCK_LEEWAY_SECS)
+        .ok_or(AuthError::InvalidToken)?;
+    let lifetime = claims
+        .exp
+        .checked_sub(claims.iat)
+        .ok_or(AuthError::InvalidToken)?;
+    let plausible = claims.iat <= horizon
+        && claims.auth_time <= claims.iat
+        && lifetime > 0
+        && lifetime <= secs(token_ttl)
+        && claims.nbf.is_none_or(|nbf| nbf <= horizon);
+    if plausible {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidToken)
     }
 }
 
@@ -177,13 +230,19 @@ fn check_expiry(
     session_max_age: Duration,
 ) -> Result<(), AuthError> {
     let expired = now >= claims.exp;
+    let end = sign_in_end(claims, session_max_age).ok_or(AuthError::InvalidToken)?;
+    if now > end {
+        return Err(AuthError::SessionExpired);
+    }
     match leniency {
         Leniency::Strict if expired => Err(AuthError::TokenExpired),
         Leniency::Strict => Ok(()),
-        Leniency::Lenient => {
-            if now > claims.auth_time.saturating_add(secs(session_max_age)) {
-                Err(AuthError::SessionExpired)
-            } else if expired && now > claims.exp.saturating_add(secs(refresh_grace)) {
+        Leniency::Lenient | Leniency::Rotation => {
+            let last = claims
+                .exp
+                .checked_add(secs(refresh_grace))
+                .ok_or(AuthError::InvalidToken)?;
+            if expired && now > last {
                 Err(AuthError::RefreshWindowExpired)
             } else {
                 Ok(())
@@ -209,7 +268,69 @@ mod tests {
             auth_time,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
+            nbf: None,
         }
+    }
+
+    const TTL: Duration = Duration::from_secs(4 * 3600);
+
+    #[test]
+    fn time_claims_are_checked_without_overflow() {
+        let ok = claims(1000, 1000 - 14_400);
+        assert_eq!(check_times(&ok, 0, TTL), Ok(()));
+        let future_iat = Claims {
+            iat: 100,
+            exp: 200,
+            auth_time: 100,
+            ..ok.clone()
+        };
+        assert_eq!(
+            check_times(&future_iat, 69, TTL),
+            Err(AuthError::InvalidToken)
+        );
+        assert_eq!(check_times(&future_iat, 70, TTL), Ok(()));
+        let too_long = Claims {
+            exp: ok.iat + 14_401,
+            ..ok.clone()
+        };
+        assert_eq!(check_times(&too_long, 0, TTL), Err(AuthError::InvalidToken));
+        let wrapped = Claims {
+            iat: i64::MIN,
+            exp: i64::MAX,
+            auth_time: i64::MIN,
+            ..ok.clone()
+        };
+        assert_eq!(check_times(&wrapped, 0, TTL), Err(AuthError::InvalidToken));
+        let auth_after_iat = Claims {
+            auth_time: ok.iat + 1,
+            ..ok.clone()
+        };
+        assert_eq!(
+            check_times(&auth_after_iat, 0, TTL),
+            Err(AuthError::InvalidToken)
+        );
+        let not_yet = Claims {
+            nbf: Some(31),
+            ..ok.clone()
+        };
+        assert_eq!(check_times(&not_yet, 0, TTL), Err(AuthError::InvalidToken));
+        let end_overflows = Claims {
+            auth_time: i64::MAX,
+            ..ok
+        };
+        assert_eq!(
+            check_expiry(&end_overflows, Leniency::Strict, 0, GRACE, CAP),
+            Err(AuthError::InvalidToken)
+        );
+    }
+
+    #[test]
+    fn strict_checks_apply_the_session_cap() {
+        let c = claims(12 * 3600 + 100, 0);
+        assert_eq!(
+            check_expiry(&c, Leniency::Strict, 12 * 3600 + 1, GRACE, CAP),
+            Err(AuthError::SessionExpired)
+        );
     }
 
     const GRACE: Duration = Duration::from_secs(3600);
@@ -249,7 +370,8 @@ mod tests {
 
     #[test]
     fn successor_lifetime_is_cut_by_the_session_cap() {
-        let Ok(service) = TokenService::new(b"k", Duration::from_secs(4 * 3600), GRACE, CAP) else {
+        let Ok(service) = TokenService::new(&[7; 32], Duration::from_secs(4 * 3600), GRACE, CAP)
+        else {
             panic!("HS256 key from bytes");
         };
         let c = Claims {

@@ -29,9 +29,16 @@ fn claims_now(now: i64) -> Value {
     })
 }
 
+/// Signs like the server does: `typ` `at+jwt`.
 fn sign(alg: Algorithm, claims: &Value, secret: &[u8]) -> String {
+    sign_typed(alg, claims, secret, Some("at+jwt"))
+}
+
+fn sign_typed(alg: Algorithm, claims: &Value, secret: &[u8], typ: Option<&str>) -> String {
     let key = EncodingKey::from_secret(secret).unwrap_or_else(|e| panic!("key: {e}"));
-    jsonwebtoken::encode(&Header::new(alg), claims, &key).unwrap_or_else(|e| panic!("encode: {e}"))
+    let mut header = Header::new(alg);
+    header.typ = typ.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &key).unwrap_or_else(|e| panic!("encode: {e}"))
 }
 
 fn without(mut claims: Value, field: &str) -> Value {
@@ -141,9 +148,13 @@ async fn a_token_beyond_the_session_cap_is_refused_even_within_grace() {
     let server = server().await;
     let t = now(&server);
     let claims = with(
-        with(claims_now(t), "auth_time", json!(t - 12 * 3600 - 1)),
-        "exp",
-        json!(t - 60),
+        with(
+            with(claims_now(t), "auth_time", json!(t - 12 * 3600 - 1)),
+            "exp",
+            json!(t - 60),
+        ),
+        "iat",
+        json!(t - 60 - 4 * 3600),
     );
     let token = sign(Algorithm::HS256, &claims, SECRET);
     expect_both(
@@ -214,6 +225,14 @@ async fn forged_and_malformed_tokens_are_invalid() {
                 &with(claims_now(t), "aud", json!("other-app")),
                 SECRET,
             ),
+        ),
+        (
+            "typ JWT instead of at+jwt",
+            sign_typed(Algorithm::HS256, &claims_now(t), SECRET, Some("JWT")),
+        ),
+        (
+            "no typ",
+            sign_typed(Algorithm::HS256, &claims_now(t), SECRET, None),
         ),
         ("garbage", "definitely-not-a-jwt".to_owned()),
         ("three dots of garbage", "a.b.c".to_owned()),

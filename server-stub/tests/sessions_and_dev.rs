@@ -59,7 +59,7 @@ async fn an_unchanged_session_answers_304_and_a_change_gives_a_new_etag() {
 }
 
 #[tokio::test]
-async fn unknown_sessions_are_404_and_outsiders_403() {
+async fn unknown_sessions_and_outsiders_get_the_same_404() {
     let server = TestServer::start().await;
     server
         .create_session_ok(json!({"session_id": "private", "participants": ["doc", "pat"]}))
@@ -71,8 +71,8 @@ async fn unknown_sessions_are_404_and_outsiders_403() {
         server.get_session("private", &patient).await.status,
         StatusCode::OK
     );
-    let forbidden = server.get_session("private", &stranger).await;
-    forbidden.expect_error(StatusCode::FORBIDDEN, "not_a_participant");
+    let outsider = server.get_session("private", &stranger).await;
+    outsider.expect_error(StatusCode::NOT_FOUND, "session_not_found");
     let missing = server.get_session("nope", &patient).await;
     missing.expect_error(StatusCode::NOT_FOUND, "session_not_found");
 }

@@ -1,4 +1,4 @@
-// Starts the real consult-stub binary on 127.0.0.1 with a free port and a random JWT secret,
+// Starts the real consult-stub binary (--dev) on 127.0.0.1 with a free port and a random JWT secret,
 // and wraps its dev and auth endpoints for the tests.
 //
 //   const stub = await startStub();
@@ -38,13 +38,11 @@ export async function startStub(extraArgs = [], fixed = {}) {
       `consult-stub binary not found at ${bin}: run \`cargo build -p consult-stub\` or set CONSULT_STUB_BIN`,
     );
   }
-  const args = [
-    "--bind", "127.0.0.1",
-    "--port", String(fixed.port ?? 0),
-    "--jwt-secret", fixed.secret ?? randomBytes(32).toString("hex"),
-    ...extraArgs,
-  ];
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // --dev: the tests mint tokens and create sessions through /api/dev/*. The secret goes in the
+  // environment, never on the command line (where `ps` shows it).
+  const args = ["--dev", "--bind", "127.0.0.1", "--port", String(fixed.port ?? 0), ...extraArgs];
+  const env = { ...process.env, CONSULT_JWT_SECRET: fixed.secret ?? randomBytes(32).toString("hex") };
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env });
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 

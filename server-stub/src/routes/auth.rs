@@ -30,7 +30,7 @@ pub async fn refresh(
         }
         Err(reason) => {
             bump(&app.stats.refresh_rejected);
-            Err(reason.into())
+            Err(reason)
         }
     }
 }

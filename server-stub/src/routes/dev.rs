@@ -1,4 +1,4 @@
-//! `/api/dev/*`: hooks for the demo and the tests. Off with `--no-dev-endpoints`.
+//! `/api/dev/*`: hooks for the demo and the tests. Only with `--dev`, loopback `Host` only.
 
 use axum::Json;
 use axum::Router;
@@ -11,6 +11,7 @@ use crate::auth::{TokenResponse, random_id};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::faults::FaultSpec;
+use crate::ids::{valid_id, valid_text};
 use crate::session::{Session, SessionStatus};
 use crate::state::AppState;
 use crate::stats::StatsSnapshot;
@@ -44,9 +45,23 @@ async fn mint_token(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<MintRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
+    let limits = app.settings.limits;
     let user_id = req.user_id.trim().to_owned();
-    if user_id.is_empty() {
-        return Err(ApiError::BadRequest("user_id must not be empty".to_owned()));
+    if !valid_id(&user_id, limits.max_id_bytes) {
+        return Err(ApiError::BadRequest(format!(
+            "user_id must be 1 to {} characters of A-Z a-z 0-9 . _ - @ +",
+            limits.max_id_bytes
+        )));
+    }
+    let texts = [&req.email, &req.role, &req.name];
+    if texts.iter().any(|t| {
+        t.as_deref()
+            .is_some_and(|t| !valid_text(t, limits.max_text_bytes))
+    }) {
+        return Err(ApiError::BadRequest(format!(
+            "email, role and name must be at most {} bytes without control characters",
+            limits.max_text_bytes
+        )));
     }
     let user = User {
         email: req
@@ -57,11 +72,7 @@ async fn mint_token(
         user_id,
     };
     let default_ttl = i64::try_from(app.settings.token_ttl.as_secs()).unwrap_or(i64::MAX);
-    let ttl = req
-        .ttl_secs
-        .unwrap_or(default_ttl)
-        .clamp(-365 * 86_400, 365 * 86_400);
-    Ok(Json(app.mint(user, ttl)?))
+    Ok(Json(app.mint(user, req.ttl_secs.unwrap_or(default_ttl))?))
 }
 
 /// Body of `POST /api/dev/sessions`.
@@ -78,11 +89,29 @@ async fn create_session(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<CreateSession>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let limits = app.settings.limits;
     let session_id = req.session_id.unwrap_or_else(random_id);
-    if session_id.is_empty() || session_id.len() > 128 {
-        return Err(ApiError::BadRequest(
-            "session_id must have 1 to 128 characters".to_owned(),
-        ));
+    let ids_valid = valid_id(&session_id, limits.max_id_bytes)
+        && req
+            .room_id
+            .as_deref()
+            .is_none_or(|room| valid_id(room, limits.max_id_bytes));
+    if !ids_valid {
+        return Err(ApiError::BadRequest(format!(
+            "session_id and room_id must be 1 to {} characters of A-Z a-z 0-9 . _ - @ +",
+            limits.max_id_bytes
+        )));
+    }
+    if let Some(participants) = &req.participants
+        && (participants.len() > limits.max_participants
+            || !participants
+                .iter()
+                .all(|p| valid_id(p, limits.max_id_bytes)))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "participants must be at most {} valid user ids",
+            limits.max_participants
+        )));
     }
     let session = Session::new(
         session_id,

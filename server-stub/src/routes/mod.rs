@@ -17,7 +17,11 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/video/auth/logout", post(auth::logout))
         .route("/video/sessions/{session_id}", get(sessions::get_session));
     let router = if state.settings.dev_endpoints {
-        video.merge(dev::routes())
+        let guarded = dev::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::cors::guard_dev,
+        ));
+        video.merge(guarded)
     } else {
         video
     };

@@ -28,10 +28,15 @@ pub async fn get_session(
         return Err(fault);
     }
     let claims = app.authenticate(&headers, Leniency::Lenient, "get_session")?;
-    let session = app.store().session(&session_id)?.clone();
-    if !session.admits(&claims.sub) {
-        return Err(ApiError::NotAParticipant);
-    }
+    // An outsider gets the same 404 as for a session that does not exist: the answer does not
+    // tell whether an id is taken.
+    let session = app
+        .store()
+        .session(&session_id)
+        .ok()
+        .filter(|s| s.admits(&claims.sub))
+        .cloned()
+        .ok_or_else(|| ApiError::SessionNotFound(session_id.clone()))?;
     let etag = session.etag();
     let etag_header = HeaderValue::from_str(&etag)
         .map_err(|_| ApiError::BadRequest("session id is not a valid header value".to_owned()))?;

@@ -12,7 +12,7 @@ use consult_stub::stats::StatsSnapshot;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-pub const SECRET: &[u8] = b"integration-test-secret";
+pub const SECRET: &[u8] = b"integration-test-secret-of-32-bytes!";
 
 /// A running server; dropped at the end of the test (its runtime goes with it).
 pub struct TestServer {
