@@ -1,8 +1,10 @@
-//! The stub's dev endpoints (same origin): mint a token, create or change a session, inject
-//! faults. Errors are shown to the person, so they are plain text.
+//! The stub's dev endpoints (same origin): mint a token, create or end a session, inject a
+//! refresh outage. Errors are shown to the person, so they are plain text.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::json::{self, quote};
 
 /// The page's origin: the API is served by the same consult-stub (or proxied by `trunk serve`).
 pub fn origin() -> String {
@@ -11,8 +13,68 @@ pub fn origin() -> String {
         .unwrap_or_default()
 }
 
+/// Who signs in, as the dev token endpoint takes it.
+pub struct DevUser {
+    /// User id (the token's `sub`).
+    pub user_id: String,
+    /// Display name.
+    pub name: String,
+    /// `PATIENT` or `DOCTOR`.
+    pub role: String,
+    /// Token lifetime, seconds.
+    pub ttl_secs: i64,
+}
+
+/// What `POST /api/dev/token` answers.
+pub struct Grant {
+    /// The JWT.
+    pub access_token: String,
+    /// The server's `expires_at`.
+    pub expires_at: String,
+    /// The server's `expires_in`, seconds (measures the clock skew).
+    pub expires_in: Option<f64>,
+}
+
+/// Mints a token for `user` (`POST /api/dev/token`).
+pub async fn mint_token(user: &DevUser) -> Result<Grant, String> {
+    let body = format!(
+        r#"{{"user_id":{},"name":{},"role":{},"ttl_secs":{}}}"#,
+        quote(&user.user_id),
+        quote(&user.name),
+        quote(&user.role),
+        user.ttl_secs
+    );
+    let answer = call("POST", "/api/dev/token", Some(body)).await?;
+    Ok(Grant {
+        access_token: json::text(&answer, "access_token"),
+        expires_at: json::text(&answer, "expires_at"),
+        expires_in: json::number(&answer, "expires_in"),
+    })
+}
+
+/// Creates the session `session_id` (room `room-<id>`, open to every signed-in user) and
+/// returns it (`POST /api/dev/sessions`).
+pub async fn create_session(session_id: &str) -> Result<JsValue, String> {
+    let body = format!(r#"{{"session_id":{}}}"#, quote(session_id));
+    call("POST", "/api/dev/sessions", Some(body)).await
+}
+
+/// The server ends the session (`PATCH /api/dev/sessions/{id}` to `ended`).
+pub async fn end_session(session_id: &str) -> Result<(), String> {
+    let id = String::from(js_sys::encode_uri_component(session_id));
+    let path = format!("/api/dev/sessions/{id}");
+    let body = String::from(r#"{"status":"ended"}"#);
+    call("PATCH", &path, Some(body)).await.map(drop)
+}
+
+/// The next `count` refresh requests fail with 503 (`POST /api/dev/faults`).
+pub async fn refresh_outage(count: u32) -> Result<(), String> {
+    let body = format!(r#"{{"target":"refresh","fail_next":{count},"status":503}}"#);
+    call("POST", "/api/dev/faults", Some(body)).await.map(drop)
+}
+
 /// `method path` with an optional JSON body; the answer's JSON (or `null`), or an error text.
-pub async fn call(method: &str, path: &str, body: Option<String>) -> Result<JsValue, String> {
+async fn call(method: &str, path: &str, body: Option<String>) -> Result<JsValue, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -43,21 +105,4 @@ pub async fn call(method: &str, path: &str, body: Option<String>) -> Result<JsVa
         return Err(format!("{method} {path}: HTTP {status} {text}"));
     }
     Ok(js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL))
-}
-
-/// A field of a JS object as text (numbers too).
-pub fn text(value: &JsValue, key: &str) -> String {
-    let field = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
-    field
-        .as_string()
-        .or_else(|| field.as_f64().map(|n| n.to_string()))
-        .unwrap_or_default()
-}
-
-/// JSON string literal.
-pub fn quote(text: &str) -> String {
-    js_sys::JSON::stringify(&JsValue::from_str(text))
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
 }

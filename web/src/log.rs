@@ -2,31 +2,50 @@
 
 use leptos::prelude::*;
 
-/// One entry.
+use crate::time_format::{clock, now_ms};
+
+/// What kind of thing happened: the entry's colour, and the `data-kind` attribute the
+/// end-to-end tests read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A token refresh succeeded.
+    Refresh,
+    /// Something failed and is retried.
+    Retry,
+    /// The room connection is being re-established.
+    Reconnect,
+    /// Something failed for good.
+    Error,
+    /// The session's status changed.
+    Status,
+    /// Anything else.
+    Info,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Refresh => "refresh",
+            Kind::Retry => "retry",
+            Kind::Reconnect => "reconnect",
+            Kind::Error => "error",
+            Kind::Status => "status",
+            Kind::Info => "info",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Unique, for keyed rendering.
-    pub id: u32,
-    /// `refresh`, `retry`, `reconnect`, `error`, `status` or `info` (the CSS colour and the
-    /// `data-kind` attribute the end-to-end tests read).
-    pub kind: &'static str,
+struct Entry {
+    id: u32,
+    kind: Kind,
     /// `hh:mm:ss text`.
-    pub text: String,
+    text: String,
 }
 
-/// The log as a signal, with an append method.
+/// The log (a `Copy` signal), newest entry first.
 #[derive(Clone, Copy)]
-pub struct EventLog(pub RwSignal<Vec<Entry>>);
-
-fn clock() -> String {
-    let now = js_sys::Date::new_0();
-    format!(
-        "{:02}:{:02}:{:02}",
-        now.get_hours(),
-        now.get_minutes(),
-        now.get_seconds()
-    )
-}
+pub struct EventLog(RwSignal<Vec<Entry>>);
 
 impl EventLog {
     /// An empty log.
@@ -34,9 +53,9 @@ impl EventLog {
         EventLog(RwSignal::new(Vec::new()))
     }
 
-    /// Adds an entry (the log keeps the latest 200).
-    pub fn add(&self, kind: &'static str, text: impl Into<String>) {
-        let text = format!("{} {}", clock(), text.into());
+    /// Adds an entry stamped with the time of day (the log keeps the latest 200).
+    pub fn add(&self, kind: Kind, text: impl Into<String>) {
+        let text = format!("{} {}", clock(now_ms()), text.into());
         self.0.update(|entries| {
             let id = entries.first().map_or(0, |e| e.id + 1);
             entries.insert(0, Entry { id, kind, text });
@@ -50,7 +69,7 @@ impl EventLog {
     }
 }
 
-/// The log's list.
+/// The log's panel.
 #[component]
 pub fn EventLogView(log: EventLog) -> impl IntoView {
     view! {
@@ -58,7 +77,7 @@ pub fn EventLogView(log: EventLog) -> impl IntoView {
             <h2 id="log-title">"Event log"</h2>
             <ol id="event-log">
                 <For each=move || log.0.get() key=|entry| entry.id let:entry>
-                    <li data-kind=entry.kind class=entry.kind>{entry.text}</li>
+                    <li data-kind=entry.kind.as_str() class=entry.kind.as_str()>{entry.text}</li>
                 </For>
             </ol>
         </section>

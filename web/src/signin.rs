@@ -3,8 +3,9 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::app::{LiveSlot, on_session_end};
-use crate::live::{self, Screen, SignIn};
+use crate::dev_api::DevUser;
+use crate::live::{self, LiveSlot, SignIn};
+use crate::state::Screen;
 
 /// Sign-in form (dev login through `POST /api/dev/token`).
 #[component]
@@ -23,23 +24,21 @@ pub fn SignInForm(screen: Screen, live_slot: LiveSlot) -> impl IntoView {
         }
         busy.set(true);
         screen.signin_message.set(String::new());
-        screen.log.clear();
+        screen.reset_consultation();
         let request = SignIn {
-            user_id: user_id.get_untracked().trim().to_owned(),
-            name: name.get_untracked().trim().to_owned(),
-            role: role.get_untracked(),
-            ttl_secs: ttl.get_untracked().parse().unwrap_or(14_400),
+            user: DevUser {
+                user_id: user_id.get_untracked().trim().to_owned(),
+                name: name.get_untracked().trim().to_owned(),
+                role: role.get_untracked(),
+                ttl_secs: ttl.get_untracked().parse().unwrap_or(14_400),
+            },
             session_id: session_id.get_untracked().trim().to_owned(),
         };
         leptos::task::spawn_local(async move {
-            match live::open(request, screen, on_session_end(live_slot, screen)).await {
-                Ok(live) => {
-                    live_slot.set_value(Some(live));
-                    screen.signed_in.set(true);
-                }
-                Err(message) => screen
+            if let Err(message) = live::sign_in(request, screen, live_slot).await {
+                screen
                     .signin_message
-                    .set(format!("Sign-in failed: {message}")),
+                    .set(format!("Sign-in failed: {message}"));
             }
             busy.set(false);
         });

@@ -1,0 +1,117 @@
+//! The video room over Socket.IO: joins it, and shows its connection state, who is present, the
+//! status pushes and the server's errors.
+
+use consult_client::{ConnectionConfig, ConsultClient, VideoSession, VideoSessionOptions};
+use leptos::prelude::*;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+
+use crate::json;
+use crate::log::Kind;
+use crate::state::{Participant, Screen};
+
+/// How often the room tries to reconnect before it gives up.
+const RECONNECT_ATTEMPTS: u32 = 10;
+
+/// Who joins which room.
+pub struct RoomMember<'a> {
+    /// The consultation session.
+    pub session_id: &'a str,
+    /// Its room.
+    pub room_id: &'a str,
+    /// The signed-in user.
+    pub user_id: &'a str,
+    /// `PATIENT` or `DOCTOR`.
+    pub role: &'a str,
+}
+
+fn participant(value: &JsValue) -> Participant {
+    Participant {
+        user_id: json::text(value, "user_id"),
+        role: json::text(value, "role"),
+        name: json::text(value, "name"),
+    }
+}
+
+/// Connects to the room and keeps the screen's room state and participants up to date.
+pub fn join_room(client: &ConsultClient, member: RoomMember<'_>, screen: Screen) -> VideoSession {
+    let log = screen.log;
+    let room = client.connect_video_session(VideoSessionOptions {
+        url: None,
+        session_id: member.session_id.to_owned(),
+        room_id: member.room_id.to_owned(),
+        user_id: member.user_id.to_owned(),
+        role: member.role.to_owned(),
+        reconnection: ConnectionConfig {
+            reconnect_attempts: RECONNECT_ATTEMPTS,
+            ..ConnectionConfig::default()
+        },
+    });
+    room.on(
+        "state",
+        Rc::new(move |payload: &JsValue| {
+            let state = json::text(payload, "state");
+            let reason = json::text(payload, "reason");
+            let kind = match state.as_str() {
+                "reconnecting" | "refreshing" => Kind::Reconnect,
+                "closed" if reason != "client disconnect" => Kind::Error,
+                _ => Kind::Info,
+            };
+            log.add(kind, format!("room: {state} ({reason})"));
+            screen.room_state.set(state);
+        }),
+    );
+    room.on(
+        "joined_room",
+        Rc::new(move |payload: &JsValue| {
+            let present = json::list(payload, "participants");
+            screen
+                .participants
+                .set(present.iter().map(participant).collect());
+        }),
+    );
+    room.on(
+        "participant_joined",
+        Rc::new(move |payload: &JsValue| {
+            let person = participant(payload);
+            log.add(Kind::Info, format!("{} joined", person.user_id));
+            screen.participants.update(|people| {
+                if !people.iter().any(|p| p.user_id == person.user_id) {
+                    people.push(person);
+                }
+            });
+        }),
+    );
+    room.on(
+        "participant_left",
+        Rc::new(move |payload: &JsValue| {
+            let gone = json::text(payload, "user_id");
+            log.add(Kind::Info, format!("{gone} left"));
+            screen
+                .participants
+                .update(|people| people.retain(|p| p.user_id != gone));
+        }),
+    );
+    room.on(
+        "session_status",
+        Rc::new(move |payload: &JsValue| {
+            let status = json::text(payload, "status");
+            log.add(Kind::Status, format!("session status (push): {status}"));
+            screen.session_status.set(status);
+        }),
+    );
+    room.on(
+        "error",
+        Rc::new(move |payload: &JsValue| {
+            log.add(
+                Kind::Error,
+                format!(
+                    "room error {}: {}",
+                    json::text(payload, "code"),
+                    json::text(payload, "message")
+                ),
+            );
+        }),
+    );
+    room
+}
