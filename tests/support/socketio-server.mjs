@@ -2,7 +2,7 @@
 // tests of our Socket.IO client (crates/consult-client, src/socket.rs) against the reference
 // implementation rather than against socketioxide (consult-stub).
 //
-//   const server = await startSocketIoServer({ secret });   // the consult-stub's --jwt-secret
+//   const server = await startSocketIoServer({ secret });   // the consult-stub's CONSULT_JWT_SECRET
 //   connect the client to server.url ...
 //   server.log            // every handshake decision and join, in order (see below)
 //   await server.close();
@@ -65,7 +65,7 @@ export function verifyToken(token, secret, nowMs = Date.now()) {
 
 /**
  * Starts the server on 127.0.0.1 with a free port.
- * @param {{secret: string}} options the JWT secret (consult-stub's `--jwt-secret`, as UTF-8)
+ * @param {{secret: string}} options the JWT secret (consult-stub's `CONSULT_JWT_SECRET`, as UTF-8)
  */
 export async function startSocketIoServer({ secret }) {
   if (typeof secret !== "string" || secret === "") throw new TypeError("startSocketIoServer needs { secret }");
