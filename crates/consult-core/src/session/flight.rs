@@ -195,14 +195,14 @@ impl TokenSession {
         }
     }
 
-    /// Under the lock, the shared store said `found`: adopt it if newer, then refresh only if
-    /// still wanted, and always the newest token known.
+    /// Under the lock, the shared store said `found`: adopt it unless ours is newer, then
+    /// refresh only if still wanted, and always the newest token known.
     pub(super) fn reread_done(&mut self, now: i64, found: Option<Token>) {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
         if let Some(token) = found {
-            self.adopt_if_newer(token);
+            self.adopt_from_shared_store(token);
         }
         self.settle(now);
         if self.refresh_wanted(now) {

@@ -517,6 +517,21 @@ impl TokenSession {
         newer
     }
 
+    /// Adopts what the shared store holds under the lock unless ours is newer. The store is
+    /// written under the lock after every refresh, so it holds the latest successor; tokens
+    /// issued in the same second carry the same `exp` and `iat`, and then the store's wins.
+    fn adopt_from_shared_store(&mut self, token: Token) {
+        let adopt = match &self.current {
+            Some(current) => current.text != token.text && !current.is_newer_than(&token),
+            None => true,
+        };
+        if adopt {
+            self.current = Some(token);
+            self.ended = None;
+            self.emit(SessionEvent::TokenChanged);
+        }
+    }
+
     fn peer_signed_out(&mut self, token: Option<String>) {
         let Some(current) = &self.current else {
             return;

@@ -513,3 +513,21 @@ fn sign_out_clears_announces_and_revokes() {
         Some(Err(SessionError::new(ErrorCode::NoToken)))
     );
 }
+
+#[test]
+fn under_the_lock_the_stored_token_wins_a_tie() {
+    // Two successive tokens issued in the same second carry the same exp and iat. A tab that
+    // adopted the first from a broadcast must still take the second from the store under the
+    // lock, or it refreshes the first again: reuse, and the sign-in revoked (found by the
+    // simulator, seed 31).
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(9, 3, 2);
+    let second = jwt(9, 3, 3);
+    h.now = 8 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&first));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&second));
+    assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(second));
+}
