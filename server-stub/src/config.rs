@@ -141,6 +141,9 @@ pub enum ConfigError {
         "--allow-origin {0:?} is not an origin like https://app.example or http://127.0.0.1:8080"
     )]
     BadOrigin(String),
+    /// A `--create-session` id that is not a valid id.
+    #[error("--create-session {0:?} is not 1 to 128 characters of A-Z a-z 0-9 . _ - @ +")]
+    BadSessionId(String),
     /// A zero limit.
     #[error("{0} must be at least 1")]
     ZeroLimit(&'static str),
@@ -215,6 +218,13 @@ impl Settings {
                 ttl: self.token_ttl,
                 max_age: self.session_max_age,
             });
+        }
+        if let Some(bad) = self
+            .create_sessions
+            .iter()
+            .find(|id| !crate::ids::valid_id(id, self.limits.max_id_bytes))
+        {
+            return Err(ConfigError::BadSessionId(bad.clone()));
         }
         if let Some(bad) = self.allow_origins.iter().find(|o| !is_origin(o)) {
             return Err(ConfigError::BadOrigin(bad.clone()));

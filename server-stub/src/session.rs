@@ -1,5 +1,7 @@
 //! The consultation session as the API shows it.
 
+use axum::body::Bytes;
+use axum::http::HeaderValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -88,5 +90,25 @@ impl Session {
     /// The entity tag of the current version, quoted as HTTP wants it.
     pub fn etag(&self) -> String {
         format!("\"{}-v{}\"", self.session_id, self.version)
+    }
+}
+
+/// A session version as GET answers it, built once per version rather than per request.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The JSON body.
+    pub json: Bytes,
+    /// The quoted entity tag, as a header value.
+    pub etag: HeaderValue,
+}
+
+impl Rendered {
+    /// Renders `session`; `None` if its id cannot be a header value (ids are validated, so
+    /// only a bug gets here).
+    pub fn of(session: &Session) -> Option<Rendered> {
+        Some(Rendered {
+            json: Bytes::from(serde_json::to_vec(session).ok()?),
+            etag: HeaderValue::from_str(&session.etag()).ok()?,
+        })
     }
 }

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use crate::error::{ApiError, AuthError};
 use crate::limits::{Bucket, Limits};
-use crate::session::{Session, SessionStatus};
+use crate::session::{Rendered, Session, SessionStatus};
+use std::sync::Arc;
 
 /// The refresh a chain remembers, so that a repeat within the reuse window gets the same answer.
 #[derive(Debug, Clone)]
@@ -85,6 +86,8 @@ pub struct Presented<'a> {
 #[derive(Debug, Default)]
 pub struct Store {
     sessions: HashMap<String, Session>,
+    /// Each session's current version, rendered (GET answers it without serialising).
+    rendered: HashMap<String, Arc<Rendered>>,
     room_to_session: HashMap<String, String>,
     chains: HashMap<String, Chain>,
     /// `(end, sid)` of every chain, soonest first: chains are dropped once their sign-in is over,
@@ -237,6 +240,10 @@ impl Store {
                 session.room_id
             )));
         }
+        if let Some(rendered) = Rendered::of(&session) {
+            self.rendered
+                .insert(session.session_id.clone(), Arc::new(rendered));
+        }
         self.room_to_session
             .insert(session.room_id.clone(), session.session_id.clone());
         self.sessions
@@ -249,6 +256,15 @@ impl Store {
         self.sessions
             .get(session_id)
             .ok_or_else(|| ApiError::SessionNotFound(session_id.to_owned()))
+    }
+
+    /// The rendered current version of a session `user_id` may see; `None` for a session that
+    /// does not exist and for one the user is not in alike.
+    pub fn rendered_for(&self, session_id: &str, user_id: &str) -> Option<Arc<Rendered>> {
+        self.sessions
+            .get(session_id)
+            .filter(|s| s.admits(user_id))
+            .and_then(|_| self.rendered.get(session_id).cloned())
     }
 
     /// The session owning this Socket.IO room.
@@ -279,6 +295,15 @@ impl Store {
             session.status = status;
             session.version += 1;
             session.updated_at = now;
+            match Rendered::of(session) {
+                Some(rendered) => {
+                    self.rendered
+                        .insert(session.session_id.clone(), Arc::new(rendered));
+                }
+                None => {
+                    self.rendered.remove(&session.session_id);
+                }
+            }
         }
         Ok(session.clone())
     }

@@ -1,6 +1,5 @@
 //! `GET /api/video/sessions/{session_id}`, with `ETag` / `If-None-Match`.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,27 +29,21 @@ pub async fn get_session(
     let claims = app.authenticate(&headers, Leniency::Lenient, "get_session")?;
     // An outsider gets the same 404 as for a session that does not exist: the answer does not
     // tell whether an id is taken.
-    let session = app
+    let rendered = app
         .store()
-        .session(&session_id)
-        .ok()
-        .filter(|s| s.admits(&claims.sub))
-        .cloned()
-        .ok_or_else(|| ApiError::SessionNotFound(session_id.clone()))?;
-    let etag = session.etag();
-    let etag_header = HeaderValue::from_str(&etag)
-        .map_err(|_| ApiError::BadRequest("session id is not a valid header value".to_owned()))?;
+        .rendered_for(&session_id, &claims.sub)
+        .ok_or(ApiError::SessionNotFound(session_id))?;
     let cache = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
-    if if_none_match_matches(&headers, &etag) {
+    let etag = [(header::ETAG, rendered.etag.clone())];
+    if if_none_match_matches(&headers, rendered.etag.to_str().unwrap_or_default()) {
         bump(&app.stats.session_not_modified);
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag_header)],
-            cache,
-        )
-            .into_response());
+        return Ok((StatusCode::NOT_MODIFIED, etag, cache).into_response());
     }
-    Ok(([(header::ETAG, etag_header)], cache, Json(session)).into_response())
+    let json = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    Ok((etag, cache, json, rendered.json.clone()).into_response())
 }
 
 /// Whether `If-None-Match` lists `etag` (or `*`); weak comparison, as RFC 9110 asks for GET.
