@@ -41,6 +41,7 @@
 mod answer;
 mod flight;
 mod io;
+mod request;
 mod storage;
 mod token;
 
@@ -48,6 +49,7 @@ use std::collections::VecDeque;
 
 pub use answer::{Accepted, MAX_BODY_BYTES, MAX_LIFETIME_MS, MAX_SKEW_MS, accept_refresh};
 pub use io::{Action, CallId, Grant, Input, OpId, SessionError, SessionEvent, TransportFailure};
+pub use request::{credential_refused, origin_of, token_may_go_to};
 pub use storage::STORAGE_TIMEOUT_MS;
 pub use token::{MAX_TOKEN_BYTES, Token};
 

@@ -1,0 +1,95 @@
+//! Decisions about the application's own authorised requests: where the token may go, and what
+//! an answer means for the token.
+
+/// Whether an authorised request's answer says the server refused the credential, so the
+/// driver feeds [`Input::TokenRefused`](super::Input::TokenRefused) and replays once.
+///
+/// ```
+/// assert!(consult_core::session::credential_refused(401));
+/// assert!(!consult_core::session::credential_refused(403)); // forbidden is not "who are you"
+/// ```
+pub fn credential_refused(status: u16) -> bool {
+    status == 401
+}
+
+/// The origin (`scheme://host[:port]`, lower-cased, default port dropped) of an absolute
+/// http(s) URL; `None` for anything else.
+///
+/// ```
+/// use consult_core::session::origin_of;
+/// assert_eq!(origin_of("HTTPS://Api.Example.com:443/x?y").as_deref(), Some("https://api.example.com"));
+/// assert_eq!(origin_of("http://127.0.0.1:8086/api").as_deref(), Some("http://127.0.0.1:8086"));
+/// assert_eq!(origin_of("/api/x"), None);
+/// ```
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..end)?;
+    if authority.is_empty() || authority.contains('@') {
+        // `user@host` hides the real host from a quick reading: never send a token there.
+        return None;
+    }
+    let mut host = authority.to_ascii_lowercase();
+    if host.ends_with(default_port) {
+        host.truncate(host.len() - default_port.len());
+    }
+    let mut origin = scheme;
+    origin.push_str("://");
+    origin.push_str(&host);
+    Some(origin)
+}
+
+/// Whether the bearer token may be sent to `url` (already resolved against the page): only to
+/// the base URL's origin, or to an origin the application listed.
+///
+/// ```
+/// use consult_core::session::token_may_go_to;
+/// let base = "http://127.0.0.1:8086";
+/// assert!(token_may_go_to(base, "http://127.0.0.1:8086/api/video/sessions/1", &[]));
+/// assert!(!token_may_go_to(base, "http://evil.example/steal", &[]));
+/// assert!(token_may_go_to(base, "https://media.example/x", &["https://media.example".into()]));
+/// ```
+pub fn token_may_go_to(base_url: &str, url: &str, allowed_origins: &[String]) -> bool {
+    let Some(target) = origin_of(url) else {
+        return false;
+    };
+    origin_of(base_url).as_deref() == Some(target.as_str())
+        || allowed_origins
+            .iter()
+            .any(|allowed| origin_of(allowed).as_deref() == Some(target.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn tricky_urls_do_not_share_an_origin() {
+        let base = "https://api.example.com";
+        for url in [
+            "https://api.example.com.evil.net/",
+            "https://api.example.com@evil.net/",
+            "http://api.example.com/",
+            "https://api.example.com:8443/",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!token_may_go_to(base, url, &[]), "{url}");
+        }
+        assert!(token_may_go_to(base, "https://API.example.com:443/x", &[]));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(url in ".{0,80}") {
+            let _ = token_may_go_to("http://127.0.0.1:8086", &url, &[]);
+        }
+    }
+}
