@@ -96,8 +96,10 @@ fn within_rate(socket: &SocketRef, app: &AppState) -> bool {
 /// Disconnects every socket of sign-in `sid`, each after an `error` event `{code, message}`
 /// naming `reason` (`session_revoked`, `token_reused`, `token_expired`).
 pub fn end_sign_in(app: &AppState, sid: &str, reason: AuthError) {
-    let Some(io) = app.io() else { return };
-    for socket in io.within(sign_in_room(sid)).sockets() {
+    let Some(namespace) = app.io().and_then(|io| io.of("/")) else {
+        return;
+    };
+    for socket in namespace.within(sign_in_room(sid)).sockets() {
         send_error(&socket, reason.code(), &reason.to_string());
         let _ = socket.disconnect();
     }
@@ -109,9 +111,11 @@ pub async fn expire_sockets(app: AppState) {
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     loop {
         ticker.tick().await;
-        let Some(io) = app.io() else { continue };
+        let Some(namespace) = app.io().and_then(|io| io.of("/")) else {
+            continue;
+        };
         let now = app.clock.now().unix_timestamp();
-        for socket in io.sockets() {
+        for socket in namespace.sockets() {
             let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
                 continue;
             };
@@ -441,7 +445,9 @@ struct StatusChanged<'a> {
 
 /// Pushes a session's status to its room as `session_status`.
 pub async fn broadcast_status(app: &AppState, session: &Session) {
-    let Some(io) = app.io() else { return };
+    let Some(namespace) = app.io().and_then(|io| io.of("/")) else {
+        return;
+    };
     let event = StatusChanged {
         session_id: &session.session_id,
         room_id: &session.room_id,
@@ -449,7 +455,7 @@ pub async fn broadcast_status(app: &AppState, session: &Session) {
         version: session.version,
         updated_at: session.updated_at,
     };
-    if let Err(e) = io
+    if let Err(e) = namespace
         .to(session.room_id.clone())
         .emit("session_status", &event)
         .await

@@ -676,3 +676,69 @@ async fn row10_outsiders_cannot_tell_whether_a_session_exists() {
     assert_eq!(existing.0, missing.0);
     assert_eq!(existing.1["error"], missing.1["error"]);
 }
+
+// ---- The JWT matrix, against the binary ----------------------------------------------------
+
+#[tokio::test]
+async fn matrix_forged_tokens_are_refused_by_the_binary() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let stub = Stub::dev(&[]);
+    let good = stub.sign(&claims_now("pat-m"), Some("at+jwt"));
+    let parts: Vec<&str> = good.split('.').collect();
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let payload: Value = URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    let wrong_key = {
+        let key =
+            jsonwebtoken::EncodingKey::from_secret(&[9; 32]).unwrap_or_else(|e| panic!("key: {e}"));
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, &payload, &key).unwrap_or_default()
+    };
+    let hs512 = {
+        let key = jsonwebtoken::EncodingKey::from_secret(stub.secret.as_bytes())
+            .unwrap_or_else(|e| panic!("key: {e}"));
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512);
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, &payload, &key).unwrap_or_default()
+    };
+    let cases = [
+        (
+            "tampered payload",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(&with(payload.clone(), "sub", json!("someone-else"))),
+                parts[2]
+            ),
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg": "none", "typ": "at+jwt"})),
+                parts[1]
+            ),
+        ),
+        ("wrong key", wrong_key),
+        ("HS512", hs512),
+        ("oversized", "a".repeat(9000)),
+    ];
+    for (case, token) in cases {
+        let (status, body) = stub.refresh(&token).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("invalid_token")),
+            "{case}"
+        );
+        assert!(
+            Sio::connect(&stub.addr, &token).await.is_err(),
+            "{case} at the handshake"
+        );
+    }
+    assert_eq!(stub.refresh(&good).await.0, 200, "the control");
+}
