@@ -2,14 +2,19 @@
 # Benchmarks consult-stub on this machine, against 127.0.0.1 only:
 #   - HTTP throughput and latency with wrk: GET session (200 and 304), refresh (repeat path and
 #     mint-new-successor path);
-#   - a Socket.IO soak: 2,000 websocket sockets joined to rooms, and the server's resident memory.
+#   - a Socket.IO soak: 2,000 websocket sockets joined to rooms, and the server's resident memory;
+#   - nginx (Debian, one worker) serving the same session JSON as a static file: the ceiling;
+#   - a rotation soak: 1,000 sign-ins refreshing about once a second for 10 minutes (RSS flat?);
+#   - the volume attack of issue 10: 1,000,002 chained refreshes by 2 sign-ins on a stub with no
+#     practical rate limit, then a replay of a token rotated ~2.5 minutes earlier (must be 401).
 # Prints a Markdown summary; with --write it also replaces the marked section of BENCHMARKS.md.
 #
 #   scripts/bench.sh [--write]
 #
 # Knobs (environment): WRK_THREADS (1), WRK_CONNS (64), WRK_DURATION (15s), POOL_DURATION (5s,
 # the mint-path run), POOL_MINT_DURATION (6s, filling its token pool), SOAK_SOCKETS (2000),
-# SOAK_PER_ROOM (2).
+# SOAK_PER_ROOM (2), ROTATION_SIGN_INS (1000), ROTATION_SECONDS (600), CHAIN_REFRESHES (1000002),
+# CHAIN_SIGN_INS (2).
 # Every load is bounded: wrk runs for a fixed time, the soak opens a fixed number of sockets and
 # gives up after 120 s; the server is stopped on exit.
 set -euo pipefail
@@ -27,6 +32,10 @@ POOL_DURATION="${POOL_DURATION:-5s}"
 POOL_MINT_DURATION="${POOL_MINT_DURATION:-6s}"
 SOAK_SOCKETS="${SOAK_SOCKETS:-2000}"
 SOAK_PER_ROOM="${SOAK_PER_ROOM:-2}"
+ROTATION_SIGN_INS="${ROTATION_SIGN_INS:-1000}"
+ROTATION_SECONDS="${ROTATION_SECONDS:-600}"
+CHAIN_REFRESHES="${CHAIN_REFRESHES:-1000002}"
+CHAIN_SIGN_INS="${CHAIN_SIGN_INS:-2}"
 REUSE_WINDOW="10m"
 
 # Targets.
@@ -60,6 +69,11 @@ apt_install() { # apt_install PKG...: apt-get update once per run, then install
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2
 }
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  log "installing nginx from Debian (the static-file ceiling)"
+  apt_install nginx-light || apt_install nginx
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 for tool in wrk curl jq; do
   if command -v "$tool" >/dev/null 2>&1; then
     log "$tool: present"
@@ -78,7 +92,7 @@ command -v node >/dev/null || { log "error: node is needed for the soak"; exit 1
 export PATH="$HOME/.cargo/bin:$PATH"
 log "cargo build --release -p consult-stub"
 (cd "$ROOT" && cargo build --release -q -p consult-stub >&2)
-BIN="$ROOT/target/release/consult-stub"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/consult-stub"
 
 # --- server lifecycle --------------------------------------------------------------------------
 TMP="$(mktemp -d)"
@@ -99,13 +113,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_server() {
+start_server() { # start_server [EXTRA_FLAGS...]
   : >"$TMP/server.out"
   # --dev: tokens and sessions come from /api/dev/*; the soak holds more sockets than the default
   # connection cap. The secret goes in the environment, never on the command line.
   CONSULT_JWT_SECRET="bench-secret-$$-$RANDOM-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   RUST_LOG=warn "$BIN" --dev --bind 127.0.0.1 --port 0 --max-connections 4096 \
-    --reuse-window "$REUSE_WINDOW" \
+    --reuse-window "$REUSE_WINDOW" "$@" \
     >"$TMP/server.out" 2>"$TMP/server.err" &
   SERVER_PID=$!
   local port="" _
@@ -169,6 +183,7 @@ ETAG="$(curl -sS --max-time 10 -D - -o /dev/null -H "Authorization: Bearer $TOKE
   tr -d '\r' | awk 'tolower($1) == "etag:" {print $2}')"
 [[ -n "$ETAG" ]] || { log "error: GET session gave no ETag"; exit 1; }
 
+curl -sS --max-time 10 -H "Authorization: Bearer $TOKEN" "$SESSION_URL" >"$TMP/session.json"
 run_wrk get "$WRK_DURATION" -H "Authorization: Bearer $TOKEN" "$SESSION_URL"
 run_wrk get304 "$WRK_DURATION" -H "Authorization: Bearer $TOKEN" -H "If-None-Match: $ETAG" "$SESSION_URL"
 
@@ -203,6 +218,63 @@ sleep 0.5
 log "soak: $SOAK_SOCKETS sockets, $SOAK_PER_ROOM per room"
 timeout 180 node "$BENCH_DIR/soak.js" "$BASE" "$SERVER_PID" "$SOAK_SOCKETS" "$SOAK_PER_ROOM" | tee "$TMP/soak.txt" >&2
 soak() { sed -n "s/^RESULT $1=//p" "$TMP/soak.txt"; }
+stop_server
+
+# --- the ceiling: nginx, one worker, the same session JSON as a static file ----------------------
+mkdir -p "$TMP/www" "$TMP/nginx"
+cp "$TMP/session.json" "$TMP/www/session.json"
+free_port() { # a loopback port nothing answers on (bounded tries)
+  local port _
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+NGINX_PORT="$(free_port)"
+cat >"$TMP/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx;
+  proxy_temp_path $TMP/nginx;
+  fastcgi_temp_path $TMP/nginx;
+  uwsgi_temp_path $TMP/nginx;
+  scgi_temp_path $TMP/nginx;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location = /session.json { root $TMP/www; default_type application/json; }
+  }
+}
+NGINX
+"$NGINX" -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" &
+NGINX_PID=$!
+sleep 0.5
+run_wrk nginx "$WRK_DURATION" "http://127.0.0.1:$NGINX_PORT/session.json"
+kill "$NGINX_PID" 2>/dev/null || true
+wait "$NGINX_PID" 2>/dev/null || true
+
+# --- rotation soak: many sign-ins refreshing for minutes, on a fresh server ----------------------
+start_server
+log "rotation soak: $ROTATION_SIGN_INS sign-ins for $ROTATION_SECONDS s"
+timeout $((ROTATION_SECONDS + 300)) node "$BENCH_DIR/rotation-soak.mjs" soak "$BASE" "$SERVER_PID" \
+  "$ROTATION_SIGN_INS" "$ROTATION_SECONDS" | tee "$TMP/rotation.txt" >&2
+rotation() { sed -n "s/^RESULT $1=//p" "$TMP/rotation.txt"; }
+stop_server
+
+# --- the volume attack: no practical rate limit, so only the chain stands in the way -------------
+start_server --refresh-burst 4000000000
+log "chain attack: $CHAIN_REFRESHES refreshes by $CHAIN_SIGN_INS sign-ins, then a replay"
+timeout 1800 node "$BENCH_DIR/rotation-soak.mjs" chain "$BASE" "$SERVER_PID" \
+  "$CHAIN_REFRESHES" "$CHAIN_SIGN_INS" | tee "$TMP/chain.txt" >&2
+chain() { sed -n "s/^RESULT $1=//p" "$TMP/chain.txt"; }
 stop_server
 
 # --- summary -----------------------------------------------------------------------------------
@@ -240,8 +312,11 @@ $(row get "GET session (200, JSON body)")
 $(row get304 "GET session with \`If-None-Match\` (304)")
 $(row refresh_repeat "refresh, repeat within the reuse window")
 $(row refresh_mint "refresh, first use of each token (mints a successor)")
+$(row nginx "ceiling: nginx 1 worker, the same JSON as a static file")
 
 - Target GET session ≥ $TARGET_GET_RPS req/s with p99 < $TARGET_GET_P99_MS ms: $GET_VERDICT.
+  GET session reaches $(awk -v a="${RPS[get]}" -v b="${RPS[nginx]}" 'BEGIN {printf "%.0f", 100 * a / b}') % of the
+  nginx ceiling (Debian nginx, \`worker_processes 1\`, access log off, same bytes, same wrk).
 - Refresh repeat path: one token refreshed over and over; the first request mints its successor,
   every later one (all inside the $REUSE_WINDOW reuse window) gets the same successor back.
 - Refresh mint path: $POOL_FRESH of ${REQS[refresh_mint]} requests used a token never refreshed before
@@ -249,7 +324,7 @@ $(row refresh_mint "refresh, first use of each token (mints a successor)")
   minted just before by wrk through \`/api/dev/token\` at ${RPS[dev_mint]} req/s, \`tests/bench/mint-pool.lua\`).
 - Refreshes refused during both refresh runs: $REFRESH_REJECTED. Errors = non-2xx/3xx answers + socket errors.
 - Server RSS: $(mb "$IDLE_RSS_KB") MB idle, $(mb "$HTTP_RSS_KB") MB after the HTTP runs
-  (the rotation history of every refreshed token is kept until it can no longer matter).
+  (one rotation chain per sign-in, kept until the sign-in's last possible \`exp\`).
 
 | Socket.IO soak, fresh server | value |
 |---|---:|
@@ -265,6 +340,20 @@ $(row refresh_mint "refresh, first use of each token (mints a successor)")
   is announced to one peer: the soak measures connections, not the O(n²) \`participant_joined\`
   fan-out of one crowded room. Each socket has its own token; \`tests/bench/soak.js\` uses
   socket.io-client with \`transports: ["websocket"]\`, \`forceNew\`, no reconnection.
+
+| Rotation, fresh servers (\`tests/bench/rotation-soak.mjs\`) | value |
+|---|---:|
+| soak: sign-ins refreshing about once a second | $ROTATION_SIGN_INS for $ROTATION_SECONDS s |
+| soak: refreshes / refused (by status) | $(rotation refreshes) / $(rotation refused) |
+| soak: server RSS start → end (max) | $(mb "$(rotation rss_start_kb)") → $(mb "$(rotation rss_end_kb)") MB ($(mb "$(rotation rss_max_kb)")) |
+| attack: chained refreshes by $CHAIN_SIGN_INS sign-ins, rate limit off | $(chain refreshes) in $(chain seconds) s |
+| attack: replay of a token rotated $(chain replayed_age_s) s earlier | $(chain replay_status) \`$(chain replay_code)\` |
+| attack: the sign-in's current token after the replay | $(chain current_status) \`$(chain current_code)\` |
+| attack: server RSS at the end | $(mb "$(chain rss_end_kb)") MB |
+
+- The soak stays under the default per-sign-in limit (10 in a burst, one a second); the attack
+  runs on a stub started with \`--refresh-burst 4000000000\` so that only the rotation chain
+  (one entry per sign-in, nothing evicted) stands between volume and a bypass.
 EOF
 }
 
