@@ -53,10 +53,15 @@ pub async fn mint_token(user: &DevUser) -> Result<Grant, String> {
 }
 
 /// Creates the session `session_id` (room `room-<id>`, open to every signed-in user) and
-/// returns it (`POST /api/dev/sessions`).
-pub async fn create_session(session_id: &str) -> Result<JsValue, String> {
+/// returns it (`POST /api/dev/sessions`); `None` if it exists already (409).
+pub async fn create_session(session_id: &str) -> Result<Option<JsValue>, String> {
+    let path = "/api/dev/sessions";
     let body = format!(r#"{{"session_id":{}}}"#, quote(session_id));
-    call("POST", "/api/dev/sessions", Some(body)).await
+    let answer = send("POST", path, Some(body)).await?;
+    match answer.status {
+        409 => Ok(None),
+        _ => answer.json("POST", path).map(Some),
+    }
 }
 
 /// The server ends the session (`PATCH /api/dev/sessions/{id}` to `ended`).
@@ -75,6 +80,30 @@ pub async fn refresh_outage(count: u32) -> Result<(), String> {
 
 /// `method path` with an optional JSON body; the answer's JSON (or `null`), or an error text.
 async fn call(method: &str, path: &str, body: Option<String>) -> Result<JsValue, String> {
+    send(method, path, body).await?.json(method, path)
+}
+
+/// An answer of the stub.
+struct Answer {
+    status: u16,
+    text: String,
+}
+
+impl Answer {
+    /// The body's JSON (or `null`) if the status is 2xx, else an error text.
+    fn json(self, method: &str, path: &str) -> Result<JsValue, String> {
+        if !(200..300).contains(&self.status) {
+            return Err(format!(
+                "{method} {path}: HTTP {} {}",
+                self.status, self.text
+            ));
+        }
+        Ok(js_sys::JSON::parse(&self.text).unwrap_or(JsValue::NULL))
+    }
+}
+
+/// `method path` with an optional JSON body; an error only if no answer came.
+async fn send(method: &str, path: &str, body: Option<String>) -> Result<Answer, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -101,8 +130,5 @@ async fn call(method: &str, path: &str, body: Option<String>) -> Result<JsValue,
             .unwrap_or_default(),
         Err(_) => String::new(),
     };
-    if !response.ok() {
-        return Err(format!("{method} {path}: HTTP {status} {text}"));
-    }
-    Ok(js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL))
+    Ok(Answer { status, text })
 }

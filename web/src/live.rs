@@ -74,17 +74,20 @@ async fn open(request: SignIn, screen: Screen, slot: LiveSlot) -> Result<Live, S
         ),
     );
 
-    let details = match client.get_session_details(&request.session_id).await {
-        Ok(details) => details,
-        Err(error) if error.status == Some(404) => {
-            let created = dev_api::create_session(&request.session_id).await?;
+    // Create the session, or read it if it exists: asking first would answer 404 for every new
+    // session, an error in the browser's console on every first sign-in.
+    let details = match dev_api::create_session(&request.session_id).await? {
+        Some(created) => {
             log.add(
                 Kind::Info,
                 format!("created session {}", request.session_id),
             );
             created
         }
-        Err(error) => return Err(error.to_string()),
+        None => client
+            .get_session_details(&request.session_id)
+            .await
+            .map_err(|e| e.to_string())?,
     };
     screen.session_id.set(request.session_id.clone());
     screen.session_status.set(json::text(&details, "status"));
