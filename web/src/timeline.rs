@@ -123,7 +123,9 @@ pub fn TokenTimeline(history: Signal<TokenHistory>, now_ms: Signal<i64>) -> impl
                 <For each=move || history.get().lives key=|life| life.number let:life>
                     <div class="timeline-row">
                         <div
-                            class="token-life"
+                            class=move || {
+                                if now_ms.get() >= life.until_ms { "token-life expired" } else { "token-life" }
+                            }
                             style=move || span.get().map(|s| bar(life.from_ms, life.until_ms, s))
                             title=format!(
                                 "token {}: {} → {} ({})",
@@ -149,9 +151,13 @@ pub fn TokenTimeline(history: Signal<TokenHistory>, now_ms: Signal<i64>) -> impl
             </div>
             <div class="timeline-axis">
                 <span>{axis(|(start, _)| start)}</span>
-                <span>"now " {move || clock(now_ms.get())}</span>
                 <span>{axis(|(_, end)| end)}</span>
             </div>
+            <p class="timeline-legend">
+                <span class="key key-life"></span>"token lifetime "
+                <span class="key key-refresh"></span>"refresh "
+                <span class="key key-now"></span>"now " {move || clock(now_ms.get())}
+            </p>
         </figure>
     }
 }
