@@ -6,8 +6,10 @@
 //   sign-in  #signin, #user-id, #user-name, #role, #ttl (seconds: "14400" | "60" | "20"),
 //            #session-id, #signin-button, #signin-message
 //   screen   #consultation, #session-status, #poll-state, #room-state, #participants (ul > li),
-//            #token-expires-in, #token-skew, #refresh-count, #last-refresh,
-//            #event-log (ol > li[data-kind] "hh:mm:ss …"), #video,
+//            #token-expires-in ("h:mm:ss"), #token-skew, #refresh-count,
+//            #last-refresh ("hh:mm:ss (h:mm:ss ago)" or "—"),
+//            #token-timeline (.token-life per token, .refresh-marker[data-refresh] per refresh,
+//            .now-line), #event-log (ol > li[data-kind] "hh:mm:ss …"), #video,
 //            #fault-refresh, #end-session, #revoke
 //
 // Each test starts its own stub (fresh sessions, counters and faults) and its own browser context
@@ -162,6 +164,10 @@ async function screenState(page) {
       tokenSkew: text("token-skew"),
       refreshCount: text("refresh-count"),
       lastRefresh: text("last-refresh"),
+      timeline: {
+        tokens: document.querySelectorAll("#token-timeline .token-life").length,
+        refreshMarkers: document.querySelectorAll("#token-timeline .refresh-marker").length,
+      },
       log: items("event-log"),
       history: window.__e2e?.history ?? [],
       authTokenStored: localStorage.getItem("authToken") !== null,
@@ -182,6 +188,7 @@ async function describeScreen(page, errors, stub) {
       `#room-state ${JSON.stringify(s.roomState)}, #participants ${JSON.stringify(s.participants)}\n` +
       `  #token-expires-in ${JSON.stringify(s.tokenExpiresIn)}, #token-skew ${JSON.stringify(s.tokenSkew)}, ` +
       `#refresh-count ${JSON.stringify(s.refreshCount)}, #last-refresh ${JSON.stringify(s.lastRefresh)}, ` +
+      `#token-timeline ${JSON.stringify(s.timeline)}, ` +
       `authToken in localStorage: ${s.authTokenStored}\n` +
       `  #event-log:\n${log}\n` +
       `  history: ${history || "(none)"}`;
@@ -231,6 +238,14 @@ const count = async (page, id) => Number.parseInt((await text(page, id)) ?? "", 
 const logEntries = (page) =>
   page.evaluate(() => [...document.querySelectorAll("#event-log li")].map((li) => ({ kind: li.dataset.kind ?? null, text: li.textContent.trim() })));
 const TIME_PREFIX = /^\d{2}:\d{2}:\d{2}/;
+/** A duration as a person reads it: h:mm:ss ("3:54:12", "0:00:17"). */
+const DURATION = /^\d+:[0-5]\d:[0-5]\d$/;
+/** Seconds of an h:mm:ss text (NaN when it is not one). */
+const seconds = (hms) => {
+  if (!DURATION.test(hms ?? "")) return Number.NaN;
+  const [h, m, s] = hms.split(":").map(Number);
+  return h * 3600 + m * 60 + s;
+};
 const KINDS = ["refresh", "retry", "reconnect", "error", "status", "info"];
 
 /** One stub + signed-in page; `t.after` closes the page's context. */
@@ -271,6 +286,19 @@ test("first render: navigation start -> #signin visible", { timeout: 60_000 }, a
   );
 });
 
+test("0. load: no error in the console, no failed or refused request", { timeout: 60_000 }, async () => {
+  if (prerequisite) throw prerequisite;
+  const stub = await newStub();
+  const ctx = await openDemo(stub);
+  try {
+    await ctx.page.waitForLoadState("networkidle", { timeout: STEP_TIMEOUT_MS });
+    await ctx.page.waitForTimeout(500); // anything the app starts after its first render
+    assert.deepEqual(ctx.errors, [], `the page loads without console errors, page errors or HTTP >= 400\n${await describeScreen(ctx.page, ctx.errors)}`);
+  } finally {
+    await ctx.context.close();
+  }
+});
+
 test("1. a 20 s token refreshes itself at least twice within 45 s; no error, the room stays joined, polling shows the status", { timeout: 90_000 }, async (t) => {
   if (prerequisite) throw prerequisite;
   const userId = "patient-e2e-1";
@@ -284,10 +312,8 @@ test("1. a 20 s token refreshes itself at least twice within 45 s; no error, the
   );
   await waitFor(ctx, `#participants lists ${userId}`, (id) =>
     [...document.querySelectorAll("#participants li")].some((li) => li.textContent.includes(id)), userId);
-  await waitFor(ctx, "#token-expires-in shows integer seconds in (0, 20] for a 20 s token", () =>
-    /^\d+$/.test(document.getElementById("token-expires-in")?.textContent.trim() ?? "") &&
-    +document.getElementById("token-expires-in").textContent > 0 &&
-    +document.getElementById("token-expires-in").textContent <= 20,
+  await waitFor(ctx, "#token-expires-in shows h:mm:ss in (0:00:00, 0:00:20] for a 20 s token", () =>
+    /^0:00:(0[1-9]|1\d|20)$/.test(document.getElementById("token-expires-in")?.textContent.trim() ?? ""),
   );
   if ((await count(page, "refresh-count")) === 0) {
     assert.equal(await text(page, "last-refresh"), "—", "#last-refresh shows — before the first refresh");
@@ -305,15 +331,41 @@ test("1. a 20 s token refreshes itself at least twice within 45 s; no error, the
   // "stays/returns joined": after the refreshes the room is (again) joined.
   await waitFor(ctx, `#room-state is "joined" after the refreshes`, () => document.getElementById("room-state")?.textContent.trim() === "joined", undefined, 10_000);
 
+  // The time line: a bar per token and a marker per refresh of this client, inside the track.
+  await waitFor(ctx, "#token-timeline shows >= 2 tokens and >= 1 refresh marker", () =>
+    document.querySelectorAll("#token-timeline .token-life").length >= 2 &&
+    document.querySelectorAll("#token-timeline .refresh-marker").length >= 1,
+  );
+  const timeline = await page.evaluate(() => {
+    const track = document.querySelector("#token-timeline .timeline-track").getBoundingClientRect();
+    const inside = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.left >= track.left - 1 && r.right <= track.right + 1 && r.width > 0 && r.height > 0;
+    };
+    const markers = [...document.querySelectorAll("#token-timeline .refresh-marker")];
+    return {
+      markers: markers.map((m) => Number(m.dataset.refresh)),
+      inside: [...markers, ...document.querySelectorAll("#token-timeline .token-life, #token-timeline .now-line")].every(inside),
+    };
+  });
+  assert.ok(timeline.markers.every((n) => n >= 1), `refresh markers carry the refresh number: ${JSON.stringify(timeline)}`);
+  assert.ok(timeline.inside, `bars, markers and the now line lie inside the track: ${JSON.stringify(timeline)}`);
+
   const story = await describeScreen(page, ctx.errors, stub);
   const entries = await logEntries(page);
   const errorsLogged = entries.filter((e) => e.kind === "error");
   assert.deepEqual(errorsLogged, [], `no data-kind=error entries in the log\n${story}`);
+  const consoleErrors = ctx.errors.filter((e) => !e.startsWith("requestfailed:"));
+  assert.deepEqual(consoleErrors, [], `no console error, page error or HTTP >= 400 from sign-in through two refreshes\n${story}`);
   for (const entry of entries) {
     assert.match(entry.text, TIME_PREFIX, `every log entry starts with hh:mm:ss\n${story}`);
     assert.ok(KINDS.includes(entry.kind), `data-kind ${JSON.stringify(entry.kind)} is one of ${KINDS.join("|")}\n${story}`);
   }
-  assert.notEqual(await text(page, "last-refresh"), "—", `#last-refresh shows a time after refreshes\n${story}`);
+  assert.match(
+    await text(page, "last-refresh"),
+    /^\d{2}:\d{2}:\d{2} \(\d+:[0-5]\d:[0-5]\d ago\)$/,
+    `#last-refresh shows the time of day and how long ago after refreshes\n${story}`,
+  );
   const stats = await stub.stats();
   assert.ok(stats.refresh_ok >= 2, `the stub answered >= 2 refreshes, stats ${JSON.stringify(stats)}\n${story}`);
   assert.equal(stats.refresh_rejected, 0, `the stub rejected no refresh\n${story}`);
@@ -431,6 +483,15 @@ test("5. a screenshot of the consultation screen is saved to target/e2e/consulta
   await waitFor(ctx, "#session-status shows a status", () => (document.getElementById("session-status")?.textContent.trim() ?? "") !== "");
   await waitFor(ctx, "#participants has an entry", () => document.querySelectorAll("#participants li").length >= 1);
   await page.waitForTimeout(1_500); // a countdown tick or two, a poll: a lived-in screen
+  const left = await text(page, "token-expires-in");
+  assert.match(left, DURATION, `#token-expires-in reads h:mm:ss for a 4-hour token, got ${JSON.stringify(left)}`);
+  assert.ok(
+    seconds(left) > 4 * 3600 - 60 && seconds(left) <= 4 * 3600,
+    `#token-expires-in is just under 4:00:00 after sign-in with a 4-hour token, got ${JSON.stringify(left)}`,
+  );
+  await waitFor(ctx, "#token-timeline shows the token's bar and the now line", () =>
+    document.querySelectorAll("#token-timeline .token-life").length === 1 && !!document.querySelector("#token-timeline .now-line"),
+  );
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   assert.ok(existsSync(SCREENSHOT), `${SCREENSHOT} exists`);
