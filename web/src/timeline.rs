@@ -115,7 +115,9 @@ pub fn TokenTimeline(history: Signal<TokenHistory>, now_ms: Signal<i64>) -> impl
             )
         })
     };
-    let axis = move |end: fn((i64, i64)) -> i64| move || span.get().map(|s| clock(end(s)));
+    let start_time = move || span.get().map(|(start, _)| clock(start));
+    let end_time = move || span.get().map(|(_, end)| clock(end));
+    let expired = move |until_ms: i64| now_ms.get() >= until_ms;
     view! {
         <figure id="token-timeline" class="timeline">
             <figcaption>"Token lifetimes and refreshes"</figcaption>
@@ -123,9 +125,8 @@ pub fn TokenTimeline(history: Signal<TokenHistory>, now_ms: Signal<i64>) -> impl
                 <For each=move || history.get().lives key=|life| life.number let:life>
                     <div class="timeline-row">
                         <div
-                            class=move || {
-                                if now_ms.get() >= life.until_ms { "token-life expired" } else { "token-life" }
-                            }
+                            class="token-life"
+                            class=("expired", move || expired(life.until_ms))
                             style=move || span.get().map(|s| bar(life.from_ms, life.until_ms, s))
                             title=format!(
                                 "token {}: {} → {} ({})",
@@ -150,8 +151,8 @@ pub fn TokenTimeline(history: Signal<TokenHistory>, now_ms: Signal<i64>) -> impl
                 <div class="now-line" style=move || span.get().map(|s| left(now_ms.get(), s))></div>
             </div>
             <div class="timeline-axis">
-                <span>{axis(|(start, _)| start)}</span>
-                <span>{axis(|(_, end)| end)}</span>
+                <span>{start_time}</span>
+                <span>{end_time}</span>
             </div>
             <p class="timeline-legend">
                 <span class="key key-life"></span>"token lifetime "

@@ -27,6 +27,11 @@ pub fn TokenPanel(
     history: RwSignal<TokenHistory>,
 ) -> impl IntoView {
     let now = ticking_clock();
+    // A new token is read against the time it arrived, not the last tick.
+    Effect::new(move |_| {
+        token.track();
+        now.set(now_ms());
+    });
     let field = move |show: fn(&TokenSnapshot, i64) -> String| {
         move || {
             token.with(|token| {
@@ -43,7 +48,8 @@ pub fn TokenPanel(
     let last_refresh = field(|t, now| {
         t.last_refresh_at_ms.map_or_else(
             || String::from("—"),
-            |at| format!("{} ({} ago)", clock(at), duration(now - at)),
+            // `now` ticks once a second: a refresh may be newer than it.
+            |at| format!("{} ({} ago)", clock(at), duration((now - at).max(0))),
         )
     });
 
