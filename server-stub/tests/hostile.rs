@@ -239,17 +239,19 @@ async fn row3_a_socket_whose_token_expired_is_disconnected() {
 #[tokio::test]
 async fn row3_a_socket_whose_sign_in_refreshed_stays() {
     let stub = Stub::dev(&["--create-session", "s3k"]);
-    let token = stub.mint("pat3k", 3).await;
+    // Minted at t0 (exp ≤ t0 + 4 s); refreshed at t1 = t0 + 2.5 s (successor exp ≥ t1 + 3 s).
+    let token = stub.mint("pat3k", 4).await;
     let mut socket = joined_socket(&stub, "pat3k", &token, "room-s3k").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let (status, _) = stub.refresh(&token).await;
     assert_eq!(status, 200);
-    // The handshake token expires 3 s after minting; the successor lives 3 s from the refresh.
+    // Watched from t1 + 2 s to t1 + 2.8 s: past the handshake token's exp (the expiry sweep runs
+    // every second), before the successor's.
     tokio::time::sleep(Duration::from_millis(2000)).await;
-    let (ended, _) = socket.ended_within(Duration::from_millis(200)).await;
+    let (ended, errors) = socket.ended_within(Duration::from_millis(800)).await;
     assert!(
         !ended,
-        "a refreshed sign-in lost its socket at the old token's exp"
+        "a refreshed sign-in lost its socket at the old token's exp: {errors:?}"
     );
 }
 
