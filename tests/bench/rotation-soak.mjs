@@ -4,7 +4,8 @@
 //   node rotation-soak.mjs soak  BASE PID SIGN_INS SECONDS
 //     SIGN_INS sign-ins each refresh their current token about once a second (under the
 //     default per-sign-in rate limit) for SECONDS; the server's RSS is sampled every 60 s.
-//     Prints RESULT lines: refreshes, refused (by status), rss_start_kb, rss_end_kb, rss_max_kb.
+//     Prints RESULT lines: refreshes, refused (by status), rss_start_kb, rss_end_kb, rss_max_kb,
+//     rss_minutes_mb (the samples).
 //
 //   node rotation-soak.mjs chain BASE PID REFRESHES CHAINS
 //     The issue's attack, on a stub started without a practical rate limit: CHAINS sign-ins
@@ -63,12 +64,14 @@ async function soak(signIns, seconds) {
   for (let i = 0; i < signIns; i++) tokens.push(await mint(`soak-${i}`));
   const rssStart = rssKb();
   let rssMax = rssStart;
+  const samples = [];
   let refreshes = 0;
   const refused = {};
   const end = Date.now() + seconds * 1000;
   const sampler = setInterval(() => {
     const rss = rssKb();
     rssMax = Math.max(rssMax, rss);
+    samples.push(rss);
     console.error(`[soak] ${Math.round((end - Date.now()) / 1000)} s left: ${refreshes} refreshes, RSS ${rss} KiB`);
   }, 60_000);
   await Promise.all(
@@ -94,6 +97,7 @@ async function soak(signIns, seconds) {
   console.log(`RESULT rss_start_kb=${rssStart}`);
   console.log(`RESULT rss_end_kb=${rssEnd}`);
   console.log(`RESULT rss_max_kb=${Math.max(rssMax, rssEnd)}`);
+  console.log(`RESULT rss_minutes_mb=${samples.map((kb) => (kb / 1024).toFixed(1)).join(" ")}`);
 }
 
 async function chain(total, chains) {
