@@ -1,31 +1,25 @@
-// The client: token storage, pre-expiry refresh (single-flight in the page, a Web Lock across
-// tabs), authorised requests, background refresh and the entry points of polling and the video
-// session. Every decision is a call into consult-core.
+// The client: a driver of consult-core's token session machine (`TokenMachine`). It feeds the
+// machine what happened — the application's calls, storage, lock and HTTP results, the other
+// tabs' messages, wake-ups, its one timer — and performs what the machine asks. Every decision
+// (when to refresh, whether an answer is trusted, backoff, the lock protocol, what ends a
+// sign-in, what each caller gets) is the machine's.
 
-import { backoffDelay, classifyStatus, delayUntilDue, estimateSkew, isDue, isExpired, parseHttpDate, retryAfterMs } from "./consult_core.js";
-import { ConsultError, RETRY_AFTER, httpError } from "./errors.js";
+import { SessionInput as In, SessionOp as Op, TokenMachine, credentialRefused } from "./consult_core.js";
+import { ConsultError, machineError } from "./errors.js";
 import { Listeners, callSafely } from "./events.js";
-import { clampNumber, encodeSegment, hasWindow, joinUrl, pageHidden, sleep } from "./env.js";
+import { clampNumber, encodeSegment, hasWindow, joinUrl, pageHidden } from "./env.js";
 import { json, send } from "./http.js";
-import { acquireLock } from "./lock.js";
+import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
 import { TokenStorage } from "./storage.js";
 import { TabSync } from "./tabs.js";
-import { expiresAtText, formatUtc, readToken, serverNowFromExpiresIn } from "./token.js";
 import { VideoSession, parseSessionOptions } from "./video_session.js";
 
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 const LOGOUT_PATH = "/api/video/auth/logout";
 const SESSIONS_PATH = "/api/video/sessions/";
-/** Longest wait for the cross-tab refresh lock. */
-const LOCK_TIMEOUT_MS = 10000;
-/** Longest sleep of the auto-refresh timer: hidden tabs throttle timers, so re-check often. */
-const MAX_TIMER_MS = 30000;
 const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning"];
-
-// classifyStatus
-const SUCCESS = 0;
-const UNAUTHORIZED = 2;
+const LONGEST_TIMER_MS = 2147483647;
 
 /** The constructor's options with their defaults; a TypeError for what cannot be used. */
 function parseOptions(options) {
@@ -39,16 +33,21 @@ function parseOptions(options) {
   if (!validStorage) {
     throw new TypeError('options.storage must be "local", "session", "memory" or a storage adapter');
   }
+  const allowed = options.allowedOrigins ?? [];
+  if (!Array.isArray(allowed) || !allowed.every((origin) => typeof origin === "string")) {
+    throw new TypeError("options.allowedOrigins must be an array of strings");
+  }
   const keys = typeof options.storageKeys === "object" && options.storageKeys !== null ? options.storageKeys : {};
   const boolean = (value) => (typeof value === "boolean" ? value : true);
   const now = options.now;
   return {
     baseUrl: options.baseUrl,
     storage,
+    allowedOrigins: allowed,
     tokenKey: typeof keys.token === "string" ? keys.token : "authToken",
     expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : "tokenExpiresAt",
     marginSeconds: typeof options.refreshMarginSeconds === "number" ? options.refreshMarginSeconds : 300,
-    timeoutMs: clampNumber(options.requestTimeoutMs, 10000, 0, 2147483647),
+    timeoutMs: clampNumber(options.requestTimeoutMs, 10000, 0, LONGEST_TIMER_MS),
     retries: clampNumber(options.refreshRetries, 3, 0, 20),
     crossTab: boolean(options.crossTab),
     autoRefresh: boolean(options.autoRefresh),
@@ -56,35 +55,51 @@ function parseOptions(options) {
       typeof now === "function"
         ? () => {
             const value = now();
-            return typeof value === "number" && Number.isFinite(value) ? Math.trunc(value) : Date.now();
+            return typeof value === "number" && Number.isFinite(value) ? value : Date.now();
           }
         : Date.now,
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// The client
+/** An `expires_at` as text: a string as is, a number (epoch seconds) in decimal. */
+const expiresAtText = (value) =>
+  typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 
 export class ConsultClient {
   #o;
   #storage;
+  #machine;
   #tabs = null;
-  #state = { loaded: false, current: null, skew: 0, refreshCount: 0, lastRefreshAt: null, expired: false };
-  #flight = null;
   #listeners = new Listeners();
-  #startupWarning;
-  #generation = 0;
-  #autoTimer;
-  #autoWake = null;
+  #startupWarning = null;
+  /** Calls waiting for the machine: id → [resolve, reject]. */
+  #calls = new Map();
+  #nextCall = 1;
+  /** Lock operations: id → release. */
+  #locks = new Map();
+  /** Refresh requests: id → AbortController. */
+  #requests = new Map();
+  /** Inputs fed while performing actions (a listener calling the client) wait their turn. */
+  #inbox = [];
+  #pumping = false;
+  #timer;
   #wakeTargets = [];
 
   /** Creates a client; nothing is read or sent until the first call. */
   constructor(options) {
-    this.#o = parseOptions(options);
-    this.#storage = new TokenStorage(this.#o.storage);
-    this.#startupWarning = this.#storage.warning;
-    if (this.#o.crossTab && this.#storage.shared) {
-      this.#tabs = new TabSync(this.#o.tokenKey, (token, expiresAt) => this.#adopt(token, expiresAt));
+    const o = (this.#o = parseOptions(options));
+    const storage = (this.#storage = new TokenStorage(o.storage, o.tokenKey, o.expiresKey));
+    if (storage.failure) this.#startupWarning = machineError("STORAGE", undefined, storage.failure);
+    const crossTab = o.crossTab && storage.shared;
+    const seed = Math.random() * 2 ** 52;
+    const machine = (this.#machine = new TokenMachine(o.marginSeconds, o.timeoutMs, o.retries, crossTab, o.autoRefresh, storage.persistent, seed));
+    for (const origin of [o.baseUrl, ...o.allowedOrigins]) machine.allowOrigin(origin);
+    if (crossTab) {
+      this.#tabs = new TabSync(
+        o.tokenKey,
+        (token, expiresAt) => this.#feed(In.PeerToken, 0, token, expiresAt),
+        (token) => this.#feed(In.PeerSignedOut, 0, token),
+      );
     }
     this.#listenForWakeUps();
   }
@@ -95,34 +110,18 @@ export class ConsultClient {
     if (typeof token !== "string") {
       throw new ConsultError("BAD_RESPONSE", "setSession needs an object with access_token");
     }
-    let info;
-    try {
-      info = readToken(token, expiresAtText(response.expires_at));
-    } catch (e) {
-      throw new ConsultError("BAD_RESPONSE", e.message);
-    }
-    const received = this.#o.now();
-    const state = this.#state;
-    state.loaded = true;
-    state.expired = false;
-    // Only `expires_in` tells the server's "now" here: a login token's `iat` may be old.
-    state.skew = estimateSkew(received, serverNowFromExpiresIn(info, response.expires_in), undefined);
-    await this.#store(info);
-    this.#announce(info);
-    this.#emit("tokenChanged", this.tokenInfo());
-    this.#startAutoRefresh();
+    const expiresIn = typeof response.expires_in === "number" ? response.expires_in : undefined;
+    await this.#call(In.SetSession, token, expiresAtText(response.expires_at), expiresIn);
   }
 
   /** A token valid for at least the refresh margin, refreshing first if needed (single-flight). */
   getValidToken() {
-    return this.#validToken();
+    return this.#call(In.GetToken);
   }
 
   /** Refreshes now, whatever the expiry (still single-flight). */
-  async refreshAuthToken() {
-    await this.#load();
-    this.#checkNotExpired();
-    return this.#refreshSingleFlight(this.#state.current?.token ?? null);
+  refreshAuthToken() {
+    return this.#call(In.ForceRefresh);
   }
 
   /** `fetch(baseUrl + path, init)` with the token; one refresh and one replay after a 401. */
@@ -133,7 +132,7 @@ export class ConsultClient {
   /** `GET /api/video/sessions/{id}`; a non-2xx answer rejects with code HTTP. */
   async getSessionDetails(sessionId) {
     const response = await this.#authorized(SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
-    if (!response.ok) throw httpError(response);
+    if (!response.ok) throw new ConsultError("HTTP", "HTTP " + response.status, response.status);
     return json(response);
   }
 
@@ -174,46 +173,40 @@ export class ConsultClient {
     if (event === "warning" && this.#startupWarning) {
       const warning = this.#startupWarning;
       this.#startupWarning = null;
-      this.#emit("warning", warning);
+      this.#listeners.emit("warning", warning);
     }
     return off;
   }
 
   /** What is known about the current token, or null. */
   tokenInfo() {
-    const state = this.#state;
-    const current = state.current;
-    if (!current) return null;
+    const m = this.#machine;
+    const token = m.token();
+    if (token === undefined) return null;
+    const now = this.#o.now();
+    const time = (which) => {
+      const value = m.tokenTime(now, which);
+      return Number.isNaN(value) ? null : value;
+    };
     return {
-      token: current.token,
-      expiresAt: current.exp,
-      expiresInMs: current.exp - (this.#o.now() + state.skew),
-      issuedAt: current.iat ?? null,
-      skewMs: state.skew,
-      refreshCount: state.refreshCount,
-      lastRefreshAt: state.lastRefreshAt,
+      token,
+      expiresAt: m.tokenTime(now, 0),
+      issuedAt: time(1),
+      expiresInMs: m.tokenTime(now, 2),
+      skewMs: m.tokenTime(now, 3),
+      refreshCount: m.tokenTime(now, 4),
+      lastRefreshAt: time(5),
     };
   }
 
   /** Server logout (best effort), storage cleared, other tabs told. */
   async signOut() {
-    await this.#load();
-    const token = this.#state.current?.token;
-    await this.#forget();
-    this.#tabs?.announceSignOut();
-    this.#emit("tokenChanged", null);
-    if (token) {
-      try {
-        await send(this.#url(LOGOUT_PATH), { method: "POST" }, [["Authorization", "Bearer " + token]], this.#o.timeoutMs);
-      } catch {
-        // Best effort: the token expires anyway.
-      }
-    }
+    await this.#call(In.SignOut);
   }
 
-  /** Stops background work (auto-refresh timer, tab and page listeners). Calls still work. */
+  /** Stops background work (auto-refresh, tab and page listeners). Calls still work. */
   dispose() {
-    this.#retireAutoRefresh();
+    this.#feed(In.Dispose, 0);
     this.#tabs?.close();
     this.#tabs = null;
     for (const [target, name, listener] of this.#wakeTargets) target.removeEventListener(name, listener);
@@ -229,292 +222,135 @@ export class ConsultClient {
     this.dispose();
   }
 
-  // --- internals ---------------------------------------------------------------------------
+  // --- the machine's I/O -------------------------------------------------------------------
 
-  #url(path) {
-    return joinUrl(this.#o.baseUrl, path);
-  }
-
-  #emit(event, payload) {
-    this.#listeners.emit(event, payload);
-  }
-
-  #isDue(info) {
-    return isDue(this.#o.marginSeconds, info.exp, info.iat, this.#o.now(), this.#state.skew);
-  }
-
-  #isExpired(info) {
-    return isExpired(info.exp, this.#o.now(), this.#state.skew);
-  }
-
-  #checkNotExpired() {
-    if (this.#state.expired) {
-      throw new ConsultError("REFRESH_REJECTED", "the session has expired; sign in again");
-    }
-  }
-
-  /** Reads storage once (first use), so a page reload picks up the stored session. */
-  async #load() {
-    if (this.#state.loaded) return;
-    const stored = await this.#readStored();
-    if (!this.#state.loaded) {
-      this.#state.loaded = true;
-      this.#state.current = stored;
-    }
-    if (this.#state.current) this.#startAutoRefresh();
-  }
-
-  async #readStored() {
-    let token;
+  /** Feeds one input, then performs every action and re-arms the timer. */
+  #feed(kind, id, text, extra, number) {
+    this.#inbox.push([kind, id, text, extra, number]);
+    if (this.#pumping) return;
+    this.#pumping = true;
+    const machine = this.#machine;
     try {
-      token = await this.#storage.get(this.#o.tokenKey);
-    } catch (warning) {
-      this.#emit("warning", warning);
-      return null;
-    }
-    if (token === null) return null;
-    let expiresAt = null;
-    try {
-      expiresAt = await this.#storage.get(this.#o.expiresKey);
-    } catch {
-      // The token's own `exp` usually suffices.
-    }
-    try {
-      return readToken(token, expiresAt);
-    } catch {
-      return null;
-    }
-  }
-
-  async #store(info) {
-    this.#state.current = info;
-    const pairs = [
-      [this.#o.tokenKey, info.token],
-      [this.#o.expiresKey, formatUtc(info.exp)],
-    ];
-    for (const [key, value] of pairs) {
-      const warning = await this.#storage.set(key, value);
-      if (warning) this.#emit("warning", warning);
-    }
-  }
-
-  #announce(info) {
-    this.#tabs?.announceToken(info.token, formatUtc(info.exp));
-  }
-
-  async #forget() {
-    this.#state.current = null;
-    this.#state.loaded = true;
-    this.#retireAutoRefresh();
-    await this.#storage.remove(this.#o.tokenKey);
-    await this.#storage.remove(this.#o.expiresKey);
-  }
-
-  async #validToken() {
-    await this.#load();
-    this.#checkNotExpired();
-    const current = this.#state.current;
-    if (!current) throw new ConsultError("NO_TOKEN", "no session: sign in first");
-    if (!this.#isDue(current)) return current.token;
-    try {
-      return await this.#refreshSingleFlight(current.token);
-    } catch (error) {
-      if (error.code === "REFRESH_REJECTED") throw error;
-      // Still usable? Then the caller goes on; the auto-refresh keeps trying.
-      const now = this.#state.current;
-      if (now && !this.#isExpired(now)) return now.token;
-      throw error;
-    }
-  }
-
-  /**
-   * One refresh at a time in this page: join the running one or start one. `stale` is the
-   * token the caller found wanting: a replacement that is not due is the answer.
-   */
-  #refreshSingleFlight(stale) {
-    if (!this.#flight) {
-      this.#flight = this.#refreshWithRetries(stale).finally(() => {
-        this.#flight = null;
-      });
-    }
-    return this.#flight;
-  }
-
-  async #refreshWithRetries(stale) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#refreshOnce(stale);
-      } catch (error) {
-        if (error.code === "REFRESH_REJECTED") {
-          await this.#endSession(error);
-          throw error;
-        }
-        this.#emit("refreshFailed", error);
-        if (!error.retryable || attempt >= this.#o.retries) throw error;
-        await sleep(backoffDelay(500, 8000, attempt, Math.random(), error[RETRY_AFTER]));
+      for (let input; (input = this.#inbox.shift()); ) {
+        const [kind, id, text, extra, number] = input;
+        machine.feed(this.#o.now(), kind, id, text, extra, number);
+        for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
       }
-    }
-  }
-
-  /** One refresh attempt, under the cross-tab lock when the storage is shared. */
-  async #refreshOnce(stale) {
-    const shared = this.#o.crossTab && this.#storage.shared;
-    const release = shared ? await acquireLock("consult-refresh:" + this.#o.tokenKey, LOCK_TIMEOUT_MS) : null;
-    try {
-      // Another tab (or an adopted broadcast) may have refreshed while we waited.
-      const stored = shared ? await this.#readStored() : null;
-      for (const candidate of [stored, this.#state.current]) {
-        if (candidate && candidate.token !== stale && !this.#isDue(candidate)) {
-          const changed = this.#state.current?.token !== candidate.token;
-          this.#state.current = candidate;
-          if (changed) this.#emit("tokenChanged", this.tokenInfo());
-          return candidate.token;
-        }
-      }
-      const token = this.#state.current?.token;
-      if (!token) throw new ConsultError("NO_TOKEN", "no session: sign in first");
-      const response = await send(
-        this.#url(REFRESH_PATH),
-        { method: "POST" },
-        [["Authorization", "Bearer " + token]],
-        this.#o.timeoutMs,
-      );
-      const outcome = classifyStatus(response.status);
-      if (outcome === SUCCESS) return await this.#acceptRefresh(response);
-      if (outcome === UNAUTHORIZED) {
-        throw new ConsultError("REFRESH_REJECTED", "the server refused to refresh the token", response.status);
-      }
-      const error = httpError(response);
-      const retryAfter = response.headers.get("retry-after");
-      if (retryAfter !== null) error[RETRY_AFTER] = retryAfterMs(retryAfter);
-      throw error;
     } finally {
-      release?.();
+      this.#pumping = false;
+    }
+    clearTimeout(this.#timer);
+    const at = machine.pollTimeout();
+    if (at !== undefined) {
+      const delay = Math.min(Math.max(at - this.#o.now(), 0), LONGEST_TIMER_MS);
+      this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), delay);
     }
   }
 
-  async #acceptRefresh(response) {
-    const received = this.#o.now();
-    const body = await json(response);
-    const bad = () =>
-      new ConsultError("BAD_RESPONSE", "refresh answer lacks a usable access_token", response.status);
-    const token = body?.access_token;
-    if (typeof token !== "string") throw bad();
-    let info;
-    try {
-      info = readToken(token, expiresAtText(body.expires_at));
-    } catch {
-      throw bad();
-    }
-    const dateHeader = response.headers.get("date");
-    const date = dateHeader === null ? undefined : parseHttpDate(dateHeader);
-    const state = this.#state;
-    const serverNow = serverNowFromExpiresIn(info, body.expires_in) ?? info.iat;
-    state.skew = estimateSkew(received, serverNow, date);
-    state.refreshCount += 1;
-    state.lastRefreshAt = received;
-    await this.#store(info);
-    this.#announce(info);
-    const snapshot = this.tokenInfo();
-    this.#emit("tokenRefreshed", snapshot);
-    this.#emit("tokenChanged", snapshot);
-    return token;
-  }
-
-  async #endSession(error) {
-    const already = this.#state.expired;
-    this.#state.expired = true;
-    await this.#forget();
-    this.#state.expired = true;
-    if (!already) {
-      this.#tabs?.announceSignOut();
-      this.#emit("sessionExpired", error);
-      this.#emit("tokenChanged", null);
-    }
-  }
-
-  /** Another tab announced a token (or a sign-out: null). */
-  #adopt(token, expiresAt) {
-    const current = this.#state.current;
-    if (token === null || token === undefined) {
-      if (current) {
-        this.#state.current = null;
-        this.#retireAutoRefresh();
-        this.#emit("tokenChanged", null);
-      }
-      return;
-    }
-    if (token === current?.token) return;
-    let info;
-    try {
-      info = readToken(token, expiresAt);
-    } catch {
-      return;
-    }
-    if (!current || info.exp >= current.exp) {
-      const state = this.#state;
-      state.current = info;
-      state.loaded = true;
-      state.expired = false;
-      this.#emit("tokenChanged", this.tokenInfo());
-      this.#startAutoRefresh();
-    }
-  }
-
-  /**
-   * Keeps the token fresh in the background: sleeps until it is due (in ≤ 30 s steps, since
-   * hidden tabs throttle timers), then refreshes. One loop per client: a generation counter
-   * retires older loops.
-   */
-  #startAutoRefresh() {
-    if (!this.#o.autoRefresh) return;
-    const generation = this.#retireAutoRefresh();
-    this.#autoRefreshLoop(generation).catch(() => {});
-  }
-
-  async #autoRefreshLoop(generation) {
-    let failures = 0;
-    while (this.#generation === generation) {
-      const current = this.#state.current;
-      if (!current) return;
-      const delay = delayUntilDue(this.#o.marginSeconds, current.exp, current.iat, this.#o.now(), this.#state.skew);
-      if (delay > 0) {
-        await this.#autoSleep(Math.min(delay, MAX_TIMER_MS));
-        continue;
-      }
-      try {
-        await this.#refreshSingleFlight(current.token);
-        failures = 0;
-      } catch (error) {
-        if (error.code === "REFRESH_REJECTED" || error.code === "NO_TOKEN") return;
-        await this.#autoSleep(backoffDelay(1000, 60000, failures++, Math.random(), undefined));
-      }
-    }
-  }
-
-  /** A sleep that `#retireAutoRefresh` cuts short (and whose timer it clears). */
-  #autoSleep(ms) {
-    return new Promise((resolve) => {
-      this.#autoWake = resolve;
-      this.#autoTimer = setTimeout(resolve, ms);
+  /** A call answered by the machine (Resolve/Reject with its id). */
+  #call(kind, text, extra, number) {
+    return new Promise((resolve, reject) => {
+      const id = this.#nextCall++;
+      this.#calls.set(id, [resolve, reject]);
+      this.#feed(kind, id, text, extra, number);
     });
   }
 
-  /** Ends the running auto-refresh loop (if any) and returns the next generation number. */
-  #retireAutoRefresh() {
-    this.#generation += 1;
-    clearTimeout(this.#autoTimer);
-    const wake = this.#autoWake;
-    this.#autoWake = null;
-    wake?.();
-    return this.#generation;
+  #perform(op, m) {
+    const id = m.id();
+    const o = this.#o;
+    const error = () => machineError(m.code(), m.status(), undefined, m.retryable());
+    switch (op) {
+      case Op.ReadStorage:
+        this.#storage.read().then(
+          (stored) => this.#feed(In.StorageRead, id, stored?.[0], stored?.[1]),
+          () => this.#feed(In.StorageFailed, id),
+        );
+        return;
+      case Op.WriteStorage:
+      case Op.ClearStorage:
+        this.#storage.write(op === Op.WriteStorage ? m.text() : null, m.extra()).then(
+          () => this.#feed(In.StorageDone, id),
+          () => this.#feed(In.StorageFailed, id),
+        );
+        return;
+      case Op.AcquireLock: {
+        const release = requestLock("consult-refresh:" + o.tokenKey, () => this.#feed(In.LockGranted, id));
+        if (release) this.#locks.set(id, release);
+        else queueMicrotask(() => this.#feed(In.LockUnavailable, id));
+        return;
+      }
+      case Op.ReleaseLock:
+        this.#locks.get(id)?.();
+        this.#locks.delete(id);
+        return;
+      case Op.SendRefresh:
+        this.#refresh(id, m.text());
+        return;
+      case Op.AbortRefresh:
+        this.#requests.get(id)?.abort();
+        this.#requests.delete(id);
+        return;
+      case Op.SendLogout:
+        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [["Authorization", "Bearer " + m.text()]], o.timeoutMs).catch(() => {});
+        return;
+      case Op.AnnounceToken:
+        this.#tabs?.announceToken(m.text(), m.extra());
+        return;
+      case Op.AnnounceSignOut:
+        this.#tabs?.announceSignOut(m.text());
+        return;
+      case Op.Resolve:
+      case Op.Reject: {
+        const call = this.#calls.get(id);
+        this.#calls.delete(id);
+        if (op === Op.Resolve) call?.[0](m.text());
+        else call?.[1](error());
+        return;
+      }
+      case Op.TokenChanged:
+        return this.#listeners.emit("tokenChanged", this.tokenInfo());
+      case Op.TokenRefreshed:
+        return this.#listeners.emit("tokenRefreshed", this.tokenInfo());
+      case Op.RefreshFailed:
+        return this.#listeners.emit("refreshFailed", error());
+      case Op.SessionExpired:
+        return this.#listeners.emit("sessionExpired", error());
+      case Op.Warning:
+        return this.#listeners.emit("warning", error());
+      default:
+        throw new ConsultError("INTERNAL", "unknown action " + op + " from the token machine");
+    }
+  }
+
+  /** POST the refresh endpoint; the answer (status, body, Date, Retry-After) goes to the machine. */
+  #refresh(id, token) {
+    const controller = new AbortController();
+    this.#requests.set(id, controller);
+    const init = { method: "POST", headers: { Authorization: "Bearer " + token }, signal: controller.signal };
+    fetch(joinUrl(this.#o.baseUrl, REFRESH_PATH), init)
+      .then(
+        async (response) => {
+          let body;
+          try {
+            body = await response.text();
+          } catch {
+            return this.#feed(In.RefreshUnreadable, id);
+          }
+          const header = (name) => response.headers.get(name) ?? undefined;
+          this.#machine.setRetryAfter(header("retry-after"));
+          this.#feed(In.RefreshAnswered, id, body, header("date"), response.status);
+        },
+        () => this.#feed(In.RefreshNetworkError, id),
+      )
+      .finally(() => this.#requests.delete(id));
   }
 
   /** Visible again, online, focus: timers may have slept through the refresh time. */
   #listenForWakeUps() {
     if (!hasWindow()) return;
     const onWake = () => {
-      if (!pageHidden()) this.#validToken().catch(() => {});
+      if (!pageHidden()) this.#feed(In.Wake, 0);
     };
     /** @type {Array<[EventTarget, string]>} */
     const targets = [
@@ -528,14 +364,18 @@ export class ConsultClient {
     }
   }
 
-  /** An authorised request; after a 401, one refresh (unless already replaced) and one replay. */
+  /** An authorised request; after a 401, one replacement token from the machine and one replay. */
   async #authorized(path, init, extraHeaders, cancel) {
-    const url = this.#url(path);
-    const token = await this.#validToken();
+    const o = this.#o;
+    const url = joinUrl(o.baseUrl, path);
+    const resolved = typeof location === "object" ? new URL(url, location.href).href : url;
+    if (!this.#machine.mayCarryToken(resolved)) {
+      throw new ConsultError("ORIGIN_NOT_ALLOWED", "the token goes only to " + o.baseUrl + " (or options.allowedOrigins)");
+    }
+    const token = await this.getValidToken();
     const response = await this.#sendWith(url, init, extraHeaders, token, cancel);
-    if (response.status !== 401) return response;
-    const current = this.#state.current?.token;
-    const replacement = current && current !== token ? current : await this.#refreshSingleFlight(token);
+    if (!credentialRefused(response.status)) return response;
+    const replacement = await this.#call(In.TokenRefused, token);
     return this.#sendWith(url, init, extraHeaders, replacement, cancel);
   }
 
@@ -545,4 +385,3 @@ export class ConsultClient {
     return send(url, Object.assign({}, init), headers, this.#o.timeoutMs, cancel);
   }
 }
-

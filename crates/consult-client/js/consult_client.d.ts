@@ -24,6 +24,11 @@ export interface ConsultClientOptions {
   crossTab?: boolean;
   /** Refresh in the background before expiry. Default true. */
   autoRefresh?: boolean;
+  /**
+   * Origins besides `baseUrl`'s that `fetch()` may send the token to, e.g.
+   * `["https://media.example"]`. Any other origin is refused with `ORIGIN_NOT_ALLOWED`.
+   */
+  allowedOrigins?: string[];
   /** Retries after transient refresh failures. Default 3. */
   refreshRetries?: number;
   /** Clock in Unix ms (default Date.now), for tests and simulations. */
@@ -50,7 +55,17 @@ export interface TokenInfo {
   refreshCount: number;
   lastRefreshAt: number | null;
 }
-export type ConsultErrorCode = "NO_TOKEN" | "REFRESH_REJECTED" | "NETWORK" | "TIMEOUT" | "HTTP" | "BAD_RESPONSE" | "STORAGE" | "ABORTED";
+export type ConsultErrorCode =
+  | "NO_TOKEN"
+  | "REFRESH_REJECTED"
+  | "NETWORK"
+  | "TIMEOUT"
+  | "HTTP"
+  | "BAD_RESPONSE"
+  | "STORAGE"
+  | "ABORTED"
+  | "ORIGIN_NOT_ALLOWED"
+  | "INTERNAL";
 export interface ConsultEventMap {
   tokenRefreshed: TokenInfo;
   refreshFailed: ConsultError;

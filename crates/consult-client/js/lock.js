@@ -1,35 +1,28 @@
-// Cross-tab lock (Web Locks), always with a timeout: without the lock in time (or without the
-// API) the caller goes on unlocked — the server's reuse window answers a duplicate refresh.
+// The cross-tab refresh lock (Web Locks). No timeout here: the machine has the deadline and
+// asks for the release.
 
 /**
- * Resolves to the release function, or null (no lock: go on without it).
+ * Asks for the exclusive lock `name`; `granted` is called once it is held. Returns the function
+ * that releases it (or withdraws the request), or null when this environment has no Web Locks.
  * @param {string} name
- * @param {number} timeoutMs
- * @returns {Promise<(() => void) | null>}
+ * @param {() => void} granted
+ * @returns {(() => void) | null}
  */
-export async function acquireLock(name, timeoutMs) {
+export function requestLock(name, granted) {
   const locks = globalThis.navigator?.locks;
   if (!locks || typeof locks.request !== "function") return null;
-  /** @type {() => void} */
-  let release = () => {};
-  /** @type {() => void} */
-  let granted = () => {};
-  const held = new Promise((resolve) => (release = () => resolve(undefined)));
-  const acquired = new Promise((resolve) => (granted = () => resolve(undefined)));
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const pending = locks.request(name, { signal: controller.signal }, () => {
+  /** @type {(value?: unknown) => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => (release = resolve));
+  locks
+    .request(name, { signal: controller.signal }, () => {
       granted();
       return held;
-    });
-    await Promise.race([acquired, pending]);
-    return release;
-  } catch {
+    })
+    .catch(() => {});
+  return () => {
+    controller.abort();
     release();
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
+  };
 }
-

@@ -1,10 +1,14 @@
-// Storage: localStorage, sessionStorage, memory, or an adapter (sync or async). A storage that
-// throws on write is replaced by memory (and the caller warns).
+// Where the token lives. With localStorage, the shared store is IndexedDB (what the cross-tab
+// lock protects) and the seed's localStorage keys are kept as a mirror, for code that reads
+// them; without IndexedDB, localStorage alone. Otherwise sessionStorage, memory or an adapter
+// (sync or async). Every failure is reported to the machine, which decides what follows.
 
-import { ConsultError, storageError } from "./errors.js";
 import { hasWindow } from "./env.js";
+import { hasIndexedDb, idbGet, idbSet } from "./idb.js";
 
+/** @typedef {{ getItem(key: string): unknown, setItem(key: string, value: string): unknown, removeItem(key: string): unknown }} Backend */
 
+/** @returns {Backend} */
 function memoryStore() {
   const entries = new Map();
   return {
@@ -15,68 +19,62 @@ function memoryStore() {
 }
 
 export class TokenStorage {
-  constructor(kind) {
-    this.backend = null;
-    /** Whether other tabs see this storage (localStorage): cross-tab coordination applies. */
+  /**
+   * @param {unknown} kind "local" | "session" | "memory" | an adapter
+   * @param {string} tokenKey
+   * @param {string} expiresKey
+   */
+  constructor(kind, tokenKey, expiresKey) {
+    this.tokenKey = tokenKey;
+    this.expiresKey = expiresKey;
+    /** Whether other tabs see this storage: cross-tab coordination applies. */
     this.shared = false;
-    this.warning = null;
-    if (kind === "memory") {
+    /** Whether anything outlives the page (memory does not). */
+    this.persistent = kind !== "memory";
+    /** Why the configured storage could not be opened, if it could not. */
+    this.failure = null;
+    this.idb = false;
+    /** @type {Backend} */
+    this.backend = memoryStore();
+    if (kind === "memory" || (typeof kind !== "object" && !hasWindow())) {
       this.backend = memoryStore();
+      this.persistent = false;
     } else if (typeof kind === "object") {
-      this.backend = kind;
-    } else if (!hasWindow()) {
-      this.backend = memoryStore();
+      this.backend = /** @type {Backend} */ (kind);
     } else {
       try {
         const web = kind === "local" ? window.localStorage : window.sessionStorage;
         this.backend = web ?? memoryStore();
         this.shared = web != null && kind === "local";
+        this.idb = this.shared && hasIndexedDb();
       } catch (e) {
         this.backend = memoryStore();
-        this.warning = storageError("storage unavailable, using memory", e);
+        this.persistent = false;
+        this.failure = e;
       }
     }
   }
 
-  /** Calls `backend[method](...)`, awaiting a promise if it returns one. */
-  async #call(method, what, ...args) {
-    const backend = this.backend;
-    if (typeof backend[method] !== "function") {
-      throw new ConsultError("STORAGE", "storage adapter lacks a method");
-    }
-    try {
-      return await backend[method](...args);
-    } catch (e) {
-      throw storageError(what, e);
-    }
+  /** `[token, expiresAt]` or null; rejects when the storage throws. */
+  async read() {
+    const stored = this.idb ? await idbGet(this.tokenKey) : null;
+    if (stored) return stored;
+    // Nothing in IndexedDB yet: the seed's keys (a session stored before this client).
+    const token = await this.backend.getItem(this.tokenKey);
+    if (typeof token !== "string") return null;
+    const expiresAt = await this.backend.getItem(this.expiresKey);
+    return [token, typeof expiresAt === "string" ? expiresAt : undefined];
   }
 
-  /** The value of `key` (null when absent); throws a STORAGE error. */
-  async get(key) {
-    const value = await this.#call("getItem", "storage read failed", key);
-    return typeof value === "string" ? value : null;
-  }
-
-  /** Writes `key`; on failure switches to memory (which then holds the value) and returns the error. */
-  async set(key, value) {
-    try {
-      await this.#call("setItem", "storage write failed, using memory", key, value);
-      return null;
-    } catch (error) {
-      this.backend = memoryStore();
-      this.shared = false;
-      this.backend.setItem(key, value);
-      return error;
-    }
-  }
-
-  /** Removes `key` (best effort). */
-  async remove(key) {
-    try {
-      await this.#call("removeItem", "storage remove failed", key);
-    } catch {
-      // A failing removal is ignored.
+  /** Stores the token (`null` removes it); rejects when the storage throws. */
+  async write(token, expiresAt) {
+    if (this.idb) await idbSet(this.tokenKey, token === null ? null : [token, expiresAt]);
+    if (token === null) {
+      await this.backend.removeItem(this.tokenKey);
+      await this.backend.removeItem(this.expiresKey);
+    } else {
+      await this.backend.setItem(this.tokenKey, token);
+      await this.backend.setItem(this.expiresKey, expiresAt);
     }
   }
 }
-

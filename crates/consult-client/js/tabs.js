@@ -1,26 +1,34 @@
-// Other tabs: BroadcastChannel for new tokens and sign-outs, `storage` events as a fallback.
+// Other tabs: BroadcastChannel messages and `storage` events of the mirror key, passed to the
+// machine as they are (it decides what they mean); and announcements to the other tabs.
 
 import { hasWindow } from "./env.js";
 
+const text = (value) => (typeof value === "string" ? value : undefined);
 
 export class TabSync {
-  constructor(tokenKey, adopt) {
+  /**
+   * @param {string} tokenKey
+   * @param {(token: string | undefined, expiresAt: string | undefined) => void} onToken
+   * @param {(token: string | undefined) => void} onSignOut
+   */
+  constructor(tokenKey, onToken, onSignOut) {
     this.channel = null;
     try {
       if (typeof BroadcastChannel === "function") this.channel = new BroadcastChannel("consult:" + tokenKey);
     } catch {
       this.channel = null;
     }
-    const text = (v) => (typeof v === "string" ? v : null);
     if (this.channel) {
       this.channel.onmessage = (event) => {
         const data = event.data;
-        if (data?.type === "token") adopt(text(data.token), text(data.expiresAt));
-        else if (data?.type === "signout") adopt(null, null);
+        if (data?.type === "token" && text(data.token)) onToken(data.token, text(data.expiresAt));
+        else if (data?.type === "signout") onSignOut(text(data.token));
       };
     }
     this.onStorage = (event) => {
-      if (event.key === tokenKey) adopt(event.newValue, null);
+      if (event.key !== tokenKey) return;
+      if (typeof event.newValue === "string") onToken(event.newValue, undefined);
+      else onSignOut(text(event.oldValue));
     };
     if (hasWindow()) window.addEventListener("storage", this.onStorage);
   }
@@ -29,8 +37,8 @@ export class TabSync {
     this.#post({ type: "token", token, expiresAt });
   }
 
-  announceSignOut() {
-    this.#post({ type: "signout" });
+  announceSignOut(token) {
+    this.#post({ type: "signout", token });
   }
 
   #post(message) {
@@ -50,4 +58,3 @@ export class TabSync {
     if (hasWindow()) window.removeEventListener("storage", this.onStorage);
   }
 }
-

@@ -5,7 +5,7 @@
 pub enum ErrorCode {
     /// No usable token is stored (none, or corrupted).
     NoToken,
-    /// The refresh endpoint refused the token (401/403): the session is over.
+    /// The refresh endpoint refused the token (401): the session is over.
     RefreshRejected,
     /// The request could not be sent or got no answer.
     Network,
@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Storage,
     /// Cancelled by the caller (`stop()`, `signOut()`).
     Aborted,
+    /// The request's URL is not on the base URL's origin (nor listed): the token is not sent.
+    OriginNotAllowed,
 }
 
 impl ErrorCode {
@@ -37,6 +39,7 @@ impl ErrorCode {
             ErrorCode::BadResponse => "BAD_RESPONSE",
             ErrorCode::Storage => "STORAGE",
             ErrorCode::Aborted => "ABORTED",
+            ErrorCode::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
         }
     }
 

@@ -133,13 +133,24 @@ pub fn format_utc(unix_ms: i64) -> String {
         (of_day / 60 % 60, 2, ':'),
         (of_day % 60, 2, 'Z'),
     ] {
-        for place in (0..width).rev() {
-            let digit = value / 10i64.pow(place) % 10;
-            out.push(char::from(b'0' + digit as u8));
-        }
+        push_padded(&mut out, value, width);
         out.push(after);
     }
     out
+}
+
+/// Writes the last `width` (≤ 4) decimal digits of `value`, zero-padded. Constant divisors
+/// only: a computed one would link a division-by-zero panic into the wasm.
+fn push_padded(out: &mut String, value: i64, width: usize) {
+    let mut digits = [b'0'; 4];
+    let mut rest = value.unsigned_abs();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    for digit in digits.iter().skip(4usize.saturating_sub(width)) {
+        out.push(char::from(*digit));
+    }
 }
 
 /// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -8,6 +8,7 @@
 
 mod decisions;
 mod poll;
+mod session;
 mod socket;
 
 /// A JS number (ms) as `i64`; NaN and ±∞ count as 0.

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::decisions::*;
 use super::poll::{PollSchedule, session_status};
+use super::session::*;
 use super::socket::{SocketMachine, websocket_url};
 
 /// Any f64 JavaScript can pass, the awkward ones often.
@@ -24,24 +25,23 @@ fn number() -> impl Strategy<Value = f64> {
 
 proptest! {
     #[test]
-    fn the_token_decisions_take_any_numbers(
-        margin in number(), exp in number(), iat in proptest::option::of(number()),
-        now in number(), skew in number(), attempt in any::<u32>(), random in number(),
-        retry in proptest::option::of(number()), text in ".{0,40}",
+    fn the_token_machine_takes_any_inputs(
+        margin in number(), timeout in number(), seed in number(),
+        inputs in proptest::collection::vec((1u8..19, number(), proptest::option::of(".{0,60}"), proptest::option::of(".{0,30}"), proptest::option::of(number())), 0..60),
+        status in any::<u16>(), text in ".{0,40}",
     ) {
-        let _ = token_expires_at(Some(exp), iat, Some(text.clone()));
-        let _ = token_issued_at(Some(exp), iat);
-        let _ = is_due(margin, exp, iat, now, skew);
-        prop_assert!(delay_until_due(margin, exp, iat, now, skew) >= 0.0);
-        let _ = is_expired(exp, now, skew);
-        let _ = estimate_skew(now, iat, retry);
-        let _ = server_time_from_expires_in(exp, iat);
-        let _ = parse_http_date(&text);
-        let _ = retry_after_ms(&text);
-        let _ = jwt_payload(&text);
-        let _ = classify_status(attempt as u16);
-        let delay = backoff_delay(margin, exp, attempt, random, retry);
-        prop_assert!(delay >= 0.0);
+        let mut machine = TokenMachine::new(margin, timeout, 3, true, true, true, seed);
+        for (kind, value, text, extra, number) in inputs {
+            machine.set_retry_after(extra.clone());
+            machine.feed(value, input_kind(kind), value, text, extra, number);
+            while machine.poll_action() != SessionOp::None {
+                let _ = (machine.id(), machine.text(), machine.extra(), machine.code(), machine.status(), machine.retryable());
+            }
+            let _ = (machine.poll_timeout(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&text.clone().unwrap_or_default()));
+        }
+        machine.allow_origin(&text);
+        let _ = (credential_refused(status), machine.may_carry_token(&text));
+        let _ = (retry_after_ms(&text), classify_status(status));
     }
 
     #[test]
@@ -89,4 +89,29 @@ proptest! {
         }
         let _ = websocket_url(&machine.state());
     }
+}
+
+/// The input kind of a number (every kind is reachable).
+fn input_kind(n: u8) -> SessionInput {
+    use SessionInput::*;
+    [
+        GetToken,
+        TokenRefused,
+        ForceRefresh,
+        SetSession,
+        SignOut,
+        StorageRead,
+        StorageDone,
+        StorageFailed,
+        LockGranted,
+        LockUnavailable,
+        RefreshAnswered,
+        RefreshNetworkError,
+        RefreshUnreadable,
+        PeerToken,
+        PeerSignedOut,
+        Wake,
+        Dispose,
+        Timeout,
+    ][usize::from(n.saturating_sub(1)) % 18]
 }

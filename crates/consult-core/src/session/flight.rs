@@ -202,7 +202,7 @@ impl TokenSession {
             return;
         };
         if let Some(token) = found {
-            self.adopt_from_shared_store(token);
+            self.adopt_unless_older(token);
         }
         self.settle(now);
         if self.refresh_wanted(now) {

@@ -284,7 +284,7 @@ impl TokenSession {
             }
             Input::PeerToken { token, expires_at } => {
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
-                    self.adopt_if_newer(token);
+                    self.adopt_unless_older(token);
                 }
             }
             Input::PeerSignedOut { token } => self.peer_signed_out(token),
@@ -505,24 +505,11 @@ impl TokenSession {
 
     // --- tokens from elsewhere ------------------------------------------------------------------
 
-    /// Adopts `token` when it is newer than the current one. Returns whether it did.
-    fn adopt_if_newer(&mut self, token: Token) -> bool {
-        let newer = match &self.current {
-            Some(current) => token.is_newer_than(current),
-            None => true,
-        };
-        if newer {
-            self.current = Some(token);
-            self.ended = None;
-            self.emit(SessionEvent::TokenChanged);
-        }
-        newer
-    }
-
-    /// Adopts what the shared store holds under the lock unless ours is newer. The store is
-    /// written under the lock after every refresh, so it holds the latest successor; tokens
-    /// issued in the same second carry the same `exp` and `iat`, and then the store's wins.
-    fn adopt_from_shared_store(&mut self, token: Token) {
+    /// Adopts `token` unless the current one is newer. Tokens issued in the same second carry
+    /// the same `exp` and `iat`, so a tie is adopted: it is another tab's latest token (a peer
+    /// announces only its current one, the store holds the last one written). Adopting an older
+    /// one by mistake costs nothing: every refresh re-reads the store under the lock first.
+    fn adopt_unless_older(&mut self, token: Token) {
         let adopt = match &self.current {
             Some(current) => current.text != token.text && !current.is_newer_than(&token),
             None => true,
@@ -601,7 +588,7 @@ impl TokenSession {
         if self.load == Load::Reading(pending.op) {
             self.load = Load::Done;
             if let Some(token) = found {
-                self.adopt_if_newer(token);
+                self.adopt_unless_older(token);
             }
         } else if self.flight.is_reread(pending.op) {
             self.reread_done(now, found);

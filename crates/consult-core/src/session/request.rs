@@ -22,26 +22,30 @@ pub fn credential_refused(status: u16) -> bool {
 /// assert_eq!(origin_of("/api/x"), None);
 /// ```
 pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
+    // Byte-wise on purpose: a substring search or a `String::truncate` would link core's
+    // panic formatting into the npm package's wasm (KBs against its size budget).
+    let bytes = url.as_bytes();
+    let colon = bytes.iter().position(|&b| b == b':')?;
+    let scheme = url.get(..colon)?.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => ":80",
         "https" => ":443",
         _ => return None,
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let rest = url.get(colon..)?.strip_prefix("://")?;
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     let authority = rest.get(..end)?;
-    if authority.is_empty() || authority.contains('@') {
+    if authority.is_empty() || authority.bytes().any(|b| b == b'@') {
         // `user@host` hides the real host from a quick reading: never send a token there.
         return None;
     }
-    let mut host = authority.to_ascii_lowercase();
-    if host.ends_with(default_port) {
-        host.truncate(host.len() - default_port.len());
-    }
+    let host = authority.strip_suffix(default_port).unwrap_or(authority);
     let mut origin = scheme;
     origin.push_str("://");
-    origin.push_str(&host);
+    origin.push_str(&host.to_ascii_lowercase());
     Some(origin)
 }
 

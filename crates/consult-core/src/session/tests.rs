@@ -531,3 +531,23 @@ fn under_the_lock_the_stored_token_wins_a_tie() {
     let actions = h.load(&actions, Some(&second));
     assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(second));
 }
+
+#[test]
+fn a_peer_token_issued_in_the_same_second_is_adopted() {
+    // A forced refresh in another tab can return a successor with the same exp and iat as the
+    // token it replaces (found by the package's two-tab test against consult-stub).
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(4 * 3600, 0, 1);
+    let second = jwt(4 * 3600, 0, 2);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&first));
+    let actions = h.feed(Input::PeerToken {
+        token: second.clone(),
+        expires_at: None,
+    });
+    assert!(emitted(&actions, SessionEvent::TokenChanged));
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(second.as_str())
+    );
+}

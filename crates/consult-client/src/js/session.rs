@@ -1,0 +1,419 @@
+//! consult-core's token session machine for the JavaScript driver: one object, inputs fed with a
+//! numeric kind ([`SessionInput`]), actions drained as a numeric kind ([`SessionOp`]) whose
+//! fields are read with typed getters. Both enums reach JavaScript (and its TypeScript
+//! declarations) from here, once; the driver switches over them and throws on an unknown op.
+//!
+//! ```js
+//! const m = new TokenMachine(300, 10000, 3, true, true, true, seed);
+//! m.feed(Date.now(), SessionInput.GetToken, 1);
+//! for (let op; (op = m.pollAction()) !== SessionOp.None; ) perform(op, m.id(), m.text());
+//! ```
+
+use consult_core::session::{
+    Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
+};
+use consult_core::{ErrorCode, RefreshPolicy};
+use wasm_bindgen::prelude::*;
+
+use super::ms;
+
+/// What happened (the `kind` of [`TokenMachine::feed`]). Fields: `id` is the call or operation
+/// id; `text`, `extra` and `number` as each kind says.
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionInput {
+    /// The application wants a valid token (`id`: call).
+    GetToken = 1,
+    /// A request sent with the token `text` was refused (`id`: call).
+    TokenRefused = 2,
+    /// The application wants a new token now (`id`: call).
+    ForceRefresh = 3,
+    /// Sign-in: `text` token, `extra` expires_at text, `number` expires_in (`id`: call).
+    SetSession = 4,
+    /// Sign-out (`id`: call).
+    SignOut = 5,
+    /// Storage read (`id`: op): `text` token, `extra` expiry text.
+    StorageRead = 6,
+    /// A storage write or clear worked (`id`: op).
+    StorageDone = 7,
+    /// A storage operation threw (`id`: op).
+    StorageFailed = 8,
+    /// The lock is held (`id`: op).
+    LockGranted = 9,
+    /// No lock in this environment (`id`: op).
+    LockUnavailable = 10,
+    /// Refresh answered (`id`: op): `number` status, `text` body, `extra` the `Date` header.
+    /// The `Retry-After` header comes first through [`TokenMachine::set_retry_after`].
+    RefreshAnswered = 11,
+    /// The refresh request failed to send or broke (`id`: op).
+    RefreshNetworkError = 12,
+    /// The refresh answer's body could not be read (`id`: op).
+    RefreshUnreadable = 13,
+    /// Another tab announced the token `text` (expiry text `extra`).
+    PeerToken = 14,
+    /// Another tab signed out the token `text` (absent: it did not say which).
+    PeerSignedOut = 15,
+    /// The page may have slept (visible, online, focus).
+    Wake = 16,
+    /// Stop background work.
+    Dispose = 17,
+    /// The timer set to [`TokenMachine::poll_timeout`] fired.
+    Timeout = 18,
+}
+
+/// What to do (returned by [`TokenMachine::poll_action`]); read its fields with the getters.
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOp {
+    /// Nothing more to do.
+    None = 0,
+    /// Read the stored token (`id`: op).
+    ReadStorage = 1,
+    /// Store token `text` with expiry text `extra` (`id`: op).
+    WriteStorage = 2,
+    /// Remove the stored token (`id`: op).
+    ClearStorage = 3,
+    /// Ask for the cross-tab lock (`id`: op).
+    AcquireLock = 4,
+    /// Release (or withdraw the request for) lock `id`.
+    ReleaseLock = 5,
+    /// POST the refresh endpoint with token `text` (`id`: op).
+    SendRefresh = 6,
+    /// Abort refresh request `id`.
+    AbortRefresh = 7,
+    /// POST the logout endpoint with token `text` (best effort).
+    SendLogout = 8,
+    /// Tell the other tabs about token `text` (expiry text `extra`).
+    AnnounceToken = 9,
+    /// Tell the other tabs that the sign-in of token `text` is over.
+    AnnounceSignOut = 10,
+    /// Resolve call `id` with token `text` (empty for a sign-out).
+    Resolve = 11,
+    /// Reject call `id` with `code` (and `status`).
+    Reject = 12,
+    /// Emit `tokenChanged`.
+    TokenChanged = 13,
+    /// Emit `tokenRefreshed`.
+    TokenRefreshed = 14,
+    /// Emit `refreshFailed` with `code` (and `status`).
+    RefreshFailed = 15,
+    /// Emit `sessionExpired` with `code` (and `status`).
+    SessionExpired = 16,
+    /// Emit `warning` with `code`.
+    Warning = 17,
+}
+
+/// The token session of one client.
+#[wasm_bindgen]
+pub struct TokenMachine {
+    session: TokenSession,
+    retry_after: Option<String>,
+    op: SessionOp,
+    id: f64,
+    text: Option<String>,
+    extra: Option<String>,
+    error: Option<SessionError>,
+    origins: Vec<String>,
+}
+
+fn call(id: f64) -> u64 {
+    if id.is_finite() && id >= 0.0 {
+        id as u64
+    } else {
+        0
+    }
+}
+
+#[wasm_bindgen]
+impl TokenMachine {
+    /// A machine: refresh margin (s), request timeout (ms), retries a caller sits through,
+    /// cross-tab coordination, auto-refresh, whether there is a storage, and a seed for jitter.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        margin_seconds: f64,
+        request_timeout_ms: f64,
+        refresh_retries: u32,
+        cross_tab: bool,
+        auto_refresh: bool,
+        storage: bool,
+        seed: f64,
+    ) -> TokenMachine {
+        let config = SessionConfig {
+            policy: RefreshPolicy::with_margin_seconds(margin_seconds),
+            request_timeout_ms: super::ms_u64(request_timeout_ms),
+            refresh_retries,
+            cross_tab,
+            auto_refresh,
+            storage,
+        };
+        TokenMachine {
+            session: TokenSession::new(config, seed.to_bits()),
+            retry_after: None,
+            op: SessionOp::None,
+            id: 0.0,
+            text: None,
+            extra: None,
+            error: None,
+            origins: Vec::new(),
+        }
+    }
+
+    /// The `Retry-After` header of the refresh answer fed next.
+    #[wasm_bindgen(js_name = setRetryAfter)]
+    pub fn set_retry_after(&mut self, value: Option<String>) {
+        self.retry_after = value;
+    }
+
+    /// Feeds what happened at device time `now` (Unix ms).
+    pub fn feed(
+        &mut self,
+        now: f64,
+        kind: SessionInput,
+        id: f64,
+        text: Option<String>,
+        extra: Option<String>,
+        number: Option<f64>,
+    ) {
+        let now = ms(now);
+        let (call, op) = (call(id), call(id));
+        let input = match kind {
+            SessionInput::GetToken => Input::GetToken { call },
+            SessionInput::TokenRefused => Input::TokenRefused {
+                call,
+                token: text.unwrap_or_default(),
+            },
+            SessionInput::ForceRefresh => Input::ForceRefresh { call },
+            SessionInput::SetSession => Input::SetSession {
+                call,
+                grant: Grant {
+                    access_token: text.unwrap_or_default(),
+                    expires_at: extra,
+                    expires_in: number,
+                },
+            },
+            SessionInput::SignOut => Input::SignOut { call },
+            SessionInput::StorageRead => Input::StorageRead {
+                op,
+                token: text,
+                expires_at: extra,
+            },
+            SessionInput::StorageDone => Input::StorageDone { op, ok: true },
+            SessionInput::StorageFailed => Input::StorageDone { op, ok: false },
+            SessionInput::LockGranted => Input::LockGranted { op },
+            SessionInput::LockUnavailable => Input::LockUnavailable { op },
+            SessionInput::RefreshAnswered => Input::RefreshAnswered {
+                op,
+                status: number
+                    .filter(|n| (0.0..=999.0).contains(n))
+                    .map_or(0, |n| n as u16),
+                body: text.unwrap_or_default(),
+                date: extra,
+                retry_after: self.retry_after.take(),
+            },
+            SessionInput::RefreshNetworkError => Input::RefreshFailed {
+                op,
+                failure: TransportFailure::Network,
+            },
+            SessionInput::RefreshUnreadable => Input::RefreshFailed {
+                op,
+                failure: TransportFailure::UnreadableBody,
+            },
+            SessionInput::PeerToken => match text {
+                Some(token) => Input::PeerToken {
+                    token,
+                    expires_at: extra,
+                },
+                None => return,
+            },
+            SessionInput::PeerSignedOut => Input::PeerSignedOut { token: text },
+            SessionInput::Wake => Input::Wake,
+            SessionInput::Dispose => Input::Dispose,
+            SessionInput::Timeout => {
+                self.session.handle_timeout(now);
+                return;
+            }
+        };
+        self.session.handle(now, input);
+    }
+
+    /// The next action (its fields through the getters), or [`SessionOp::None`].
+    #[wasm_bindgen(js_name = pollAction)]
+    pub fn poll_action(&mut self) -> SessionOp {
+        self.id = 0.0;
+        self.text = None;
+        self.extra = None;
+        self.error = None;
+        let Some(action) = self.session.poll_action() else {
+            self.op = SessionOp::None;
+            return SessionOp::None;
+        };
+        let op = |op: u64| op as f64;
+        self.op = match action {
+            Action::ReadStorage { op: o } => {
+                self.id = op(o);
+                SessionOp::ReadStorage
+            }
+            Action::WriteStorage {
+                op: o,
+                token,
+                expires_at,
+            } => {
+                self.id = op(o);
+                self.text = Some(token);
+                self.extra = Some(expires_at);
+                SessionOp::WriteStorage
+            }
+            Action::ClearStorage { op: o } => {
+                self.id = op(o);
+                SessionOp::ClearStorage
+            }
+            Action::AcquireLock { op: o } => {
+                self.id = op(o);
+                SessionOp::AcquireLock
+            }
+            Action::ReleaseLock { op: o } => {
+                self.id = op(o);
+                SessionOp::ReleaseLock
+            }
+            Action::SendRefresh { op: o, token } => {
+                self.id = op(o);
+                self.text = Some(token);
+                SessionOp::SendRefresh
+            }
+            Action::AbortRefresh { op: o } => {
+                self.id = op(o);
+                SessionOp::AbortRefresh
+            }
+            Action::SendLogout { token } => {
+                self.text = Some(token);
+                SessionOp::SendLogout
+            }
+            Action::AnnounceToken { token, expires_at } => {
+                self.text = Some(token);
+                self.extra = Some(expires_at);
+                SessionOp::AnnounceToken
+            }
+            Action::AnnounceSignOut { token } => {
+                self.text = Some(token);
+                SessionOp::AnnounceSignOut
+            }
+            Action::Resolve { call, result } => {
+                self.id = op(call);
+                match result {
+                    Ok(token) => {
+                        self.text = Some(token);
+                        SessionOp::Resolve
+                    }
+                    Err(error) => {
+                        self.error = Some(error);
+                        SessionOp::Reject
+                    }
+                }
+            }
+            Action::Emit(event) => match event {
+                SessionEvent::TokenChanged => SessionOp::TokenChanged,
+                SessionEvent::TokenRefreshed => SessionOp::TokenRefreshed,
+                SessionEvent::RefreshFailed(error) => {
+                    self.error = Some(error);
+                    SessionOp::RefreshFailed
+                }
+                SessionEvent::SessionExpired(error) => {
+                    self.error = Some(error);
+                    SessionOp::SessionExpired
+                }
+                SessionEvent::Warning(error) => {
+                    self.error = Some(error);
+                    SessionOp::Warning
+                }
+            },
+        };
+        self.op
+    }
+
+    /// The call or operation id of the last action.
+    pub fn id(&self) -> f64 {
+        self.id
+    }
+
+    /// The token (or other text) of the last action.
+    pub fn text(&self) -> Option<String> {
+        self.text.clone()
+    }
+
+    /// The expiry text of the last action.
+    pub fn extra(&self) -> Option<String> {
+        self.extra.clone()
+    }
+
+    /// The error code of the last action (`NO_TOKEN`, `REFRESH_REJECTED`, …).
+    pub fn code(&self) -> Option<String> {
+        self.error.map(|e| e.code.as_str().to_owned())
+    }
+
+    /// The HTTP status behind the last action's error.
+    pub fn status(&self) -> Option<u16> {
+        self.error.and_then(|e| e.status)
+    }
+
+    /// Whether the last action's error is worth retrying later.
+    pub fn retryable(&self) -> bool {
+        self.error.is_some_and(|e| match (e.code, e.status) {
+            (ErrorCode::Http, Some(status)) => {
+                consult_core::classify_status(status) == consult_core::Outcome::Transient
+            }
+            (code, _) => code.retryable(),
+        })
+    }
+
+    /// When to feed [`SessionInput::Timeout`] (device Unix ms), if ever.
+    #[wasm_bindgen(js_name = pollTimeout)]
+    pub fn poll_timeout(&self) -> Option<f64> {
+        self.session.poll_timeout().map(|t| t as f64)
+    }
+
+    /// The current token.
+    pub fn token(&self) -> Option<String> {
+        self.session.view(0).map(|v| v.token.to_owned())
+    }
+
+    /// One of the current token's times at device time `now`: 0 `exp`, 1 `iat`, 2 ms until
+    /// `exp`, 3 clock skew, 4 refresh count, 5 last refresh (Unix ms). NaN when unknown.
+    #[wasm_bindgen(js_name = tokenTime)]
+    pub fn token_time(&self, now: f64, which: u8) -> f64 {
+        let Some(view) = self.session.view(ms(now)) else {
+            return f64::NAN;
+        };
+        let value = match which {
+            0 => Some(view.expires_at_ms),
+            1 => view.issued_at_ms,
+            2 => Some(view.expires_in_ms),
+            3 => Some(view.skew_ms),
+            4 => Some(i64::from(view.refresh_count)),
+            5 => view.last_refresh_at_ms,
+            _ => None,
+        };
+        value.map_or(f64::NAN, |v| v as f64)
+    }
+
+    /// Lets the token go to `url`'s origin too (the base URL's, and each allowed origin).
+    #[wasm_bindgen(js_name = allowOrigin)]
+    pub fn allow_origin(&mut self, url: &str) {
+        if let Some(origin) = consult_core::session::origin_of(url) {
+            self.origins.push(origin);
+        }
+    }
+
+    /// Whether the bearer token may go to `url` (already resolved against the page).
+    #[wasm_bindgen(js_name = mayCarryToken)]
+    pub fn may_carry_token(&self, url: &str) -> bool {
+        let target = consult_core::session::origin_of(url);
+        target.is_some_and(|target| self.origins.iter().any(|o| *o == target))
+    }
+}
+
+/// Whether an authorised request's answer means the token was refused (feed
+/// [`SessionInput::TokenRefused`], then replay once).
+#[wasm_bindgen(js_name = credentialRefused)]
+pub fn credential_refused(status: u16) -> bool {
+    consult_core::session::credential_refused(status)
+}
