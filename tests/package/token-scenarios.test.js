@@ -440,6 +440,54 @@ test("scenario 5: refresh 503 twice, then OK -> succeeds after backoff, no sessi
   });
 });
 
+test("a refresh answered 403 (a proxy or WAF) is a failure with backoff, never a sign-out", { timeout: TEST_TIMEOUT_MS }, async () => {
+  if (prerequisite) throw prerequisite;
+  const stub = mainStub;
+  await inFreshPage(async (tab) => {
+    const expired = await stub.mintToken({ user_id: "p-forbidden", ttl_secs: -30 });
+    await storeToken(tab, expired.access_token, expired.expires_at);
+    await createClient(tab, { baseUrl: stub.url, autoRefresh: false });
+    await setFault(stub, { target: "refresh", fail_next: 1, status: 403 });
+    const before = await stub.stats();
+
+    let got;
+    try {
+      got = await call(tab, "getValidToken");
+    } finally {
+      await clearFaults(stub);
+    }
+
+    const after = await stub.stats();
+    const log = await events(tab);
+    const story = ` (${describeResult(got)}; events ${JSON.stringify(log)})`;
+    assert.equal(got.ok, true, `the caller got a token after the retry${story}`);
+    assert.equal(countOf(log, "refreshFailed:HTTP"), 1, `one refreshFailed for the 403${story}`);
+    assert.equal(log.filter((e) => e.startsWith("sessionExpired")).length, 0, `no sessionExpired${story}`);
+    assert.equal(after.refresh_faulted - before.refresh_faulted, 1, `one faulted attempt${story}`);
+    assert.equal(after.refresh_ok - before.refresh_ok, 1, `then one refresh${story}`);
+    assert.equal((await readStorage(tab)).token, got.value, "the sign-in is kept, with the new token stored");
+  });
+});
+
+test("the token goes only to baseUrl's origin: another origin is refused before anything is sent", { timeout: TEST_TIMEOUT_MS }, async () => {
+  if (prerequisite) throw prerequisite;
+  const stub = mainStub;
+  await inFreshPage(async (tab) => {
+    const valid = await stub.mintToken({ user_id: "p-origin", ttl_secs: 3600 });
+    await storeToken(tab, valid.access_token, valid.expires_at);
+    await createClient(tab, { baseUrl: stub.url, autoRefresh: false });
+    const other = stub.url.replace("127.0.0.1", "localhost");
+    const r = await tab.run("client.fetch(another origin)", async (url) => {
+      const from = window.__fetches.length;
+      const settled = await window.__settle(window.client.fetch(url));
+      return { ...settled, sent: window.__fetches.length - from };
+    }, other + "/api/dev/whoami");
+    assert.equal(r.ok, false, `fetch to ${other} must reject: ${describeResult(r)}`);
+    assert.equal(r.error.code, "ORIGIN_NOT_ALLOWED", describeResult(r));
+    assert.equal(r.sent, 0, "no request left the page");
+  });
+});
+
 test("scenario 5: refresh answered 401 -> sessionExpired once, storage cleared, calls reject REFRESH_REJECTED", { timeout: TEST_TIMEOUT_MS }, async () => {
   if (prerequisite) throw prerequisite;
   const stub = mainStub;
