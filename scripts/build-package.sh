@@ -35,7 +35,10 @@ for target in web bundler; do
   out="target/pkg-$target"
   log "wasm-pack build --target $target -> $out"
   rm -rf "$out"
-  wasm-pack build --mode no-install --release --target "$target" --out-dir "../../$out" "$CRATE"
+  # The package needs the wasm exports (`js`) and the small allocator; the crate's defaults are
+  # what a Rust app needs.
+  wasm-pack build --mode no-install --release --target "$target" --out-dir "../../$out" "$CRATE" \
+    -- --features js,small-alloc
   [[ -f "$out/consult_client_bg.wasm" ]] || die "$out/consult_client_bg.wasm missing after the build"
   # The package's entry is the JavaScript driver `consult_client.js` (hand-written types) over
   # consult-core's decisions (src/js/): wasm-bindgen's entry module becomes `consult_core.js`.

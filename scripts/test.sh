@@ -14,11 +14,11 @@ bash scripts/setup.sh
 
 step "format and lint"
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --all-features --locked -- -D warnings
 
 step "Rust tests (unit, integration, doc)"
-cargo test --workspace --locked
+cargo test --workspace --all-features --locked
 
 step "interop: official socket.io-client against the consult-stub binary"
 cargo build --locked -p consult-stub
