@@ -407,7 +407,7 @@ impl TokenMachine {
     #[wasm_bindgen(js_name = mayCarryToken)]
     pub fn may_carry_token(&self, url: &str) -> bool {
         let target = consult_core::session::origin_of(url);
-        target.is_some_and(|target| self.origins.iter().any(|o| *o == target))
+        target.is_some_and(|target| self.origins.contains(&target))
     }
 }
 

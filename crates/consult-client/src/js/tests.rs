@@ -33,11 +33,12 @@ proptest! {
         let mut machine = TokenMachine::new(margin, timeout, 3, true, true, true, seed);
         for (kind, value, text, extra, number) in inputs {
             machine.set_retry_after(extra.clone());
+            let url = text.clone().unwrap_or_default();
             machine.feed(value, input_kind(kind), value, text, extra, number);
             while machine.poll_action() != SessionOp::None {
                 let _ = (machine.id(), machine.text(), machine.extra(), machine.code(), machine.status(), machine.retryable());
             }
-            let _ = (machine.poll_timeout(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&text.clone().unwrap_or_default()));
+            let _ = (machine.poll_timeout(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
         machine.allow_origin(&text);
         let _ = (credential_refused(status), machine.may_carry_token(&text));
