@@ -2,6 +2,7 @@
 //! watched surviving outages, slow answers and `Retry-After`.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -53,6 +54,8 @@ struct ActiveFault {
 pub struct Faults {
     refresh: Mutex<ActiveFault>,
     sessions: Mutex<ActiveFault>,
+    /// Whether any fault was set since the last clear: calls skip both locks when not.
+    armed: AtomicBool,
 }
 
 /// What a call must suffer.
@@ -93,11 +96,13 @@ impl Faults {
             .slot(spec.target)
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = fault;
+        self.armed.store(true, Ordering::Release);
         Ok(())
     }
 
     /// Removes every fault.
     pub fn clear(&self) {
+        self.armed.store(false, Ordering::Release);
         for target in [FaultTarget::Refresh, FaultTarget::Sessions] {
             *self.slot(target).lock().unwrap_or_else(|p| p.into_inner()) = ActiveFault::default();
         }
@@ -105,6 +110,12 @@ impl Faults {
 
     /// Consumes one call's worth of the target's fault.
     pub fn on_call(&self, target: FaultTarget) -> Verdict {
+        if !self.armed.load(Ordering::Acquire) {
+            return Verdict {
+                delay: Duration::ZERO,
+                error: None,
+            };
+        }
         let mut fault = self.slot(target).lock().unwrap_or_else(|p| p.into_inner());
         let error = match fault.status {
             Some(status) if fault.remaining > 0 => {

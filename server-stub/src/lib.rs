@@ -45,7 +45,6 @@ use axum::Router;
 use socketioxide::SocketIo;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -63,7 +62,8 @@ pub enum BuildError {
 }
 
 /// Builds the whole application: API, dev hooks (when enabled), Socket.IO with its limits,
-/// CORS allowlist, JSON errors, tracing, body limit and the optional static folder. Must be
+/// CORS allowlist, JSON errors, body limit and the optional static folder. (No per-request
+/// trace span: tower-http logs at `debug`, which [`logging`] never lets through.) Must be
 /// called inside a Tokio runtime (it starts the task that expires sockets).
 pub fn build_app(
     settings: Settings,
@@ -108,7 +108,6 @@ pub fn build_app(
         .with_state(state.clone())
         .layer(axum::middleware::map_response(error::json_refusal))
         .layer(socket_layer)
-        .layer(cors::layer(&state.settings))
-        .layer(TraceLayer::new_for_http());
+        .layer(cors::layer(&state.settings));
     Ok((router, state))
 }
