@@ -84,6 +84,9 @@ export class ConsultClient {
   #pumping = false;
   #timer;
   #wakeTargets = [];
+  /** The machine's lease: until this device time, getValidToken() answers #leased at once. */
+  #leaseUntil = -Infinity;
+  #leased = "";
 
   /** Creates a client; nothing is read or sent until the first call. */
   constructor(options) {
@@ -116,6 +119,8 @@ export class ConsultClient {
 
   /** A token valid for at least the refresh margin, refreshing first if needed (single-flight). */
   getValidToken() {
+    // The hot path: within the machine's lease, its answer is known without asking.
+    if (this.#o.now() < this.#leaseUntil) return Promise.resolve(this.#leased);
     return this.#call(In.GetToken);
   }
 
@@ -239,6 +244,9 @@ export class ConsultClient {
     } finally {
       this.#pumping = false;
     }
+    const lease = machine.freshUntil();
+    this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
+    this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
     clearTimeout(this.#timer);
     const at = machine.pollTimeout();
     if (at !== undefined) {

@@ -371,6 +371,13 @@ impl TokenMachine {
         self.session.poll_timeout().map(|t| t as f64)
     }
 
+    /// Until this device time (Unix ms), `GetToken` would be answered at once with the
+    /// current token: the driver may hand it out without feeding the call. NaN: no lease.
+    #[wasm_bindgen(js_name = freshUntil)]
+    pub fn fresh_until(&self) -> f64 {
+        self.session.fresh_until().map_or(f64::NAN, |t| t as f64)
+    }
+
     /// The current token.
     pub fn token(&self) -> Option<String> {
         self.session.view(0).map(|v| v.token.to_owned())

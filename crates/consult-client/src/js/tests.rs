@@ -38,7 +38,7 @@ proptest! {
             while machine.poll_action() != SessionOp::None {
                 let _ = (machine.id(), machine.text(), machine.extra(), machine.code(), machine.status(), machine.retryable());
             }
-            let _ = (machine.poll_timeout(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
+            let _ = (machine.poll_timeout(), machine.fresh_until(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
         machine.allow_origin(&text);
         let _ = (credential_refused(status), machine.may_carry_token(&text));

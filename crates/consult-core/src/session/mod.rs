@@ -227,6 +227,32 @@ impl TokenSession {
         })
     }
 
+    /// The lease on the current token: until this device time, [`Input::GetToken`] would be
+    /// answered at once with the current token, so a driver may hand it out without feeding
+    /// the call (the hot path). `None`: feed every call. Re-read it after every input.
+    ///
+    /// ```
+    /// use consult_core::session::{Grant, Input, SessionConfig, TokenSession};
+    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// assert_eq!(session.fresh_until(), None);
+    /// // payload {"exp":14400,"iat":0}: due 5 minutes before exp.
+    /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
+    /// session.handle(0, Input::SetSession { call: 1, grant });
+    /// assert_eq!(session.fresh_until(), Some(14_400_000 - 300_000));
+    /// ```
+    pub fn fresh_until(&self) -> Option<i64> {
+        if self.load != Load::Done || self.ended.is_some() {
+            return None;
+        }
+        let current = self.current.as_ref()?;
+        Some(
+            self.config
+                .policy
+                .refresh_at_ms(&current.info)
+                .saturating_sub(self.skew_ms),
+        )
+    }
+
     /// Whether the refresh endpoint ended the sign-in (until a new one is set).
     pub fn has_ended(&self) -> bool {
         self.ended.is_some()

@@ -551,3 +551,37 @@ fn a_peer_token_issued_in_the_same_second_is_adopted() {
         Some(second.as_str())
     );
 }
+
+mod lease {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Before `fresh_until`, GetToken is answered at once with the current token; from it
+        /// on, it is not (the lease never hands out a token the machine would not).
+        #[test]
+        fn the_lease_agrees_with_get_token(
+            exp_s in 60i64..100_000, life_s in 10i64..20_000, skew_s in -3_600i64..3_600,
+            at_ms in 0i64..120_000_000, expires_in in proptest::option::of(1.0f64..100_000.0),
+        ) {
+            let mut h = Harness::new(single_tab());
+            let token = jwt(exp_s, exp_s - life_s, 1);
+            h.now = skew_s * S;
+            let actions = h.feed(Input::SetSession {
+                call: 1,
+                grant: Grant { access_token: token.clone(), expires_at: None, expires_in },
+            });
+            if let Some(write) = write_op(&actions) {
+                h.feed(Input::StorageDone { op: write, ok: true });
+            }
+            let Some(until) = h.session.fresh_until() else {
+                return Err(TestCaseError::fail("no lease after a sign-in"));
+            };
+            h.now = at_ms;
+            let actions = h.feed(Input::GetToken { call: 2 });
+            let answered_at_once = resolved(&actions, 2) == Some(Ok(token.clone()))
+                && refresh_op(&actions).is_none();
+            prop_assert_eq!(at_ms < until, answered_at_once, "until {} at {}", until, at_ms);
+        }
+    }
+}
