@@ -5,7 +5,8 @@
 #   target/pkg-web      --target web      (ES module with an explicit init / initSync)
 #   target/pkg-bundler  --target bundler  (for webpack, Vite, Rollup, …)
 # wasm-opt must be npm binaryen 132 (tests/node_modules/.bin, put first on PATH here): Debian's
-# binaryen 108 silently corrupts wasm-bindgen 0.2.130 output (see ../shared/TOOLCHAIN.md).
+# binaryen 108 silently corrupts wasm-bindgen 0.2.130 output (the build succeeds, loading fails
+# with "WebAssembly.Table.set(): Argument 1 is invalid for table").
 # Idempotent: cargo and wasm-pack rebuild only what changed; each run replaces both folders.
 #
 # Usage: scripts/build-package.sh   (expects scripts/setup.sh done)

@@ -2,7 +2,7 @@
 # Installs everything consult's build, demo and tests need, idempotently:
 # each step checks first and skips what is already there at the right version.
 # Works offline apart from the package registries (crates.io, npm, Debian).
-# See ../shared/TOOLCHAIN.md for why each pin is what it is.
+# Each step says why its pin is what it is.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
