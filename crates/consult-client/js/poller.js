@@ -1,53 +1,45 @@
-// Session polling, driven by consult-core's PollSchedule: never two requests at once, paused in
-// hidden tabs, backing off on errors, If-None-Match, stopping on a terminal status.
+// Session polling: a driver of consult-core's PollMachine. It sends the requests the machine asks
+// for and tells it what came back; the machine decides when to poll (never two at once, paused
+// in hidden tabs, backing off) and what an answer means (an update, an error, or the end).
 
-import { PollSchedule, classifyStatus, retryAfterMs, sessionStatus } from "./consult_core.js";
-import { httpError } from "./errors.js";
+import { PollIn, PollMachine, PollOp } from "./consult_core.js";
+import { ConsultError, machineError } from "./errors.js";
 import { callSafely } from "./events.js";
 import { pageHidden } from "./env.js";
-import { json } from "./http.js";
 
-// classifyStatus
-const SUCCESS = 0;
-// sessionStatus
-const ENDED = 3;
-const CANCELLED = 4;
-// PollSchedule actions (>= 0: sleep that long)
-const FETCH_NOW = -1;
-const PAUSED = -2;
-const AWAIT_RESULT = -3;
-const STOPPED_TERMINAL = -4;
-const STOPPED_STOPPED = -6;
-
-// Session polling, driven by consult-core's PollSchedule
+const LONGEST_TIMER_MS = 2147483647;
 
 export class SessionPoller {
-  #schedule;
+  #machine;
+  #request;
+  #path;
+  #options;
   #ended = false;
   #controller = null;
   #timer;
-  #wake = null;
-  #notified = false;
-  #pending = null;
-  #end = null;
-  #etag = null;
+  /** The last session received (for onUpdate) and the last request error (for onError). */
+  #session;
+  #error;
   #onVisibility;
 
   constructor(request, path, intervalMs, options) {
-    this.#schedule = new PollSchedule(intervalMs);
-    if (pageHidden()) this.#schedule.onVisibility(true);
-    this.#onVisibility = () => {
-      if (this.#ended) return;
-      const action = this.#schedule.onVisibility(pageHidden());
-      if (action === FETCH_NOW || action <= STOPPED_TERMINAL) this.#notify(action);
-    };
+    this.#machine = new PollMachine(intervalMs, Math.random() * 2 ** 52);
+    this.#request = request;
+    this.#path = path;
+    this.#options = options;
+    this.#onVisibility = () => this.#feed(PollIn.Visibility, pageHidden());
     if (typeof document !== "undefined") document.addEventListener("visibilitychange", this.#onVisibility);
-    this.#run(request, path, options).catch(() => {});
+    this.#feed(PollIn.Start, pageHidden());
   }
 
   /** Whether polling has ended. */
   get stopped() {
-    return this.#ended || this.#schedule.stopped;
+    return this.#ended;
+  }
+
+  /** Stops polling and aborts the request in flight; onEnd("stopped") follows. */
+  stop() {
+    this.#feed(PollIn.Stop);
   }
 
   /** Same as stop() (kept from the wasm-bindgen API). */
@@ -59,116 +51,70 @@ export class SessionPoller {
     this.stop();
   }
 
-  /** Stops polling and aborts the request in flight; onEnd("stopped") follows. */
-  stop() {
+  #feed(kind, hidden = false, status = 0, etag, sessionStatus, retryAfter, readable = false, code) {
     if (this.#ended) return;
-    const action = this.#schedule.stop();
-    this.#controller?.abort();
-    this.#controller = null;
-    this.#notify(action);
-  }
-
-  #notify(action) {
-    this.#pending = action;
-    const wake = this.#wake;
-    this.#wake = null;
-    if (wake) wake();
-    else this.#notified = true;
-  }
-
-  /** Sleeps `ms` (forever when negative) or until notified; true when notified. */
-  #sleep(ms) {
-    if (this.#notified) {
-      this.#notified = false;
-      return Promise.resolve(true);
+    const m = this.#machine;
+    m.feed(Date.now(), kind, hidden, status, etag, sessionStatus, retryAfter, readable, code);
+    for (let op; (op = m.pollOutput()) !== PollOp.None; ) {
+      switch (op) {
+        case PollOp.Fetch:
+          this.#fetch(m.text());
+          break;
+        case PollOp.Abort:
+          this.#controller?.abort();
+          break;
+        case PollOp.Update:
+          callSafely(this.#options.onUpdate, this.#session);
+          break;
+        case PollOp.Error:
+          callSafely(this.#options.onError, this.#error ?? machineError(m.code(), m.status()));
+          break;
+        case PollOp.End:
+          this.#end(m.text());
+          return;
+        default:
+          throw new ConsultError("INTERNAL", "unknown action " + op + " from the poll machine");
+      }
     }
-    return new Promise((resolve) => {
-      this.#wake = () => {
-        clearTimeout(this.#timer);
-        resolve(true);
-      };
-      if (ms >= 0) {
-        this.#timer = setTimeout(() => {
-          this.#wake = null;
-          resolve(false);
-        }, Math.min(ms, 2147483647));
-      }
-    });
-  }
-
-  #takePending() {
-    const pending = this.#pending;
-    this.#pending = null;
-    return pending;
-  }
-
-  async #run(request, path, options) {
-    let action = this.#schedule.start();
-    for (;;) {
-      if (action === FETCH_NOW) {
-        action = await this.#pollOnce(request, path, options);
-      } else if (action >= 0) {
-        const woken = await this.#sleep(action);
-        const pending = this.#takePending();
-        action = woken && pending !== null ? pending : this.#schedule.onTimer();
-      } else if (action === PAUSED || action === AWAIT_RESULT) {
-        await this.#sleep(-1);
-        action = this.#takePending() ?? this.#schedule.onTimer();
-      } else {
-        const end =
-          this.#end ??
-          (action === STOPPED_STOPPED ? "stopped" : action === STOPPED_TERMINAL ? "ended" : "sessionExpired");
-        this.#ended = true;
-        this.#schedule.free();
-        if (typeof document !== "undefined") document.removeEventListener("visibilitychange", this.#onVisibility);
-        callSafely(options.onEnd, end);
-        return;
-      }
+    clearTimeout(this.#timer);
+    const at = m.pollTimeout();
+    if (at !== undefined) {
+      const delay = Math.min(Math.max(at - Date.now(), 0), LONGEST_TIMER_MS);
+      this.#timer = setTimeout(() => this.#feed(PollIn.Timer), delay);
     }
   }
 
-  async #pollOnce(request, path, options) {
-    const controller = new AbortController();
-    this.#controller = controller;
-    const headers = this.#etag ? [["If-None-Match", this.#etag]] : [];
+  async #fetch(etag) {
+    const controller = (this.#controller = new AbortController());
+    const headers = etag === undefined ? [] : [["If-None-Match", etag]];
     let response;
     try {
-      response = await request(path, headers, controller.signal);
+      response = await this.#request(this.#path, headers, controller.signal);
     } catch (error) {
-      return this.#failure(error, undefined, options);
+      this.#error = error;
+      return this.#feed(PollIn.Failed, false, error?.status ?? 0, undefined, undefined, undefined, false, error?.code);
     } finally {
-      this.#controller = null;
+      if (this.#controller === controller) this.#controller = null;
     }
-    const status = response.status;
-    if (status === 304) return this.#schedule.onNotModified(Math.random());
-    if (classifyStatus(status) === SUCCESS) {
-      let session;
-      try {
-        session = await json(response);
-      } catch (error) {
-        return this.#failure(error, undefined, options);
-      }
-      this.#etag = response.headers.get("etag");
-      const code = sessionStatus(typeof session?.status === "string" ? session.status : "");
-      if (code === ENDED) this.#end = "ended";
-      else if (code === CANCELLED) this.#end = "cancelled";
-      callSafely(options.onUpdate, session);
-      return this.#schedule.onUpdated(code, Math.random());
+    this.#error = undefined;
+    let session;
+    let readable = true;
+    try {
+      session = await response.json();
+    } catch {
+      readable = false;
     }
-    if (status === 404 || status === 403) {
-      this.#end = status === 404 ? "notFound" : "forbidden";
-      return this.#schedule.onFatal();
-    }
-    const retryAfter = response.headers.get("retry-after");
-    return this.#failure(httpError(response), retryAfter === null ? undefined : retryAfterMs(retryAfter), options);
+    this.#session = session;
+    const header = (name) => response.headers.get(name) ?? undefined;
+    const status = typeof session?.status === "string" ? session.status : undefined;
+    this.#feed(PollIn.Answered, false, response.status, header("etag"), status, header("retry-after"), readable);
   }
 
-  #failure(error, retryAfter, options) {
-    if (error?.code === "ABORTED") return this.#schedule.onFatal();
-    const fatal = error?.code === "REFRESH_REJECTED" || error?.code === "NO_TOKEN";
-    if (fatal) this.#end = "sessionExpired";
-    callSafely(options.onError, error);
-    return fatal ? this.#schedule.onFatal() : this.#schedule.onTransient(retryAfter, Math.random());
+  #end(reason) {
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    this.#machine.free();
+    if (typeof document !== "undefined") document.removeEventListener("visibilitychange", this.#onVisibility);
+    callSafely(this.#options.onEnd, reason);
   }
 }
-

@@ -43,6 +43,29 @@ impl ErrorCode {
         }
     }
 
+    /// The code of a code string (the inverse of [`ErrorCode::as_str`]).
+    ///
+    /// ```
+    /// use consult_core::ErrorCode;
+    /// assert_eq!(ErrorCode::parse("NO_TOKEN"), Some(ErrorCode::NoToken));
+    /// assert_eq!(ErrorCode::parse("nope"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<ErrorCode> {
+        [
+            ErrorCode::NoToken,
+            ErrorCode::RefreshRejected,
+            ErrorCode::Network,
+            ErrorCode::Timeout,
+            ErrorCode::Http,
+            ErrorCode::BadResponse,
+            ErrorCode::Storage,
+            ErrorCode::Aborted,
+            ErrorCode::OriginNotAllowed,
+        ]
+        .into_iter()
+        .find(|code| code.as_str() == text)
+    }
+
     /// Whether trying the same call again later may succeed.
     pub fn retryable(self) -> bool {
         matches!(

@@ -25,6 +25,7 @@ pub mod json;
 pub mod jwt;
 pub mod policy;
 pub mod poll;
+pub mod poll_machine;
 pub mod rng;
 pub mod session;
 pub mod skew;

@@ -1,125 +1,163 @@
-//! The session poll schedule ([`consult_core::PollSchedule`]) for the JS poller.
+//! consult-core's session poller ([`consult_core::poll_machine::PollMachine`]) for the JS
+//! poller: inputs fed with a numeric kind ([`PollIn`]), outputs drained as a numeric kind
+//! ([`PollOp`]) with typed getters. The driver sends requests and calls back; the machine
+//! decides when to poll and what each answer means.
 
-use consult_core::poll::{PollResult, StopReason};
-use consult_core::{PollAction, SessionStatus};
+use consult_core::ErrorCode;
+use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
+use consult_core::session::SessionError;
 use wasm_bindgen::prelude::*;
 
 use super::{ms, ms_u64};
 
-/// A session status as a number: 0 scheduled, 1 waiting, 2 active, 3 ended, 4 cancelled,
-/// 5 anything else.
-#[wasm_bindgen(js_name = sessionStatus)]
-pub fn session_status(text: &str) -> u8 {
-    match SessionStatus::parse(text) {
-        SessionStatus::Scheduled => 0,
-        SessionStatus::Waiting => 1,
-        SessionStatus::Active => 2,
-        SessionStatus::Ended => 3,
-        SessionStatus::Cancelled => 4,
-        SessionStatus::Other => 5,
-    }
-}
-
-fn status_of(code: u8) -> SessionStatus {
-    match code {
-        0 => SessionStatus::Scheduled,
-        1 => SessionStatus::Waiting,
-        2 => SessionStatus::Active,
-        3 => SessionStatus::Ended,
-        4 => SessionStatus::Cancelled,
-        _ => SessionStatus::Other,
-    }
-}
-
-/// The poll state machine. Every method returns the next action as a number: `>= 0` sleep that
-/// many ms, `-1` fetch now, `-2` paused (wait for the page to be visible), `-3` wait for the
-/// request in flight, `-4` stopped on a terminal status, `-5` stopped on a fatal error, `-6`
-/// stopped by `stop()`.
-///
-/// ```js
-/// const schedule = new PollSchedule(5000);
-/// schedule.start(); // -1: fetch now
-/// ```
+/// What happened to the poller (the `kind` of [`PollMachine::feed`]).
 #[wasm_bindgen]
-pub struct PollSchedule(consult_core::PollSchedule);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollIn {
+    /// Start polling (`hidden`: the page is hidden now).
+    Start = 1,
+    /// The timer set to `pollTimeout()` fired.
+    Timer = 2,
+    /// The page's visibility changed (`hidden`).
+    Visibility = 3,
+    /// The request was answered: `status`, `etag`, `sessionStatus` (the body's `status`),
+    /// `retryAfter`, `readable` (whether the body was JSON).
+    Answered = 4,
+    /// The request failed with the client's error `code` (and `status`).
+    Failed = 5,
+    /// Stop polling.
+    Stop = 6,
+}
 
-fn action(action: PollAction) -> f64 {
-    match action {
-        PollAction::SleepMs(delay) => delay as f64,
-        PollAction::FetchNow => -1.0,
-        PollAction::Paused => -2.0,
-        PollAction::AwaitResult => -3.0,
-        PollAction::Stopped(StopReason::Terminal) => -4.0,
-        PollAction::Stopped(StopReason::Fatal) => -5.0,
-        PollAction::Stopped(StopReason::Stopped) => -6.0,
-    }
+/// What to do (returned by [`PollMachine::poll_output`]).
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollOp {
+    /// Nothing more to do.
+    None = 0,
+    /// Send the request, with `If-None-Match: text()` when there is one.
+    Fetch = 1,
+    /// Abort the request in flight.
+    Abort = 2,
+    /// Hand the session just received to `onUpdate`.
+    Update = 3,
+    /// Report an error (`code()`, `status()`) to `onError`.
+    Error = 4,
+    /// Polling is over: `onEnd(text())`.
+    End = 5,
+}
+
+/// The session poller of one `pollSession()` call.
+#[wasm_bindgen]
+pub struct PollMachine {
+    machine: consult_core::poll_machine::PollMachine,
+    text: Option<String>,
+    error: Option<SessionError>,
 }
 
 #[wasm_bindgen]
-impl PollSchedule {
-    /// A schedule polling every `interval_ms` (between the end of one request and the next).
+impl PollMachine {
+    /// A poller every `interval_ms`, jitter seeded with `seed`.
     #[wasm_bindgen(constructor)]
-    pub fn new(interval_ms: f64) -> PollSchedule {
-        PollSchedule(consult_core::PollSchedule::new(ms_u64(interval_ms)))
+    pub fn new(interval_ms: f64, seed: f64) -> PollMachine {
+        PollMachine {
+            machine: consult_core::poll_machine::PollMachine::new(
+                ms_u64(interval_ms),
+                seed.to_bits(),
+            ),
+            text: None,
+            error: None,
+        }
     }
 
-    /// The first action.
-    pub fn start(&mut self) -> f64 {
-        action(self.0.start())
+    /// Feeds what happened at time `now` (Unix ms). `code` is the client's error code (Failed).
+    #[allow(clippy::too_many_arguments)]
+    pub fn feed(
+        &mut self,
+        now: f64,
+        kind: PollIn,
+        hidden: bool,
+        status: f64,
+        etag: Option<String>,
+        session_status: Option<String>,
+        retry_after: Option<String>,
+        readable: bool,
+        code: Option<String>,
+    ) {
+        let status = if (0.0..=999.0).contains(&status) {
+            status as u16
+        } else {
+            0
+        };
+        let input = match kind {
+            PollIn::Start => PollInput::Start { hidden },
+            PollIn::Timer => PollInput::Timer,
+            PollIn::Visibility => PollInput::Visibility { hidden },
+            PollIn::Answered if readable || !(200..=299).contains(&status) => PollInput::Answered {
+                status,
+                etag,
+                session_status,
+                retry_after,
+            },
+            PollIn::Answered => PollInput::Unreadable { status },
+            PollIn::Failed => {
+                let code = code
+                    .as_deref()
+                    .and_then(ErrorCode::parse)
+                    .unwrap_or(ErrorCode::Network);
+                PollInput::Failed(SessionError {
+                    code,
+                    status: (status > 0).then_some(status),
+                })
+            }
+            PollIn::Stop => PollInput::Stop,
+        };
+        self.machine.handle(ms(now), input);
     }
 
-    /// The sleep ended.
-    #[wasm_bindgen(js_name = onTimer)]
-    pub fn on_timer(&mut self) -> f64 {
-        action(self.0.on_timer())
+    /// The next output, or [`PollOp::None`].
+    #[wasm_bindgen(js_name = pollOutput)]
+    pub fn poll_output(&mut self) -> PollOp {
+        self.text = None;
+        self.error = None;
+        match self.machine.poll_output() {
+            None => PollOp::None,
+            Some(PollOutput::Fetch { if_none_match }) => {
+                self.text = if_none_match;
+                PollOp::Fetch
+            }
+            Some(PollOutput::Abort) => PollOp::Abort,
+            Some(PollOutput::Update) => PollOp::Update,
+            Some(PollOutput::Error(error)) => {
+                self.error = Some(error);
+                PollOp::Error
+            }
+            Some(PollOutput::End(end)) => {
+                self.text = Some(PollEnd::as_str(end).to_owned());
+                PollOp::End
+            }
+        }
     }
 
-    /// The page was hidden or shown.
-    #[wasm_bindgen(js_name = onVisibility)]
-    pub fn on_visibility(&mut self, hidden: bool) -> f64 {
-        action(self.0.on_visibility(hidden))
+    /// The `If-None-Match` value (Fetch) or the end reason (End).
+    pub fn text(&self) -> Option<String> {
+        self.text.clone()
     }
 
-    /// A 200 with session status `status` (a [`session_status`] number).
-    #[wasm_bindgen(js_name = onUpdated)]
-    pub fn on_updated(&mut self, status: u8, random: f64) -> f64 {
-        action(
-            self.0
-                .on_result(PollResult::Updated(status_of(status)), random),
-        )
+    /// The error code (Error).
+    pub fn code(&self) -> Option<String> {
+        self.error.map(|e| e.code.as_str().to_owned())
     }
 
-    /// A 304.
-    #[wasm_bindgen(js_name = onNotModified)]
-    pub fn on_not_modified(&mut self, random: f64) -> f64 {
-        action(self.0.on_result(PollResult::NotModified, random))
+    /// The HTTP status behind the error (Error).
+    pub fn status(&self) -> Option<u16> {
+        self.error.and_then(|e| e.status)
     }
 
-    /// A failure worth retrying, with the answer's `Retry-After` (ms) if any.
-    #[wasm_bindgen(js_name = onTransient)]
-    pub fn on_transient(&mut self, retry_after_ms: Option<f64>, random: f64) -> f64 {
-        let retry_after_ms = retry_after_ms.map(|delay| ms(delay).max(0) as u64);
-        action(
-            self.0
-                .on_result(PollResult::TransientError { retry_after_ms }, random),
-        )
-    }
-
-    /// A failure that ends polling (404, 403, the sign-in lost, cancelled).
-    #[wasm_bindgen(js_name = onFatal)]
-    pub fn on_fatal(&mut self) -> f64 {
-        action(self.0.on_result(PollResult::Fatal, 0.0))
-    }
-
-    /// `stop()` was called.
-    pub fn stop(&mut self) -> f64 {
-        action(self.0.stop())
-    }
-
-    /// Whether polling has ended.
-    #[wasm_bindgen(getter)]
-    pub fn stopped(&self) -> bool {
-        self.0.is_stopped()
+    /// When to feed [`PollIn::Timer`] (Unix ms), if ever.
+    #[wasm_bindgen(js_name = pollTimeout)]
+    pub fn poll_timeout(&self) -> Option<f64> {
+        self.machine.poll_timeout().map(|t| t as f64)
     }
 }
 
@@ -127,27 +165,76 @@ impl PollSchedule {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_schedule_fetches_sleeps_and_stops_on_a_terminal_status() {
-        let mut schedule = PollSchedule::new(5000.0);
-        assert_eq!(schedule.start(), -1.0);
-        assert_eq!(schedule.on_timer(), -3.0, "a request is in flight");
-        assert_eq!(schedule.on_not_modified(0.5), 5000.0);
-        assert_eq!(schedule.on_timer(), -1.0);
-        assert!(schedule.on_transient(Some(9000.0), 0.5) >= 9000.0);
-        assert_eq!(schedule.on_timer(), -1.0);
-        assert_eq!(schedule.on_updated(session_status("ended"), 0.5), -4.0);
-        assert!(schedule.stopped());
+    fn drain(poll: &mut PollMachine) -> Vec<(PollOp, Option<String>)> {
+        std::iter::from_fn(|| match poll.poll_output() {
+            PollOp::None => None,
+            op => Some((op, poll.text())),
+        })
+        .collect()
     }
 
     #[test]
-    fn statuses_read_as_numbers_and_stop_is_reported() {
-        let codes =
-            ["scheduled", "waiting", "active", "ended", "cancelled", "?"].map(session_status);
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
-        let mut schedule = PollSchedule::new(1000.0);
-        schedule.start();
-        assert_eq!(schedule.stop(), -6.0);
-        assert_eq!(schedule.on_fatal(), -6.0, "stopped stays stopped");
+    fn a_2xx_body_that_is_not_json_is_a_bad_response_and_polling_goes_on() {
+        let mut poll = PollMachine::new(1000.0, 1.0);
+        poll.feed(
+            0.0,
+            PollIn::Start,
+            false,
+            0.0,
+            None,
+            None,
+            None,
+            false,
+            None,
+        );
+        assert_eq!(drain(&mut poll), vec![(PollOp::Fetch, None)]);
+        poll.feed(
+            5.0,
+            PollIn::Answered,
+            false,
+            200.0,
+            None,
+            None,
+            None,
+            false,
+            None,
+        );
+        assert_eq!(poll.poll_output(), PollOp::Error);
+        assert_eq!(poll.code().as_deref(), Some("BAD_RESPONSE"));
+        assert!(poll.poll_timeout().is_some());
+    }
+
+    #[test]
+    fn a_lost_sign_in_ends_polling_as_session_expired() {
+        let mut poll = PollMachine::new(1000.0, 1.0);
+        poll.feed(
+            0.0,
+            PollIn::Start,
+            false,
+            0.0,
+            None,
+            None,
+            None,
+            false,
+            None,
+        );
+        drain(&mut poll);
+        let code = Some(String::from("REFRESH_REJECTED"));
+        poll.feed(
+            5.0,
+            PollIn::Failed,
+            false,
+            401.0,
+            None,
+            None,
+            None,
+            false,
+            code,
+        );
+        let outputs = drain(&mut poll);
+        assert_eq!(
+            outputs.last(),
+            Some(&(PollOp::End, Some(String::from("sessionExpired"))))
+        );
     }
 }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::decisions::*;
-use super::poll::{PollSchedule, session_status};
+use super::poll::{PollIn, PollMachine, PollOp};
 use super::session::*;
 use super::socket::{SocketMachine, websocket_url};
 
@@ -42,29 +42,23 @@ proptest! {
         }
         machine.allow_origin(&text);
         let _ = (credential_refused(status), machine.may_carry_token(&text));
-        let _ = (retry_after_ms(&text), classify_status(status));
+        let _ = classify_status(status);
     }
 
     #[test]
-    fn the_poll_schedule_takes_any_sequence_of_inputs(
-        interval in number(), inputs in proptest::collection::vec((0u8..7, number(), any::<u8>()), 0..40),
-        status in ".{0,12}",
+    fn the_poll_machine_takes_any_sequence_of_inputs(
+        interval in number(), seed in number(),
+        inputs in proptest::collection::vec((1u8..7, number(), any::<bool>(), proptest::option::of(".{0,12}")), 0..40),
     ) {
-        let mut schedule = PollSchedule::new(interval);
-        let mut action = schedule.start();
-        for (input, value, code) in inputs {
-            action = match input {
-                0 => schedule.on_timer(),
-                1 => schedule.on_visibility(code % 2 == 0),
-                2 => schedule.on_updated(code, value),
-                3 => schedule.on_not_modified(value),
-                4 => schedule.on_transient(Some(value), value),
-                5 => schedule.on_fatal(),
-                _ => schedule.stop(),
-            };
-            prop_assert!(action >= -6.0);
+        let mut poll = PollMachine::new(interval, seed);
+        for (kind, value, flag, text) in inputs {
+            let kind = [PollIn::Start, PollIn::Timer, PollIn::Visibility, PollIn::Answered, PollIn::Failed, PollIn::Stop][usize::from(kind - 1) % 6];
+            poll.feed(value, kind, flag, value, text.clone(), text.clone(), text.clone(), flag, text);
+            while poll.poll_output() != PollOp::None {
+                let _ = (poll.text(), poll.code(), poll.status());
+            }
+            let _ = poll.poll_timeout();
         }
-        let _ = (action, session_status(&status), schedule.stopped());
     }
 
     #[test]
