@@ -408,14 +408,18 @@ test("scenario 4: a device clock 1 h slow (now option) still refreshes once per 
 // ---------------------------------------------------------------------------------------------
 // Scenario 5: refresh faults.
 
-test("scenario 5: refresh 503 twice, then OK -> succeeds after backoff, no sessionExpired", { timeout: TEST_TIMEOUT_MS }, async () => {
-  if (prerequisite) throw prerequisite;
+/**
+ * An expired stored token, the refresh endpoint failing `times` times with `status`, then
+ * getValidToken(): the caller gets a new token after the retries, one refreshFailed per failed
+ * attempt, no sessionExpired, the new token stored.
+ */
+async function refreshThroughFaults(user, status, times) {
   const stub = mainStub;
   await inFreshPage(async (tab) => {
-    const expired = await stub.mintToken({ user_id: "p-faults", ttl_secs: -30 });
+    const expired = await stub.mintToken({ user_id: user, ttl_secs: -30 });
     await storeToken(tab, expired.access_token, expired.expires_at);
     await createClient(tab, { baseUrl: stub.url, autoRefresh: false });
-    await setFault(stub, { target: "refresh", fail_next: 2, status: 503 });
+    await setFault(stub, { target: "refresh", fail_next: times, status });
     const before = await stub.stats();
 
     let got;
@@ -430,43 +434,24 @@ test("scenario 5: refresh 503 twice, then OK -> succeeds after backoff, no sessi
     const story = ` (${describeResult(got)}; events ${JSON.stringify(log)})`;
     assert.equal(got.ok, true, `getValidToken failed${story}`);
     assert.notEqual(got.value, expired.access_token);
-    assert.equal(after.refresh_faulted - before.refresh_faulted, 2, `two faulted attempts${story}`);
+    assert.equal(after.refresh_faulted - before.refresh_faulted, times, `${times} faulted attempts${story}`);
     assert.equal(after.refresh_ok - before.refresh_ok, 1, `then one successful refresh${story}`);
     assert.equal(after.refresh_rejected - before.refresh_rejected, 0, `nothing rejected${story}`);
-    assert.equal(countOf(log, "refreshFailed:HTTP"), 2, `refreshFailed (HTTP) per failed attempt${story}`);
+    assert.equal(countOf(log, "refreshFailed:HTTP"), times, `refreshFailed (HTTP) per failed attempt${story}`);
     assert.equal(countOf(log, "tokenRefreshed"), 1, `tokenRefreshed once${story}`);
     assert.equal(log.filter((e) => e.startsWith("sessionExpired")).length, 0, `no sessionExpired${story}`);
-    assert.equal((await readStorage(tab)).token, got.value, "storage holds the new token");
+    assert.equal((await readStorage(tab)).token, got.value, "the sign-in is kept, with the new token stored");
   });
+}
+
+test("scenario 5: refresh 503 twice, then OK -> succeeds after backoff, no sessionExpired", { timeout: TEST_TIMEOUT_MS }, async () => {
+  if (prerequisite) throw prerequisite;
+  await refreshThroughFaults("p-faults", 503, 2);
 });
 
 test("a refresh answered 403 (a proxy or WAF) is a failure with backoff, never a sign-out", { timeout: TEST_TIMEOUT_MS }, async () => {
   if (prerequisite) throw prerequisite;
-  const stub = mainStub;
-  await inFreshPage(async (tab) => {
-    const expired = await stub.mintToken({ user_id: "p-forbidden", ttl_secs: -30 });
-    await storeToken(tab, expired.access_token, expired.expires_at);
-    await createClient(tab, { baseUrl: stub.url, autoRefresh: false });
-    await setFault(stub, { target: "refresh", fail_next: 1, status: 403 });
-    const before = await stub.stats();
-
-    let got;
-    try {
-      got = await call(tab, "getValidToken");
-    } finally {
-      await clearFaults(stub);
-    }
-
-    const after = await stub.stats();
-    const log = await events(tab);
-    const story = ` (${describeResult(got)}; events ${JSON.stringify(log)})`;
-    assert.equal(got.ok, true, `the caller got a token after the retry${story}`);
-    assert.equal(countOf(log, "refreshFailed:HTTP"), 1, `one refreshFailed for the 403${story}`);
-    assert.equal(log.filter((e) => e.startsWith("sessionExpired")).length, 0, `no sessionExpired${story}`);
-    assert.equal(after.refresh_faulted - before.refresh_faulted, 1, `one faulted attempt${story}`);
-    assert.equal(after.refresh_ok - before.refresh_ok, 1, `then one refresh${story}`);
-    assert.equal((await readStorage(tab)).token, got.value, "the sign-in is kept, with the new token stored");
-  });
+  await refreshThroughFaults("p-forbidden", 403, 1);
 });
 
 test("the token goes only to baseUrl's origin: another origin is refused before anything is sent", { timeout: TEST_TIMEOUT_MS }, async () => {

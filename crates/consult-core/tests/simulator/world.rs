@@ -753,75 +753,48 @@ impl World {
         } else {
             self.between(5, 300)
         };
-        if status != 200 {
-            self.after(
-                delay,
-                Ev::RefreshAnswer {
-                    tab,
-                    op,
-                    input: Input::RefreshAnswered {
-                        op,
-                        status,
-                        body: String::new(),
-                        date: None,
-                        retry_after,
-                    },
-                    sent: token.to_owned(),
-                    successor: None,
-                },
-            );
-            return;
-        }
-        match self.server.refresh(self.now, token) {
-            Outcome::Issued(text, expires_in) => {
-                if self.chance(faults.lose_answer) {
-                    self.server.answer_lost(token);
-                    return;
+        // (status, body, retry-after, the successor the answer carries)
+        let answer = if status != 200 {
+            (status, String::new(), retry_after, None)
+        } else {
+            match self.server.refresh(self.now, token) {
+                Outcome::Issued(text, expires_in) => {
+                    if self.chance(faults.lose_answer) {
+                        self.server.answer_lost(token);
+                        return;
+                    }
+                    let body = if self.chance(faults.garble) {
+                        self.server.answer_lost(token);
+                        self.garbled(&text, token)
+                    } else {
+                        format!(
+                            r#"{{"access_token":"{text}","token_type":"bearer","expires_in":{expires_in}}}"#
+                        )
+                    };
+                    (200, body, None, Some(text))
                 }
-                let body = if self.chance(faults.garble) {
-                    self.server.answer_lost(token);
-                    self.garbled(&text, token)
-                } else {
-                    format!(
-                        r#"{{"access_token":"{text}","token_type":"bearer","expires_in":{expires_in}}}"#
-                    )
-                };
-                self.after(
-                    delay,
-                    Ev::RefreshAnswer {
-                        tab,
-                        op,
-                        input: Input::RefreshAnswered {
-                            op,
-                            status: 200,
-                            body,
-                            date: None,
-                            retry_after: None,
-                        },
-                        sent: token.to_owned(),
-                        successor: Some(text),
-                    },
-                );
+                Outcome::Refused(why) => (401, format!(r#"{{"error":"{why:?}"}}"#), None, None),
             }
-            Outcome::Refused(why) => {
-                self.after(
-                    delay,
-                    Ev::RefreshAnswer {
-                        tab,
-                        op,
-                        input: Input::RefreshAnswered {
-                            op,
-                            status: 401,
-                            body: format!(r#"{{"error":"{why:?}"}}"#),
-                            date: None,
-                            retry_after: None,
-                        },
-                        sent: token.to_owned(),
-                        successor: None,
-                    },
-                );
-            }
-        }
+        };
+        let (status, body, retry_after, successor) = answer;
+        let input = Input::RefreshAnswered {
+            op,
+            status,
+            body,
+            date: None,
+            retry_after,
+        };
+        let sent = token.to_owned();
+        self.after(
+            delay,
+            Ev::RefreshAnswer {
+                tab,
+                op,
+                input,
+                sent,
+                successor,
+            },
+        );
     }
 
     /// A broken server or proxy: not JSON, a token already due, an absurd `expires_in`, the
