@@ -33,16 +33,24 @@ const rssKb = () => {
   }
 };
 
+/** A POST; a network failure (e.g. a keep-alive connection the server closed as idle just as
+ * it was reused: the server closes idle connections after its 5 s header-read timeout) is
+ * status 0. Retrying a refresh is safe: a repeat inside the reuse window gets the same answer. */
 async function post(path, { token, body } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body) headers["content-type"] = "application/json";
-  const response = await fetch(base + path, {
-    method: "POST",
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(10_000),
-  });
+  let response;
+  try {
+    response = await fetch(base + path, {
+      method: "POST",
+      headers,
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch {
+    return { status: 0, json: null };
+  }
   const text = await response.text();
   let json = null;
   try {
@@ -84,7 +92,8 @@ async function soak(signIns, seconds) {
           tokens[i] = json.access_token;
           refreshes++;
         } else {
-          refused[status] = (refused[status] ?? 0) + 1;
+          const key = status === 0 ? "network" : status;
+          refused[key] = (refused[key] ?? 0) + 1;
         }
         await sleep(Math.max(0, 1050 - (Date.now() - started)));
       }
@@ -108,11 +117,18 @@ async function chain(total, chains) {
   const kept = [{ at: started, token: tokens[0] }];
   let done = 0;
   let failed = 0;
+  let networkErrors = 0;
   await Promise.all(
     tokens.map(async (_, i) => {
       while (done < total && failed < 100) {
         done++;
         const { status, json } = await post("/api/video/auth/refresh-token", { token: tokens[i] });
+        if (status === 0) {
+          done--;
+          networkErrors++;
+          if (networkErrors > 1000) break;
+          continue;
+        }
         if (status !== 200) {
           failed++;
           console.error(`[chain] refresh ${done}: ${status} ${json?.error}`);
@@ -133,6 +149,7 @@ async function chain(total, chains) {
   const current = await post("/api/video/auth/refresh-token", { token: tokens[0] });
   console.log(`RESULT refreshes=${done - failed}`);
   console.log(`RESULT seconds=${((finished - started) / 1000).toFixed(1)}`);
+  console.log(`RESULT network_errors=${networkErrors}`);
   console.log(`RESULT replayed_age_s=${((finished - old.at) / 1000).toFixed(0)}`);
   console.log(`RESULT replay_status=${replay.status}`);
   console.log(`RESULT replay_code=${replay.json?.error}`);
