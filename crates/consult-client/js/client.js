@@ -7,7 +7,7 @@
 import { SessionInput as In, SessionOp as Op, TokenMachine, credentialRefused } from "./consult_core.js";
 import { ConsultError, machineError } from "./errors.js";
 import { Listeners, callSafely } from "./events.js";
-import { clampNumber, encodeSegment, hasWindow, joinUrl, pageHidden } from "./env.js";
+import { encodeSegment, hasWindow, joinUrl, pageHidden } from "./env.js";
 import { json, send } from "./http.js";
 import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
@@ -39,6 +39,7 @@ function parseOptions(options) {
   }
   const keys = typeof options.storageKeys === "object" && options.storageKeys !== null ? options.storageKeys : {};
   const boolean = (value) => (typeof value === "boolean" ? value : true);
+  const number = (value) => (typeof value === "number" ? value : undefined);
   const now = options.now;
   return {
     baseUrl: options.baseUrl,
@@ -46,9 +47,10 @@ function parseOptions(options) {
     allowedOrigins: allowed,
     tokenKey: typeof keys.token === "string" ? keys.token : "authToken",
     expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : "tokenExpiresAt",
-    marginSeconds: typeof options.refreshMarginSeconds === "number" ? options.refreshMarginSeconds : 300,
-    timeoutMs: clampNumber(options.requestTimeoutMs, 10000, 0, LONGEST_TIMER_MS),
-    retries: clampNumber(options.refreshRetries, 3, 0, 20),
+    // Numbers go to the machine as given: consult-core applies the defaults and bounds.
+    marginSeconds: number(options.refreshMarginSeconds),
+    timeoutMs: number(options.requestTimeoutMs),
+    retries: number(options.refreshRetries),
     crossTab: boolean(options.crossTab),
     autoRefresh: boolean(options.autoRefresh),
     now:
@@ -83,6 +85,7 @@ export class ConsultClient {
   #inbox = [];
   #pumping = false;
   #timer;
+  #timeoutMs;
   #wakeTargets = [];
   /** The machine's lease: until this device time, getValidToken() answers #leased at once. */
   #leaseUntil = -Infinity;
@@ -97,6 +100,8 @@ export class ConsultClient {
     const seed = Math.random() * 2 ** 52;
     const machine = (this.#machine = new TokenMachine(o.marginSeconds, o.timeoutMs, o.retries, crossTab, o.autoRefresh, storage.persistent, seed));
     for (const origin of [o.baseUrl, ...o.allowedOrigins]) machine.allowOrigin(origin);
+    /** The request timeout in force (ms; 0: none), as the machine settled it. */
+    this.#timeoutMs = machine.requestTimeoutMs();
     if (crossTab) {
       this.#tabs = new TabSync(
         o.tokenKey,
@@ -144,7 +149,7 @@ export class ConsultClient {
   /** Polls the session until it ends, the sign-in is lost, or `stop()`. */
   pollSession(sessionId, options) {
     if (typeof options?.onUpdate !== "function") throw new TypeError("options.onUpdate must be a function");
-    const interval = clampNumber(options.intervalMs, 5000, 100, 86400000);
+    const interval = typeof options.intervalMs === "number" ? options.intervalMs : undefined;
     const request = (path, headers, signal) => this.#authorized(path, undefined, headers, signal);
     return new SessionPoller(request, SESSIONS_PATH + encodeSegment(sessionId), interval, options);
   }
@@ -300,7 +305,7 @@ export class ConsultClient {
         this.#requests.delete(id);
         return;
       case Op.SendLogout:
-        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [["Authorization", "Bearer " + m.text()]], o.timeoutMs).catch(() => {});
+        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [["Authorization", "Bearer " + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
         this.#tabs?.announceToken(m.text(), m.extra());
@@ -390,6 +395,6 @@ export class ConsultClient {
   #sendWith(url, init, extraHeaders, token, cancel) {
     // A copy, so the caller's init object is never modified and can be replayed.
     const headers = [...extraHeaders, ["Authorization", "Bearer " + token]];
-    return send(url, Object.assign({}, init), headers, this.#o.timeoutMs, cancel);
+    return send(url, Object.assign({}, init), headers, this.#timeoutMs, cancel);
   }
 }

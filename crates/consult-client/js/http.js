@@ -24,7 +24,7 @@ export async function send(url, init, headers, timeoutMs, cancel) {
       ? setTimeout(() => {
           timedOut = true;
           controller.abort();
-        }, timeoutMs)
+        }, Math.min(timeoutMs, 2147483647)) // timers cannot wait longer
       : undefined;
   try {
     if (signals.some((signal) => signal.aborted)) {

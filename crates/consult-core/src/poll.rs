@@ -98,6 +98,20 @@ pub struct PollSchedule {
     stopped: Option<StopReason>,
 }
 
+/// The poll interval from an application's raw option: 5 s by default, between 100 ms and a day.
+///
+/// ```
+/// use consult_core::poll::interval_ms;
+/// assert_eq!(interval_ms(None), 5_000);
+/// assert_eq!(interval_ms(Some(1.0)), 100);
+/// assert_eq!(interval_ms(Some(f64::NAN)), 5_000);
+/// ```
+pub fn interval_ms(option: Option<f64>) -> u64 {
+    option
+        .filter(|ms| ms.is_finite())
+        .map_or(5_000, |ms| ms.clamp(100.0, 86_400_000.0) as u64)
+}
+
 impl PollSchedule {
     /// Polls every `interval_ms` (at least 100 ms); errors back off from one interval up to
     /// `max(interval · 8, 30 s)`.

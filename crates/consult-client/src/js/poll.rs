@@ -8,7 +8,7 @@ use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
 use consult_core::session::SessionError;
 use wasm_bindgen::prelude::*;
 
-use super::{ms, ms_u64};
+use super::ms;
 
 /// What happened to the poller (the `kind` of [`PollMachine::feed`]).
 #[wasm_bindgen]
@@ -57,14 +57,13 @@ pub struct PollMachine {
 
 #[wasm_bindgen]
 impl PollMachine {
-    /// A poller every `interval_ms`, jitter seeded with `seed`.
+    /// A poller every `interval_ms` (consult-core's default and bounds apply), jitter seeded
+    /// with `seed`.
     #[wasm_bindgen(constructor)]
-    pub fn new(interval_ms: f64, seed: f64) -> PollMachine {
+    pub fn new(interval_ms: Option<f64>, seed: f64) -> PollMachine {
+        let interval = consult_core::poll::interval_ms(interval_ms);
         PollMachine {
-            machine: consult_core::poll_machine::PollMachine::new(
-                ms_u64(interval_ms),
-                seed.to_bits(),
-            ),
+            machine: consult_core::poll_machine::PollMachine::new(interval, seed.to_bits()),
             text: None,
             error: None,
         }
@@ -175,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_2xx_body_that_is_not_json_is_a_bad_response_and_polling_goes_on() {
-        let mut poll = PollMachine::new(1000.0, 1.0);
+        let mut poll = PollMachine::new(Some(1000.0), 1.0);
         poll.feed(
             0.0,
             PollIn::Start,
@@ -206,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_lost_sign_in_ends_polling_as_session_expired() {
-        let mut poll = PollMachine::new(1000.0, 1.0);
+        let mut poll = PollMachine::new(Some(1000.0), 1.0);
         poll.feed(
             0.0,
             PollIn::Start,

@@ -9,10 +9,10 @@
 //! for (let op; (op = m.pollAction()) !== SessionOp.None; ) perform(op, m.id(), m.text());
 //! ```
 
+use consult_core::ErrorCode;
 use consult_core::session::{
     Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
-use consult_core::{ErrorCode, RefreshPolicy};
 use wasm_bindgen::prelude::*;
 
 use super::ms;
@@ -126,25 +126,24 @@ fn call(id: f64) -> u64 {
 
 #[wasm_bindgen]
 impl TokenMachine {
-    /// A machine: refresh margin (s), request timeout (ms), retries a caller sits through,
-    /// cross-tab coordination, auto-refresh, whether there is a storage, and a seed for jitter.
+    /// A machine from the client's options as given (missing ones take consult-core's
+    /// defaults): refresh margin (s), request timeout (ms, 0 for none), retries a caller sits
+    /// through, cross-tab coordination, auto-refresh, whether there is a storage, a jitter seed.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        margin_seconds: f64,
-        request_timeout_ms: f64,
-        refresh_retries: u32,
+        margin_seconds: Option<f64>,
+        request_timeout_ms: Option<f64>,
+        refresh_retries: Option<f64>,
         cross_tab: bool,
         auto_refresh: bool,
         storage: bool,
         seed: f64,
     ) -> TokenMachine {
         let config = SessionConfig {
-            policy: RefreshPolicy::with_margin_seconds(margin_seconds),
-            request_timeout_ms: super::ms_u64(request_timeout_ms),
-            refresh_retries,
             cross_tab,
             auto_refresh,
             storage,
+            ..SessionConfig::from_options(margin_seconds, request_timeout_ms, refresh_retries)
         };
         TokenMachine {
             session: TokenSession::new(config, seed.to_bits()),
@@ -155,6 +154,15 @@ impl TokenMachine {
             extra: None,
             error: None,
             origins: Vec::new(),
+        }
+    }
+
+    /// The request timeout in force (ms; 0 for none), for the driver's own requests.
+    #[wasm_bindgen(js_name = requestTimeoutMs)]
+    pub fn request_timeout_ms(&self) -> f64 {
+        match self.session.config().request_timeout_ms {
+            u64::MAX => 0.0,
+            ms => ms as f64,
         }
     }
 

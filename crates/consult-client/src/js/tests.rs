@@ -30,7 +30,7 @@ proptest! {
         inputs in proptest::collection::vec((1u8..19, number(), proptest::option::of(".{0,60}"), proptest::option::of(".{0,30}"), proptest::option::of(number())), 0..60),
         status in any::<u16>(), text in ".{0,40}",
     ) {
-        let mut machine = TokenMachine::new(margin, timeout, 3, true, true, true, seed);
+        let mut machine = TokenMachine::new(Some(margin), Some(timeout), Some(seed), true, true, true, seed);
         for (kind, value, text, extra, number) in inputs {
             machine.set_retry_after(extra.clone());
             let url = text.clone().unwrap_or_default();
@@ -50,7 +50,7 @@ proptest! {
         interval in number(), seed in number(),
         inputs in proptest::collection::vec((1u8..7, number(), any::<bool>(), proptest::option::of(".{0,12}")), 0..40),
     ) {
-        let mut poll = PollMachine::new(interval, seed);
+        let mut poll = PollMachine::new(Some(interval), seed);
         for (kind, value, flag, text) in inputs {
             let kind = [PollIn::Start, PollIn::Timer, PollIn::Visibility, PollIn::Answered, PollIn::Failed, PollIn::Stop][usize::from(kind - 1) % 6];
             poll.feed(value, kind, flag, value, text.clone(), text.clone(), text.clone(), flag, text);

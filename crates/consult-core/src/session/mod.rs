@@ -93,6 +93,42 @@ impl Default for SessionConfig {
     }
 }
 
+impl SessionConfig {
+    /// A configuration from an application's raw options (numbers as JavaScript gives them):
+    /// the defaults for what is missing, and sane bounds for the rest — a margin of 300 s, a
+    /// request timeout of 10 s (`0`: none), 3 retries (at most 20).
+    ///
+    /// ```
+    /// use consult_core::session::SessionConfig;
+    /// let config = SessionConfig::from_options(None, Some(0.0), Some(99.0));
+    /// assert_eq!(config.policy.margin_ms, 300_000);
+    /// assert_eq!(config.request_timeout_ms, u64::MAX); // 0: no timeout
+    /// assert_eq!(config.refresh_retries, 20);
+    /// ```
+    pub fn from_options(
+        margin_seconds: Option<f64>,
+        request_timeout_ms: Option<f64>,
+        refresh_retries: Option<f64>,
+    ) -> Self {
+        let defaults = SessionConfig::default();
+        let finite = |value: Option<f64>| value.filter(|v| v.is_finite());
+        let request_timeout_ms = match finite(request_timeout_ms) {
+            Some(ms) if ms <= 0.0 => u64::MAX,
+            Some(ms) => ms.min(u64::MAX as f64) as u64,
+            None => defaults.request_timeout_ms,
+        };
+        let refresh_retries =
+            finite(refresh_retries).map_or(defaults.refresh_retries, |n| n.clamp(0.0, 20.0) as u32);
+        SessionConfig {
+            policy: finite(margin_seconds)
+                .map_or(defaults.policy, RefreshPolicy::with_margin_seconds),
+            request_timeout_ms,
+            refresh_retries,
+            ..defaults
+        }
+    }
+}
+
 /// What the application may know about the current token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenView<'a> {
@@ -190,6 +226,11 @@ impl TokenSession {
             recheck_at: None,
             actions: VecDeque::new(),
         }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
     }
 
     /// The next action for the driver.
