@@ -2,7 +2,7 @@
 //! One short-held mutex guards it; nothing here awaits, and nothing here scans every entry.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -93,6 +93,9 @@ pub struct Store {
     /// `(end, sid)` of every chain, soonest first: chains are dropped once their sign-in is over,
     /// without scanning the map.
     ends: BinaryHeap<Reverse<(i64, String)>>,
+    /// `(refreshed_at, sid)` of every rotation, oldest first: a successor token is needed only
+    /// inside the reuse window, and is dropped after it (one ~0.5 KB string per sign-in).
+    rotations: VecDeque<(OffsetDateTime, String)>,
     limits: Limits,
 }
 
@@ -168,6 +171,7 @@ impl Store {
     ) -> Result<RefreshDecision, RefreshRefused> {
         let now_s = now.unix_timestamp();
         self.forget_ended(now_s);
+        self.forget_old_successors(now, reuse_window);
         if !self.chains.contains_key(presented.sid) && self.chains.len() >= self.limits.max_sign_ins
         {
             return Err(RefreshRefused::Full);
@@ -180,6 +184,7 @@ impl Store {
         if let Some(last) = &chain.last
             && last.jti == presented.jti
             && now - last.refreshed_at <= reuse_window
+            && !last.access_token.is_empty()
         {
             return Ok(RefreshDecision::Repeat {
                 access_token: last.access_token.clone(),
@@ -202,10 +207,31 @@ impl Store {
 
     /// Records that the sign-in's current token was replaced by a successor.
     pub fn record_rotation(&mut self, sid: &str, rotation: Rotation, successor_jti: String) {
+        let at = rotation.refreshed_at;
         if let Some(chain) = self.chains.get_mut(sid) {
             chain.current_jti = successor_jti;
             chain.current_exp = rotation.successor_exp;
             chain.last = Some(rotation);
+            self.rotations.push_back((at, sid.to_owned()));
+        }
+    }
+
+    /// Drops the successor tokens of rotations older than the reuse window (a repeat can no
+    /// longer be answered with them: the predecessor is reuse by then). Oldest first; stops at
+    /// the first rotation still inside the window.
+    pub fn forget_old_successors(&mut self, now: OffsetDateTime, reuse_window: Duration) {
+        while let Some((at, _)) = self.rotations.front() {
+            if now - *at <= reuse_window {
+                break;
+            }
+            let Some((at, sid)) = self.rotations.pop_front() else {
+                break;
+            };
+            if let Some(last) = self.chains.get_mut(&sid).and_then(|c| c.last.as_mut())
+                && last.refreshed_at == at
+            {
+                last.access_token = String::new();
+            }
         }
     }
 
@@ -386,6 +412,29 @@ mod tests {
             Err(RefreshRefused::Auth(AuthError::TokenReused))
         );
         assert!(store.is_revoked("s"));
+    }
+
+    #[test]
+    fn successor_tokens_are_dropped_after_the_window_and_the_predecessor_is_still_reuse() {
+        let mut store = unlimited();
+        rotate(&mut store, "s", "a", "b", 0);
+        rotate(&mut store, "t", "x", "y", 40);
+        assert!(
+            store
+                .chains
+                .get("s")
+                .and_then(|c| c.last.as_ref())
+                .is_some_and(|r| r.access_token.is_empty()),
+            "s's successor token is forgotten"
+        );
+        assert_eq!(
+            store.refresh_decision(presented("s", "a"), at(41), WINDOW),
+            Err(RefreshRefused::Auth(AuthError::TokenReused))
+        );
+        assert!(matches!(
+            store.refresh_decision(presented("t", "x"), at(41), WINDOW),
+            Ok(RefreshDecision::Repeat { .. })
+        ));
     }
 
     #[test]
