@@ -193,6 +193,9 @@ pub struct TokenSession {
     not_before: i64,
     /// A wake-up asked for a check: refresh if due even without auto-refresh.
     wake_check: bool,
+    /// Sign-outs asked for before the storage was read: done once it is (so the stored token
+    /// is revoked too).
+    sign_outs_after_load: Vec<CallId>,
     lock_available: bool,
     storage: StorageQueue,
     storage_warned: bool,
@@ -219,6 +222,7 @@ impl TokenSession {
             backoff: Backoff::new(1_000, 30_000),
             not_before: i64::MIN,
             wake_check: false,
+            sign_outs_after_load: Vec::new(),
             lock_available: true,
             storage,
             storage_warned: false,
@@ -313,6 +317,10 @@ impl TokenSession {
                 _ => self.wait(call, Want::ReplaceLoaded),
             },
             Input::SetSession { call, grant } => self.set_session(now, call, grant),
+            Input::SignOut { call } if self.load != Load::Done => {
+                self.ensure_loaded();
+                self.sign_outs_after_load.push(call);
+            }
             Input::SignOut { call } => self.sign_out(call),
             Input::StorageRead {
                 op,
@@ -537,6 +545,10 @@ impl TokenSession {
         self.skew_ms = ClockSkew::estimate(now, server_now, None)
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
+        // A sign-out asked for before this sign-in comes first (its call is answered too).
+        for call in std::mem::take(&mut self.sign_outs_after_load) {
+            self.sign_out(call);
+        }
         self.abandon_flight();
         self.load = Load::Done;
         self.ended = None;
@@ -656,6 +668,9 @@ impl TokenSession {
             self.load = Load::Done;
             if let Some(token) = found {
                 self.adopt_unless_older(token);
+            }
+            for call in std::mem::take(&mut self.sign_outs_after_load) {
+                self.sign_out(call);
             }
         } else if self.flight.is_reread(pending.op) {
             self.reread_done(now, found);

@@ -585,3 +585,64 @@ mod lease {
         }
     }
 }
+
+#[test]
+fn a_sign_out_before_the_first_call_reads_the_stored_token_so_the_server_can_revoke_it() {
+    // After a page reload, sign-out can come first: the stored token must still be revoked.
+    let mut h = Harness::new(single_tab());
+    let stored = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::SignOut { call: 1 });
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::ClearStorage { .. }))
+    );
+    let actions = h.load(&actions, Some(&stored));
+    assert!(actions.contains(&Action::SendLogout { token: stored }));
+    let clear = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ClearStorage { op } => Some(*op),
+            _ => None,
+        })
+        .expect("storage cleared after the load");
+    let actions = h.feed(Input::StorageDone {
+        op: clear,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 1), Some(Ok(String::new())));
+}
+
+#[test]
+fn a_sign_in_right_after_an_early_sign_out_answers_both() {
+    let mut h = Harness::new(single_tab());
+    let mut actions = h.feed(Input::SignOut { call: 1 });
+    let token = jwt(4 * 3600, 0, 2);
+    actions.extend(h.feed(Input::SetSession {
+        call: 2,
+        grant: Grant {
+            access_token: token.clone(),
+            ..Grant::default()
+        },
+    }));
+    // Complete every storage operation in order (the load's answer is no longer awaited).
+    let mut resolved_calls = Vec::new();
+    for _ in 0..6 {
+        resolved_calls.extend(actions.iter().filter_map(|a| match a {
+            Action::Resolve { call, .. } => Some(*call),
+            _ => None,
+        }));
+        let Some(op) = actions.iter().find_map(|a| match a {
+            Action::ReadStorage { op }
+            | Action::WriteStorage { op, .. }
+            | Action::ClearStorage { op } => Some(*op),
+            _ => None,
+        }) else {
+            break;
+        };
+        actions = h.feed(Input::StorageDone { op, ok: true });
+    }
+    resolved_calls.sort_unstable();
+    assert_eq!(resolved_calls, vec![1, 2]);
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(token.as_str()));
+}
