@@ -3,7 +3,7 @@
 // forces one refresh (the client's single flight, shared with polling and fetch); the room is
 // joined again after every reconnect.
 
-import { SocketMachine, websocketUrl } from "./consult_core.js";
+import { SocketMachine, SocketOp, websocketUrl } from "./consult_core.js";
 import { ConsultError } from "./errors.js";
 import { clampNumber } from "./env.js";
 import { Listeners } from "./events.js";
@@ -30,12 +30,6 @@ export function parseSessionOptions(options, baseUrl) {
     maxDelayMs: clampNumber(retry.maxDelayMs, 5000, 0, 3600000),
   };
 }
-
-/** The first part of `text` up to the first newline, and the rest. */
-const splitLine = (text) => {
-  const at = text.indexOf("\n");
-  return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at + 1)];
-};
 
 export class VideoSession {
   #client;
@@ -132,41 +126,42 @@ export class VideoSession {
 
   /** Carries out every pending action of the machine, then re-arms its timer. */
   #pump() {
-    for (let action = this.#machine.next(); action !== undefined; action = this.#machine.next()) {
-      const rest = action.slice(1);
-      switch (action[0]) {
-        case "o":
+    const m = this.#machine;
+    for (let op; (op = m.next()) !== SocketOp.None; ) {
+      switch (op) {
+        case SocketOp.Open:
           this.#open();
           break;
-        case "x":
+        case SocketOp.Close:
           this.#close();
           break;
-        case "w":
+        case SocketOp.Send:
           try {
-            this.#socket?.send(rest);
+            this.#socket?.send(m.text());
           } catch {
-            // A socket closing under us: its close event reports the loss.
+            // A socket closing under us: its close event follows.
           }
           break;
-        case "t":
-        case "T":
-          this.#fetchToken(action[0] === "T");
+        case SocketOp.FetchToken:
+        case SocketOp.FetchRefreshedToken:
+          this.#fetchToken(op === SocketOp.FetchRefreshedToken);
           break;
-        case "s":
-          this.#onState(...splitLine(rest));
+        case SocketOp.State:
+          this.#onState(m.text(), m.extra());
           break;
-        case "c":
+        case SocketOp.Connected:
           this.#join();
           break;
-        case "e":
-          this.#onEvent(rest);
+        case SocketOp.Event:
+          this.#onEvent(m.text());
           break;
-        case "a":
-          this.#onAck(...splitLine(rest));
+        case SocketOp.Ack:
+          this.#onAck(m.text(), m.extra());
+          break;
+        case SocketOp.ProtocolError:
           break;
         default:
-          // "p": an unreadable frame, ignored.
-          break;
+          throw new ConsultError("INTERNAL", "unknown action " + op + " from the socket machine");
       }
     }
     clearTimeout(this.#timer);

@@ -11,60 +11,48 @@ pub fn websocket_url(base: &str) -> String {
     consult_core::engineio::websocket_url(base)
 }
 
+/// What to do (returned by [`SocketMachine::next`]); read its fields with [`SocketMachine::text`]
+/// and [`SocketMachine::extra`].
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketOp {
+    /// Nothing more to do.
+    None = 0,
+    /// Open a WebSocket to `websocketUrl(url)`.
+    Open = 1,
+    /// Close the WebSocket.
+    Close = 2,
+    /// Send the text frame `text()`.
+    Send = 3,
+    /// Get a token, then call `onToken`.
+    FetchToken = 4,
+    /// Get a token after a forced refresh, then call `onToken`.
+    FetchRefreshedToken = 5,
+    /// The state changed to `text()`, because of `extra()`.
+    State = 6,
+    /// (Re)connected: join the room again with the current token.
+    Connected = 7,
+    /// An event: `text()` is its JSON array `["name", ...args]`.
+    Event = 8,
+    /// An acknowledgement: `text()` is its id, `extra()` its JSON arguments (absent: none).
+    Ack = 9,
+    /// A frame that could not be read (`text()`; ignored).
+    ProtocolError = 10,
+}
+
 /// The connection state machine. Feed it what happened; drain [`SocketMachine::next`] for what
-/// to do, one action at a time, as a string whose first character says which:
-///
-/// | action | meaning |
-/// |---|---|
-/// | `o` | open a WebSocket to `websocketUrl(url)` |
-/// | `x` | close the WebSocket |
-/// | `w` + frame | send the text frame |
-/// | `t` / `T` | get a token (`T`: force a refresh first), then call `onToken` |
-/// | `s` + state + `\n` + reason | the state changed |
-/// | `c` | (re)connected: join the room again with the current token |
-/// | `e` + JSON | an event: `["name", ...args]` |
-/// | `a` + id + `\n` + JSON | an acknowledgement and its arguments (empty: none) |
-/// | `p` + message | a frame that could not be read (ignored) |
+/// to do, one [`SocketOp`] at a time.
 ///
 /// ```js
 /// const machine = new SocketMachine("/", 5, 1000, 5000);
 /// machine.start(Date.now());
-/// machine.next(); // "sconnecting\nconnect"
-/// machine.next(); // "o"
+/// for (let op; (op = machine.next()) !== SocketOp.None; ) perform(op, machine.text(), machine.extra());
 /// ```
 #[wasm_bindgen]
-pub struct SocketMachine(SocketConnection);
-
-fn encode(action: Action) -> String {
-    match action {
-        Action::OpenTransport => String::from("o"),
-        Action::CloseTransport => String::from("x"),
-        Action::Send(frame) => prefixed('w', &frame),
-        Action::FetchToken { force_refresh } => String::from(if force_refresh { "T" } else { "t" }),
-        Action::Notify(Notice::State(state, reason)) => {
-            let mut text = prefixed('s', state.as_str());
-            text.push('\n');
-            text.push_str(&reason);
-            text
-        }
-        Action::Notify(Notice::Connected) => String::from("c"),
-        Action::Notify(Notice::Event(json)) => prefixed('e', &json),
-        Action::Notify(Notice::Ack(id, json)) => {
-            let mut text = String::from("a");
-            consult_core::json::push_decimal(&mut text, id);
-            text.push('\n');
-            text.push_str(json.as_deref().unwrap_or(""));
-            text
-        }
-        Action::Notify(Notice::ProtocolError(message)) => prefixed('p', &message),
-    }
-}
-
-fn prefixed(kind: char, rest: &str) -> String {
-    let mut text = String::with_capacity(rest.len() + 1);
-    text.push(kind);
-    text.push_str(rest);
-    text
+pub struct SocketMachine {
+    machine: SocketConnection,
+    text: Option<String>,
+    extra: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -78,30 +66,34 @@ impl SocketMachine {
         delay_ms: f64,
         max_delay_ms: f64,
     ) -> SocketMachine {
-        SocketMachine(SocketConnection::new(ConnectionConfig {
-            namespace,
-            reconnect_attempts: attempts,
-            reconnect_delay_ms: ms_u64(delay_ms),
-            reconnect_max_delay_ms: ms_u64(max_delay_ms),
-            ..ConnectionConfig::default()
-        }))
+        SocketMachine {
+            machine: SocketConnection::new(ConnectionConfig {
+                namespace,
+                reconnect_attempts: attempts,
+                reconnect_delay_ms: ms_u64(delay_ms),
+                reconnect_max_delay_ms: ms_u64(max_delay_ms),
+                ..ConnectionConfig::default()
+            }),
+            text: None,
+            extra: None,
+        }
     }
 
     /// Starts connecting.
     pub fn start(&mut self, now: f64) {
-        self.0.start(ms(now));
+        self.machine.start(ms(now));
     }
 
     /// The WebSocket opened.
     #[wasm_bindgen(js_name = onTransportOpen)]
     pub fn on_transport_open(&mut self, now: f64) {
-        self.0.on_transport_open(ms(now));
+        self.machine.on_transport_open(ms(now));
     }
 
     /// A text frame arrived.
     #[wasm_bindgen(js_name = onFrame)]
     pub fn on_frame(&mut self, frame: &str, now: f64) {
-        self.0.on_frame(frame, ms(now));
+        self.machine.on_frame(frame, ms(now));
     }
 
     /// The answer to `t`/`T`: the token, or `undefined` with `rejected` (the refresh was
@@ -113,48 +105,93 @@ impl SocketMachine {
             None if rejected => TokenResult::Rejected,
             None => TokenResult::Unavailable,
         };
-        self.0.on_token(result, ms(now), random);
+        self.machine.on_token(result, ms(now), random);
     }
 
     /// The WebSocket closed (or failed to open) without being asked to.
     #[wasm_bindgen(js_name = onTransportClosed)]
     pub fn on_transport_closed(&mut self, now: f64, random: f64) {
-        self.0.on_transport_closed(ms(now), random);
+        self.machine.on_transport_closed(ms(now), random);
     }
 
     /// The deadline from `nextTimeout` passed.
     #[wasm_bindgen(js_name = onTimeout)]
     pub fn on_timeout(&mut self, now: f64, random: f64) {
-        self.0.on_timeout(ms(now), random);
+        self.machine.on_timeout(ms(now), random);
     }
 
     /// Leaves: DISCONNECT if connected, close, no reconnect.
     pub fn disconnect(&mut self) {
-        self.0.disconnect();
+        self.machine.disconnect();
     }
 
     /// Frames an EVENT (`args_json`: the arguments without brackets, e.g. `{"a":1}`), with an
     /// ack id if one is wanted. `false` when not connected.
     pub fn emit(&mut self, name: &str, args_json: &str, ack_id: Option<f64>) -> bool {
         let ack_id = ack_id.map(ms_u64);
-        self.0.emit(name, args_json, ack_id).is_some()
+        self.machine.emit(name, args_json, ack_id).is_some()
     }
 
     /// When `onTimeout` is due next (Unix ms), if ever.
     #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> Option<f64> {
-        self.0.next_timeout().map(|at| at as f64)
+        self.machine.next_timeout().map(|at| at as f64)
     }
 
-    /// The next action (see the table above), or `undefined`.
-    pub fn next(&mut self) -> Option<String> {
-        self.0.poll_action().map(encode)
+    /// The next action ([`SocketOp::None`] when there is none).
+    pub fn next(&mut self) -> SocketOp {
+        self.text = None;
+        self.extra = None;
+        let Some(action) = self.machine.poll_action() else {
+            return SocketOp::None;
+        };
+        match action {
+            Action::OpenTransport => SocketOp::Open,
+            Action::CloseTransport => SocketOp::Close,
+            Action::Send(frame) => {
+                self.text = Some(frame);
+                SocketOp::Send
+            }
+            Action::FetchToken { force_refresh } if force_refresh => SocketOp::FetchRefreshedToken,
+            Action::FetchToken { .. } => SocketOp::FetchToken,
+            Action::Notify(Notice::State(state, reason)) => {
+                self.text = Some(state.as_str().to_owned());
+                self.extra = Some(reason);
+                SocketOp::State
+            }
+            Action::Notify(Notice::Connected) => SocketOp::Connected,
+            Action::Notify(Notice::Event(json)) => {
+                self.text = Some(json);
+                SocketOp::Event
+            }
+            Action::Notify(Notice::Ack(id, json)) => {
+                let mut text = String::new();
+                consult_core::json::push_decimal(&mut text, id);
+                self.text = Some(text);
+                self.extra = json;
+                SocketOp::Ack
+            }
+            Action::Notify(Notice::ProtocolError(message)) => {
+                self.text = Some(message);
+                SocketOp::ProtocolError
+            }
+        }
+    }
+
+    /// The text of the last action (see [`SocketOp`]).
+    pub fn text(&self) -> Option<String> {
+        self.text.clone()
+    }
+
+    /// The second field of the last action (see [`SocketOp`]).
+    pub fn extra(&self) -> Option<String> {
+        self.extra.clone()
     }
 
     /// `connecting`, `connected`, `reconnecting`, `refreshing` or `closed`.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
-        String::from(self.0.state().as_str())
+        String::from(self.machine.state().as_str())
     }
 }
 
@@ -164,9 +201,29 @@ mod tests {
 
     const HANDSHAKE: &str = r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
-    /// Drains every pending action.
+    /// Drains every pending action, each written as a short string for readable assertions:
+    /// `o`, `x`, `w`+frame, `t`/`T`, `s`+state+`\n`+reason, `c`, `e`+JSON, `a`+id+`\n`+JSON,
+    /// `p`+message.
     fn drain(machine: &mut SocketMachine) -> Vec<String> {
-        std::iter::from_fn(|| machine.next()).collect()
+        std::iter::from_fn(|| {
+            let op = machine.next();
+            let text = machine.text().unwrap_or_default();
+            let extra = machine.extra().unwrap_or_default();
+            Some(match op {
+                SocketOp::None => return None,
+                SocketOp::Open => String::from("o"),
+                SocketOp::Close => String::from("x"),
+                SocketOp::Send => format!("w{text}"),
+                SocketOp::FetchToken => String::from("t"),
+                SocketOp::FetchRefreshedToken => String::from("T"),
+                SocketOp::State => format!("s{text}\n{extra}"),
+                SocketOp::Connected => String::from("c"),
+                SocketOp::Event => format!("e{text}"),
+                SocketOp::Ack => format!("a{text}\n{extra}"),
+                SocketOp::ProtocolError => format!("p{text}"),
+            })
+        })
+        .collect()
     }
 
     /// A machine that has opened its transport and sent CONNECT with `tok`.
@@ -183,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn connected_events_acks_and_bad_frames_have_their_one_letter_encoding() {
+    fn connected_events_acks_and_bad_frames_come_out_as_their_ops() {
         let mut machine = connecting();
         machine.on_frame(r#"40{"sid":"s1"}"#, 4.0);
         assert_eq!(drain(&mut machine), ["sconnected\nconnected", "c"]);

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::decisions::*;
 use super::poll::{PollIn, PollMachine, PollOp};
 use super::session::*;
-use super::socket::{SocketMachine, websocket_url};
+use super::socket::{SocketMachine, SocketOp, websocket_url};
 
 /// Any f64 JavaScript can pass, the awkward ones often.
 fn number() -> impl Strategy<Value = f64> {
@@ -79,7 +79,7 @@ proptest! {
                 6 => { let _ = machine.emit(&text, &text, Some(value)); }
                 _ => machine.disconnect(),
             }
-            while machine.next().is_some() {}
+            while machine.next() != SocketOp::None {}
             let _ = (machine.next_timeout(), machine.state());
         }
         let _ = websocket_url(&machine.state());
