@@ -229,7 +229,10 @@ impl Settings {
         if let Some(bad) = self.allow_origins.iter().find(|o| !is_origin(o)) {
             return Err(ConfigError::BadOrigin(bad.clone()));
         }
-        self.limits.validate()
+        match self.limits.first_zero() {
+            Some(name) => Err(ConfigError::ZeroLimit(name)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::config::ConfigError;
-
 /// The bounds on what one client, one sign-in or everyone together can make the server hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -59,18 +57,17 @@ impl Limits {
         max_text_bytes: 256,
     };
 
-    /// Refuses zero limits.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let checks = [
+    /// The flag of the first limit set to zero (none may be), if any.
+    pub fn first_zero(&self) -> Option<&'static str> {
+        [
             (self.max_connections, "--max-connections"),
             (self.max_sockets_per_sign_in, "--max-sockets-per-sign-in"),
             (self.max_sign_ins, "--max-sign-ins"),
             (self.refresh_burst as usize, "--refresh-burst"),
-        ];
-        match checks.iter().find(|(value, _)| *value == 0) {
-            Some((_, name)) => Err(ConfigError::ZeroLimit(name)),
-            None => Ok(()),
-        }
+        ]
+        .into_iter()
+        .find(|(value, _)| *value == 0)
+        .map(|(_, name)| name)
     }
 }
 
