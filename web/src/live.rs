@@ -55,7 +55,8 @@ async fn open(request: SignIn, screen: Screen, slot: LiveSlot) -> Result<Live, S
     let log = screen.log;
     let user = &request.user;
     let grant = dev_api::mint_token(user).await?;
-    let client = ConsultClient::new(ClientOptions::new(dev_api::origin()));
+    let client =
+        ConsultClient::new(ClientOptions::new(dev_api::origin())).map_err(|e| e.to_string())?;
     client
         .set_session(&SessionGrant {
             access_token: grant.access_token,
@@ -76,32 +77,35 @@ async fn open(request: SignIn, screen: Screen, slot: LiveSlot) -> Result<Live, S
 
     // Create the session, or read it if it exists: asking first would answer 404 for every new
     // session, an error in the browser's console on every first sign-in.
-    let details = match dev_api::create_session(&request.session_id).await? {
+    let (status, room_id) = match dev_api::create_session(&request.session_id).await? {
         Some(created) => {
             log.add(
                 Kind::Info,
                 format!("created session {}", request.session_id),
             );
-            created
+            (
+                json::text(&created, "status"),
+                json::text(&created, "room_id"),
+            )
         }
-        None => client
-            .get_session_details(&request.session_id)
-            .await
-            .map_err(|e| e.to_string())?,
+        None => {
+            let details = client.get_session_details(&request.session_id).await;
+            let details = details.map_err(|e| e.to_string())?;
+            (details.status_text, details.room_id)
+        }
     };
     screen.session_id.set(request.session_id.clone());
-    screen.session_status.set(json::text(&details, "status"));
+    screen.session_status.set(status);
 
     watch_token(&client, screen, on_session_end(slot, screen));
     let poller = poll_status(&client, &request.session_id, screen);
-    let room_id = json::text(&details, "room_id");
     let member = RoomMember {
         session_id: &request.session_id,
         room_id: &room_id,
         user_id: &user.user_id,
         role: &user.role,
     };
-    let room = join_room(&client, member, screen);
+    let room = join_room(&client, member, screen)?;
     Ok(Live {
         client,
         poller,

@@ -3,11 +3,9 @@
 
 use std::rc::Rc;
 
-use consult_client::{ConsultClient, PollEnd, PollOptions, SessionPoller};
+use consult_client::{ConsultClient, PollEnd, PollOptions, SessionDetails, SessionPoller};
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
 
-use crate::json;
 use crate::log::Kind;
 use crate::state::Screen;
 
@@ -22,8 +20,8 @@ pub fn poll_status(client: &ConsultClient, session_id: &str, screen: Screen) -> 
         session_id,
         PollOptions {
             interval_ms: POLL_INTERVAL_MS,
-            on_update: Rc::new(move |session: JsValue| {
-                let status = json::text(&session, "status");
+            on_update: Rc::new(move |session: SessionDetails| {
+                let status = session.status_text;
                 if screen.session_status.get_untracked() != status {
                     log.add(Kind::Status, format!("session status (poll): {status}"));
                 }

@@ -1,7 +1,9 @@
 //! The video room over Socket.IO: joins it, and shows its connection state, who is present, the
 //! status pushes and the server's errors.
 
-use consult_client::{ConnectionConfig, ConsultClient, VideoSession, VideoSessionOptions};
+use consult_client::{
+    ConnectionConfig, ConsultClient, RoomEvent, RoomState, VideoSession, VideoSessionOptions,
+};
 use leptos::prelude::*;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -34,45 +36,42 @@ fn participant(value: &JsValue) -> Participant {
 }
 
 /// Connects to the room and keeps the screen's room state and participants up to date.
-pub fn join_room(client: &ConsultClient, member: RoomMember<'_>, screen: Screen) -> VideoSession {
+pub fn join_room(
+    client: &ConsultClient,
+    member: RoomMember<'_>,
+    screen: Screen,
+) -> Result<VideoSession, String> {
     let log = screen.log;
-    let room = client.connect_video_session(VideoSessionOptions {
-        url: None,
-        session_id: member.session_id.to_owned(),
-        room_id: member.room_id.to_owned(),
-        user_id: member.user_id.to_owned(),
-        role: member.role.to_owned(),
-        reconnection: ConnectionConfig {
-            reconnect_attempts: RECONNECT_ATTEMPTS,
-            ..ConnectionConfig::default()
-        },
-    });
-    room.on(
-        "state",
-        Rc::new(move |payload: &JsValue| {
-            let state = json::text(payload, "state");
-            let reason = json::text(payload, "reason");
-            let kind = match state.as_str() {
-                "reconnecting" | "refreshing" => Kind::Reconnect,
-                "closed" if reason != "client disconnect" => Kind::Error,
+    let room = client
+        .connect_video_session(VideoSessionOptions {
+            url: None,
+            session_id: member.session_id.to_owned(),
+            room_id: member.room_id.to_owned(),
+            user_id: member.user_id.to_owned(),
+            role: member.role.to_owned(),
+            reconnection: ConnectionConfig {
+                reconnect_attempts: RECONNECT_ATTEMPTS,
+                ..ConnectionConfig::default()
+            },
+        })
+        .map_err(|e| e.to_string())?;
+    room.on(Rc::new(move |event: &RoomEvent| match event {
+        RoomEvent::State { state, reason } => {
+            let kind = match state {
+                RoomState::Reconnecting | RoomState::Refreshing => Kind::Reconnect,
+                RoomState::Closed if reason != "client disconnect" => Kind::Error,
                 _ => Kind::Info,
             };
-            log.add(kind, format!("room: {state} ({reason})"));
-            screen.room_state.set(state);
-        }),
-    );
-    room.on(
-        "joined_room",
-        Rc::new(move |payload: &JsValue| {
+            log.add(kind, format!("room: {} ({reason})", state.as_str()));
+            screen.room_state.set(state.as_str().to_owned());
+        }
+        RoomEvent::JoinedRoom(payload) => {
             let present = json::list(payload, "participants");
             screen
                 .participants
                 .set(present.iter().map(participant).collect());
-        }),
-    );
-    room.on(
-        "participant_joined",
-        Rc::new(move |payload: &JsValue| {
+        }
+        RoomEvent::ParticipantJoined(payload) => {
             let person = participant(payload);
             log.add(Kind::Info, format!("{} joined", person.user_id));
             screen.participants.update(|people| {
@@ -80,38 +79,24 @@ pub fn join_room(client: &ConsultClient, member: RoomMember<'_>, screen: Screen)
                     people.push(person);
                 }
             });
-        }),
-    );
-    room.on(
-        "participant_left",
-        Rc::new(move |payload: &JsValue| {
+        }
+        RoomEvent::ParticipantLeft(payload) => {
             let gone = json::text(payload, "user_id");
             log.add(Kind::Info, format!("{gone} left"));
             screen
                 .participants
                 .update(|people| people.retain(|p| p.user_id != gone));
-        }),
-    );
-    room.on(
-        "session_status",
-        Rc::new(move |payload: &JsValue| {
+        }
+        RoomEvent::SessionStatus(payload) => {
             let status = json::text(payload, "status");
             log.add(Kind::Status, format!("session status (push): {status}"));
             screen.session_status.set(status);
-        }),
-    );
-    room.on(
-        "error",
-        Rc::new(move |payload: &JsValue| {
-            log.add(
-                Kind::Error,
-                format!(
-                    "room error {}: {}",
-                    json::text(payload, "code"),
-                    json::text(payload, "message")
-                ),
-            );
-        }),
-    );
-    room
+        }
+        RoomEvent::Error(payload) => {
+            let (code, message) = (json::text(payload, "code"), json::text(payload, "message"));
+            log.add(Kind::Error, format!("room error {code}: {message}"));
+        }
+        RoomEvent::Other { .. } => {}
+    }));
+    Ok(room)
 }

@@ -1,17 +1,10 @@
-//! Small adapters over the JavaScript environment: time, randomness, sleeping, the global
-//! `fetch`, and whether there is a `window` (browser page) at all (there is none in Node or a
-//! worker).
+//! Small adapters over the JavaScript environment: the clock, the page, background tasks,
+//! timers and event listeners that go away when dropped.
 
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch` (works in pages, workers and Node 20).
-    #[wasm_bindgen(js_name = fetch)]
-    pub(crate) fn global_fetch(request: &web_sys::Request) -> js_sys::Promise;
-}
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 /// A source of "now" in Unix milliseconds (the device clock unless injected).
 pub type Now = Rc<dyn Fn() -> f64>;
@@ -21,25 +14,24 @@ pub fn system_now() -> Now {
     Rc::new(js_sys::Date::now)
 }
 
-/// Current time from `now`, as whole milliseconds.
+/// Current time from `now`, as whole milliseconds (the device clock if `now` is not finite).
 pub(crate) fn now_ms(now: &Now) -> i64 {
     let value = now();
-    if value.is_finite() {
-        value as i64
+    (if value.is_finite() {
+        value
     } else {
-        js_sys::Date::now() as i64
-    }
+        js_sys::Date::now()
+    }) as i64
 }
 
-/// A uniform random number in `[0, 1)`.
-pub(crate) fn random() -> f64 {
-    js_sys::Math::random()
-}
-
-/// Sleeps for `ms` milliseconds (clamped to what `setTimeout` accepts).
-pub(crate) async fn sleep_ms(ms: i64) {
-    let ms = ms.clamp(0, 2_147_483_647) as u32;
-    gloo_timers::future::TimeoutFuture::new(ms).await;
+/// A `setTimeout` calling `f` at `at` on the `now` clock; cancelled when dropped.
+pub(crate) fn timer_at(
+    now: &Now,
+    at: i64,
+    f: impl FnOnce() + 'static,
+) -> gloo_timers::callback::Timeout {
+    let delay = at.saturating_sub(now_ms(now)).clamp(0, i64::from(i32::MAX));
+    gloo_timers::callback::Timeout::new(delay as u32, f)
 }
 
 /// The page's window, when running in a page.
@@ -54,12 +46,40 @@ pub(crate) fn page_hidden() -> bool {
         .is_some_and(|d| d.hidden())
 }
 
-/// Runs a task in the background. One `spawn_local` instantiation for the crate (each generic
-/// instantiation costs wasm bytes).
+/// Runs a task in the background.
 pub(crate) fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
-    spawn_boxed(Box::pin(task));
+    wasm_bindgen_futures::spawn_local(task);
 }
 
-fn spawn_boxed(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
-    wasm_bindgen_futures::spawn_local(task);
+/// A listener of `event` on `target`, removed when dropped.
+pub(crate) struct EventListener {
+    target: web_sys::EventTarget,
+    event: &'static str,
+    closure: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl EventListener {
+    /// Starts listening.
+    pub(crate) fn new(
+        target: &web_sys::EventTarget,
+        event: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Self {
+        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+        Self {
+            target: target.clone(),
+            event,
+            closure,
+        }
+    }
+}
+
+impl Drop for EventListener {
+    fn drop(&mut self) {
+        let callback = self.closure.as_ref().unchecked_ref();
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.event, callback);
+    }
 }

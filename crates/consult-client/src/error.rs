@@ -1,8 +1,7 @@
-//! The client's one error type, and its JavaScript form: an `Error` with a stable `code`,
-//! the HTTP `status` where there is one, and `retryable`.
+//! The client's error types: [`ClientError`] for calls, [`InvalidOptions`] for construction.
 
 use consult_core::ErrorCode;
-use wasm_bindgen::JsValue;
+use consult_core::session::SessionError;
 
 /// What went wrong, with a stable [`ErrorCode`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +16,11 @@ pub struct ClientError {
 
 impl ClientError {
     /// An error with no status.
+    ///
+    /// ```
+    /// let error = consult_client::ClientError::new(consult_client::ErrorCode::Network, "offline");
+    /// assert_eq!(error.to_string(), "NETWORK: offline");
+    /// ```
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -25,48 +29,42 @@ impl ClientError {
         }
     }
 
-    /// An error carrying an HTTP status.
-    pub fn with_status(code: ErrorCode, message: impl Into<String>, status: u16) -> Self {
+    /// An `HTTP` error for a response with this status.
+    pub(crate) fn http(status: u16) -> Self {
         Self {
-            code,
-            message: message.into(),
             status: Some(status),
+            ..Self::new(ErrorCode::Http, format!("HTTP {status}"))
         }
     }
 
     /// Whether the same call may succeed later (network trouble, timeouts, 5xx, 429).
     ///
     /// ```
-    /// use consult_client::ClientError;
-    /// use consult_core::ErrorCode;
-    /// assert!(ClientError::with_status(ErrorCode::Http, "busy", 503).retryable());
-    /// assert!(!ClientError::with_status(ErrorCode::Http, "gone", 404).retryable());
+    /// use consult_client::{ClientError, ErrorCode};
+    /// assert!(ClientError::new(ErrorCode::Timeout, "slow").retryable());
     /// ```
     pub fn retryable(&self) -> bool {
-        match (self.code, self.status) {
-            (ErrorCode::Http, Some(status)) => {
+        match self.status {
+            Some(status) if self.code == ErrorCode::Http => {
                 consult_core::classify_status(status) == consult_core::Outcome::Transient
             }
-            (code, _) => code.retryable(),
+            _ => self.code.retryable(),
         }
-    }
-
-    /// The JavaScript `Error` for this error (`name` "ConsultError", `code`, `status`, `retryable`).
-    pub fn to_js(&self) -> JsValue {
-        let error = js_sys::Error::new(&self.message);
-        error.set_name("ConsultError");
-        let object: &JsValue = error.as_ref();
-        set(object, "code", &JsValue::from_str(self.code.as_str()));
-        let status = self.status.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-        set(object, "status", &status);
-        set(object, "retryable", &JsValue::from_bool(self.retryable()));
-        error.into()
     }
 }
 
-fn set(object: &JsValue, key: &str, value: &JsValue) {
-    // Setting a property on a fresh Error object cannot fail; a failure would only lose detail.
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+impl From<SessionError> for ClientError {
+    fn from(error: SessionError) -> Self {
+        let message = match error.status {
+            Some(status) => format!("{} (HTTP {status})", error.code.as_str()),
+            None => String::from(error.code.as_str()),
+        };
+        Self {
+            code: error.code,
+            message,
+            status: error.status,
+        }
+    }
 }
 
 impl core::fmt::Display for ClientError {
@@ -77,27 +75,23 @@ impl core::fmt::Display for ClientError {
 
 impl std::error::Error for ClientError {}
 
-impl From<ClientError> for JsValue {
-    fn from(error: ClientError) -> JsValue {
-        error.to_js()
+/// Options that cannot work (which, and why), returned instead of a panic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidOptions(pub String);
+
+impl core::fmt::Display for InvalidOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "invalid options: {}", self.0)
     }
 }
 
-/// The message of a thrown JavaScript value, for error details.
-pub(crate) fn js_message(value: &JsValue) -> String {
-    if let Some(text) = value.as_string() {
-        return text;
-    }
-    js_sys::Reflect::get(value, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| String::from("unknown error"))
-}
+impl std::error::Error for InvalidOptions {}
 
-/// Whether a thrown JavaScript value is an `AbortError` (a cancelled fetch or lock request).
-pub(crate) fn is_abort(value: &JsValue) -> bool {
-    js_sys::Reflect::get(value, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|n| n.as_string())
-        .is_some_and(|name| name == "AbortError")
+/// Fails with `what` unless `ok`.
+pub(crate) fn check(ok: bool, what: &str) -> Result<(), InvalidOptions> {
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidOptions(what.to_owned()))
+    }
 }

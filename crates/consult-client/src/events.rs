@@ -1,23 +1,54 @@
-//! Client events and their listeners.
+//! Client events, their listeners, and the token snapshot they carry.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use consult_core::session::TokenView;
+
 use crate::ClientError;
-use crate::token::TokenSnapshot;
+
+/// The current token and what is known about it, as reported to the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSnapshot {
+    /// The access token.
+    pub token: String,
+    /// `exp`, server time, Unix ms.
+    pub expires_at_ms: i64,
+    /// `iat`, server time, Unix ms.
+    pub issued_at_ms: Option<i64>,
+    /// Measured clock skew (server − device), ms.
+    pub skew_ms: i64,
+    /// Refreshes done by this client.
+    pub refresh_count: u32,
+    /// Device time of the last refresh by this client, Unix ms.
+    pub last_refresh_at_ms: Option<i64>,
+}
+
+impl From<TokenView<'_>> for TokenSnapshot {
+    fn from(view: TokenView<'_>) -> Self {
+        Self {
+            token: view.token.to_owned(),
+            expires_at_ms: view.expires_at_ms,
+            issued_at_ms: view.issued_at_ms,
+            skew_ms: view.skew_ms,
+            refresh_count: view.refresh_count,
+            last_refresh_at_ms: view.last_refresh_at_ms,
+        }
+    }
+}
 
 /// Something the application may want to know about.
 #[derive(Debug, Clone)]
 pub enum ClientEvent {
-    /// A refresh succeeded (this tab's, not an adopted one).
+    /// This client refreshed the token (not an adoption from another tab).
     TokenRefreshed(TokenSnapshot),
-    /// A refresh attempt failed; more may follow if `error.retryable()`.
+    /// A refresh attempt failed; the sign-in is kept and the client tries again.
     RefreshFailed(ClientError),
-    /// The refresh endpoint refused the token: storage is cleared, sign in again. Fired once.
+    /// The refresh endpoint refused the token: storage is cleared, sign in again.
     SessionExpired(ClientError),
     /// The current token changed (refresh, adoption from another tab, set, sign-out → `None`).
     TokenChanged(Option<TokenSnapshot>),
-    /// Something degraded but works (e.g. storage fell back to memory: code `STORAGE`).
+    /// Something degraded but works (the storage failed: code `STORAGE`, memory from then on).
     Warning(ClientError),
 }
 
@@ -36,22 +67,13 @@ pub enum EventKind {
     Warning,
 }
 
-impl EventKind {
-    /// Reads the JS event name (`tokenRefreshed`, …).
-    pub fn parse(name: &str) -> Option<EventKind> {
-        Some(match name {
-            "tokenRefreshed" => EventKind::TokenRefreshed,
-            "refreshFailed" => EventKind::RefreshFailed,
-            "sessionExpired" => EventKind::SessionExpired,
-            "tokenChanged" => EventKind::TokenChanged,
-            "warning" => EventKind::Warning,
-            _ => return None,
-        })
-    }
-}
-
 impl ClientEvent {
     /// This event's kind.
+    ///
+    /// ```
+    /// use consult_client::{ClientEvent, EventKind};
+    /// assert_eq!(ClientEvent::TokenChanged(None).kind(), EventKind::TokenChanged);
+    /// ```
     pub fn kind(&self) -> EventKind {
         match self {
             ClientEvent::TokenRefreshed(_) => EventKind::TokenRefreshed,
@@ -66,15 +88,25 @@ impl ClientEvent {
 /// A listener.
 pub type Listener = Rc<dyn Fn(&ClientEvent)>;
 
-/// The listeners of one client.
-#[derive(Default)]
-pub(crate) struct Listeners {
+type Entry<K, E> = (u32, K, Rc<dyn Fn(&E)>);
+
+/// Listeners keyed by kind `K`, each with an id for removal.
+pub(crate) struct Listeners<K, E: ?Sized> {
     next_id: Cell<u32>,
-    entries: RefCell<Vec<(u32, EventKind, Listener)>>,
+    entries: RefCell<Vec<Entry<K, E>>>,
 }
 
-impl Listeners {
-    pub(crate) fn add(&self, kind: EventKind, listener: Listener) -> u32 {
+impl<K, E: ?Sized> Default for Listeners<K, E> {
+    fn default() -> Self {
+        Self {
+            next_id: Cell::new(0),
+            entries: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl<K: PartialEq, E: ?Sized> Listeners<K, E> {
+    pub(crate) fn add(&self, kind: K, listener: Rc<dyn Fn(&E)>) -> u32 {
         let id = self.next_id.get().wrapping_add(1);
         self.next_id.set(id);
         self.entries.borrow_mut().push((id, kind, listener));
@@ -85,14 +117,13 @@ impl Listeners {
         self.entries.borrow_mut().retain(|(i, _, _)| *i != id);
     }
 
-    /// Calls every listener of the event's kind. Listeners may add or remove listeners.
-    pub(crate) fn emit(&self, event: &ClientEvent) {
-        let kind = event.kind();
-        let matching: Vec<Listener> = self
+    /// Calls every listener of `kind`, with no borrow held (listeners may add or remove).
+    pub(crate) fn emit(&self, kind: &K, event: &E) {
+        let matching: Vec<_> = self
             .entries
             .borrow()
             .iter()
-            .filter(|(_, k, _)| *k == kind)
+            .filter(|(_, k, _)| k == kind)
             .map(|(_, _, l)| l.clone())
             .collect();
         for listener in matching {

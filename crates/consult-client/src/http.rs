@@ -1,5 +1,6 @@
-//! One HTTP exchange over the global `fetch`, with a timeout and cancellation, mapped to
-//! [`ClientError`]s: network failure → `NETWORK`, timeout → `TIMEOUT`, cancel → `ABORTED`.
+//! One HTTP exchange over the global `fetch`: a copy of the caller's `RequestInit`, extra
+//! headers, an optional timeout and cancel signal, failures mapped to `NETWORK` / `TIMEOUT` /
+//! `ABORTED`.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -8,100 +9,80 @@ use consult_core::ErrorCode;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::error::{ClientError, is_abort, js_message};
+use crate::ClientError;
+use crate::env::EventListener;
 
-/// A request to send: method, URL, headers, optional body, or a caller's `RequestInit`.
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` (pages, workers, Node 20).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &web_sys::Request) -> js_sys::Promise;
+}
+
+/// A request to send.
 pub(crate) struct Exchange<'a> {
     /// Absolute URL.
     pub url: &'a str,
-    /// Caller's init (method, body, headers…), or a fresh one.
-    pub init: web_sys::RequestInit,
-    /// Headers to set on top of the init's (e.g. `Authorization`).
+    /// The caller's init (copied, never modified), or `None` for a plain request.
+    pub init: Option<&'a web_sys::RequestInit>,
+    /// Method when `init` is `None`.
+    pub method: &'a str,
+    /// Headers set on top of the init's.
     pub headers: Vec<(&'static str, String)>,
-    /// Give up after this many milliseconds (0: never).
-    pub timeout_ms: u32,
-    /// Cancels the request when aborted (poller `stop()`).
+    /// Give up after this many milliseconds (`None`: never).
+    pub timeout_ms: Option<u32>,
+    /// Aborts the request when aborted (the caller's `init.signal` does too).
     pub cancel: Option<web_sys::AbortSignal>,
 }
 
-/// Sends the exchange. The returned response may have any status.
+/// Sends the exchange; the response may have any status.
 pub(crate) async fn send(exchange: Exchange<'_>) -> Result<web_sys::Response, ClientError> {
-    let network = |e: JsValue| {
-        let mut message = String::from("request failed: ");
-        message.push_str(&js_message(&e));
-        ClientError::new(ErrorCode::Network, message)
+    let network = |e: JsValue| ClientError::new(ErrorCode::Network, js_message(&e));
+    let init: web_sys::RequestInit = match exchange.init {
+        Some(init) => js_sys::Object::assign(&js_sys::Object::new(), init).unchecked_into(),
+        None => web_sys::RequestInit::new(),
     };
+    if exchange.init.is_none() {
+        init.set_method(exchange.method);
+    }
     let controller = web_sys::AbortController::new().map_err(network)?;
-    // The caller's own signal (`init.signal`) must still cancel: link it before replacing it.
-    let caller_signal = js_sys::Reflect::get(&exchange.init, &JsValue::from_str("signal"))
+    let caller_signal = js_sys::Reflect::get(&init, &JsValue::from_str("signal"))
         .ok()
         .and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok());
-    exchange.init.set_signal(Some(&controller.signal()));
-    let request =
-        web_sys::Request::new_with_str_and_init(exchange.url, &exchange.init).map_err(|e| {
-            let mut message = String::from("bad request: ");
-            message.push_str(&js_message(&e));
-            ClientError::new(ErrorCode::BadResponse, message)
-        })?;
+    init.set_signal(Some(&controller.signal()));
+    let request = web_sys::Request::new_with_str_and_init(exchange.url, &init)
+        .map_err(|e| ClientError::new(ErrorCode::BadResponse, js_message(&e)))?;
     for (name, value) in &exchange.headers {
         request.headers().set(name, value).map_err(network)?;
     }
-
     let timed_out = Rc::new(Cell::new(false));
-    let _timeout = (exchange.timeout_ms > 0).then(|| {
-        let controller = controller.clone();
-        let timed_out = timed_out.clone();
-        gloo_timers::callback::Timeout::new(exchange.timeout_ms, move || {
+    let _timeout = exchange.timeout_ms.map(|ms| {
+        let (controller, timed_out) = (controller.clone(), timed_out.clone());
+        gloo_timers::callback::Timeout::new(ms, move || {
             timed_out.set(true);
             controller.abort();
         })
     });
-    let cancels: Vec<web_sys::AbortSignal> =
-        exchange.cancel.into_iter().chain(caller_signal).collect();
-    let _links: Vec<CancelLink> = cancels
+    let signals: Vec<_> = exchange.cancel.into_iter().chain(caller_signal).collect();
+    let _links: Vec<EventListener> = signals
         .iter()
-        .map(|signal| CancelLink::new(signal, &controller))
+        .map(|signal| {
+            let controller = controller.clone();
+            EventListener::new(signal, "abort", move |_| controller.abort())
+        })
         .collect();
-    if cancels.iter().any(|s| s.aborted()) {
+    if signals.iter().any(|s| s.aborted()) {
         return Err(ClientError::new(ErrorCode::Aborted, "request cancelled"));
     }
-
-    match JsFuture::from(crate::env::global_fetch(&request)).await {
-        Ok(response) => response.dyn_into::<web_sys::Response>().map_err(|_| {
-            ClientError::new(ErrorCode::BadResponse, "fetch did not return a Response")
-        }),
-        Err(_) if timed_out.get() => Err(ClientError::new(
-            ErrorCode::Timeout,
-            "no answer within the request timeout",
-        )),
-        Err(e) if is_abort(&e) => Err(ClientError::new(ErrorCode::Aborted, "request cancelled")),
-        Err(e) => Err(network(e)),
-    }
-}
-
-/// Forwards an abort of the caller's signal to the request's controller, while alive.
-struct CancelLink {
-    signal: web_sys::AbortSignal,
-    listener: Closure<dyn FnMut()>,
-}
-
-impl CancelLink {
-    fn new(signal: &web_sys::AbortSignal, controller: &web_sys::AbortController) -> Self {
-        let controller = controller.clone();
-        let listener = Closure::<dyn FnMut()>::new(move || controller.abort());
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        Self {
-            signal: signal.clone(),
-            listener,
+    match JsFuture::from(global_fetch(&request)).await {
+        Ok(response) => response
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| ClientError::new(ErrorCode::BadResponse, "fetch returned no Response")),
+        Err(_) if timed_out.get() => Err(ClientError::new(ErrorCode::Timeout, "no answer in time")),
+        Err(_) if controller.signal().aborted() => {
+            Err(ClientError::new(ErrorCode::Aborted, "request cancelled"))
         }
-    }
-}
-
-impl Drop for CancelLink {
-    fn drop(&mut self) {
-        let _ = self
-            .signal
-            .remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+        Err(e) => Err(network(e)),
     }
 }
 
@@ -110,20 +91,34 @@ pub(crate) fn header(response: &web_sys::Response, name: &str) -> Option<String>
     response.headers().get(name).ok().flatten()
 }
 
-/// The response body parsed as JSON.
-pub(crate) async fn json(response: &web_sys::Response) -> Result<JsValue, ClientError> {
-    let bad = |_| {
-        ClientError::with_status(
-            ErrorCode::BadResponse,
-            "response body is not JSON",
-            response.status(),
-        )
-    };
-    let promise = response.json().map_err(bad)?;
-    JsFuture::from(promise).await.map_err(bad)
+/// The response body as text (`None`: unreadable).
+pub(crate) async fn text(response: &web_sys::Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
 }
 
-/// Joins a base URL and a path with exactly one slash.
+/// `Bearer <token>`.
+pub(crate) fn bearer(token: &str) -> String {
+    let mut value = String::from("Bearer ");
+    value.push_str(token);
+    value
+}
+
+/// The message of a thrown JavaScript value.
+fn js_message(value: &JsValue) -> String {
+    value
+        .as_string()
+        .or_else(|| {
+            js_sys::Reflect::get(value, &"message".into())
+                .ok()?
+                .as_string()
+        })
+        .unwrap_or_else(|| String::from("unknown error"))
+}
+
+/// Joins a base URL and a path with exactly one slash (an absolute URL is kept).
 ///
 /// ```
 /// assert_eq!(consult_client::join_url("http://h:1/", "/api/x"), "http://h:1/api/x");
@@ -134,9 +129,13 @@ pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_owned();
     }
-    let mut url = String::with_capacity(base.len() + path.len() + 1);
-    url.push_str(base.trim_end_matches('/'));
+    let mut url = String::from(base.trim_end_matches('/'));
     url.push('/');
     url.push_str(path.trim_start_matches('/'));
     url
+}
+
+/// A path segment, percent-encoded (`encodeURIComponent`).
+pub(crate) fn encode_segment(segment: &str) -> String {
+    js_sys::encode_uri_component(segment).into()
 }

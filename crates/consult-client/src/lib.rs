@@ -1,25 +1,23 @@
 //! consult-client: keeps a video consultation authenticated for hours.
 //!
-//! Stores the access token, refreshes it before it expires (one refresh at a time in the page,
-//! and across tabs through a Web Lock), sends authorised requests (a 401 leads to one refresh
-//! and one replay), and polls the session without ever overlapping requests. All decisions come
-//! from [`consult_core`]; this crate only drives the browser (fetch, storage, timers, locks,
-//! channels, WebSocket). This is the Rust API (the Leptos demo uses it).
+//! The Rust API (the Leptos demo uses it) is a thin executor of consult-core's machines: the
+//! token session ([`consult_core::session::TokenSession`]) decides when to load, refresh, retry,
+//! adopt another tab's token or end the sign-in; this crate only does the browser I/O — fetch,
+//! IndexedDB and web storage, timers, Web Locks, BroadcastChannel, page events, WebSocket.
 //!
-//! JavaScript gets the npm package instead: a hand-written driver (`js/consult_client.js`, the
-//! same behaviour, tested by the same scenarios) over consult-core's decisions exported as
-//! synchronous wasm functions (feature `js`, `src/js/`). Compiled Rust orchestration costs about
-//! 70 KB gz of wasm; the package must stay under 30 KB gz (BENCHMARKS.md, "Package size").
+//! JavaScript gets the npm package instead: its own driver (`js/`) over the same machines,
+//! exported by the `js` feature (`src/js/`); the npm build also turns on `small-alloc`. No
+//! feature is on by default, so the crate installs no global allocator.
 //!
 //! ```no_run
 //! use std::rc::Rc;
 //! use consult_client::{ClientOptions, ConsultClient, PollOptions};
-//! # async fn run() -> Result<(), consult_client::ClientError> {
-//! let client = ConsultClient::new(ClientOptions::new("http://127.0.0.1:8086"));
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ConsultClient::new(ClientOptions::new("http://127.0.0.1:8086"))?;
 //! let token = client.get_valid_token().await?;
 //! let poller = client.poll_session("session-1", PollOptions {
 //!     interval_ms: 5_000,
-//!     on_update: Rc::new(|session| { let _ = session; }),
+//!     on_update: Rc::new(|session| { let _ = session.status(); }),
 //!     on_error: None,
 //!     on_end: None,
 //! });
@@ -28,12 +26,13 @@
 //! ```
 
 mod client;
+mod details;
+mod driver;
 mod env;
 mod error;
 mod events;
-mod flight;
 mod http;
-mod iso;
+mod idb;
 #[cfg(feature = "js")]
 mod js;
 mod lock;
@@ -41,20 +40,21 @@ mod poller;
 mod socket;
 mod storage;
 mod tabs;
-mod token;
 mod wake;
 
-pub use client::{ClientOptions, ConsultClient, SessionGrant, Subscription};
-pub use consult_core::ErrorCode;
+pub use client::{ClientOptions, ConsultClient, Subscription};
 pub use consult_core::connection::ConnectionConfig;
+/// What sign-in (or a refresh done elsewhere) returned.
+pub use consult_core::session::Grant as SessionGrant;
+pub use consult_core::{ErrorCode, SessionStatus};
+pub use details::SessionDetails;
 pub use env::Now;
-pub use error::ClientError;
-pub use events::{ClientEvent, EventKind, Listener};
+pub use error::{ClientError, InvalidOptions};
+pub use events::{ClientEvent, EventKind, Listener, TokenSnapshot};
 pub use http::join_url;
 pub use poller::{PollEnd, PollOptions, SessionPoller};
-pub use socket::{SessionListener, VideoSession, VideoSessionOptions};
+pub use socket::{RoomEvent, RoomState, SessionListener, VideoSession, VideoSessionOptions};
 pub use storage::{StorageKeys, StorageKind};
-pub use token::TokenSnapshot;
 
 /// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.
 #[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]

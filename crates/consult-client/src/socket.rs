@@ -1,7 +1,6 @@
 //! The video session over Socket.IO: a WebSocket driver for [`consult_core::connection`].
-//! The token is read with `get_valid_token()` for every CONNECT and every `join_room`, an auth
-//! refusal forces one refresh (shared with polling and fetch through the client's single
-//! flight), and the room is joined again after every reconnect.
+//! The token comes from the client for every CONNECT and every `join_room`; an auth refusal
+//! forces one refresh (the client's single flight); the room is joined again after a reconnect.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -11,11 +10,12 @@ use consult_core::connection::{
     Action, ConnState, ConnectionConfig, Notice, SocketConnection, TokenResult,
 };
 use consult_core::engineio::websocket_url;
+use futures::channel::oneshot;
+use futures::future::{Either, select};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::env::{now_ms, random};
-use crate::flight::Flight;
+use crate::error::{InvalidOptions, check};
 use crate::{ClientError, ConsultClient};
 
 /// What to connect to and which room to join.
@@ -31,20 +31,106 @@ pub struct VideoSessionOptions {
     pub user_id: String,
     /// `PATIENT` or `DOCTOR`.
     pub role: String,
-    /// Reconnection settings (attempts 5, 1 s doubling, at most 5 s).
+    /// Reconnection settings.
     pub reconnection: ConnectionConfig,
 }
 
-/// A listener of session events: the event's payload (parsed JSON).
-pub type SessionListener = Rc<dyn Fn(&JsValue)>;
+/// Where the room connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomState {
+    /// Opening the transport or waiting for the CONNECT answer.
+    Connecting,
+    /// Connected; `joined_room` not seen yet.
+    Connected,
+    /// In the room (`joined_room` arrived since the last connect).
+    Joined,
+    /// Waiting to try again after losing the transport.
+    Reconnecting,
+    /// The server refused the token; a refresh is under way.
+    Refreshing,
+    /// Over (the state event says why).
+    Closed,
+}
+
+impl RoomState {
+    /// The name (`connecting`, `connected`, `joined`, `reconnecting`, `refreshing`, `closed`).
+    ///
+    /// ```
+    /// assert_eq!(consult_client::RoomState::Joined.as_str(), "joined");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomState::Connecting => "connecting",
+            RoomState::Connected => "connected",
+            RoomState::Joined => "joined",
+            RoomState::Reconnecting => "reconnecting",
+            RoomState::Refreshing => "refreshing",
+            RoomState::Closed => "closed",
+        }
+    }
+
+    fn of(state: ConnState, joined: bool) -> RoomState {
+        match state {
+            ConnState::Connected if joined => RoomState::Joined,
+            ConnState::Connected => RoomState::Connected,
+            ConnState::Connecting => RoomState::Connecting,
+            ConnState::Reconnecting => RoomState::Reconnecting,
+            ConnState::Refreshing => RoomState::Refreshing,
+            ConnState::Closed => RoomState::Closed,
+        }
+    }
+}
+
+/// What a video session reports; payloads are the server's (parsed JSON).
+#[derive(Debug, Clone)]
+pub enum RoomEvent {
+    /// The state changed, and why.
+    State {
+        /// The new state.
+        state: RoomState,
+        /// A short reason.
+        reason: String,
+    },
+    /// `joined_room {room_id, session_id, user_id, role, participants}`.
+    JoinedRoom(JsValue),
+    /// `participant_joined {user_id, role}`.
+    ParticipantJoined(JsValue),
+    /// `participant_left {user_id}`.
+    ParticipantLeft(JsValue),
+    /// `session_status {status}`.
+    SessionStatus(JsValue),
+    /// `error {code, message}`.
+    Error(JsValue),
+    /// Any other server event.
+    Other {
+        /// Its name.
+        name: String,
+        /// Its first argument.
+        payload: JsValue,
+    },
+}
+
+impl RoomEvent {
+    fn from_server(name: String, payload: JsValue) -> RoomEvent {
+        match name.as_str() {
+            "joined_room" => RoomEvent::JoinedRoom(payload),
+            "participant_joined" => RoomEvent::ParticipantJoined(payload),
+            "participant_left" => RoomEvent::ParticipantLeft(payload),
+            "session_status" => RoomEvent::SessionStatus(payload),
+            "error" => RoomEvent::Error(payload),
+            _ => RoomEvent::Other { name, payload },
+        }
+    }
+}
+
+/// A listener of room events.
+pub type SessionListener = Rc<dyn Fn(&RoomEvent)>;
 
 type AckResult = Result<JsValue, ClientError>;
 
 struct Transport {
     socket: web_sys::WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
-    _on_close: Closure<dyn FnMut()>,
+    _handlers: [Closure<dyn FnMut(web_sys::MessageEvent)>; 3],
 }
 
 impl Drop for Transport {
@@ -52,7 +138,6 @@ impl Drop for Transport {
         self.socket.set_onopen(None);
         self.socket.set_onmessage(None);
         self.socket.set_onclose(None);
-        self.socket.set_onerror(None);
         let _ = self.socket.close();
     }
 }
@@ -63,22 +148,46 @@ struct Shared {
     machine: RefCell<SocketConnection>,
     transport: RefCell<Option<Transport>>,
     timer: RefCell<Option<gloo_timers::callback::Timeout>>,
-    listeners: RefCell<Vec<(String, SessionListener)>>,
-    acks: RefCell<Vec<(u64, Flight<AckResult>)>>,
+    listeners: RefCell<Vec<SessionListener>>,
+    acks: RefCell<Vec<(u64, oneshot::Sender<AckResult>)>>,
     next_ack: Cell<u64>,
     joined: Cell<bool>,
 }
 
-/// A live video session. Cheap to clone.
+/// Disconnects (DISCONNECT frame, `closed` state) when the last [`VideoSession`] clone goes.
+struct Handle(Rc<Shared>);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.machine.borrow_mut().disconnect();
+        pump(&self.0);
+    }
+}
+
+/// A live video session. Cheap to clone; dropping the last clone disconnects.
 #[derive(Clone)]
 pub struct VideoSession {
-    shared: Rc<Shared>,
+    handle: Rc<Handle>,
 }
 
 impl ConsultClient {
     /// Connects to the consultation room and stays there across token changes and network
-    /// trouble, until [`VideoSession::disconnect`] or the session ends.
-    pub fn connect_video_session(&self, options: VideoSessionOptions) -> VideoSession {
+    /// trouble, until [`VideoSession::disconnect`], the last handle's drop, or the end. The ids
+    /// must not be empty, and `url`, if given, must be an http(s) URL.
+    pub fn connect_video_session(
+        &self,
+        options: VideoSessionOptions,
+    ) -> Result<VideoSession, InvalidOptions> {
+        let ids = [&options.session_id, &options.room_id, &options.user_id];
+        check(
+            ids.iter().all(|id| !id.is_empty()),
+            "the ids must not be empty",
+        )?;
+        let url = options.url.as_deref().map(consult_core::session::origin_of);
+        check(
+            url.is_none_or(|origin| origin.is_some()),
+            "url must be an http(s) URL",
+        )?;
         let machine = SocketConnection::new(options.reconnection.clone());
         let shared = Rc::new(Shared {
             client: self.clone(),
@@ -91,28 +200,30 @@ impl ConsultClient {
             next_ack: Cell::new(0),
             joined: Cell::new(false),
         });
-        let now = now_ms(&shared.client.inner.now);
-        shared.machine.borrow_mut().start(now);
-        let session = VideoSession { shared };
+        shared.machine.borrow_mut().start(self.inner.now_ms());
         // Let the caller attach listeners before anything is reported.
-        let weak = Rc::downgrade(&session.shared);
-        crate::env::spawn(async move {
-            if let Some(shared) = weak.upgrade() {
-                pump(&shared);
-            }
-        });
-        session
+        let weak = Rc::downgrade(&shared);
+        crate::env::spawn(async move { feed(&weak, |_, _| {}) });
+        Ok(VideoSession {
+            handle: Rc::new(Handle(shared)),
+        })
     }
 }
 
 impl VideoSession {
-    /// Listens to `joined_room`, `participant_joined`, `participant_left`, `session_status`,
-    /// `error` (the server's `{code, message}`), `state` (`{state, reason}`), or any other event.
-    pub fn on(&self, event: &str, listener: SessionListener) {
-        self.shared
-            .listeners
-            .borrow_mut()
-            .push((event.to_owned(), listener));
+    /// Listens to every event of the session.
+    ///
+    /// ```no_run
+    /// # fn demo(room: &consult_client::VideoSession) {
+    /// use consult_client::RoomEvent;
+    /// room.on(std::rc::Rc::new(|event: &RoomEvent| match event {
+    ///     RoomEvent::State { state, reason } => println!("{} ({reason})", state.as_str()),
+    ///     other => println!("{other:?}"),
+    /// }));
+    /// # }
+    /// ```
+    pub fn on(&self, listener: SessionListener) {
+        self.handle.0.listeners.borrow_mut().push(listener);
     }
 
     /// Sends an event. With `ack_timeout_ms`, waits for the server's acknowledgement and returns
@@ -123,110 +234,88 @@ impl VideoSession {
         data: &JsValue,
         ack_timeout_ms: Option<u32>,
     ) -> Result<JsValue, ClientError> {
-        let args = if data.is_undefined() {
-            String::new()
-        } else {
-            js_sys::JSON::stringify(data)
+        let shared = &self.handle.0;
+        let args = match data.is_undefined() {
+            true => String::new(),
+            false => js_sys::JSON::stringify(data)
                 .ok()
                 .and_then(|s| s.as_string())
-                .ok_or_else(|| {
-                    ClientError::new(
-                        ErrorCode::BadResponse,
-                        "event data is not JSON-serialisable",
-                    )
-                })?
+                .ok_or_else(|| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?,
         };
-        let ack = ack_timeout_ms.map(|_| {
-            let id = self.shared.next_ack.get().wrapping_add(1);
-            self.shared.next_ack.set(id);
-            let flight = Flight::new();
-            self.shared.acks.borrow_mut().push((id, flight.clone()));
-            (id, flight)
+        let ack = ack_timeout_ms.map(|timeout| {
+            let id = shared.next_ack.get().wrapping_add(1);
+            shared.next_ack.set(id);
+            let (sender, receiver) = oneshot::channel();
+            shared.acks.borrow_mut().push((id, sender));
+            (id, receiver, timeout)
         });
-        let sent =
-            self.shared
-                .machine
-                .borrow_mut()
-                .emit(event, &args, ack.as_ref().map(|(id, _)| *id));
-        pump(&self.shared);
+        let ack_id = ack.as_ref().map(|a| a.0);
+        let sent = shared.machine.borrow_mut().emit(event, &args, ack_id);
+        pump(shared);
+        let not_connected = || ClientError::new(ErrorCode::Network, "not connected");
+        let Some((id, receiver, timeout)) = ack else {
+            return sent.map(|_| JsValue::UNDEFINED).ok_or_else(not_connected);
+        };
         if sent.is_none() {
-            if let Some((id, _)) = ack {
-                self.shared.acks.borrow_mut().retain(|(i, _)| *i != id);
-            }
-            return Err(ClientError::new(ErrorCode::Network, "not connected"));
+            shared.acks.borrow_mut().retain(|(i, _)| *i != id);
+            return Err(not_connected());
         }
-        let (Some((id, flight)), Some(timeout)) = (ack, ack_timeout_ms) else {
-            return Ok(JsValue::UNDEFINED);
-        };
-        let timed_out = flight.clone();
-        let _timer = gloo_timers::callback::Timeout::new(timeout, move || {
-            timed_out.complete(Err(ClientError::new(
-                ErrorCode::Timeout,
-                "no acknowledgement in time",
-            )));
-        });
-        let result = flight.wait().await;
-        self.shared.acks.borrow_mut().retain(|(i, _)| *i != id);
-        result
+        let timer = gloo_timers::future::TimeoutFuture::new(timeout);
+        let answer = select(receiver, timer).await;
+        shared.acks.borrow_mut().retain(|(i, _)| *i != id);
+        match answer {
+            Either::Left((Ok(result), _)) => result,
+            Either::Left((Err(_), _)) => Err(ClientError::new(ErrorCode::Aborted, "closed")),
+            Either::Right(_) => Err(ClientError::new(ErrorCode::Timeout, "no acknowledgement")),
+        }
     }
 
     /// Leaves the room and closes the connection (no reconnect).
     pub fn disconnect(&self) {
-        self.shared.machine.borrow_mut().disconnect();
-        pump(&self.shared);
+        self.handle.0.machine.borrow_mut().disconnect();
+        pump(&self.handle.0);
     }
 
-    /// The connection state (`joined` once `joined_room` arrived since the last connect).
-    pub fn state(&self) -> &'static str {
-        let state = self.shared.machine.borrow().state();
-        if state == ConnState::Connected && self.shared.joined.get() {
-            "joined"
-        } else {
-            state.as_str()
-        }
+    /// The connection state.
+    pub fn state(&self) -> RoomState {
+        let shared = &self.handle.0;
+        RoomState::of(shared.machine.borrow().state(), shared.joined.get())
     }
 }
 
-fn emit_event(shared: &Shared, name: &str, payload: &JsValue) {
-    let matching: Vec<SessionListener> = shared
-        .listeners
-        .borrow()
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, l)| l.clone())
-        .collect();
-    for listener in matching {
-        listener(payload);
+/// Calls every listener, with no borrow held (a listener may add one).
+fn emit(shared: &Shared, event: RoomEvent) {
+    let listeners = shared.listeners.borrow().clone();
+    for listener in listeners {
+        listener(&event);
     }
-}
-
-fn emit_state(shared: &Shared, state: &str, reason: &str) {
-    let payload = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&payload, &"state".into(), &JsValue::from_str(state));
-    let _ = js_sys::Reflect::set(&payload, &"reason".into(), &JsValue::from_str(reason));
-    emit_event(shared, "state", &payload);
 }
 
 /// Carries out every pending action of the machine, then re-arms its timer.
 fn pump(shared: &Rc<Shared>) {
     loop {
         let action = shared.machine.borrow_mut().poll_action();
-        let Some(action) = action else { break };
         match action {
-            Action::OpenTransport => open_transport(shared),
-            Action::CloseTransport => {
-                shared.transport.borrow_mut().take();
-            }
-            Action::Send(frame) => {
+            None => break,
+            Some(Action::OpenTransport) => open_transport(shared),
+            Some(Action::CloseTransport) => drop(shared.transport.borrow_mut().take()),
+            Some(Action::Send(frame)) => {
                 if let Some(transport) = &*shared.transport.borrow() {
                     let _ = transport.socket.send_with_str(&frame);
                 }
             }
-            Action::FetchToken { force_refresh } => fetch_token(shared, force_refresh),
-            Action::Notify(notice) => on_notice(shared, notice),
+            Some(Action::FetchToken { force_refresh }) => fetch_token(shared, force_refresh),
+            Some(Action::Notify(notice)) => on_notice(shared, notice),
         }
     }
-    arm_timer(shared);
+    let deadline = shared.machine.borrow().next_timeout();
+    let weak = Rc::downgrade(shared);
+    let timer = deadline.map(|at| {
+        crate::env::timer_at(&shared.client.inner.now, at, move || {
+            feed(&weak, |m, now| m.on_timeout(now, js_sys::Math::random()))
+        })
+    });
+    *shared.timer.borrow_mut() = timer;
 }
 
 fn on_notice(shared: &Rc<Shared>, notice: Notice) {
@@ -236,14 +325,11 @@ fn on_notice(shared: &Rc<Shared>, notice: Notice) {
                 shared.joined.set(false);
             }
             if state == ConnState::Closed {
-                for (_, flight) in shared.acks.borrow_mut().drain(..) {
-                    flight.complete(Err(ClientError::new(
-                        ErrorCode::Aborted,
-                        "connection closed",
-                    )));
-                }
+                // The waiting emits get ABORTED.
+                drop(std::mem::take(&mut *shared.acks.borrow_mut()));
             }
-            emit_state(shared, state.as_str(), &reason);
+            let state = RoomState::of(state, false);
+            emit(shared, RoomEvent::State { state, reason });
         }
         Notice::Connected => join_room(shared),
         Notice::Event(data) => {
@@ -254,25 +340,22 @@ fn on_notice(shared: &Rc<Shared>, notice: Notice) {
             let Some(name) = array.get(0).as_string() else {
                 return;
             };
-            let payload = array.get(1);
             if name == "joined_room" && !shared.joined.replace(true) {
-                emit_state(shared, "joined", "joined_room");
+                let reason = name.clone();
+                let state = RoomState::Joined;
+                emit(shared, RoomEvent::State { state, reason });
             }
-            emit_event(shared, &name, &payload);
+            emit(shared, RoomEvent::from_server(name, array.get(1)));
         }
         Notice::Ack(id, data) => {
             let value = data
                 .and_then(|d| js_sys::JSON::parse(&d).ok())
                 .map(|a| js_sys::Array::from(&a).get(0))
                 .unwrap_or(JsValue::UNDEFINED);
-            let flight = shared
-                .acks
-                .borrow()
-                .iter()
-                .find(|(i, _)| *i == id)
-                .map(|(_, f)| f.clone());
-            if let Some(flight) = flight {
-                flight.complete(Ok(value));
+            let position = shared.acks.borrow().iter().position(|(i, _)| *i == id);
+            if let Some(position) = position {
+                let (_, sender) = shared.acks.borrow_mut().remove(position);
+                let _ = sender.send(Ok(value));
             }
         }
         Notice::ProtocolError(_) => {}
@@ -284,11 +367,12 @@ fn join_room(shared: &Rc<Shared>) {
     let client = shared.client.clone();
     crate::env::spawn(async move {
         // The current token: after a refresh, never the one the socket first connected with.
-        let token = client.get_valid_token().await;
+        let Ok(token) = client.get_valid_token().await else {
+            return;
+        };
         let Some(shared) = weak.upgrade() else { return };
-        let Ok(token) = token else { return };
-        let payload = js_sys::Object::new();
         let options = &shared.options;
+        let payload = js_sys::Object::new();
         for (key, value) in [
             ("room_id", &options.room_id),
             ("session_id", &options.session_id),
@@ -296,13 +380,12 @@ fn join_room(shared: &Rc<Shared>) {
             ("role", &options.role),
             ("token", &token),
         ] {
-            let _ =
-                js_sys::Reflect::set(&payload, &JsValue::from_str(key), &JsValue::from_str(value));
+            let _ = js_sys::Reflect::set(&payload, &key.into(), &value.into());
         }
         let args = js_sys::JSON::stringify(&payload)
             .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
+            .and_then(|s| s.as_string());
+        let args = args.unwrap_or_default();
         shared.machine.borrow_mut().emit("join_room", &args, None);
         pump(&shared);
     });
@@ -312,12 +395,11 @@ fn fetch_token(shared: &Rc<Shared>, force_refresh: bool) {
     let weak = Rc::downgrade(shared);
     let client = shared.client.clone();
     crate::env::spawn(async move {
-        let token = if force_refresh {
-            client.refresh_auth_token().await
-        } else {
-            client.get_valid_token().await
+        let token = match force_refresh {
+            true => client.refresh_auth_token().await,
+            false => client.get_valid_token().await,
         };
-        let Some(shared) = weak.upgrade() else { return };
+        // Until the connection machine takes the token session's answer itself (closing note).
         let result = match token {
             Ok(token) => TokenResult::Token(token),
             Err(error) if matches!(error.code, ErrorCode::RefreshRejected | ErrorCode::NoToken) => {
@@ -325,73 +407,49 @@ fn fetch_token(shared: &Rc<Shared>, force_refresh: bool) {
             }
             Err(_) => TokenResult::Unavailable,
         };
-        let now = now_ms(&shared.client.inner.now);
-        shared.machine.borrow_mut().on_token(result, now, random());
-        pump(&shared);
+        feed(&weak, |m, now| {
+            m.on_token(result, now, js_sys::Math::random())
+        });
     });
 }
 
 fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64)) {
     if let Some(shared) = weak.upgrade() {
-        let now = now_ms(&shared.client.inner.now);
+        let now = shared.client.inner.now_ms();
         input(&mut shared.machine.borrow_mut(), now);
         pump(&shared);
     }
 }
 
 fn open_transport(shared: &Rc<Shared>) {
-    let base = shared
-        .options
-        .url
-        .clone()
-        .unwrap_or_else(|| shared.client.inner.base_url.clone());
-    let socket = match web_sys::WebSocket::new(&websocket_url(&base)) {
-        Ok(socket) => socket,
-        Err(_) => {
-            let weak = Rc::downgrade(shared);
-            crate::env::spawn(
-                async move { feed(&weak, |m, now| m.on_transport_closed(now, random())) },
-            );
-            return;
-        }
-    };
+    let base = shared.options.url.as_deref();
+    let base = base.unwrap_or(&shared.client.inner.base_url);
     let weak = Rc::downgrade(shared);
-    let on_open = Closure::<dyn FnMut()>::new({
+    let Ok(socket) = web_sys::WebSocket::new(&websocket_url(base)) else {
+        let closed = move || {
+            feed(&weak, |m, now| {
+                m.on_transport_closed(now, js_sys::Math::random())
+            })
+        };
+        crate::env::spawn(async move { closed() });
+        return;
+    };
+    let handler = |f: fn(&mut SocketConnection, i64, &web_sys::MessageEvent)| {
         let weak = weak.clone();
-        move || feed(&weak, |m, now| m.on_transport_open(now))
-    });
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
-        let weak = weak.clone();
-        move |event: web_sys::MessageEvent| {
-            let frame = event.data().as_string().unwrap_or_default();
-            feed(&weak, |m, now| m.on_frame(&frame, now));
-        }
-    });
-    let on_close = Closure::<dyn FnMut()>::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            shared.transport.borrow_mut().take();
-        }
-        feed(&weak, |m, now| m.on_transport_closed(now, random()));
-    });
-    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            feed(&weak, |m, now| f(m, now, &event))
+        })
+    };
+    let handlers = [
+        handler(|m, now, _| m.on_transport_open(now)),
+        handler(|m, now, event| m.on_frame(&event.data().as_string().unwrap_or_default(), now)),
+        handler(|m, now, _| m.on_transport_closed(now, js_sys::Math::random())),
+    ];
+    socket.set_onopen(Some(handlers[0].as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(handlers[1].as_ref().unchecked_ref()));
+    socket.set_onclose(Some(handlers[2].as_ref().unchecked_ref()));
     *shared.transport.borrow_mut() = Some(Transport {
         socket,
-        _on_open: on_open,
-        _on_message: on_message,
-        _on_close: on_close,
+        _handlers: handlers,
     });
-}
-
-fn arm_timer(shared: &Rc<Shared>) {
-    let deadline = shared.machine.borrow().next_timeout();
-    let timer = deadline.map(|at| {
-        let delay = (at - now_ms(&shared.client.inner.now)).clamp(0, 2_147_483_647) as u32;
-        let weak = Rc::downgrade(shared);
-        gloo_timers::callback::Timeout::new(delay, move || {
-            feed(&weak, |m, now| m.on_timeout(now, random()))
-        })
-    });
-    *shared.timer.borrow_mut() = timer;
 }

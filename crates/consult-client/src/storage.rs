@@ -1,33 +1,40 @@
-//! Where the token lives: `localStorage`, `sessionStorage`, memory, or any object with
-//! `getItem/setItem/removeItem` (sync or returning promises). A storage that throws (quota,
-//! blocked) is replaced by memory, and the caller is told so it can warn.
+//! Where the token lives, and the token session's storage actions carried out there.
+//!
+//! [`StorageKind::Local`] keeps it in IndexedDB (`idb.rs`), the store the cross-tab lock
+//! protects, and mirrors every write and clear to `localStorage` under the seed's keys so older
+//! code keeps working. A read finds the IndexedDB entry or, when there is none (after an
+//! upgrade from the seed), the mirror's. Where IndexedDB is unavailable, `localStorage` itself
+//! is the store (a tab may then read a stale copy after the lock; the server's reuse window
+//! covers it). A storage that throws answers `ok: false`: the session then lives in memory.
 
-use std::cell::{Cell, RefCell};
-
-use consult_core::ErrorCode;
+use consult_core::session::{Action, Input};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::error::{ClientError, js_message};
+use crate::idb::Idb;
 
 /// Which storage to keep the token in.
 #[derive(Debug, Clone)]
 pub enum StorageKind {
-    /// `window.localStorage` (shared by the tabs of the origin). Falls back to memory without a window.
+    /// IndexedDB, mirrored to `localStorage` (shared by the tabs of the origin).
     Local,
     /// `window.sessionStorage` (one tab).
     Session,
     /// In memory (lost on reload).
     Memory,
-    /// A JavaScript object with `getItem(key)`, `setItem(key, value)`, `removeItem(key)`,
-    /// each returning a value or a promise.
+    /// A JavaScript object with `getItem(key)`, `setItem(key, value)`, `removeItem(key)`, each
+    /// returning a value or a promise (not shared: no cross-tab coordination).
     Custom(JsValue),
 }
 
 /// The storage keys; the seed's by default.
+///
+/// ```
+/// assert_eq!(consult_client::StorageKeys::default().expires_at, "tokenExpiresAt");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageKeys {
-    /// Key of the access token (`authToken`).
+    /// Key of the access token (`authToken`); also the IndexedDB key.
     pub token: String,
     /// Key of the expiry (`tokenExpiresAt`).
     pub expires_at: String,
@@ -42,172 +49,139 @@ impl Default for StorageKeys {
     }
 }
 
-enum Backend {
-    Web(web_sys::Storage),
-    Memory(RefCell<Vec<(String, String)>>),
-    Custom(JsValue),
+/// The storage of one client (cheap to clone into a task): IndexedDB and/or an object with
+/// `getItem` / `setItem` / `removeItem` (a web storage or the application's adapter).
+#[derive(Clone)]
+pub(crate) struct Store {
+    idb: Option<Idb>,
+    items: Option<JsValue>,
+    keys: StorageKeys,
 }
 
-/// The token store of one client.
-pub struct TokenStorage {
-    backend: RefCell<Backend>,
-    shared_with_tabs: Cell<bool>,
-}
+type Stored = (Option<String>, Option<String>);
 
-fn memory() -> Backend {
-    Backend::Memory(RefCell::new(Vec::new()))
-}
-
-impl TokenStorage {
-    /// Opens the storage; a web storage that cannot be opened becomes memory (and `Err` says why,
-    /// with the store still usable).
-    pub fn open(kind: &StorageKind) -> (TokenStorage, Option<ClientError>) {
+impl Store {
+    pub(crate) fn new(kind: &StorageKind, keys: StorageKeys) -> Store {
         let window = crate::env::window();
-        let web = |local: bool| -> Result<Option<web_sys::Storage>, JsValue> {
-            match &window {
-                None => Ok(None),
-                Some(w) if local => w.local_storage(),
-                Some(w) => w.session_storage(),
-            }
+        let items: Option<JsValue> = match kind {
+            StorageKind::Local => window.and_then(|w| w.local_storage().ok()?).map(Into::into),
+            StorageKind::Session => window
+                .and_then(|w| w.session_storage().ok()?)
+                .map(Into::into),
+            StorageKind::Custom(object) => Some(object.clone()),
+            StorageKind::Memory => None,
         };
-        let (backend, shared, warning) = match kind {
-            StorageKind::Memory => (memory(), false, None),
-            StorageKind::Custom(object) => (Backend::Custom(object.clone()), false, None),
-            StorageKind::Local | StorageKind::Session => {
-                let local = matches!(kind, StorageKind::Local);
-                match web(local) {
-                    Ok(Some(storage)) => (Backend::Web(storage), local, None),
-                    Ok(None) => (memory(), false, None),
-                    Err(e) => (
-                        memory(),
-                        false,
-                        Some(storage_error("storage unavailable, using memory", &e)),
-                    ),
-                }
-            }
-        };
-        (
-            TokenStorage {
-                backend: RefCell::new(backend),
-                shared_with_tabs: Cell::new(shared),
+        let idb = matches!(kind, StorageKind::Local).then(Idb::default);
+        Store { idb, items, keys }
+    }
+
+    /// Whether the tabs of the origin share this storage (IndexedDB and `localStorage` do).
+    pub(crate) fn shared_with_tabs(&self) -> bool {
+        self.idb.is_some()
+    }
+
+    /// The mirror's token key, whose `storage` events announce other tabs' tokens.
+    pub(crate) fn mirror_key(&self) -> Option<String> {
+        (self.idb.is_some() && self.items.is_some()).then(|| self.keys.token.clone())
+    }
+
+    /// Carries out a storage action; the input that answers it.
+    pub(crate) async fn perform(self, action: Action) -> Option<Input> {
+        Some(match action {
+            Action::ReadStorage { op } => match self.read().await {
+                Ok((token, expires_at)) => Input::StorageRead {
+                    op,
+                    token,
+                    expires_at,
+                },
+                Err(_) => Input::StorageDone { op, ok: false },
             },
-            warning,
-        )
+            Action::WriteStorage {
+                op,
+                token,
+                expires_at,
+            } => {
+                let ok = self.write(Some((&token, &expires_at))).await.is_ok();
+                Input::StorageDone { op, ok }
+            }
+            Action::ClearStorage { op } => {
+                let ok = self.write(None).await.is_ok();
+                Input::StorageDone { op, ok }
+            }
+            _ => return None,
+        })
     }
 
-    /// Whether other tabs see this storage (localStorage), so cross-tab coordination applies.
-    pub fn shared_with_tabs(&self) -> bool {
-        self.shared_with_tabs.get()
-    }
-
-    fn handle(&self) -> Handle {
-        match &*self.backend.borrow() {
-            Backend::Web(storage) => Handle::Web(storage.clone()),
-            Backend::Memory(_) => Handle::Memory,
-            Backend::Custom(object) => Handle::Custom(object.clone()),
+    async fn read(&self) -> Result<Stored, JsValue> {
+        let keys = &self.keys;
+        let database = self.database().await;
+        if let Some(db) = &database {
+            let found = Idb::read(db, &keys.token).await?;
+            if found.0.is_some() {
+                return Ok(found);
+            }
+        }
+        match &self.items {
+            Some(items) => {
+                let token = call(items, "getItem", &keys.token, None).await?;
+                let expires_at = call(items, "getItem", &keys.expires_at, None).await?;
+                Ok((token.as_string(), expires_at.as_string()))
+            }
+            None if database.is_some() => Ok((None, None)),
+            None => Err(JsValue::from_str("no storage here")),
         }
     }
 
-    fn with_memory<T>(&self, f: impl FnOnce(&mut Vec<(String, String)>) -> T) -> Option<T> {
-        match &*self.backend.borrow() {
-            Backend::Memory(entries) => Some(f(&mut entries.borrow_mut())),
-            _ => None,
+    /// Writes (or, with `None`, removes) the token and its expiry wherever this store keeps them.
+    async fn write(&self, value: Option<(&str, &str)>) -> Result<(), JsValue> {
+        let keys = &self.keys;
+        let database = self.database().await;
+        if let Some(db) = &database {
+            Idb::write(db, &keys.token, value).await?;
         }
-    }
-
-    /// Reads `key`.
-    pub async fn get(&self, key: &str) -> Result<Option<String>, ClientError> {
-        match self.handle() {
-            Handle::Web(storage) => storage
-                .get_item(key)
-                .map_err(|e| storage_error("storage read failed", &e)),
-            Handle::Memory => Ok(self
-                .with_memory(|entries| {
-                    entries
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .map(|(_, v)| v.clone())
-                })
-                .flatten()),
-            Handle::Custom(object) => Ok(call_custom(&object, "getItem", key, None)
-                .await?
-                .as_string()),
-        }
-    }
-
-    /// Writes `key`. A web or custom storage that throws is replaced by memory (which then holds
-    /// the value), and the error is returned so the caller can warn.
-    pub async fn set(&self, key: &str, value: &str) -> Result<(), ClientError> {
-        let result = match self.handle() {
-            Handle::Web(storage) => storage
-                .set_item(key, value)
-                .map_err(|e| storage_error("storage write failed, using memory", &e)),
-            Handle::Memory => Ok(()),
-            Handle::Custom(object) => call_custom(&object, "setItem", key, Some(value))
-                .await
-                .map(|_| ()),
+        let Some(items) = &self.items else {
+            return match database {
+                Some(_) => Ok(()),
+                None => Err(JsValue::from_str("no storage here")),
+            };
         };
-        if result.is_err() {
-            *self.backend.borrow_mut() = memory();
-            self.shared_with_tabs.set(false);
-        }
-        self.with_memory(|entries| {
-            entries.retain(|(k, _)| k != key);
-            entries.push((key.to_owned(), value.to_owned()));
-        });
-        result
-    }
-
-    /// Removes `key` (best effort: a failing removal is ignored).
-    pub async fn remove(&self, key: &str) {
-        match self.handle() {
-            Handle::Web(storage) => {
-                let _ = storage.remove_item(key);
-            }
-            Handle::Memory => {
-                self.with_memory(|entries| entries.retain(|(k, _)| k != key));
-            }
-            Handle::Custom(object) => {
-                let _ = call_custom(&object, "removeItem", key, None).await;
+        for (key, value) in [
+            (&keys.token, value.map(|v| v.0)),
+            (&keys.expires_at, value.map(|v| v.1)),
+        ] {
+            let method = if value.is_some() {
+                "setItem"
+            } else {
+                "removeItem"
+            };
+            let written = call(items, method, key, value).await;
+            // As the mirror of IndexedDB, `localStorage` is best effort; as the store, it counts.
+            if database.is_none() {
+                written?;
             }
         }
+        Ok(())
     }
-}
 
-enum Handle {
-    Web(web_sys::Storage),
-    Memory,
-    Custom(JsValue),
-}
-
-fn storage_error(what: &str, cause: &JsValue) -> ClientError {
-    let mut message = String::from(what);
-    message.push_str(": ");
-    message.push_str(&js_message(cause));
-    ClientError::new(ErrorCode::Storage, message)
+    async fn database(&self) -> Option<web_sys::IdbDatabase> {
+        self.idb.as_ref()?.open().await
+    }
 }
 
 /// Calls `object[method](key[, value])`, awaiting the result if it is a promise.
-async fn call_custom(
+async fn call(
     object: &JsValue,
     method: &str,
     key: &str,
     value: Option<&str>,
-) -> Result<JsValue, ClientError> {
-    let function = js_sys::Reflect::get(object, &JsValue::from_str(method))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or_else(|| ClientError::new(ErrorCode::Storage, "storage adapter lacks a method"))?;
-    let key = JsValue::from_str(key);
+) -> Result<JsValue, JsValue> {
+    let function: js_sys::Function = js_sys::Reflect::get(object, &method.into())?.dyn_into()?;
     let returned = match value {
-        Some(value) => function.call2(object, &key, &JsValue::from_str(value)),
-        None => function.call1(object, &key),
-    }
-    .map_err(|e| storage_error("storage adapter threw", &e))?;
+        Some(value) => function.call2(object, &key.into(), &value.into())?,
+        None => function.call1(object, &key.into())?,
+    };
     match returned.dyn_into::<js_sys::Promise>() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .map_err(|e| storage_error("storage adapter rejected", &e)),
+        Ok(promise) => JsFuture::from(promise).await,
         Err(plain) => Ok(plain),
     }
 }

@@ -1,109 +1,98 @@
-//! Telling the other tabs: a `BroadcastChannel` carries new tokens and sign-outs, and the
-//! `storage` event covers browsers or tabs that miss it. Both lead to [`Inner::adopt_external`].
+//! The other tabs: a `BroadcastChannel` (`consult:<token key>`) carries new tokens and
+//! sign-outs both ways, and `storage` events of the mirror's token key cover tabs that miss it.
+//! What they mean is the token session's business ([`Input::PeerToken`],
+//! [`Input::PeerSignedOut`]).
 
-use std::rc::Weak;
-
+use consult_core::session::Input;
 use wasm_bindgen::prelude::*;
 
-use crate::client::Inner;
+use crate::env::EventListener;
 
-/// The listeners of one client; removed when dropped.
-pub(crate) struct TabSync {
+/// The channel and listeners of one client; closed and removed when dropped.
+pub(crate) struct Tabs {
     channel: Option<web_sys::BroadcastChannel>,
-    on_message: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
-    on_storage: Option<Closure<dyn FnMut(web_sys::StorageEvent)>>,
+    _listeners: Vec<EventListener>,
 }
 
-fn field(object: &JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(object, &JsValue::from_str(key))
-        .ok()?
-        .as_string()
+fn text(object: &JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(object, &key.into()).ok()?.as_string()
 }
 
-impl TabSync {
-    /// Listens on channel `consult:<token key>` and on `storage` events for the token key.
-    pub(crate) fn start(inner: Weak<Inner>, token_key: &str) -> TabSync {
+/// What a channel message says: `{type: "token", token, expiresAt?}` with a string token, or
+/// `{type: "signout", token?}`. Anything else is ignored.
+fn message_input(data: &JsValue) -> Option<Input> {
+    match text(data, "type")?.as_str() {
+        "token" => Some(Input::PeerToken {
+            token: text(data, "token")?,
+            expires_at: text(data, "expiresAt"),
+        }),
+        "signout" => Some(Input::PeerSignedOut {
+            token: text(data, "token"),
+        }),
+        _ => None,
+    }
+}
+
+impl Tabs {
+    /// Listens on the channel and on `storage` events of `mirror_key`; `feed` gets the inputs.
+    pub(crate) fn start(
+        token_key: &str,
+        mirror_key: Option<String>,
+        feed: impl Fn(Input) + Clone + 'static,
+    ) -> Tabs {
         let mut name = String::from("consult:");
         name.push_str(token_key);
         let channel = web_sys::BroadcastChannel::new(&name).ok();
-        let on_message = channel.as_ref().map(|channel| {
-            let inner = inner.clone();
-            let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                move |event: web_sys::MessageEvent| {
-                    let data = event.data();
-                    let Some(inner) = inner.upgrade() else { return };
-                    match field(&data, "type").as_deref() {
-                        Some("token") => {
-                            inner.adopt_external(field(&data, "token"), field(&data, "expiresAt"))
-                        }
-                        Some("signout") => inner.adopt_external(None, None),
-                        _ => {}
-                    }
-                },
-            );
-            channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
-            closure
-        });
-        let key = token_key.to_owned();
-        let on_storage = crate::env::window().map(|window| {
-            let closure = Closure::<dyn FnMut(web_sys::StorageEvent)>::new(
-                move |event: web_sys::StorageEvent| {
-                    if event.key().as_deref() != Some(key.as_str()) {
-                        return;
-                    }
-                    if let Some(inner) = inner.upgrade() {
-                        inner.adopt_external(event.new_value(), None);
-                    }
-                },
-            );
-            let _ = window
-                .add_event_listener_with_callback("storage", closure.as_ref().unchecked_ref());
-            closure
-        });
-        TabSync {
+        let mut listeners = Vec::new();
+        if let Some(channel) = &channel {
+            let feed = feed.clone();
+            listeners.push(EventListener::new(channel, "message", move |event| {
+                let data = event.unchecked_into::<web_sys::MessageEvent>().data();
+                if let Some(input) = message_input(&data) {
+                    feed(input);
+                }
+            }));
+        }
+        if let (Some(window), Some(key)) = (crate::env::window(), mirror_key) {
+            listeners.push(EventListener::new(&window, "storage", move |event| {
+                let event: web_sys::StorageEvent = event.unchecked_into();
+                if event.key().as_deref() == Some(key.as_str()) {
+                    feed(match event.new_value() {
+                        Some(token) => Input::PeerToken {
+                            token,
+                            expires_at: None,
+                        },
+                        None => Input::PeerSignedOut {
+                            token: event.old_value(),
+                        },
+                    });
+                }
+            }));
+        }
+        Tabs {
             channel,
-            on_message,
-            on_storage,
+            _listeners: listeners,
         }
     }
 
-    /// Tells the other tabs about a new token.
-    pub(crate) fn announce_token(&self, token: &str, expires_at: &str) {
+    /// Posts `{type, token, expiresAt?}` to the other tabs.
+    pub(crate) fn announce(&self, kind: &str, token: &str, expires_at: Option<&str>) {
         let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &"type".into(), &"token".into());
-        let _ = js_sys::Reflect::set(&message, &"token".into(), &JsValue::from_str(token));
-        let _ = js_sys::Reflect::set(
-            &message,
-            &"expiresAt".into(),
-            &JsValue::from_str(expires_at),
-        );
-        self.post(&message);
-    }
-
-    /// Tells the other tabs the session is over.
-    pub(crate) fn announce_sign_out(&self) {
-        let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &"type".into(), &"signout".into());
-        self.post(&message);
-    }
-
-    fn post(&self, message: &JsValue) {
+        let _ = js_sys::Reflect::set(&message, &"type".into(), &kind.into());
+        let _ = js_sys::Reflect::set(&message, &"token".into(), &token.into());
+        if let Some(expires_at) = expires_at {
+            let _ = js_sys::Reflect::set(&message, &"expiresAt".into(), &expires_at.into());
+        }
         if let Some(channel) = &self.channel {
-            let _ = channel.post_message(message);
+            let _ = channel.post_message(&message);
         }
     }
 }
 
-impl Drop for TabSync {
+impl Drop for Tabs {
     fn drop(&mut self) {
         if let Some(channel) = &self.channel {
-            channel.set_onmessage(None);
             channel.close();
         }
-        if let (Some(window), Some(closure)) = (crate::env::window(), &self.on_storage) {
-            let _ = window
-                .remove_event_listener_with_callback("storage", closure.as_ref().unchecked_ref());
-        }
-        self.on_message = None;
     }
 }

@@ -1,20 +1,14 @@
-//! Page wake-ups: timers sleep and are throttled in hidden tabs, so the client re-checks its
-//! token when the page becomes visible, comes back online, or gets focus.
+//! Page wake-ups: timers sleep and are throttled in hidden tabs, so the page becoming visible,
+//! coming back online or getting focus is fed to the token session as [`Input::Wake`].
 
-use std::rc::Rc;
+use consult_core::session::Input;
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
+use crate::env::{EventListener, page_hidden, window};
 
-use crate::client::Inner;
-
-/// One registered listener: target, event name, callback.
-pub(crate) type WakeListener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut()>);
-
-/// Starts listening (in a page only).
-pub(crate) fn listen(inner: &Rc<Inner>) {
-    let Some(window) = crate::env::window() else {
-        return;
+/// Listens for wake-ups (in a page only); the listeners go when the result is dropped.
+pub(crate) fn listen(feed: impl Fn(Input) + Clone + 'static) -> Vec<EventListener> {
+    let Some(window) = window() else {
+        return Vec::new();
     };
     let mut targets: Vec<(web_sys::EventTarget, &'static str)> = vec![
         (window.clone().into(), "online"),
@@ -23,25 +17,15 @@ pub(crate) fn listen(inner: &Rc<Inner>) {
     if let Some(document) = window.document() {
         targets.push((document.into(), "visibilitychange"));
     }
-    let mut registered = inner.wake_listeners().borrow_mut();
-    for (target, event) in targets {
-        let weak = Rc::downgrade(inner);
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if crate::env::page_hidden() {
-                return;
-            }
-            if let Some(inner) = weak.upgrade() {
-                inner.on_wake();
-            }
-        });
-        let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-        registered.push((target, event, closure));
-    }
-}
-
-/// Stops listening.
-pub(crate) fn unlisten(inner: &Inner) {
-    for (target, event, closure) in inner.wake_listeners().borrow_mut().drain(..) {
-        let _ = target.remove_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    }
+    targets
+        .into_iter()
+        .map(|(target, event)| {
+            let feed = feed.clone();
+            EventListener::new(&target, event, move |_| {
+                if !page_hidden() {
+                    feed(Input::Wake);
+                }
+            })
+        })
+        .collect()
 }

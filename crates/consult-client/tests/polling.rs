@@ -5,9 +5,8 @@ mod support;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use consult_client::{ConsultClient, PollEnd, PollOptions, SessionPoller};
+use consult_client::{ConsultClient, PollEnd, PollOptions, SessionDetails, SessionPoller};
 use support::*;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -37,7 +36,7 @@ fn poll(
         session,
         PollOptions {
             interval_ms,
-            on_update: Rc::new(move |s: JsValue| u.borrow_mut().updates.push(string(&s, "status"))),
+            on_update: Rc::new(move |s: SessionDetails| u.borrow_mut().updates.push(s.status_text)),
             on_error: Some(Rc::new(move |err| {
                 e.borrow_mut().errors.push(err.code.as_str().to_owned())
             })),
@@ -45,16 +44,6 @@ fn poll(
         },
     );
     (poller, seen)
-}
-
-async fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if condition() {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[wasm_bindgen_test]
@@ -66,7 +55,9 @@ async fn polls_never_overlap_even_when_the_server_is_slower_than_the_interval() 
     let gets = stat(base, "session_get").await;
 
     let (poller, seen) = poll(&client, &session, 100);
-    sleep(4_000).await;
+    while stat(base, "session_get").await - gets < 3.0 {
+        sleep(100).await;
+    }
     poller.stop();
     clear_faults(base).await;
 
@@ -77,7 +68,7 @@ async fn polls_never_overlap_even_when_the_server_is_slower_than_the_interval() 
     );
     let requests = stat(base, "session_get").await - gets;
     assert!(
-        (2.0..=3.0).contains(&requests),
+        (3.0..=4.0).contains(&requests),
         "sequential polls, each 1.5 s: {requests}"
     );
     until("on_end", || seen.borrow().end.is_some()).await;
@@ -153,8 +144,10 @@ async fn errors_are_reported_and_polling_goes_on() {
         !seen.borrow().updates.is_empty()
     })
     .await;
-    poller.stop();
+    drop(poller); // the last handle: polling stops
 
+    until("on_end", || seen.borrow().end.is_some()).await;
+    assert_eq!(seen.borrow().end, Some(PollEnd::Stopped));
     assert_eq!(seen.borrow().errors, ["HTTP", "HTTP"]);
     assert_eq!(seen.borrow().updates, ["scheduled"]);
 }

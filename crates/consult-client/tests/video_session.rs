@@ -7,7 +7,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use consult_client::{
-    ClientOptions, ConnectionConfig, ConsultClient, StorageKeys, VideoSession, VideoSessionOptions,
+    ClientOptions, ConnectionConfig, ConsultClient, RoomEvent, RoomState, StorageKeys,
+    VideoSession, VideoSessionOptions,
 };
 use support::*;
 use wasm_bindgen::JsValue;
@@ -20,28 +21,20 @@ type Log = Rc<RefCell<Vec<String>>>;
 
 fn record(session: &VideoSession) -> Log {
     let log: Log = Rc::new(RefCell::new(Vec::new()));
-    for name in [
-        "joined_room",
-        "participant_joined",
-        "participant_left",
-        "session_status",
-        "error",
-        "state",
-    ] {
-        let log = log.clone();
-        session.on(
-            name,
-            Rc::new(move |payload: &JsValue| {
-                let detail = match name {
-                    "state" => string(payload, "state"),
-                    "error" => string(payload, "code"),
-                    "session_status" => string(payload, "status"),
-                    _ => string(payload, "user_id"),
-                };
-                log.borrow_mut().push(format!("{name}:{detail}"));
-            }),
-        );
-    }
+    let entries = log.clone();
+    session.on(Rc::new(move |event: &RoomEvent| {
+        let user = |p: &JsValue| string(p, "user_id");
+        let entry = match event {
+            RoomEvent::State { state, .. } => format!("state:{}", state.as_str()),
+            RoomEvent::Error(p) => format!("error:{}", string(p, "code")),
+            RoomEvent::SessionStatus(p) => format!("session_status:{}", string(p, "status")),
+            RoomEvent::JoinedRoom(p) => format!("joined_room:{}", user(p)),
+            RoomEvent::ParticipantJoined(p) => format!("participant_joined:{}", user(p)),
+            RoomEvent::ParticipantLeft(p) => format!("participant_left:{}", user(p)),
+            RoomEvent::Other { name, .. } => name.clone(),
+        };
+        entries.borrow_mut().push(entry);
+    }));
     log
 }
 
@@ -85,7 +78,7 @@ fn client_with_stored(
     options.storage_keys = keys.clone();
     options.auto_refresh = false;
     options.now = Some(Rc::new(move || js_sys::Date::now() + clock_offset_ms));
-    ConsultClient::new(options)
+    ConsultClient::new(options).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -94,10 +87,12 @@ async fn joins_with_a_valid_token_and_sees_presence_and_status() {
     let session = create_session(base, "{}").await;
     let (token, expires_at) = dev_token(base, "p-join", 3600).await;
     let patient = client_with_stored(base, &unique_keys("join-p"), &token, &expires_at, 0.0);
-    let room = patient.connect_video_session(options(&session, "p-join"));
+    let room = patient
+        .connect_video_session(options(&session, "p-join"))
+        .unwrap();
     let log = record(&room);
     until(&log, "state:joined", 1, 5_000).await;
-    assert_eq!(room.state(), "joined");
+    assert_eq!(room.state(), RoomState::Joined);
 
     let (doctor_token, doctor_expiry) = dev_token(base, "d-join", 3600).await;
     let doctor = client_with_stored(
@@ -107,19 +102,28 @@ async fn joins_with_a_valid_token_and_sees_presence_and_status() {
         &doctor_expiry,
         0.0,
     );
-    let doctor_room = doctor.connect_video_session(VideoSessionOptions {
-        role: "DOCTOR".into(),
-        ..options(&session, "d-join")
-    });
+    let doctor_room = doctor
+        .connect_video_session(VideoSessionOptions {
+            role: "DOCTOR".into(),
+            ..options(&session, "d-join")
+        })
+        .unwrap();
     until(&log, "participant_joined:d-join", 1, 5_000).await;
 
     patch_session(base, &session, "active").await;
     until(&log, "session_status:active", 1, 5_000).await;
 
-    doctor_room.disconnect();
+    let doctor_log = record(&doctor_room);
+    drop(doctor_room); // the last handle: DISCONNECT and a `closed` state
+    assert_eq!(
+        seen(&doctor_log, "state:closed"),
+        1,
+        "{:?}",
+        doctor_log.borrow()
+    );
     until(&log, "participant_left:d-join", 1, 5_000).await;
     room.disconnect();
-    assert_eq!(room.state(), "closed");
+    assert_eq!(room.state(), RoomState::Closed);
 }
 
 #[wasm_bindgen_test]
@@ -141,7 +145,9 @@ async fn an_expired_token_refused_by_the_server_is_refreshed_once_then_joins() {
         stat(base, "socket_reject").await,
     );
 
-    let room = client.connect_video_session(options(&session, "p-expired"));
+    let room = client
+        .connect_video_session(options(&session, "p-expired"))
+        .unwrap();
     let log = record(&room);
     until(&log, "state:joined", 1, 8_000).await;
 
@@ -177,7 +183,9 @@ async fn a_refused_refresh_closes_the_session_after_exactly_one_attempt() {
     let events = record_events(&client);
     let rejected = stat(base, "refresh_rejected").await;
 
-    let room = client.connect_video_session(options(&session, "p-revoked"));
+    let room = client
+        .connect_video_session(options(&session, "p-revoked"))
+        .unwrap();
     let log = record(&room);
     until(&log, "state:closed", 1, 8_000).await;
     sleep(1_500).await; // a loop would show up here
@@ -189,7 +197,7 @@ async fn a_refused_refresh_closes_the_session_after_exactly_one_attempt() {
     );
     assert_eq!(count(&events, "sessionExpired"), 1);
     assert_eq!(seen(&log, "state:closed"), 1);
-    assert_eq!(room.state(), "closed");
+    assert_eq!(room.state(), RoomState::Closed);
 }
 
 #[wasm_bindgen_test]
@@ -202,7 +210,7 @@ async fn an_unknown_namespace_never_triggers_a_refresh() {
 
     let mut opts = options(&session, "p-nsp");
     opts.reconnection.namespace = "/nope".into();
-    let room = client.connect_video_session(opts);
+    let room = client.connect_video_session(opts).unwrap();
     let log = record(&room);
     until(&log, "state:closed", 1, 5_000).await;
     sleep(500).await;
@@ -222,7 +230,7 @@ async fn a_server_restart_with_the_token_expired_meanwhile_rejoins_with_a_new_to
     let mut client_options = ClientOptions::new(base);
     client_options.storage_keys = unique_keys("sock-restart");
     client_options.auto_refresh = false;
-    let client = ConsultClient::new(client_options);
+    let client = ConsultClient::new(client_options).unwrap();
     client
         .set_session(&consult_client::SessionGrant {
             access_token: token.clone(),
@@ -231,7 +239,9 @@ async fn a_server_restart_with_the_token_expired_meanwhile_rejoins_with_a_new_to
         })
         .await
         .expect("set session");
-    let room = client.connect_video_session(options("restart-room", "p-restart"));
+    let room = client
+        .connect_video_session(options("restart-room", "p-restart"))
+        .unwrap();
     let log = record(&room);
     until(&log, "state:joined", 1, 5_000).await;
 
@@ -261,7 +271,9 @@ async fn a_server_that_stops_answering_pings_is_detected_and_left_for_a_new_conn
     let base = url(STUB_RESTARTABLE);
     let (token, expires_at) = dev_token(base, "p-ping", 3600).await;
     let client = client_with_stored(base, &unique_keys("sock-ping"), &token, &expires_at, 0.0);
-    let room = client.connect_video_session(options("restart-room", "p-ping"));
+    let room = client
+        .connect_video_session(options("restart-room", "p-ping"))
+        .unwrap();
     let log = record(&room);
     until(&log, "state:joined", 1, 5_000).await;
 

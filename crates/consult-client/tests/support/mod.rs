@@ -169,7 +169,67 @@ pub fn client(base: &str, keys: &StorageKeys) -> ConsultClient {
     options.storage = StorageKind::Local;
     options.storage_keys = keys.clone();
     options.auto_refresh = false;
-    ConsultClient::new(options)
+    ConsultClient::new(options).expect("valid options")
+}
+
+/// Waits (50 ms steps, at most 10 s) until `condition` holds.
+pub async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if condition() {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The token IndexedDB holds under `key` (database `consult`, store `tokens`), read as another
+/// page would.
+pub async fn idb_token(key: &str) -> Option<String> {
+    let read = js_sys::Function::new_with_args(
+        "key",
+        "return new Promise((resolve, reject) => {
+           const open = indexedDB.open('consult', 1);
+           open.onupgradeneeded = () => open.result.createObjectStore('tokens');
+           open.onerror = () => reject(open.error);
+           open.onsuccess = () => {
+             const db = open.result;
+             const get = db.transaction('tokens').objectStore('tokens').get(key);
+             get.onsuccess = () => { db.close(); resolve(get.result ? get.result.token : null); };
+             get.onerror = () => reject(get.error);
+           };
+         });",
+    );
+    let promise: js_sys::Promise = read
+        .call1(&JsValue::NULL, &key.into())
+        .expect("idb")
+        .unchecked_into();
+    JsFuture::from(promise).await.expect("idb read").as_string()
+}
+
+/// A promise that resolves once a listener of channel `name`, added now, has received `n`
+/// messages. Added after a client's, it sees each message after the client did.
+pub fn channel_delivered(name: &str, n: u32) -> JsFuture {
+    let wait = js_sys::Function::new_with_args(
+        "name, n",
+        "return new Promise((resolve) => {
+           const channel = new BroadcastChannel(name);
+           let seen = 0;
+           channel.onmessage = () => { if (++seen === n) { channel.close(); setTimeout(resolve, 0); } };
+         });",
+    );
+    let promise = wait
+        .call2(&JsValue::NULL, &name.into(), &n.into())
+        .expect("channel listener");
+    JsFuture::from(js_sys::Promise::from(promise))
+}
+
+/// Posts `message` (JSON text) on the BroadcastChannel `name`, as another tab would.
+pub fn post_to_channel(name: &str, message: &str) {
+    let channel = web_sys::BroadcastChannel::new(name).expect("channel");
+    let data = js_sys::JSON::parse(message).expect("json");
+    channel.post_message(&data).expect("post");
+    channel.close();
 }
 
 /// Records the names of the events a client emits.
