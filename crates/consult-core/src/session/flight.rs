@@ -295,6 +295,8 @@ impl TokenSession {
         retryable: bool,
     ) {
         self.release_held_lock();
+        // A wake-up asks for one attempt; auto-refresh and waiting callers keep retrying.
+        self.wake_check = false;
         self.flight.failures = self.flight.failures.saturating_add(1);
         self.flight.last_error = Some((error, retryable));
         for waiter in &mut self.waiters {

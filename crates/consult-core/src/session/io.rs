@@ -150,7 +150,7 @@ pub enum Input {
     },
     /// The page may have slept: it became visible, came online, or got focus.
     Wake,
-    /// The client is dropped: stop everything; pending calls fail with `ABORTED`.
+    /// Stop background work (auto-refresh); calls still work, and pending ones go on.
     Dispose,
 }
 

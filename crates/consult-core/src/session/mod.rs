@@ -498,10 +498,14 @@ impl TokenSession {
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
-                self.wake_check = false;
+                // A wake-up before the first load waits for it.
+                if self.load == Load::Done {
+                    self.wake_check = false;
+                }
                 self.flight_not_wanted();
             } else if self.flight.is_idle() {
-                self.wake_check = false;
+                // The wake-up's reason stays until the refresh is no longer wanted (or fails):
+                // the attempt asks again after the lock's re-read.
                 self.begin_attempt(now);
             }
             match self.storage.start_next(now, &mut self.actions) {

@@ -646,3 +646,57 @@ fn a_sign_in_right_after_an_early_sign_out_answers_both() {
     assert_eq!(resolved_calls, vec![1, 2]);
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(token.as_str()));
 }
+
+fn no_auto_refresh() -> SessionConfig {
+    SessionConfig {
+        auto_refresh: false,
+        ..SessionConfig::default()
+    }
+}
+
+#[test]
+fn a_wake_up_refreshes_a_due_token_through_the_lock_without_auto_refresh() {
+    // Found by the Rust driver's author: the wake-up's reason was forgotten once the attempt
+    // started, so after the lock's re-read the machine released the lock without refreshing.
+    let mut h = Harness::new(no_auto_refresh());
+    let token = jwt(3600, 0, 1);
+    let actions = h.feed(Input::SetSession {
+        call: 1,
+        grant: Grant {
+            access_token: token.clone(),
+            expires_at: None,
+            expires_in: Some(3600.0),
+        },
+    });
+    let write = write_op(&actions).unwrap();
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    h.now = 59 * 60 * S;
+    let actions = h.feed(Input::Wake);
+    let lock = lock_op(&actions).expect("the wake-up starts a refresh");
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let op = read_op(&actions).unwrap();
+    let actions = h.feed(Input::StorageRead {
+        op,
+        token: Some(token.clone()),
+        expires_at: None,
+    });
+    assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(token));
+}
+
+#[test]
+fn a_wake_up_before_the_first_load_is_kept_until_the_load() {
+    let mut h = Harness::new(SessionConfig {
+        cross_tab: false,
+        ..no_auto_refresh()
+    });
+    h.now = 2 * HOUR;
+    let actions = h.feed(Input::Wake);
+    let actions = h.load(&actions, Some(&jwt(3600, 0, 1)));
+    assert!(
+        refresh_op(&actions).is_some(),
+        "the due token is refreshed after the load"
+    );
+}
