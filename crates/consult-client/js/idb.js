@@ -37,13 +37,16 @@ async function transact(mode, request) {
   });
 }
 
-/** The stored `[token, expiresAt]` of `key`, or null. */
+/**
+ * The stored `[token, expiresAt]` of `key`, or null. The value is `{ token, expiresAt }`, the
+ * format the crate's Rust driver uses too.
+ */
 export async function idbGet(key) {
   const value = await transact("readonly", (store) => store.get(key));
-  return Array.isArray(value) && typeof value[0] === "string" ? value : null;
+  return typeof value?.token === "string" ? [value.token, value.expiresAt ?? undefined] : null;
 }
 
-/** Stores `[token, expiresAt]` under `key`, or removes it (`null`); resolves once committed. */
-export function idbSet(key, value) {
-  return transact("readwrite", (store) => (value === null ? store.delete(key) : store.put(value, key)));
+/** Stores `{ token, expiresAt }` under `key`, or removes it (`null`); resolves once committed. */
+export function idbSet(key, token, expiresAt) {
+  return transact("readwrite", (store) => (token === null ? store.delete(key) : store.put({ token, expiresAt }, key)));
 }

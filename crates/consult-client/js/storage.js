@@ -68,7 +68,7 @@ export class TokenStorage {
 
   /** Stores the token (`null` removes it); rejects when the storage throws. */
   async write(token, expiresAt) {
-    if (this.idb) await idbSet(this.tokenKey, token === null ? null : [token, expiresAt]);
+    if (this.idb) await idbSet(this.tokenKey, token, expiresAt);
     if (token === null) {
       await this.backend.removeItem(this.tokenKey);
       await this.backend.removeItem(this.expiresKey);
