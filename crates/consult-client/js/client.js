@@ -7,7 +7,7 @@
 import { SessionInput as In, SessionOp as Op, TokenMachine, credentialRefused } from "./consult_core.js";
 import { ConsultError, machineError } from "./errors.js";
 import { Listeners, callSafely } from "./events.js";
-import { encodeSegment, hasWindow, joinUrl, pageHidden } from "./env.js";
+import { encodeSegment, hasWindow, joinUrl, pageHidden, timerDelay } from "./env.js";
 import { json, send } from "./http.js";
 import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
@@ -19,7 +19,6 @@ const REFRESH_PATH = "/api/video/auth/refresh-token";
 const LOGOUT_PATH = "/api/video/auth/logout";
 const SESSIONS_PATH = "/api/video/sessions/";
 const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning"];
-const LONGEST_TIMER_MS = 2147483647;
 
 /** The constructor's options with their defaults; a TypeError for what cannot be used. */
 function parseOptions(options) {
@@ -255,8 +254,7 @@ export class ConsultClient {
     clearTimeout(this.#timer);
     const at = machine.pollTimeout();
     if (at !== undefined) {
-      const delay = Math.min(Math.max(at - this.#o.now(), 0), LONGEST_TIMER_MS);
-      this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), delay);
+      this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - this.#o.now()));
     }
   }
 

@@ -1,12 +1,9 @@
 // Small environment helpers: timers, page visibility, URLs.
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 0), 2147483647)));
+/** A delay as setTimeout can wait it: not negative, and at most 2^31 - 1 ms (longer fires at once). */
+export const timerDelay = (ms) => Math.min(Math.max(ms, 0), 2147483647);
 
 export const pageHidden = () => typeof document !== "undefined" && document.hidden === true;
-
-/** `value` truncated and clamped to [low, high] when it is a number, else `fallback`. */
-export const clampNumber = (value, fallback, low, high) =>
-  typeof value === "number" && !Number.isNaN(value) ? Math.trunc(Math.min(Math.max(value, low), high)) : fallback;
 
 export const hasWindow = () => typeof window !== "undefined" && window === globalThis;
 

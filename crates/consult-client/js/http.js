@@ -1,6 +1,7 @@
 // HTTP: one exchange with a timeout and cancellation.
 
 import { ConsultError, messageOf } from "./errors.js";
+import { timerDelay } from "./env.js";
 
 /**
  * `fetch(url, init)` with extra headers, a timeout and optional cancel signals. Network failure
@@ -24,7 +25,7 @@ export async function send(url, init, headers, timeoutMs, cancel) {
       ? setTimeout(() => {
           timedOut = true;
           controller.abort();
-        }, Math.min(timeoutMs, 2147483647)) // timers cannot wait longer
+        }, timerDelay(timeoutMs))
       : undefined;
   try {
     if (signals.some((signal) => signal.aborted)) {

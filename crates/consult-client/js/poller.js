@@ -5,9 +5,7 @@
 import { PollIn, PollMachine, PollOp } from "./consult_core.js";
 import { ConsultError, machineError } from "./errors.js";
 import { callSafely } from "./events.js";
-import { pageHidden } from "./env.js";
-
-const LONGEST_TIMER_MS = 2147483647;
+import { pageHidden, timerDelay } from "./env.js";
 
 export class SessionPoller {
   #machine;
@@ -79,8 +77,7 @@ export class SessionPoller {
     clearTimeout(this.#timer);
     const at = m.pollTimeout();
     if (at !== undefined) {
-      const delay = Math.min(Math.max(at - Date.now(), 0), LONGEST_TIMER_MS);
-      this.#timer = setTimeout(() => this.#feed(PollIn.Timer), delay);
+      this.#timer = setTimeout(() => this.#feed(PollIn.Timer), timerDelay(at - Date.now()));
     }
   }
 

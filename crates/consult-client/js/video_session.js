@@ -5,7 +5,7 @@
 
 import { SocketMachine, SocketOp, websocketUrl } from "./consult_core.js";
 import { ConsultError } from "./errors.js";
-import { clampNumber } from "./env.js";
+import { timerDelay } from "./env.js";
 import { Listeners } from "./events.js";
 
 /** connectVideoSession's options with their defaults; a TypeError for a missing identifier. */
@@ -17,6 +17,7 @@ export function parseSessionOptions(options, baseUrl) {
     }
     return value;
   };
+  const number = (value) => (typeof value === "number" ? value : undefined);
   const retry = typeof options?.reconnection === "object" && options.reconnection !== null ? options.reconnection : {};
   return {
     url: typeof options?.url === "string" ? options.url : baseUrl,
@@ -25,9 +26,10 @@ export function parseSessionOptions(options, baseUrl) {
     userId: text("userId"),
     role: text("role"),
     namespace: typeof options.namespace === "string" ? options.namespace : "/",
-    attempts: clampNumber(retry.attempts, 5, 0, 1000),
-    delayMs: clampNumber(retry.delayMs, 1000, 0, 3600000),
-    maxDelayMs: clampNumber(retry.maxDelayMs, 5000, 0, 3600000),
+    // Numbers go to the machine as given: consult-core applies the defaults and bounds.
+    attempts: number(retry.attempts),
+    delayMs: number(retry.delayMs),
+    maxDelayMs: number(retry.maxDelayMs),
   };
 }
 
@@ -89,7 +91,7 @@ export class VideoSession {
       };
       const timer = setTimeout(
         () => settle(reject, new ConsultError("TIMEOUT", "no acknowledgement in time")),
-        Math.min(ackTimeoutMs, 2147483647),
+        timerDelay(ackTimeoutMs),
       );
       this.#acks.set(id, { resolve: (value) => settle(resolve, value), reject: (error) => settle(reject, error) });
     });
@@ -167,7 +169,7 @@ export class VideoSession {
     clearTimeout(this.#timer);
     const at = this.#machine.nextTimeout();
     if (at !== undefined) {
-      const delay = Math.min(Math.max(at - this.#now(), 0), 2147483647);
+      const delay = timerDelay(at - this.#now());
       this.#timer = setTimeout(() => this.#feed((m, now) => m.onTimeout(now, Math.random())), delay);
     }
   }

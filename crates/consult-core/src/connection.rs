@@ -45,6 +45,44 @@ impl Default for ConnectionConfig {
     }
 }
 
+impl ConnectionConfig {
+    /// A configuration from an application's raw options (numbers as JavaScript gives them):
+    /// socket.io-client's defaults for what is missing (5 attempts, 1 s, at most 5 s), and
+    /// bounds for the rest (at most 1,000 attempts, delays up to an hour).
+    ///
+    /// ```
+    /// use consult_core::connection::ConnectionConfig;
+    /// let config = ConnectionConfig::from_options("/".into(), None, Some(-3.0), Some(1e12));
+    /// assert_eq!(config.reconnect_attempts, 5);
+    /// assert_eq!((config.reconnect_delay_ms, config.reconnect_max_delay_ms), (0, 3_600_000));
+    /// ```
+    pub fn from_options(
+        namespace: String,
+        attempts: Option<f64>,
+        delay_ms: Option<f64>,
+        max_delay_ms: Option<f64>,
+    ) -> Self {
+        let defaults = ConnectionConfig::default();
+        let bounded = |value: Option<f64>, default: u64, max: f64| {
+            value
+                .filter(|v| v.is_finite())
+                .map_or(default, |v| v.clamp(0.0, max) as u64)
+        };
+        ConnectionConfig {
+            namespace,
+            reconnect_attempts: bounded(attempts, u64::from(defaults.reconnect_attempts), 1_000.0)
+                as u32,
+            reconnect_delay_ms: bounded(delay_ms, defaults.reconnect_delay_ms, 3_600_000.0),
+            reconnect_max_delay_ms: bounded(
+                max_delay_ms,
+                defaults.reconnect_max_delay_ms,
+                3_600_000.0,
+            ),
+            ..defaults
+        }
+    }
+}
+
 /// What the connection is doing, as reported to the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {

@@ -62,24 +62,22 @@ impl SocketMachine {
     #[wasm_bindgen(constructor)]
     pub fn new(
         namespace: String,
-        attempts: u32,
-        delay_ms: f64,
-        max_delay_ms: f64,
+        attempts: Option<f64>,
+        delay_ms: Option<f64>,
+        max_delay_ms: Option<f64>,
     ) -> SocketMachine {
         SocketMachine {
-            machine: SocketConnection::new(ConnectionConfig {
+            machine: SocketConnection::new(ConnectionConfig::from_options(
                 namespace,
-                reconnect_attempts: attempts,
-                reconnect_delay_ms: ms_u64(delay_ms),
-                reconnect_max_delay_ms: ms_u64(max_delay_ms),
-                ..ConnectionConfig::default()
-            }),
+                attempts,
+                delay_ms,
+                max_delay_ms,
+            )),
             text: None,
             extra: None,
         }
     }
 
-    /// Starts connecting.
     pub fn start(&mut self, now: f64) {
         self.machine.start(ms(now));
     }
@@ -228,7 +226,8 @@ mod tests {
 
     /// A machine that has opened its transport and sent CONNECT with `tok`.
     fn connecting() -> SocketMachine {
-        let mut machine = SocketMachine::new(String::from("/"), 5, 1000.0, 5000.0);
+        let mut machine =
+            SocketMachine::new(String::from("/"), Some(5.0), Some(1000.0), Some(5000.0));
         machine.start(0.0);
         assert_eq!(drain(&mut machine), ["sconnecting\nstart", "o"]);
         machine.on_transport_open(1.0);

@@ -66,7 +66,7 @@ proptest! {
         namespace in ".{0,8}", attempts in any::<u32>(), delay in number(), max_delay in number(),
         inputs in proptest::collection::vec((0u8..8, ".{0,60}", number()), 0..40),
     ) {
-        let mut machine = SocketMachine::new(namespace, attempts, delay, max_delay);
+        let mut machine = SocketMachine::new(namespace, Some(f64::from(attempts)), Some(delay), Some(max_delay));
         machine.start(0.0);
         for (input, text, value) in inputs {
             match input {
