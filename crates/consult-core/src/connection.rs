@@ -63,10 +63,12 @@ impl ConnectionConfig {
         max_delay_ms: Option<f64>,
     ) -> Self {
         let defaults = ConnectionConfig::default();
+        // `max`/`min`, not `clamp`: clamp's check of its bounds formats floats when it fails,
+        // which links float formatting into the npm package's wasm (~10 KB gz).
         let bounded = |value: Option<f64>, default: u64, max: f64| {
             value
                 .filter(|v| v.is_finite())
-                .map_or(default, |v| v.clamp(0.0, max) as u64)
+                .map_or(default, |v| v.max(0.0).min(max) as u64)
         };
         ConnectionConfig {
             namespace,
