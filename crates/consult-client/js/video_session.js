@@ -146,7 +146,7 @@ export class VideoSession {
           break;
         case SocketOp.FetchToken:
         case SocketOp.FetchRefreshedToken:
-          this.#fetchToken(op === SocketOp.FetchRefreshedToken);
+          this.#fetchToken(m.id(), op === SocketOp.FetchRefreshedToken);
           break;
         case SocketOp.State:
           this.#onState(m.text(), m.extra());
@@ -207,14 +207,11 @@ export class VideoSession {
     }
   }
 
-  #fetchToken(forceRefresh) {
+  #fetchToken(request, forceRefresh) {
     const token = forceRefresh ? this.#client.refreshAuthToken() : this.#client.getValidToken();
     token.then(
-      (value) => this.#feed((m, now) => m.onToken(value, false, now, Math.random())),
-      (error) => {
-        const rejected = error?.code === "REFRESH_REJECTED" || error?.code === "NO_TOKEN";
-        this.#feed((m, now) => m.onToken(undefined, rejected, now, Math.random()));
-      },
+      (value) => this.#feed((m, now) => m.onToken(request, value, undefined, now, Math.random())),
+      (error) => this.#feed((m, now) => m.onToken(request, undefined, error?.code, now, Math.random())),
     );
   }
 

@@ -304,7 +304,10 @@ fn pump(shared: &Rc<Shared>) {
                     let _ = transport.socket.send_with_str(&frame);
                 }
             }
-            Some(Action::FetchToken { force_refresh }) => fetch_token(shared, force_refresh),
+            Some(Action::FetchToken {
+                request,
+                force_refresh,
+            }) => fetch_token(shared, request, force_refresh),
             Some(Action::Notify(notice)) => on_notice(shared, notice),
         }
     }
@@ -391,7 +394,7 @@ fn join_room(shared: &Rc<Shared>) {
     });
 }
 
-fn fetch_token(shared: &Rc<Shared>, force_refresh: bool) {
+fn fetch_token(shared: &Rc<Shared>, request: u64, force_refresh: bool) {
     let weak = Rc::downgrade(shared);
     let client = shared.client.clone();
     crate::env::spawn(async move {
@@ -399,16 +402,12 @@ fn fetch_token(shared: &Rc<Shared>, force_refresh: bool) {
             true => client.refresh_auth_token().await,
             false => client.get_valid_token().await,
         };
-        // Until the connection machine takes the token session's answer itself (closing note).
         let result = match token {
             Ok(token) => TokenResult::Token(token),
-            Err(error) if matches!(error.code, ErrorCode::RefreshRejected | ErrorCode::NoToken) => {
-                TokenResult::Rejected
-            }
-            Err(_) => TokenResult::Unavailable,
+            Err(error) => TokenResult::for_error(error.code),
         };
         feed(&weak, |m, now| {
-            m.on_token(result, now, js_sys::Math::random())
+            m.on_token(request, result, now, js_sys::Math::random())
         });
     });
 }

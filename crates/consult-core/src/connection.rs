@@ -165,8 +165,11 @@ pub enum Action {
     CloseTransport,
     /// Send this text frame.
     Send(String),
-    /// Get a token (refreshing first if `force_refresh`), then call [`SocketConnection::on_token`].
+    /// Get a token (refreshing first if `force_refresh`), then call
+    /// [`SocketConnection::on_token`] with this `request`.
     FetchToken {
+        /// Echo it in the answer: an answer to an earlier request is ignored.
+        request: u64,
         /// Refresh even if the token looks valid (the server refused it).
         force_refresh: bool,
     },
@@ -200,6 +203,24 @@ enum Phase {
 /// A duration in ms as a time offset, saturating (`u64` beyond `i64::MAX` is "never").
 fn as_ms(duration_ms: u64) -> i64 {
     i64::try_from(duration_ms).unwrap_or(i64::MAX)
+}
+
+impl TokenResult {
+    /// What a failed token request means for the connection: the sign-in is over (`NO_TOKEN`,
+    /// `REFRESH_REJECTED`), or no token for now (anything else: retry later).
+    ///
+    /// ```
+    /// use consult_core::ErrorCode;
+    /// use consult_core::connection::TokenResult;
+    /// assert_eq!(TokenResult::for_error(ErrorCode::RefreshRejected), TokenResult::Rejected);
+    /// assert_eq!(TokenResult::for_error(ErrorCode::Network), TokenResult::Unavailable);
+    /// ```
+    pub fn for_error(code: crate::ErrorCode) -> TokenResult {
+        match code {
+            crate::ErrorCode::RefreshRejected | crate::ErrorCode::NoToken => TokenResult::Rejected,
+            _ => TokenResult::Unavailable,
+        }
+    }
 }
 
 /// Whether a CONNECT_ERROR message is about the credential (so a refresh can fix it).
@@ -236,6 +257,9 @@ pub struct SocketConnection {
     failed_attempts: u32,
     refreshed_this_attempt: bool,
     force_refresh: bool,
+    /// The token request an answer is awaited for (`None`: none).
+    awaited_request: Option<u64>,
+    next_request: u64,
     ping_deadline: Option<i64>,
     connect_deadline: Option<i64>,
     reconnect_at: Option<i64>,
@@ -253,6 +277,8 @@ impl SocketConnection {
             failed_attempts: 0,
             refreshed_this_attempt: false,
             force_refresh: false,
+            awaited_request: None,
+            next_request: 1,
             ping_deadline: None,
             connect_deadline: None,
             reconnect_at: None,
@@ -360,7 +386,13 @@ impl SocketConnection {
     fn request_token(&mut self) {
         self.phase = Phase::AwaitToken;
         let force_refresh = std::mem::take(&mut self.force_refresh);
-        self.actions.push_back(Action::FetchToken { force_refresh });
+        let request = self.next_request;
+        self.next_request = self.next_request.wrapping_add(1);
+        self.awaited_request = Some(request);
+        self.actions.push_back(Action::FetchToken {
+            request,
+            force_refresh,
+        });
     }
 
     fn on_socket_packet(&mut self, payload: &str, now: i64) {
@@ -419,11 +451,13 @@ impl SocketConnection {
         }
     }
 
-    /// The token the last [`Action::FetchToken`] asked for.
-    pub fn on_token(&mut self, result: TokenResult, now: i64, random: f64) {
-        if self.phase != Phase::AwaitToken {
+    /// The answer to the token request `request` ([`Action::FetchToken`]); an answer to any
+    /// other request (an earlier attempt's, after a reconnect) is ignored.
+    pub fn on_token(&mut self, request: u64, result: TokenResult, now: i64, random: f64) {
+        if self.phase != Phase::AwaitToken || self.awaited_request != Some(request) {
             return;
         }
+        self.awaited_request = None;
         match result {
             TokenResult::Token(token) => {
                 self.phase = Phase::AwaitConnect;

@@ -1,5 +1,6 @@
 //! The Socket.IO connection machine ([`consult_core::connection`]) for the JS video session.
 
+use consult_core::ErrorCode;
 use consult_core::connection::{Action, ConnectionConfig, Notice, SocketConnection, TokenResult};
 use wasm_bindgen::prelude::*;
 
@@ -24,9 +25,9 @@ pub enum SocketOp {
     Close = 2,
     /// Send the text frame `text()`.
     Send = 3,
-    /// Get a token, then call `onToken`.
+    /// Get a token, then call `onToken` with `id()`.
     FetchToken = 4,
-    /// Get a token after a forced refresh, then call `onToken`.
+    /// Get a token after a forced refresh, then call `onToken` with `id()`.
     FetchRefreshedToken = 5,
     /// The state changed to `text()`, because of `extra()`.
     State = 6,
@@ -51,6 +52,7 @@ pub enum SocketOp {
 #[wasm_bindgen]
 pub struct SocketMachine {
     machine: SocketConnection,
+    id: f64,
     text: Option<String>,
     extra: Option<String>,
 }
@@ -73,6 +75,7 @@ impl SocketMachine {
                 delay_ms,
                 max_delay_ms,
             )),
+            id: 0.0,
             text: None,
             extra: None,
         }
@@ -94,16 +97,26 @@ impl SocketMachine {
         self.machine.on_frame(frame, ms(now));
     }
 
-    /// The answer to `t`/`T`: the token, or `undefined` with `rejected` (the refresh was
-    /// refused: the session is over) or without (no token right now: try later).
+    /// The answer to token request `request` (`id()` of a FetchToken op): the token, or the
+    /// client's error code (the machine decides what it means).
     #[wasm_bindgen(js_name = onToken)]
-    pub fn on_token(&mut self, token: Option<String>, rejected: bool, now: f64, random: f64) {
+    pub fn on_token(
+        &mut self,
+        request: f64,
+        token: Option<String>,
+        code: Option<String>,
+        now: f64,
+        random: f64,
+    ) {
         let result = match token {
             Some(token) => TokenResult::Token(token),
-            None if rejected => TokenResult::Rejected,
-            None => TokenResult::Unavailable,
+            None => {
+                let code = code.as_deref().and_then(ErrorCode::parse);
+                TokenResult::for_error(code.unwrap_or(ErrorCode::Network))
+            }
         };
-        self.machine.on_token(result, ms(now), random);
+        self.machine
+            .on_token(ms_u64(request), result, ms(now), random);
     }
 
     /// The WebSocket closed (or failed to open) without being asked to.
@@ -138,6 +151,7 @@ impl SocketMachine {
 
     /// The next action ([`SocketOp::None`] when there is none).
     pub fn next(&mut self) -> SocketOp {
+        self.id = 0.0;
         self.text = None;
         self.extra = None;
         let Some(action) = self.machine.poll_action() else {
@@ -150,8 +164,17 @@ impl SocketMachine {
                 self.text = Some(frame);
                 SocketOp::Send
             }
-            Action::FetchToken { force_refresh } if force_refresh => SocketOp::FetchRefreshedToken,
-            Action::FetchToken { .. } => SocketOp::FetchToken,
+            Action::FetchToken {
+                request,
+                force_refresh,
+            } => {
+                self.id = request as f64;
+                if force_refresh {
+                    SocketOp::FetchRefreshedToken
+                } else {
+                    SocketOp::FetchToken
+                }
+            }
             Action::Notify(Notice::State(state, reason)) => {
                 self.text = Some(state.as_str().to_owned());
                 self.extra = Some(reason);
@@ -174,6 +197,11 @@ impl SocketMachine {
                 SocketOp::ProtocolError
             }
         }
+    }
+
+    /// The token request id of the last FetchToken / FetchRefreshedToken action.
+    pub fn id(&self) -> f64 {
+        self.id
     }
 
     /// The text of the last action (see [`SocketOp`]).
@@ -233,7 +261,7 @@ mod tests {
         machine.on_transport_open(1.0);
         machine.on_frame(HANDSHAKE, 2.0);
         assert_eq!(drain(&mut machine), ["t"]);
-        machine.on_token(Some(String::from("tok")), false, 3.0, 0.5);
+        machine.on_token(1.0, Some(String::from("tok")), None, 3.0, 0.5);
         assert_eq!(drain(&mut machine), [r#"w40{"token":"tok"}"#]);
         machine
     }
@@ -274,7 +302,7 @@ mod tests {
         let mut machine = connecting();
         machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
         assert_eq!(drain(&mut machine), ["srefreshing\nToken expired", "T"]);
-        machine.on_token(None, true, 5.0, 0.5);
+        machine.on_token(2.0, None, Some(String::from("REFRESH_REJECTED")), 5.0, 0.5);
         assert_eq!(drain(&mut machine), ["x", "sclosed\nsession expired"]);
         assert_eq!(machine.state(), "closed");
         assert_eq!(machine.next_timeout(), None);
@@ -285,7 +313,7 @@ mod tests {
         let mut machine = connecting();
         machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
         drain(&mut machine);
-        machine.on_token(None, false, 5.0, 0.5);
+        machine.on_token(2.0, None, Some(String::from("NETWORK")), 5.0, 0.5);
         let actions = drain(&mut machine);
         assert!(actions.contains(&String::from("x")), "{actions:?}");
         assert!(

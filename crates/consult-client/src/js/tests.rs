@@ -72,8 +72,8 @@ proptest! {
             match input {
                 0 => machine.on_transport_open(value),
                 1 => machine.on_frame(&text, value),
-                2 => machine.on_token(Some(text), false, value, value),
-                3 => machine.on_token(None, value > 0.0, value, value),
+                2 => machine.on_token(value, Some(text), None, value, value),
+                3 => machine.on_token(value, None, Some(text), value, value),
                 4 => machine.on_transport_closed(value, value),
                 5 => machine.on_timeout(value, value),
                 6 => { let _ = machine.emit(&text, &text, Some(value)); }

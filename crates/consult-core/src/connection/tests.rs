@@ -47,7 +47,12 @@ fn handshaken(now: i64) -> SocketConnection {
 
 fn connected(now: i64) -> SocketConnection {
     let mut socket = handshaken(now);
-    socket.on_token(TokenResult::Token("t1".into()), now, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t1".into()),
+        now,
+        0.5,
+    );
     socket.on_frame(r#"40{"sid":"s1"}"#, now);
     drain(&mut socket);
     socket
@@ -69,10 +74,16 @@ fn connects_with_a_fresh_token_after_the_handshake() {
     assert_eq!(
         drain(&mut socket),
         [Action::FetchToken {
+            request: socket.awaited_request.unwrap_or(0),
             force_refresh: false
         }]
     );
-    socket.on_token(TokenResult::Token("jwt".into()), 20, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("jwt".into()),
+        20,
+        0.5,
+    );
     assert_eq!(sends(&drain(&mut socket)), [r#"40{"token":"jwt"}"#]);
     socket.on_frame(r#"40{"sid":"s1"}"#, 30);
     let actions = drain(&mut socket);
@@ -83,7 +94,12 @@ fn connects_with_a_fresh_token_after_the_handshake() {
 #[test]
 fn answers_pings_and_a_ping_may_come_before_the_connect_answer() {
     let mut socket = handshaken(0);
-    socket.on_token(TokenResult::Token("t".into()), 0, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t".into()),
+        0,
+        0.5,
+    );
     drain(&mut socket);
     socket.on_frame("2", 5);
     assert_eq!(sends(&drain(&mut socket)), ["3"]);
@@ -94,15 +110,26 @@ fn answers_pings_and_a_ping_may_come_before_the_connect_answer() {
 #[test]
 fn an_expired_token_gets_one_forced_refresh_then_connects() {
     let mut socket = handshaken(0);
-    socket.on_token(TokenResult::Token("old".into()), 0, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("old".into()),
+        0,
+        0.5,
+    );
     drain(&mut socket);
     socket.on_frame(r#"44{"message":"Token expired"}"#, 1);
     let actions = drain(&mut socket);
     assert_eq!(states(&actions), [ConnState::Refreshing]);
     assert!(actions.contains(&Action::FetchToken {
+        request: socket.awaited_request.unwrap_or(0),
         force_refresh: true
     }));
-    socket.on_token(TokenResult::Token("new".into()), 2, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("new".into()),
+        2,
+        0.5,
+    );
     assert_eq!(sends(&drain(&mut socket)), [r#"40{"token":"new"}"#]);
     socket.on_frame(r#"40{"sid":"s"}"#, 3);
     assert_eq!(socket.state(), ConnState::Connected);
@@ -111,9 +138,19 @@ fn an_expired_token_gets_one_forced_refresh_then_connects() {
 #[test]
 fn a_second_refusal_in_one_attempt_does_not_refresh_again_but_reconnects() {
     let mut socket = handshaken(0);
-    socket.on_token(TokenResult::Token("a".into()), 0, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("a".into()),
+        0,
+        0.5,
+    );
     socket.on_frame(r#"44{"message":"Token expired"}"#, 1);
-    socket.on_token(TokenResult::Token("b".into()), 2, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("b".into()),
+        2,
+        0.5,
+    );
     drain(&mut socket);
     socket.on_frame(r#"44{"message":"Token expired"}"#, 3);
     let actions = drain(&mut socket);
@@ -130,7 +167,12 @@ fn a_second_refusal_in_one_attempt_does_not_refresh_again_but_reconnects() {
 #[test]
 fn a_non_auth_connect_error_never_refreshes() {
     let mut socket = handshaken(0);
-    socket.on_token(TokenResult::Token("t".into()), 0, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t".into()),
+        0,
+        0.5,
+    );
     drain(&mut socket);
     socket.on_frame(r#"44{"message":"Invalid namespace"}"#, 1);
     let actions = drain(&mut socket);
@@ -146,10 +188,20 @@ fn a_non_auth_connect_error_never_refreshes() {
 #[test]
 fn a_refused_refresh_closes_with_session_expired() {
     let mut socket = handshaken(0);
-    socket.on_token(TokenResult::Token("t".into()), 0, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t".into()),
+        0,
+        0.5,
+    );
     socket.on_frame(r#"44{"message":"Session revoked"}"#, 1);
     drain(&mut socket);
-    socket.on_token(TokenResult::Rejected, 2, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Rejected,
+        2,
+        0.5,
+    );
     let actions = drain(&mut socket);
     assert_eq!(socket.state(), ConnState::Closed);
     assert!(actions.iter().any(|a| matches!(a, Action::Notify(Notice::State(ConnState::Closed, r)) if r == "session expired")));
@@ -171,6 +223,7 @@ fn a_lost_transport_reconnects_with_a_new_token_and_capped_backoff() {
     socket.on_transport_open(2_001);
     socket.on_frame(OPEN, 2_002);
     assert!(drain(&mut socket).contains(&Action::FetchToken {
+        request: socket.awaited_request.unwrap_or(0),
         force_refresh: false
     }));
 }
@@ -251,9 +304,15 @@ fn absurd_ping_settings_and_times_saturate_instead_of_overflowing() {
         late,
     );
     assert!(drain(&mut socket).contains(&Action::FetchToken {
+        request: socket.awaited_request.unwrap_or(0),
         force_refresh: false
     }));
-    socket.on_token(TokenResult::Token("t1".into()), late, 0.5);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t1".into()),
+        late,
+        0.5,
+    );
     socket.on_frame(r#"40{"sid":"s1"}"#, late);
     assert_eq!(socket.state(), ConnState::Connected);
     assert_eq!(socket.next_timeout(), Some(i64::MAX));
@@ -311,7 +370,7 @@ proptest! {
                 1 => socket.on_transport_open(now),
                 2 => socket.on_frame(OPEN, now),
                 3 => socket.on_frame(&text, now),
-                4 => { socket.on_token(TokenResult::Token(text), now, 0.3); }
+                4 => { socket.on_token(socket.awaited_request.unwrap_or(0), TokenResult::Token(text), now, 0.3); }
                 5 => socket.on_transport_closed(now, 0.7),
                 6 => socket.on_timeout(now + 60_000, 0.1),
                 7 => socket.on_frame(r#"44{"message":"Token expired"}"#, now),
@@ -329,4 +388,28 @@ proptest! {
             prop_assert!(outstanding_token_requests <= 2, "token requests pile up");
         }
     }
+}
+
+#[test]
+fn a_token_answer_from_an_earlier_attempt_is_ignored() {
+    let mut socket = SocketConnection::new(ConnectionConfig::default());
+    socket.start(0);
+    socket.on_transport_open(1);
+    socket.on_frame(OPEN, 2);
+    let first = socket.awaited_request.unwrap_or(0);
+    drain(&mut socket);
+    // The transport drops while the token is fetched; the next attempt asks again.
+    socket.on_transport_closed(3, 0.5);
+    let at = socket.next_timeout().unwrap_or(0);
+    socket.on_timeout(at, 0.5);
+    socket.on_transport_open(at + 1);
+    socket.on_frame(OPEN, at + 2);
+    drain(&mut socket);
+    let second = socket.awaited_request.unwrap_or(0);
+    assert_ne!(first, second);
+    // The first request's answer arrives late: it is not the one awaited.
+    socket.on_token(first, TokenResult::Token("old".into()), at + 3, 0.5);
+    assert!(sends(&drain(&mut socket)).is_empty());
+    socket.on_token(second, TokenResult::Token("new".into()), at + 4, 0.5);
+    assert_eq!(sends(&drain(&mut socket)), [r#"40{"token":"new"}"#]);
 }
