@@ -265,6 +265,8 @@ test("(a) connectVideoSession joins a room on the official socket.io 4.8 server;
       return window.session.state;
     });
     assert.equal(closed, "closed", "state after disconnect()");
+    const afterClose = await page.evaluate(() => window.session.emit("echo", {}, 1000).then(() => "sent", (e) => e.code));
+    assert.equal(afterClose, "NETWORK", "an emit once closed is refused, not left waiting");
     const ours = connects[0].id;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     while (!sio.log.some((e) => e.type === "disconnected" && e.id === ours) && Date.now() < deadline) {

@@ -19,16 +19,6 @@ pub fn number(value: &JsValue, key: &str) -> Option<f64> {
         .and_then(|field| field.as_f64())
 }
 
-/// An array field of a parsed JSON object (missing or not an array: empty).
-pub fn list(value: &JsValue, key: &str) -> Vec<JsValue> {
-    let field = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
-    if js_sys::Array::is_array(&field) {
-        js_sys::Array::from(&field).iter().collect()
-    } else {
-        Vec::new()
-    }
-}
-
 /// A string as a JSON string literal, quotes and escapes included.
 pub fn quote(text: &str) -> String {
     js_sys::JSON::stringify(&JsValue::from_str(text))

@@ -6,11 +6,9 @@ use consult_client::{
 };
 use leptos::prelude::*;
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
 
-use crate::json;
 use crate::log::Kind;
-use crate::state::{Participant, Screen};
+use crate::state::Screen;
 
 /// How often the room tries to reconnect before it gives up.
 const RECONNECT_ATTEMPTS: u32 = 10;
@@ -25,14 +23,6 @@ pub struct RoomMember<'a> {
     pub user_id: &'a str,
     /// `PATIENT` or `DOCTOR`.
     pub role: &'a str,
-}
-
-fn participant(value: &JsValue) -> Participant {
-    Participant {
-        user_id: json::text(value, "user_id"),
-        role: json::text(value, "role"),
-        name: json::text(value, "name"),
-    }
 }
 
 /// Connects to the room and keeps the screen's room state and participants up to date.
@@ -65,14 +55,9 @@ pub fn join_room(
             log.add(kind, format!("room: {} ({reason})", state.as_str()));
             screen.room_state.set(state.as_str().to_owned());
         }
-        RoomEvent::JoinedRoom(payload) => {
-            let present = json::list(payload, "participants");
-            screen
-                .participants
-                .set(present.iter().map(participant).collect());
-        }
-        RoomEvent::ParticipantJoined(payload) => {
-            let person = participant(payload);
+        RoomEvent::JoinedRoom(joined) => screen.participants.set(joined.participants.clone()),
+        RoomEvent::ParticipantJoined(person) => {
+            let person = person.clone();
             log.add(Kind::Info, format!("{} joined", person.user_id));
             screen.participants.update(|people| {
                 if !people.iter().any(|p| p.user_id == person.user_id) {
@@ -80,20 +65,20 @@ pub fn join_room(
                 }
             });
         }
-        RoomEvent::ParticipantLeft(payload) => {
-            let gone = json::text(payload, "user_id");
+        RoomEvent::ParticipantLeft(left) => {
+            let gone = left.user_id.clone();
             log.add(Kind::Info, format!("{gone} left"));
             screen
                 .participants
                 .update(|people| people.retain(|p| p.user_id != gone));
         }
-        RoomEvent::SessionStatus(payload) => {
-            let status = json::text(payload, "status");
+        RoomEvent::SessionStatus(change) => {
+            let status = change.status_text.clone();
             log.add(Kind::Status, format!("session status (push): {status}"));
             screen.session_status.set(status);
         }
-        RoomEvent::Error(payload) => {
-            let (code, message) = (json::text(payload, "code"), json::text(payload, "message"));
+        RoomEvent::Error(error) => {
+            let (code, message) = (&error.code, &error.message);
             log.add(Kind::Error, format!("room error {code}: {message}"));
         }
         RoomEvent::Other { .. } => {}

@@ -1,22 +1,11 @@
 //! What the page shows, as signals: written by the client's callbacks (token, polling, room),
 //! read by the views. Every field is a `Copy` signal, so `Screen` is `Copy`.
 
-use consult_client::TokenSnapshot;
+use consult_client::{Participant, TokenSnapshot};
 use leptos::prelude::*;
 
 use crate::log::EventLog;
 use crate::timeline::TokenHistory;
-
-/// Someone in the room.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Participant {
-    /// User id.
-    pub user_id: String,
-    /// `PATIENT` or `DOCTOR`.
-    pub role: String,
-    /// Display name.
-    pub name: String,
-}
 
 /// The page's state.
 #[derive(Clone, Copy)]

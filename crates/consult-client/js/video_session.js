@@ -1,7 +1,7 @@
-// The video session over Socket.IO: a WebSocket driver for consult-core's connection machine.
-// The token is read with getValidToken() for every CONNECT and every join_room; an auth refusal
-// forces one refresh (the client's single flight, shared with polling and fetch); the room is
-// joined again after every reconnect.
+// The video session over Socket.IO: a WebSocket executor of consult-core's connection machine.
+// The machine decides everything (the token for each CONNECT and each join_room, the room state,
+// acknowledgements and their deadlines); this file opens the WebSocket, asks the client for
+// tokens (its single flight, shared with polling and fetch), runs the timer, calls listeners.
 
 import { SocketMachine, SocketOp, websocketUrl } from "./consult_core.js";
 import { ConsultError } from "./errors.js";
@@ -35,21 +35,20 @@ export function parseSessionOptions(options, baseUrl) {
 
 export class VideoSession {
   #client;
-  #options;
+  #url;
   #now;
   #machine;
   #socket = null;
   #timer;
   #listeners = new Listeners();
-  #acks = new Map();
-  #nextAck = 0;
-  #joined = false;
+  #emits = new Map();
 
   constructor(client, options, now) {
     this.#client = client;
-    this.#options = options;
+    this.#url = options.url;
     this.#now = now;
-    this.#machine = new SocketMachine(options.namespace, options.attempts, options.delayMs, options.maxDelayMs);
+    const o = options;
+    this.#machine = new SocketMachine(o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role);
     this.#machine.start(now());
     // Let the caller attach listeners before anything is reported.
     setTimeout(() => this.#pump(), 0);
@@ -66,35 +65,20 @@ export class VideoSession {
 
   /** Sends an event; with `ackTimeoutMs`, resolves with the server's acknowledgement. */
   emit(event, data, ackTimeoutMs) {
-    let args = "";
-    if (data !== undefined) {
-      try {
-        args = JSON.stringify(data);
-      } catch {
-        args = undefined;
-      }
-      if (typeof args !== "string") {
-        return Promise.reject(new ConsultError("BAD_RESPONSE", "event data is not JSON-serialisable"));
-      }
+    let args;
+    try {
+      args = data === undefined ? "" : JSON.stringify(data);
+    } catch {
+      // Not serialisable (a cycle, a BigInt): refused below.
     }
-    const wantsAck = typeof ackTimeoutMs === "number" && ackTimeoutMs >= 0;
-    const id = wantsAck ? ++this.#nextAck : undefined;
-    const sent = this.#machine.emit(String(event), args, id);
+    if (typeof args !== "string") {
+      return Promise.reject(new ConsultError("BAD_RESPONSE", "event data is not JSON-serialisable"));
+    }
+    const timeout = typeof ackTimeoutMs === "number" ? ackTimeoutMs : undefined;
+    const id = this.#machine.emit(String(event), args, timeout, this.#now());
+    const outcome = new Promise((resolve, reject) => this.#emits.set(id, { resolve, reject }));
     this.#pump();
-    if (!sent) return Promise.reject(new ConsultError("NETWORK", "not connected"));
-    if (!wantsAck) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const settle = (done, value) => {
-        clearTimeout(timer);
-        this.#acks.delete(id);
-        done(value);
-      };
-      const timer = setTimeout(
-        () => settle(reject, new ConsultError("TIMEOUT", "no acknowledgement in time")),
-        timerDelay(ackTimeoutMs),
-      );
-      this.#acks.set(id, { resolve: (value) => settle(resolve, value), reject: (error) => settle(reject, error) });
-    });
+    return outcome;
   }
 
   /** Leaves the room and closes the connection (no reconnect). */
@@ -114,8 +98,7 @@ export class VideoSession {
 
   /** `connecting`, `connected`, `joined`, `reconnecting`, `refreshing` or `closed`. */
   get state() {
-    const state = this.#machine.state;
-    return state === "connected" && this.#joined ? "joined" : state;
+    return this.#machine.state;
   }
 
   // --- internals ---------------------------------------------------------------------------
@@ -149,16 +132,16 @@ export class VideoSession {
           this.#fetchToken(m.id(), op === SocketOp.FetchRefreshedToken);
           break;
         case SocketOp.State:
-          this.#onState(m.text(), m.extra());
-          break;
-        case SocketOp.Connected:
-          this.#join();
+          this.#listeners.emit("state", { state: m.text(), reason: m.extra() });
           break;
         case SocketOp.Event:
           this.#onEvent(m.text());
           break;
-        case SocketOp.Ack:
-          this.#onAck(m.text(), m.extra());
+        case SocketOp.EmitDone:
+          this.#settle(m.id(), (emit) => emit.resolve(firstArgument(m.text())));
+          break;
+        case SocketOp.EmitFailed:
+          this.#settle(m.id(), (emit) => emit.reject(new ConsultError(m.text(), "the emit failed")));
           break;
         case SocketOp.ProtocolError:
           break;
@@ -167,17 +150,16 @@ export class VideoSession {
       }
     }
     clearTimeout(this.#timer);
-    const at = this.#machine.nextTimeout();
+    const at = m.nextTimeout();
     if (at !== undefined) {
-      const delay = timerDelay(at - this.#now());
-      this.#timer = setTimeout(() => this.#feed((m, now) => m.onTimeout(now, Math.random())), delay);
+      this.#timer = setTimeout(() => this.#feed((m, now) => m.onTimeout(now, Math.random())), timerDelay(at - this.#now()));
     }
   }
 
   #open() {
     let socket;
     try {
-      socket = new WebSocket(websocketUrl(this.#options.url));
+      socket = new WebSocket(websocketUrl(this.#url));
     } catch {
       setTimeout(() => this.#feed((m, now) => m.onTransportClosed(now, Math.random())), 0);
       return;
@@ -215,28 +197,10 @@ export class VideoSession {
     );
   }
 
-  /** join_room with the current token: after a refresh, never the one the socket connected with. */
-  #join() {
-    this.#client.getValidToken().then(
-      (token) => {
-        const o = this.#options;
-        const args = JSON.stringify({ room_id: o.roomId, session_id: o.sessionId, user_id: o.userId, role: o.role, token });
-        this.#machine.emit("join_room", args, undefined);
-        this.#pump();
-      },
-      () => {
-        // No token: the next CONNECT attempt handles the sign-in state.
-      },
-    );
-  }
-
-  #onState(state, reason) {
-    if (state !== "connected") this.#joined = false;
-    if (state === "closed") {
-      for (const ack of [...this.#acks.values()]) ack.reject(new ConsultError("ABORTED", "connection closed"));
-      clearTimeout(this.#timer);
-    }
-    this.#emit("state", { state, reason });
+  #settle(id, settle) {
+    const emit = this.#emits.get(id);
+    this.#emits.delete(id);
+    if (emit) settle(emit);
   }
 
   #onEvent(json) {
@@ -246,27 +210,15 @@ export class VideoSession {
     } catch {
       return;
     }
-    if (!Array.isArray(array) || typeof array[0] !== "string") return;
-    const [name, payload] = array;
-    if (name === "joined_room" && !this.#joined) {
-      this.#joined = true;
-      this.#emit("state", { state: "joined", reason: "joined_room" });
-    }
-    this.#emit(name, payload);
-  }
-
-  #onAck(id, json) {
-    let value;
-    try {
-      value = json ? JSON.parse(json)?.[0] : undefined;
-    } catch {
-      value = undefined;
-    }
-    this.#acks.get(Number(id))?.resolve(value);
-  }
-
-  #emit(event, payload) {
-    this.#listeners.emit(event, payload);
+    this.#listeners.emit(array[0], array[1]);
   }
 }
 
+/** The first argument of an acknowledgement's JSON array (`undefined` without one). */
+function firstArgument(json) {
+  try {
+    return json === undefined ? undefined : JSON.parse(json)[0];
+  } catch {
+    return undefined;
+  }
+}

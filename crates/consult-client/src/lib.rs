@@ -37,6 +37,7 @@ mod idb;
 mod js;
 mod lock;
 mod poller;
+mod room_event;
 mod socket;
 mod storage;
 mod tabs;
@@ -53,7 +54,8 @@ pub use error::{ClientError, InvalidOptions};
 pub use events::{ClientEvent, EventKind, Listener, TokenSnapshot};
 pub use http::join_url;
 pub use poller::{PollEnd, PollOptions, SessionPoller};
-pub use socket::{RoomEvent, RoomState, SessionListener, VideoSession, VideoSessionOptions};
+pub use room_event::{JoinedRoom, Participant, RoomError, RoomEvent, RoomState, StatusChange};
+pub use socket::{SessionListener, VideoSession, VideoSessionOptions};
 pub use storage::{StorageKeys, StorageKind};
 
 /// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.

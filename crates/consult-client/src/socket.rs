@@ -1,21 +1,23 @@
-//! The video session over Socket.IO: a WebSocket driver for [`consult_core::connection`].
-//! The token comes from the client for every CONNECT and every `join_room`; an auth refusal
-//! forces one refresh (the client's single flight); the room is joined again after a reconnect.
+//! The video session over Socket.IO: a WebSocket executor of consult-core's
+//! [`SocketConnection`]. The machine decides everything (the token for each CONNECT and each
+//! `join_room`, the room state, acknowledgements and their deadlines); this file opens the
+//! WebSocket, asks the client for tokens, runs the timer and calls the listeners.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use consult_core::ErrorCode;
 use consult_core::connection::{
-    Action, ConnState, ConnectionConfig, Notice, SocketConnection, TokenResult,
+    Action, ConnectionConfig, Notice, RoomJoin, SocketConnection, TokenResult,
 };
 use consult_core::engineio::websocket_url;
 use futures::channel::oneshot;
-use futures::future::{Either, select};
+use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{InvalidOptions, check};
+use crate::room_event::{RoomEvent, RoomState};
 use crate::{ClientError, ConsultClient};
 
 /// What to connect to and which room to join.
@@ -31,102 +33,14 @@ pub struct VideoSessionOptions {
     pub user_id: String,
     /// `PATIENT` or `DOCTOR`.
     pub role: String,
-    /// Reconnection settings.
+    /// Reconnection settings (its `room` is set from the fields above).
     pub reconnection: ConnectionConfig,
-}
-
-/// Where the room connection stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoomState {
-    /// Opening the transport or waiting for the CONNECT answer.
-    Connecting,
-    /// Connected; `joined_room` not seen yet.
-    Connected,
-    /// In the room (`joined_room` arrived since the last connect).
-    Joined,
-    /// Waiting to try again after losing the transport.
-    Reconnecting,
-    /// The server refused the token; a refresh is under way.
-    Refreshing,
-    /// Over (the state event says why).
-    Closed,
-}
-
-impl RoomState {
-    /// The name (`connecting`, `connected`, `joined`, `reconnecting`, `refreshing`, `closed`).
-    ///
-    /// ```
-    /// assert_eq!(consult_client::RoomState::Joined.as_str(), "joined");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoomState::Connecting => "connecting",
-            RoomState::Connected => "connected",
-            RoomState::Joined => "joined",
-            RoomState::Reconnecting => "reconnecting",
-            RoomState::Refreshing => "refreshing",
-            RoomState::Closed => "closed",
-        }
-    }
-
-    fn of(state: ConnState, joined: bool) -> RoomState {
-        match state {
-            ConnState::Connected if joined => RoomState::Joined,
-            ConnState::Connected => RoomState::Connected,
-            ConnState::Connecting => RoomState::Connecting,
-            ConnState::Reconnecting => RoomState::Reconnecting,
-            ConnState::Refreshing => RoomState::Refreshing,
-            ConnState::Closed => RoomState::Closed,
-        }
-    }
-}
-
-/// What a video session reports; payloads are the server's (parsed JSON).
-#[derive(Debug, Clone)]
-pub enum RoomEvent {
-    /// The state changed, and why.
-    State {
-        /// The new state.
-        state: RoomState,
-        /// A short reason.
-        reason: String,
-    },
-    /// `joined_room {room_id, session_id, user_id, role, participants}`.
-    JoinedRoom(JsValue),
-    /// `participant_joined {user_id, role}`.
-    ParticipantJoined(JsValue),
-    /// `participant_left {user_id}`.
-    ParticipantLeft(JsValue),
-    /// `session_status {status}`.
-    SessionStatus(JsValue),
-    /// `error {code, message}`.
-    Error(JsValue),
-    /// Any other server event.
-    Other {
-        /// Its name.
-        name: String,
-        /// Its first argument.
-        payload: JsValue,
-    },
-}
-
-impl RoomEvent {
-    fn from_server(name: String, payload: JsValue) -> RoomEvent {
-        match name.as_str() {
-            "joined_room" => RoomEvent::JoinedRoom(payload),
-            "participant_joined" => RoomEvent::ParticipantJoined(payload),
-            "participant_left" => RoomEvent::ParticipantLeft(payload),
-            "session_status" => RoomEvent::SessionStatus(payload),
-            "error" => RoomEvent::Error(payload),
-            _ => RoomEvent::Other { name, payload },
-        }
-    }
 }
 
 /// A listener of room events.
 pub type SessionListener = Rc<dyn Fn(&RoomEvent)>;
 
-type AckResult = Result<JsValue, ClientError>;
+type EmitResult = Result<Option<serde_json::Value>, ClientError>;
 
 struct Transport {
     socket: web_sys::WebSocket,
@@ -144,14 +58,12 @@ impl Drop for Transport {
 
 struct Shared {
     client: ConsultClient,
-    options: VideoSessionOptions,
+    url: String,
     machine: RefCell<SocketConnection>,
     transport: RefCell<Option<Transport>>,
     timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     listeners: RefCell<Vec<SessionListener>>,
-    acks: RefCell<Vec<(u64, oneshot::Sender<AckResult>)>>,
-    next_ack: Cell<u64>,
-    joined: Cell<bool>,
+    emits: RefCell<Vec<(u64, oneshot::Sender<EmitResult>)>>,
 }
 
 /// Disconnects (DISCONNECT frame, `closed` state) when the last [`VideoSession`] clone goes.
@@ -188,17 +100,24 @@ impl ConsultClient {
             url.is_none_or(|origin| origin.is_some()),
             "url must be an http(s) URL",
         )?;
-        let machine = SocketConnection::new(options.reconnection.clone());
+        let room = RoomJoin {
+            room_id: options.room_id,
+            session_id: options.session_id,
+            user_id: options.user_id,
+            role: options.role,
+        };
+        let config = ConnectionConfig {
+            room: Some(room),
+            ..options.reconnection
+        };
         let shared = Rc::new(Shared {
             client: self.clone(),
-            options,
-            machine: RefCell::new(machine),
+            url: options.url.unwrap_or_else(|| self.inner.base_url.clone()),
+            machine: RefCell::new(SocketConnection::new(config)),
             transport: RefCell::new(None),
             timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
-            acks: RefCell::new(Vec::new()),
-            next_ack: Cell::new(0),
-            joined: Cell::new(false),
+            emits: RefCell::new(Vec::new()),
         });
         shared.machine.borrow_mut().start(self.inner.now_ms());
         // Let the caller attach listeners before anything is reported.
@@ -226,48 +145,28 @@ impl VideoSession {
         self.handle.0.listeners.borrow_mut().push(listener);
     }
 
-    /// Sends an event. With `ack_timeout_ms`, waits for the server's acknowledgement and returns
-    /// its first argument; without, returns `undefined` once sent.
+    /// Sends an event with `data` as its argument. With `ack_timeout_ms`, waits for the
+    /// server's acknowledgement and returns its first argument; without, returns `None` once
+    /// sent. Errors: `NETWORK` (not connected), `TIMEOUT`, `ABORTED` (connection lost or
+    /// closed first), `BAD_RESPONSE` (`data` does not serialise).
     pub async fn emit(
         &self,
         event: &str,
-        data: &JsValue,
+        data: &impl Serialize,
         ack_timeout_ms: Option<u32>,
-    ) -> Result<JsValue, ClientError> {
+    ) -> EmitResult {
         let shared = &self.handle.0;
-        let args = match data.is_undefined() {
-            true => String::new(),
-            false => js_sys::JSON::stringify(data)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?,
-        };
-        let ack = ack_timeout_ms.map(|timeout| {
-            let id = shared.next_ack.get().wrapping_add(1);
-            shared.next_ack.set(id);
-            let (sender, receiver) = oneshot::channel();
-            shared.acks.borrow_mut().push((id, sender));
-            (id, receiver, timeout)
-        });
-        let ack_id = ack.as_ref().map(|a| a.0);
-        let sent = shared.machine.borrow_mut().emit(event, &args, ack_id);
+        let args = serde_json::to_string(data)
+            .map_err(|_| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?;
+        let (sender, receiver) = oneshot::channel();
+        let now = shared.client.inner.now_ms();
+        let timeout = ack_timeout_ms.map(u64::from);
+        let id = shared.machine.borrow_mut().emit(event, &args, timeout, now);
+        shared.emits.borrow_mut().push((id, sender));
         pump(shared);
-        let not_connected = || ClientError::new(ErrorCode::Network, "not connected");
-        let Some((id, receiver, timeout)) = ack else {
-            return sent.map(|_| JsValue::UNDEFINED).ok_or_else(not_connected);
-        };
-        if sent.is_none() {
-            shared.acks.borrow_mut().retain(|(i, _)| *i != id);
-            return Err(not_connected());
-        }
-        let timer = gloo_timers::future::TimeoutFuture::new(timeout);
-        let answer = select(receiver, timer).await;
-        shared.acks.borrow_mut().retain(|(i, _)| *i != id);
-        match answer {
-            Either::Left((Ok(result), _)) => result,
-            Either::Left((Err(_), _)) => Err(ClientError::new(ErrorCode::Aborted, "closed")),
-            Either::Right(_) => Err(ClientError::new(ErrorCode::Timeout, "no acknowledgement")),
-        }
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(ClientError::new(ErrorCode::Aborted, "session dropped")))
     }
 
     /// Leaves the room and closes the connection (no reconnect).
@@ -278,8 +177,7 @@ impl VideoSession {
 
     /// The connection state.
     pub fn state(&self) -> RoomState {
-        let shared = &self.handle.0;
-        RoomState::of(shared.machine.borrow().state(), shared.joined.get())
+        self.handle.0.machine.borrow().state()
     }
 }
 
@@ -323,75 +221,26 @@ fn pump(shared: &Rc<Shared>) {
 
 fn on_notice(shared: &Rc<Shared>, notice: Notice) {
     match notice {
-        Notice::State(state, reason) => {
-            if state != ConnState::Connected {
-                shared.joined.set(false);
-            }
-            if state == ConnState::Closed {
-                // The waiting emits get ABORTED.
-                drop(std::mem::take(&mut *shared.acks.borrow_mut()));
-            }
-            let state = RoomState::of(state, false);
-            emit(shared, RoomEvent::State { state, reason });
-        }
-        Notice::Connected => join_room(shared),
-        Notice::Event(data) => {
-            let Ok(array) = js_sys::JSON::parse(&data) else {
-                return;
+        Notice::State(state, reason) => emit(shared, RoomEvent::state(state, reason)),
+        Notice::Event { name, array } => emit(shared, RoomEvent::from_server(&name, &array)),
+        Notice::Emitted { id, result } => {
+            let position = shared.emits.borrow().iter().position(|(i, _)| *i == id);
+            let Some(position) = position else { return };
+            let (_, sender) = shared.emits.borrow_mut().swap_remove(position);
+            let result = match result {
+                Ok(array) => Ok(array.and_then(first_argument)),
+                Err(code) => Err(ClientError::new(code, "the emit failed")),
             };
-            let array: js_sys::Array = array.unchecked_into();
-            let Some(name) = array.get(0).as_string() else {
-                return;
-            };
-            if name == "joined_room" && !shared.joined.replace(true) {
-                let reason = name.clone();
-                let state = RoomState::Joined;
-                emit(shared, RoomEvent::State { state, reason });
-            }
-            emit(shared, RoomEvent::from_server(name, array.get(1)));
-        }
-        Notice::Ack(id, data) => {
-            let value = data
-                .and_then(|d| js_sys::JSON::parse(&d).ok())
-                .map(|a| js_sys::Array::from(&a).get(0))
-                .unwrap_or(JsValue::UNDEFINED);
-            let position = shared.acks.borrow().iter().position(|(i, _)| *i == id);
-            if let Some(position) = position {
-                let (_, sender) = shared.acks.borrow_mut().remove(position);
-                let _ = sender.send(Ok(value));
-            }
+            let _ = sender.send(result);
         }
         Notice::ProtocolError(_) => {}
     }
 }
 
-fn join_room(shared: &Rc<Shared>) {
-    let weak = Rc::downgrade(shared);
-    let client = shared.client.clone();
-    crate::env::spawn(async move {
-        // The current token: after a refresh, never the one the socket first connected with.
-        let Ok(token) = client.get_valid_token().await else {
-            return;
-        };
-        let Some(shared) = weak.upgrade() else { return };
-        let options = &shared.options;
-        let payload = js_sys::Object::new();
-        for (key, value) in [
-            ("room_id", &options.room_id),
-            ("session_id", &options.session_id),
-            ("user_id", &options.user_id),
-            ("role", &options.role),
-            ("token", &token),
-        ] {
-            let _ = js_sys::Reflect::set(&payload, &key.into(), &value.into());
-        }
-        let args = js_sys::JSON::stringify(&payload)
-            .ok()
-            .and_then(|s| s.as_string());
-        let args = args.unwrap_or_default();
-        shared.machine.borrow_mut().emit("join_room", &args, None);
-        pump(&shared);
-    });
+/// The first argument of an acknowledgement's JSON array.
+fn first_argument(array: String) -> Option<serde_json::Value> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(&array).ok()?;
+    items.into_iter().next()
 }
 
 fn fetch_token(shared: &Rc<Shared>, request: u64, force_refresh: bool) {
@@ -421,10 +270,8 @@ fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64)) {
 }
 
 fn open_transport(shared: &Rc<Shared>) {
-    let base = shared.options.url.as_deref();
-    let base = base.unwrap_or(&shared.client.inner.base_url);
     let weak = Rc::downgrade(shared);
-    let Ok(socket) = web_sys::WebSocket::new(&websocket_url(base)) else {
+    let Ok(socket) = web_sys::WebSocket::new(&websocket_url(&shared.url)) else {
         let closed = move || {
             feed(&weak, |m, now| {
                 m.on_transport_closed(now, js_sys::Math::random())

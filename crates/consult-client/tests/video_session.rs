@@ -7,11 +7,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use consult_client::{
-    ClientOptions, ConnectionConfig, ConsultClient, RoomEvent, RoomState, StorageKeys,
+    ClientOptions, ConnectionConfig, ConsultClient, ErrorCode, RoomEvent, RoomState, StorageKeys,
     VideoSession, VideoSessionOptions,
 };
 use support::*;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -23,14 +22,13 @@ fn record(session: &VideoSession) -> Log {
     let log: Log = Rc::new(RefCell::new(Vec::new()));
     let entries = log.clone();
     session.on(Rc::new(move |event: &RoomEvent| {
-        let user = |p: &JsValue| string(p, "user_id");
         let entry = match event {
             RoomEvent::State { state, .. } => format!("state:{}", state.as_str()),
-            RoomEvent::Error(p) => format!("error:{}", string(p, "code")),
-            RoomEvent::SessionStatus(p) => format!("session_status:{}", string(p, "status")),
-            RoomEvent::JoinedRoom(p) => format!("joined_room:{}", user(p)),
-            RoomEvent::ParticipantJoined(p) => format!("participant_joined:{}", user(p)),
-            RoomEvent::ParticipantLeft(p) => format!("participant_left:{}", user(p)),
+            RoomEvent::Error(e) => format!("error:{}", e.code),
+            RoomEvent::SessionStatus(s) => format!("session_status:{}", s.status_text),
+            RoomEvent::JoinedRoom(j) => format!("joined_room:{}", j.user_id),
+            RoomEvent::ParticipantJoined(p) => format!("participant_joined:{}", p.user_id),
+            RoomEvent::ParticipantLeft(p) => format!("participant_left:{}", p.user_id),
             RoomEvent::Other { name, .. } => name.clone(),
         };
         entries.borrow_mut().push(entry);
@@ -90,6 +88,11 @@ async fn joins_with_a_valid_token_and_sees_presence_and_status() {
     let room = patient
         .connect_video_session(options(&session, "p-join"))
         .unwrap();
+    assert_eq!(
+        room.state(),
+        RoomState::Connecting,
+        "connecting from the start"
+    );
     let log = record(&room);
     until(&log, "state:joined", 1, 5_000).await;
     assert_eq!(room.state(), RoomState::Joined);
@@ -122,8 +125,17 @@ async fn joins_with_a_valid_token_and_sees_presence_and_status() {
         doctor_log.borrow()
     );
     until(&log, "participant_left:d-join", 1, 5_000).await;
+
+    // The stub acknowledges nothing it does not know: the machine's deadline fails the emit.
+    let unanswered = room
+        .emit("echo", &serde_json::json!({"n": 1}), Some(200))
+        .await;
+    assert_eq!(unanswered.map_err(|e| e.code), Err(ErrorCode::Timeout));
+    assert_eq!(room.emit("note", &"sent", None).await.ok(), Some(None));
     room.disconnect();
     assert_eq!(room.state(), RoomState::Closed);
+    let closed = room.emit("note", &"late", None).await;
+    assert_eq!(closed.map_err(|e| e.code), Err(ErrorCode::Network));
 }
 
 #[wasm_bindgen_test]

@@ -11,12 +11,22 @@
 //! - a refused refresh closes with [`CloseReason::SessionExpired`];
 //! - transport loss reconnects after `delay·2ⁿ ± 50 %`, capped, up to `attempts` times in a row,
 //!   reset by a successful connect; a server DISCONNECT (`41`) does not reconnect;
-//! - no ping for `pingInterval + pingTimeout` means the transport is dead.
+//! - no ping for `pingInterval + pingTimeout` means the transport is dead;
+//! - with a [`RoomJoin`], every CONNECT is followed by `join_room` with the token current at
+//!   that moment; `joined_room` from the server makes the state [`ConnState::Joined`];
+//! - every emit has an outcome ([`Notice::Emitted`]): sent, acknowledged, or failed (not
+//!   connected, no acknowledgement before its deadline, connection lost).
+
+mod acks;
+mod room;
 
 use std::collections::VecDeque;
 
+use crate::ErrorCode;
 use crate::engineio::{self, EioPacket};
 use crate::socketio::{self, SioKind};
+use acks::Acks;
+pub use room::RoomJoin;
 
 /// Reconnection settings (socket.io-client's defaults but for `attempts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +41,8 @@ pub struct ConnectionConfig {
     pub reconnect_max_delay_ms: u64,
     /// Longest wait for the handshake and the CONNECT answer (ms).
     pub connect_timeout_ms: u64,
+    /// The room to join after every CONNECT (`None`: connect only).
+    pub room: Option<RoomJoin>,
 }
 
 impl Default for ConnectionConfig {
@@ -41,6 +53,7 @@ impl Default for ConnectionConfig {
             reconnect_delay_ms: 1_000,
             reconnect_max_delay_ms: 5_000,
             connect_timeout_ms: 20_000,
+            room: None,
         }
     }
 }
@@ -90,8 +103,10 @@ impl ConnectionConfig {
 pub enum ConnState {
     /// Opening the transport or waiting for the CONNECT answer.
     Connecting,
-    /// Connected to the namespace.
+    /// Connected to the namespace; the room (if any) not joined yet.
     Connected,
+    /// In the room: `joined_room` arrived since the last CONNECT.
+    Joined,
     /// Waiting to try again after losing the transport.
     Reconnecting,
     /// The server refused the token; a refresh is under way.
@@ -106,6 +121,7 @@ impl ConnState {
         match self {
             ConnState::Connecting => "connecting",
             ConnState::Connected => "connected",
+            ConnState::Joined => "joined",
             ConnState::Reconnecting => "reconnecting",
             ConnState::Refreshing => "refreshing",
             ConnState::Closed => "closed",
@@ -146,12 +162,23 @@ impl CloseReason {
 pub enum Notice {
     /// The state changed (with a short reason).
     State(ConnState, String),
-    /// (Re)connected to the namespace: join rooms again, with the current token.
-    Connected,
-    /// An EVENT: its JSON array `["name", …args]`.
-    Event(String),
-    /// An ACK for an emit: its id and JSON array of arguments.
-    Ack(u64, Option<String>),
+    /// A server EVENT.
+    Event {
+        /// Its name.
+        name: String,
+        /// Its JSON array `["name", …args]`.
+        array: String,
+    },
+    /// The outcome of [`SocketConnection::emit`] `id`: `Ok(None)` sent (no acknowledgement
+    /// wanted), `Ok(Some(array))` acknowledged with this JSON array of arguments, or failed:
+    /// `NETWORK` (not connected), `TIMEOUT` (no acknowledgement in time), `ABORTED` (the
+    /// connection ended or was lost before the acknowledgement).
+    Emitted {
+        /// The emit.
+        id: u64,
+        /// What became of it.
+        result: Result<Option<String>, ErrorCode>,
+    },
     /// A frame that could not be read (ignored).
     ProtocolError(String),
 }
@@ -259,7 +286,11 @@ pub struct SocketConnection {
     force_refresh: bool,
     /// The token request an answer is awaited for (`None`: none).
     awaited_request: Option<u64>,
+    /// The token request for `join_room` (connected, not joined yet).
+    awaited_join: Option<u64>,
     next_request: u64,
+    next_emit: u64,
+    acks: Acks,
     ping_deadline: Option<i64>,
     connect_deadline: Option<i64>,
     reconnect_at: Option<i64>,
@@ -278,7 +309,10 @@ impl SocketConnection {
             refreshed_this_attempt: false,
             force_refresh: false,
             awaited_request: None,
+            awaited_join: None,
             next_request: 1,
+            next_emit: 1,
+            acks: Acks::default(),
             ping_deadline: None,
             connect_deadline: None,
             reconnect_at: None,
@@ -299,10 +333,15 @@ impl SocketConnection {
 
     /// When [`SocketConnection::on_timeout`] must be called next (Unix ms), if ever.
     pub fn next_timeout(&self) -> Option<i64> {
-        [self.ping_deadline, self.connect_deadline, self.reconnect_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.ping_deadline,
+            self.connect_deadline,
+            self.reconnect_at,
+            self.acks.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn set_state(&mut self, state: ConnState, reason: &str) {
@@ -386,13 +425,27 @@ impl SocketConnection {
     fn request_token(&mut self) {
         self.phase = Phase::AwaitToken;
         let force_refresh = std::mem::take(&mut self.force_refresh);
+        self.awaited_request = Some(self.fetch_token(force_refresh));
+    }
+
+    /// Asks the driver for a token; returns the request id.
+    fn fetch_token(&mut self, force_refresh: bool) -> u64 {
         let request = self.next_request;
         self.next_request = self.next_request.wrapping_add(1);
-        self.awaited_request = Some(request);
         self.actions.push_back(Action::FetchToken {
             request,
             force_refresh,
         });
+        request
+    }
+
+    fn notify(&mut self, notice: Notice) {
+        self.actions.push_back(Action::Notify(notice));
+    }
+
+    fn send(&mut self, packet: &str) {
+        self.actions
+            .push_back(Action::Send(engineio::message(packet)));
     }
 
     fn on_socket_packet(&mut self, payload: &str, now: i64) {
@@ -409,7 +462,9 @@ impl SocketConnection {
                 self.connect_deadline = None;
                 self.failed_attempts = 0;
                 self.set_state(ConnState::Connected, "connected");
-                self.actions.push_back(Action::Notify(Notice::Connected));
+                if self.config.room.is_some() {
+                    self.awaited_join = Some(self.fetch_token(false));
+                }
             }
             SioKind::ConnectError if self.phase == Phase::AwaitConnect => {
                 let message =
@@ -421,14 +476,21 @@ impl SocketConnection {
                 self.close(CloseReason::ServerDisconnect);
             }
             SioKind::Event if self.phase == Phase::Connected => {
-                if let Some(data) = packet.data {
-                    self.actions.push_back(Action::Notify(Notice::Event(data)));
+                let name = socketio::event_name(packet.data.as_deref());
+                let (Some(name), Some(array)) = (name, packet.data) else {
+                    return self.protocol_error("event without a name");
+                };
+                if name == "joined_room" && self.state == ConnState::Connected {
+                    self.set_state(ConnState::Joined, "joined_room");
                 }
+                self.notify(Notice::Event { name, array });
             }
             SioKind::Ack if self.phase == Phase::Connected => {
-                if let Some(id) = packet.ack_id {
-                    self.actions
-                        .push_back(Action::Notify(Notice::Ack(id, packet.data)));
+                // An acknowledgement nobody waits for (late, or invented) is dropped.
+                if let Some(id) = packet.ack_id.filter(|id| self.acks.settle(*id)) {
+                    let array = packet.data.unwrap_or_else(|| String::from("[]"));
+                    let result = Ok(Some(array));
+                    self.notify(Notice::Emitted { id, result });
                 }
             }
             _ => self.protocol_error("packet out of sequence"),
@@ -454,6 +516,10 @@ impl SocketConnection {
     /// The answer to the token request `request` ([`Action::FetchToken`]); an answer to any
     /// other request (an earlier attempt's, after a reconnect) is ignored.
     pub fn on_token(&mut self, request: u64, result: TokenResult, now: i64, random: f64) {
+        if self.phase == Phase::Connected && self.awaited_join == Some(request) {
+            self.awaited_join = None;
+            return self.on_join_token(result, now, random);
+        }
         if self.phase != Phase::AwaitToken || self.awaited_request != Some(request) {
             return;
         }
@@ -477,6 +543,37 @@ impl SocketConnection {
         }
     }
 
+    /// The token for `join_room` came: join; or the sign-in is over; or try again later.
+    fn on_join_token(&mut self, result: TokenResult, now: i64, random: f64) {
+        match (result, &self.config.room) {
+            (TokenResult::Token(token), Some(room)) => {
+                let args = room.payload(&token);
+                let packet = socketio::event(&self.config.namespace, "join_room", &args, None);
+                self.send(&packet);
+            }
+            (TokenResult::Token(_), None) => {}
+            (TokenResult::Rejected, _) => {
+                self.send(&socketio::disconnect(&self.config.namespace));
+                self.actions.push_back(Action::CloseTransport);
+                self.close(CloseReason::SessionExpired);
+            }
+            (TokenResult::Unavailable, _) => {
+                self.actions.push_back(Action::CloseTransport);
+                self.lose_transport(now, "token refresh failed for now", random);
+            }
+        }
+    }
+
+    /// Fails every emit still waiting for an acknowledgement: the connection that could
+    /// answer is gone.
+    fn abandon_connection(&mut self) {
+        self.awaited_join = None;
+        for id in self.acks.abandon() {
+            let result = Err(ErrorCode::Aborted);
+            self.notify(Notice::Emitted { id, result });
+        }
+    }
+
     /// The WebSocket closed (or failed to open) without being asked to.
     pub fn on_transport_closed(&mut self, now: i64, random: f64) {
         if !matches!(
@@ -488,6 +585,7 @@ impl SocketConnection {
     }
 
     fn lose_transport(&mut self, now: i64, reason: &str, random: f64) {
+        self.abandon_connection();
         self.ping_deadline = None;
         self.connect_deadline = None;
         self.failed_attempts = self.failed_attempts.saturating_add(1);
@@ -518,6 +616,10 @@ impl SocketConnection {
 
     /// A deadline from [`SocketConnection::next_timeout`] passed.
     pub fn on_timeout(&mut self, now: i64, random: f64) {
+        for id in self.acks.expired(now) {
+            let result = Err(ErrorCode::Timeout);
+            self.notify(Notice::Emitted { id, result });
+        }
         if self.reconnect_at.is_some_and(|at| now >= at) && self.phase == Phase::WaitReconnect {
             self.set_state(ConnState::Connecting, "reconnecting");
             self.open(now);
@@ -553,6 +655,7 @@ impl SocketConnection {
     }
 
     fn close(&mut self, reason: CloseReason) {
+        self.abandon_connection();
         self.phase = Phase::Closed;
         self.ping_deadline = None;
         self.connect_deadline = None;
@@ -560,14 +663,44 @@ impl SocketConnection {
         self.set_state(ConnState::Closed, reason.as_str());
     }
 
-    /// Frames an EVENT for sending now (`args_json`: the arguments without brackets). `None` when
-    /// not connected: the caller decides whether to wait.
-    pub fn emit(&mut self, name: &str, args_json: &str, ack_id: Option<u64>) -> Option<()> {
-        (self.phase == Phase::Connected).then(|| {
-            let packet = socketio::event(&self.config.namespace, name, args_json, ack_id);
-            self.actions
-                .push_back(Action::Send(engineio::message(&packet)));
-        })
+    /// Sends the event `name` with `args_json` (its arguments' JSON without brackets, e.g.
+    /// `{"a":1}`; empty for none), waiting for an acknowledgement until `now + ack_timeout_ms`
+    /// when that is given. Returns the emit's id; its outcome always follows as
+    /// [`Notice::Emitted`] (at once when not connected or no acknowledgement is wanted).
+    ///
+    /// ```
+    /// use consult_core::ErrorCode;
+    /// use consult_core::connection::*;
+    /// let mut socket = SocketConnection::new(ConnectionConfig::default());
+    /// let id = socket.emit("hello", "", None, 0);
+    /// let failed = Notice::Emitted { id, result: Err(ErrorCode::Network) };
+    /// assert_eq!(socket.poll_action(), Some(Action::Notify(failed)));
+    /// ```
+    pub fn emit(
+        &mut self,
+        name: &str,
+        args_json: &str,
+        ack_timeout_ms: Option<u64>,
+        now: i64,
+    ) -> u64 {
+        let id = self.next_emit;
+        self.next_emit = self.next_emit.wrapping_add(1);
+        if self.phase != Phase::Connected {
+            let result = Err(ErrorCode::Network);
+            self.notify(Notice::Emitted { id, result });
+            return id;
+        }
+        let ack_id = ack_timeout_ms.map(|_| id);
+        let packet = socketio::event(&self.config.namespace, name, args_json, ack_id);
+        self.send(&packet);
+        match ack_timeout_ms {
+            Some(timeout) => self.acks.wait(id, now.saturating_add(as_ms(timeout))),
+            None => self.notify(Notice::Emitted {
+                id,
+                result: Ok(None),
+            }),
+        }
+        id
     }
 }
 

@@ -1,7 +1,9 @@
 //! The Socket.IO connection machine ([`consult_core::connection`]) for the JS video session.
 
 use consult_core::ErrorCode;
-use consult_core::connection::{Action, ConnectionConfig, Notice, SocketConnection, TokenResult};
+use consult_core::connection::{
+    Action, ConnectionConfig, Notice, RoomJoin, SocketConnection, TokenResult,
+};
 use wasm_bindgen::prelude::*;
 
 use super::{ms, ms_u64};
@@ -31,12 +33,13 @@ pub enum SocketOp {
     FetchRefreshedToken = 5,
     /// The state changed to `text()`, because of `extra()`.
     State = 6,
-    /// (Re)connected: join the room again with the current token.
-    Connected = 7,
     /// An event: `text()` is its JSON array `["name", ...args]`.
-    Event = 8,
-    /// An acknowledgement: `text()` is its id, `extra()` its JSON arguments (absent: none).
-    Ack = 9,
+    Event = 7,
+    /// Emit `id()` went out: `text()` is the JSON array of its acknowledgement's arguments
+    /// (absent: no acknowledgement was wanted).
+    EmitDone = 8,
+    /// Emit `id()` failed: `text()` is the error code (`NETWORK`, `TIMEOUT`, `ABORTED`).
+    EmitFailed = 9,
     /// A frame that could not be read (`text()`; ignored).
     ProtocolError = 10,
 }
@@ -45,7 +48,7 @@ pub enum SocketOp {
 /// to do, one [`SocketOp`] at a time.
 ///
 /// ```js
-/// const machine = new SocketMachine("/", 5, 1000, 5000);
+/// const machine = new SocketMachine("/", 5, 1000, 5000, "room-1", "session-1", "user-1", "PATIENT");
 /// machine.start(Date.now());
 /// for (let op; (op = machine.next()) !== SocketOp.None; ) perform(op, machine.text(), machine.extra());
 /// ```
@@ -60,21 +63,32 @@ pub struct SocketMachine {
 #[wasm_bindgen]
 impl SocketMachine {
     /// A machine for `namespace` that reconnects up to `attempts` times in a row, after
-    /// `delay_ms · 2ⁿ ± 50 %`, at most `max_delay_ms`.
+    /// `delay_ms · 2ⁿ ± 50 %`, at most `max_delay_ms`, and joins the room after every
+    /// CONNECT.
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         namespace: String,
         attempts: Option<f64>,
         delay_ms: Option<f64>,
         max_delay_ms: Option<f64>,
+        room_id: String,
+        session_id: String,
+        user_id: String,
+        role: String,
     ) -> SocketMachine {
+        let room = RoomJoin {
+            room_id,
+            session_id,
+            user_id,
+            role,
+        };
+        let config = ConnectionConfig {
+            room: Some(room),
+            ..ConnectionConfig::from_options(namespace, attempts, delay_ms, max_delay_ms)
+        };
         SocketMachine {
-            machine: SocketConnection::new(ConnectionConfig::from_options(
-                namespace,
-                attempts,
-                delay_ms,
-                max_delay_ms,
-            )),
+            machine: SocketConnection::new(config),
             id: 0.0,
             text: None,
             extra: None,
@@ -136,11 +150,18 @@ impl SocketMachine {
         self.machine.disconnect();
     }
 
-    /// Frames an EVENT (`args_json`: the arguments without brackets, e.g. `{"a":1}`), with an
-    /// ack id if one is wanted. `false` when not connected.
-    pub fn emit(&mut self, name: &str, args_json: &str, ack_id: Option<f64>) -> bool {
-        let ack_id = ack_id.map(ms_u64);
-        self.machine.emit(name, args_json, ack_id).is_some()
+    /// Sends an event (`args_json`: the arguments without brackets, e.g. `{"a":1}`), waiting
+    /// `ack_timeout_ms` for an acknowledgement if given. Returns the emit's id; its outcome
+    /// comes as an `EmitDone` or `EmitFailed` op with that id.
+    pub fn emit(
+        &mut self,
+        name: &str,
+        args_json: &str,
+        ack_timeout_ms: Option<f64>,
+        now: f64,
+    ) -> f64 {
+        let timeout = ack_timeout_ms.map(ms_u64);
+        self.machine.emit(name, args_json, timeout, ms(now)) as f64
     }
 
     /// When `onTimeout` is due next (Unix ms), if ever.
@@ -180,17 +201,22 @@ impl SocketMachine {
                 self.extra = Some(reason);
                 SocketOp::State
             }
-            Action::Notify(Notice::Connected) => SocketOp::Connected,
-            Action::Notify(Notice::Event(json)) => {
-                self.text = Some(json);
+            Action::Notify(Notice::Event { array, .. }) => {
+                self.text = Some(array);
                 SocketOp::Event
             }
-            Action::Notify(Notice::Ack(id, json)) => {
-                let mut text = String::new();
-                consult_core::json::push_decimal(&mut text, id);
-                self.text = Some(text);
-                self.extra = json;
-                SocketOp::Ack
+            Action::Notify(Notice::Emitted { id, result }) => {
+                self.id = id as f64;
+                match result {
+                    Ok(array) => {
+                        self.text = array;
+                        SocketOp::EmitDone
+                    }
+                    Err(code) => {
+                        self.text = Some(code.as_str().to_owned());
+                        SocketOp::EmitFailed
+                    }
+                }
             }
             Action::Notify(Notice::ProtocolError(message)) => {
                 self.text = Some(message);
@@ -199,7 +225,8 @@ impl SocketMachine {
         }
     }
 
-    /// The token request id of the last FetchToken / FetchRefreshedToken action.
+    /// The token request id of the last FetchToken / FetchRefreshedToken action, or the emit id
+    /// of the last EmitDone / EmitFailed.
     pub fn id(&self) -> f64 {
         self.id
     }
@@ -214,7 +241,7 @@ impl SocketMachine {
         self.extra.clone()
     }
 
-    /// `connecting`, `connected`, `reconnecting`, `refreshing` or `closed`.
+    /// `connecting`, `connected`, `joined`, `reconnecting`, `refreshing` or `closed`.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
         String::from(self.machine.state().as_str())
@@ -228,24 +255,25 @@ mod tests {
     const HANDSHAKE: &str = r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
     /// Drains every pending action, each written as a short string for readable assertions:
-    /// `o`, `x`, `w`+frame, `t`/`T`, `s`+state+`\n`+reason, `c`, `e`+JSON, `a`+id+`\n`+JSON,
-    /// `p`+message.
+    /// `o`, `x`, `w`+frame, `t`/`T`+id, `s`+state+`\n`+reason, `e`+JSON, `d`+id+`\n`+JSON,
+    /// `f`+id+`\n`+code, `p`+message.
     fn drain(machine: &mut SocketMachine) -> Vec<String> {
         std::iter::from_fn(|| {
             let op = machine.next();
             let text = machine.text().unwrap_or_default();
             let extra = machine.extra().unwrap_or_default();
+            let id = machine.id();
             Some(match op {
                 SocketOp::None => return None,
                 SocketOp::Open => String::from("o"),
                 SocketOp::Close => String::from("x"),
                 SocketOp::Send => format!("w{text}"),
-                SocketOp::FetchToken => String::from("t"),
-                SocketOp::FetchRefreshedToken => String::from("T"),
+                SocketOp::FetchToken => format!("t{id}"),
+                SocketOp::FetchRefreshedToken => format!("T{id}"),
                 SocketOp::State => format!("s{text}\n{extra}"),
-                SocketOp::Connected => String::from("c"),
                 SocketOp::Event => format!("e{text}"),
-                SocketOp::Ack => format!("a{text}\n{extra}"),
+                SocketOp::EmitDone => format!("d{id}\n{text}"),
+                SocketOp::EmitFailed => format!("f{id}\n{text}"),
                 SocketOp::ProtocolError => format!("p{text}"),
             })
         })
@@ -254,37 +282,59 @@ mod tests {
 
     /// A machine that has opened its transport and sent CONNECT with `tok`.
     fn connecting() -> SocketMachine {
-        let mut machine =
-            SocketMachine::new(String::from("/"), Some(5.0), Some(1000.0), Some(5000.0));
+        let text = String::from;
+        let mut machine = SocketMachine::new(
+            text("/"),
+            Some(5.0),
+            Some(1000.0),
+            Some(5000.0),
+            text("r"),
+            text("s"),
+            text("u"),
+            text("PATIENT"),
+        );
         machine.start(0.0);
         assert_eq!(drain(&mut machine), ["sconnecting\nstart", "o"]);
         machine.on_transport_open(1.0);
         machine.on_frame(HANDSHAKE, 2.0);
-        assert_eq!(drain(&mut machine), ["t"]);
+        assert_eq!(drain(&mut machine), ["t1"]);
         machine.on_token(1.0, Some(String::from("tok")), None, 3.0, 0.5);
         assert_eq!(drain(&mut machine), [r#"w40{"token":"tok"}"#]);
         machine
     }
 
     #[test]
-    fn connected_events_acks_and_bad_frames_come_out_as_their_ops() {
+    fn the_join_events_acks_and_bad_frames_come_out_as_their_ops() {
         let mut machine = connecting();
         machine.on_frame(r#"40{"sid":"s1"}"#, 4.0);
-        assert_eq!(drain(&mut machine), ["sconnected\nconnected", "c"]);
+        assert_eq!(drain(&mut machine), ["sconnected\nconnected", "t2"]);
+        machine.on_token(2.0, Some(String::from("tok2")), None, 4.0, 0.5);
+        assert_eq!(
+            drain(&mut machine),
+            [
+                r#"w42["join_room",{"room_id":"r","session_id":"s","user_id":"u","role":"PATIENT","token":"tok2"}]"#
+            ]
+        );
         assert_eq!(machine.state(), "connected");
-        assert!(machine.emit("echo", r#"{"a":1}"#, Some(7.0)));
-        machine.on_frame(r#"437["ok"]"#, 5.0);
+        assert_eq!(machine.emit("echo", r#"{"a":1}"#, Some(100.0), 5.0), 1.0);
+        machine.on_frame(r#"431["ok"]"#, 5.0);
         machine.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 6.0);
         machine.on_frame("4x", 7.0);
         assert_eq!(
             drain(&mut machine),
             [
-                r#"w427["echo",{"a":1}]"#,
-                "a7\n[\"ok\"]",
+                r#"w421["echo",{"a":1}]"#,
+                "d1\n[\"ok\"]",
+                "sjoined\njoined_room",
                 r#"e["joined_room",{"room_id":"r"}]"#,
                 "pmalformed Socket.IO packet",
             ]
         );
+        assert_eq!(machine.state(), "joined");
+        assert_eq!(machine.emit("echo", "", Some(100.0), 10.0), 2.0);
+        drain(&mut machine);
+        machine.on_timeout(110.0, 0.5);
+        assert_eq!(drain(&mut machine), ["f2\nTIMEOUT"]);
         assert!(
             machine.next_timeout().is_some(),
             "the ping watchdog is armed"
@@ -294,14 +344,15 @@ mod tests {
             drain(&mut machine),
             ["w41", "x", "sclosed\nclient disconnect"]
         );
-        assert!(!machine.emit("echo", "", None), "no emit once closed");
+        assert_eq!(machine.emit("echo", "", None, 200.0), 3.0);
+        assert_eq!(drain(&mut machine), ["f3\nNETWORK"], "no emit once closed");
     }
 
     #[test]
     fn an_auth_refusal_asks_for_a_forced_refresh_and_a_rejected_one_closes() {
         let mut machine = connecting();
         machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
-        assert_eq!(drain(&mut machine), ["srefreshing\nToken expired", "T"]);
+        assert_eq!(drain(&mut machine), ["srefreshing\nToken expired", "T2"]);
         machine.on_token(2.0, None, Some(String::from("REFRESH_REJECTED")), 5.0, 0.5);
         assert_eq!(drain(&mut machine), ["x", "sclosed\nsession expired"]);
         assert_eq!(machine.state(), "closed");

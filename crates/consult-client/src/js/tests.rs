@@ -66,7 +66,7 @@ proptest! {
         namespace in ".{0,8}", attempts in any::<u32>(), delay in number(), max_delay in number(),
         inputs in proptest::collection::vec((0u8..8, ".{0,60}", number()), 0..40),
     ) {
-        let mut machine = SocketMachine::new(namespace, Some(f64::from(attempts)), Some(delay), Some(max_delay));
+        let mut machine = SocketMachine::new(namespace.clone(), Some(f64::from(attempts)), Some(delay), Some(max_delay), namespace.clone(), namespace.clone(), namespace.clone(), namespace);
         machine.start(0.0);
         for (input, text, value) in inputs {
             match input {
@@ -76,7 +76,7 @@ proptest! {
                 3 => machine.on_token(value, None, Some(text), value, value),
                 4 => machine.on_transport_closed(value, value),
                 5 => machine.on_timeout(value, value),
-                6 => { let _ = machine.emit(&text, &text, Some(value)); }
+                6 => { let _ = machine.emit(&text, &text, Some(value), value); }
                 _ => machine.disconnect(),
             }
             while machine.next() != SocketOp::None {}

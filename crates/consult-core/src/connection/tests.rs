@@ -88,7 +88,12 @@ fn connects_with_a_fresh_token_after_the_handshake() {
     socket.on_frame(r#"40{"sid":"s1"}"#, 30);
     let actions = drain(&mut socket);
     assert_eq!(states(&actions), [ConnState::Connected]);
-    assert!(actions.contains(&Action::Notify(Notice::Connected)));
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::FetchToken { .. })),
+        "no room configured: no join_room"
+    );
 }
 
 #[test]
@@ -323,44 +328,224 @@ fn absurd_ping_settings_and_times_saturate_instead_of_overflowing() {
     assert_eq!(socket.state(), ConnState::Reconnecting);
 }
 
-#[test]
-fn events_and_acks_reach_the_application_only_when_connected() {
-    let mut socket = connected(0);
-    socket.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 1);
-    socket.on_frame(r#"431[{"ok":true}]"#, 2);
-    socket.on_frame("4not a packet", 3);
+fn room() -> RoomJoin {
+    RoomJoin {
+        room_id: "r".into(),
+        session_id: "s".into(),
+        user_id: "u".into(),
+        role: "PATIENT".into(),
+    }
+}
+
+/// Connected (CONNECT answered) with a room to join; the join's token request drained.
+fn connected_to_room(now: i64) -> (SocketConnection, u64) {
+    let config = ConnectionConfig {
+        room: Some(room()),
+        ..ConnectionConfig::default()
+    };
+    let mut socket = SocketConnection::new(config);
+    socket.start(now);
+    socket.on_transport_open(now);
+    socket.on_frame(OPEN, now);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t1".into()),
+        now,
+        0.5,
+    );
+    socket.on_frame(r#"40{"sid":"s1"}"#, now);
     let actions = drain(&mut socket);
-    assert!(actions.contains(&Action::Notify(Notice::Event(
-        r#"["joined_room",{"room_id":"r"}]"#.into()
-    ))));
-    assert!(actions.contains(&Action::Notify(Notice::Ack(
-        1,
-        Some(r#"[{"ok":true}]"#.into())
-    ))));
-    assert!(
-        actions
-            .iter()
-            .any(|a| matches!(a, Action::Notify(Notice::ProtocolError(_))))
-    );
+    let join = actions.iter().rev().find_map(|a| match a {
+        Action::FetchToken {
+            request,
+            force_refresh: false,
+        } => Some(*request),
+        _ => None,
+    });
     assert_eq!(
-        socket.emit("join_room", r#"{"room_id":"r"}"#, Some(2)),
-        Some(())
+        states(&actions),
+        [ConnState::Connecting, ConnState::Connected]
     );
+    (
+        socket,
+        join.unwrap_or_else(|| panic!("no token asked for join_room: {actions:?}")),
+    )
+}
+
+fn outcomes(actions: &[Action]) -> Vec<(u64, Result<Option<String>, ErrorCode>)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Notify(Notice::Emitted { id, result }) => Some((*id, result.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn joins_the_room_after_every_connect_with_the_token_current_then() {
+    let (mut socket, join) = connected_to_room(0);
+    // The token for join_room is asked for after CONNECT: a refresh in between is picked up.
+    socket.on_token(join, TokenResult::Token("t2".into()), 1, 0.5);
     assert_eq!(
         sends(&drain(&mut socket)),
-        [r#"422["join_room",{"room_id":"r"}]"#]
+        [
+            r#"42["join_room",{"room_id":"r","session_id":"s","user_id":"u","role":"PATIENT","token":"t2"}]"#
+        ]
+    );
+    socket.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 2);
+    let actions = drain(&mut socket);
+    assert_eq!(states(&actions), [ConnState::Joined]);
+    assert!(actions.contains(&Action::Notify(Notice::Event {
+        name: "joined_room".into(),
+        array: r#"["joined_room",{"room_id":"r"}]"#.into(),
+    })));
+    // A second joined_room changes nothing; a lost transport leaves the room.
+    socket.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 3);
+    assert!(states(&drain(&mut socket)).is_empty());
+    socket.on_transport_closed(4, 0.5);
+    assert_eq!(socket.state(), ConnState::Reconnecting);
+    // After the reconnect, a new join with a new token request.
+    let at = socket.next_timeout().unwrap_or(0);
+    socket.on_timeout(at, 0.5);
+    socket.on_transport_open(at);
+    socket.on_frame(OPEN, at);
+    socket.on_token(
+        socket.awaited_request.unwrap_or(0),
+        TokenResult::Token("t3".into()),
+        at,
+        0.5,
+    );
+    drain(&mut socket);
+    socket.on_frame(r#"40{"sid":"s2"}"#, at);
+    let asked = drain(&mut socket)
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Action::FetchToken {
+                    force_refresh: false,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(asked, 1, "one token request for the new join_room");
+    // The old join's answer, late, is not used.
+    socket.on_token(join, TokenResult::Token("stale".into()), at + 1, 0.5);
+    assert!(sends(&drain(&mut socket)).is_empty());
+}
+
+#[test]
+fn a_refused_join_token_ends_the_session_and_a_missing_one_reconnects() {
+    let (mut socket, join) = connected_to_room(0);
+    socket.on_token(join, TokenResult::Rejected, 1, 0.5);
+    let actions = drain(&mut socket);
+    assert_eq!(sends(&actions), ["41"]);
+    assert!(actions.contains(&Action::CloseTransport));
+    assert_eq!(socket.state(), ConnState::Closed);
+    assert!(actions.contains(&Action::Notify(Notice::State(
+        ConnState::Closed,
+        "session expired".into()
+    ))));
+
+    let (mut socket, join) = connected_to_room(0);
+    socket.on_token(join, TokenResult::Unavailable, 1, 0.5);
+    assert!(drain(&mut socket).contains(&Action::CloseTransport));
+    assert_eq!(socket.state(), ConnState::Reconnecting);
+}
+
+#[test]
+fn every_emit_has_one_outcome() {
+    let mut socket = connected(0);
+    // Sent without an acknowledgement wanted: done at once.
+    let plain = socket.emit("ping", "", None, 0);
+    // Acknowledged.
+    let acked = socket.emit("echo", r#"{"a":1}"#, Some(1_000), 0);
+    let actions = drain(&mut socket);
+    assert_eq!(
+        sends(&actions),
+        [
+            "42[\"ping\"]".to_string(),
+            format!(r#"42{acked}["echo",{{"a":1}}]"#)
+        ]
+    );
+    assert_eq!(outcomes(&actions), [(plain, Ok(None))]);
+    socket.on_frame(&format!(r#"43{acked}[{{"ok":true}}]"#), 10);
+    // The same acknowledgement again, and one for an emit that never was: dropped.
+    socket.on_frame(&format!(r#"43{acked}[{{"ok":true}}]"#), 11);
+    socket.on_frame("43999[]", 12);
+    assert_eq!(
+        outcomes(&drain(&mut socket)),
+        [(acked, Ok(Some(r#"[{"ok":true}]"#.into())))]
+    );
+    // No acknowledgement in time.
+    let late = socket.emit("echo", "", Some(100), 20);
+    drain(&mut socket);
+    assert_eq!(socket.next_timeout(), Some(120));
+    socket.on_timeout(120, 0.5);
+    assert_eq!(
+        outcomes(&drain(&mut socket)),
+        [(late, Err(ErrorCode::Timeout))]
+    );
+    assert_eq!(
+        socket.state(),
+        ConnState::Connected,
+        "a late ack does not drop the connection"
+    );
+    // The connection lost before the acknowledgement.
+    let lost = socket.emit("echo", "", Some(60_000), 130);
+    socket.on_transport_closed(140, 0.5);
+    assert_eq!(
+        outcomes(&drain(&mut socket)),
+        [(lost, Err(ErrorCode::Aborted))]
+    );
+    // Not connected.
+    let offline = socket.emit("echo", "", Some(1_000), 150);
+    let actions = drain(&mut socket);
+    assert!(sends(&actions).is_empty());
+    assert_eq!(outcomes(&actions), [(offline, Err(ErrorCode::Network))]);
+}
+
+#[test]
+fn events_reach_the_application_only_when_connected() {
+    let mut socket = handshaken(0);
+    socket.on_frame(r#"42["session_status",{"status":"ended"}]"#, 1);
+    assert!(
+        drain(&mut socket)
+            .iter()
+            .all(|a| !matches!(a, Action::Notify(Notice::Event { .. })))
+    );
+    let mut socket = connected(0);
+    socket.on_frame(r#"42["session_status",{"status":"ended"}]"#, 1);
+    socket.on_frame(r#"42[7]"#, 2);
+    socket.on_frame("4not a packet", 3);
+    let actions = drain(&mut socket);
+    assert!(actions.contains(&Action::Notify(Notice::Event {
+        name: "session_status".into(),
+        array: r#"["session_status",{"status":"ended"}]"#.into(),
+    })));
+    let errors = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Notify(Notice::ProtocolError(_))))
+        .count();
+    assert_eq!(
+        errors, 2,
+        "a nameless event and a malformed packet: {actions:?}"
     );
     socket.disconnect();
     assert_eq!(sends(&drain(&mut socket)), ["41"]);
-    assert_eq!(socket.emit("x", "", None), None);
 }
 
 proptest! {
     /// Whatever arrives, in whatever order: no panic, and within one connection attempt at most
     /// two token requests (the normal one and one forced refresh) without an answer.
     #[test]
-    fn survives_any_sequence_of_events(events in proptest::collection::vec((0u8..9, ".{0,12}"), 0..80)) {
-        let mut socket = SocketConnection::new(ConnectionConfig::default());
+    fn survives_any_sequence_of_events(events in proptest::collection::vec((0u8..12, ".{0,12}"), 0..80)) {
+        let config = ConnectionConfig { room: Some(room()), ..ConnectionConfig::default() };
+        let mut socket = SocketConnection::new(config);
+        let mut emitted = Vec::new();
+        let mut outcomes_seen = Vec::new();
         let mut now = 0i64;
         let mut outstanding_token_requests = 0i32;
         for (event, text) in events {
@@ -374,6 +559,8 @@ proptest! {
                 5 => socket.on_transport_closed(now, 0.7),
                 6 => socket.on_timeout(now + 60_000, 0.1),
                 7 => socket.on_frame(r#"44{"message":"Token expired"}"#, now),
+                9 => emitted.push(socket.emit("e", "", Some(1_000), now)),
+                10 => socket.on_frame(&format!("43{}[]", text.len() + emitted.len().saturating_sub(1)), now),
                 _ => socket.on_frame(r#"40{"sid":"s"}"#, now),
             }
             if event == 4 { outstanding_token_requests = 0; }
@@ -382,11 +569,16 @@ proptest! {
                     // A new attempt: earlier requests are stale (the machine ignores their answers).
                     Action::OpenTransport => outstanding_token_requests = 0,
                     Action::FetchToken { .. } => outstanding_token_requests += 1,
+                    Action::Notify(Notice::Emitted { id, .. }) => outcomes_seen.push(id),
                     _ => {}
                 }
             }
             prop_assert!(outstanding_token_requests <= 2, "token requests pile up");
         }
+        socket.disconnect();
+        outcomes_seen.extend(outcomes(&drain(&mut socket)).into_iter().map(|(id, _)| id));
+        outcomes_seen.sort_unstable();
+        prop_assert_eq!(outcomes_seen, emitted, "every emit has exactly one outcome");
     }
 }
 
