@@ -75,4 +75,6 @@ pkg.sideEffects = ["./consult_core.js"];
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 JS
 done
-log "done: target/pkg-web, target/pkg-bundler"
+# THE package (target/pkg): the web build's glue and wasm behind an `exports` map.
+bash "$ROOT/scripts/assemble-package.sh"
+log "done: target/pkg (from target/pkg-web; target/pkg-bundler for the size budget)"

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Tests consult-client's npm package as a consumer sees it:
-#   1. builds it (scripts/build-package.sh: target/pkg-web and target/pkg-bundler);
-#   2. no `any` in any declaration file of both builds (build-package.sh turns the `any` that
+#   1. builds it (scripts/build-package.sh → target/pkg, one package; assemble-package.sh);
+#   2. no `any` in any of its declaration files (build-package.sh turns the `any` that
 #      wasm-bindgen writes for raw wasm exports into `unknown`);
-#   3. type-checks tests/package/types-check.ts against both builds' .d.ts with tsc (typescript
-#      from tests/node_modules, pinned in tests/package.json), and the JavaScript driver itself
-#      with checkJs (tsconfig.driver.json: undefined names, wrong imports of the wasm exports);
+#   3. type-checks the declarations with tsc (typescript from tests/node_modules, pinned in
+#      tests/package.json): types-check.ts with the newest lib, types-check-common.ts with a
+#      common tsconfig (`lib: ["es2022", "dom"]`, `skipLibCheck: false`), and the JavaScript
+#      driver itself with checkJs (tsconfig.driver.json: undefined names, wrong imports);
 #   4. runs the plain-JS tests (tests/package/*.test.js) against a real consult-stub
 #      (target/debug/consult-stub, or CONSULT_STUB_BIN): the consumer test (Node 20, memory
-#      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test (two
-#      tabs of one origin sharing localStorage, Web Locks and BroadcastChannel), the token and
-#      polling scenarios (token-scenarios), the video-session scenarios (restart, pause, 401 during
-#      reconnect, Invalid namespace), and the Socket.IO interop test (connectVideoSession against
-#      the official npm socket.io 4.8 server, tests/support/socketio-server.mjs, and
-#      socketIoAuth() with socket.io-client's browser bundle against consult-stub).
+#      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test, the
+#      token and polling scenarios, the video-session scenarios, the Socket.IO interop test
+#      (against the official npm socket.io 4.8 server and socket.io-client), the soak;
+#   5. packs the package and installs the tarball into Vite 8, webpack 5 and Node 20 apps
+#      (tests/consumers/), each signing in, refreshing and polling to `ended` against the stub.
 # Every step runs; the script exits 1 if any failed.
 #
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
@@ -36,21 +36,21 @@ if [[ ! -x "$CONSULT_STUB_BIN" ]]; then
 fi
 
 step "no 'any' in the declarations"
-# `any` in a type position (after `:`, `(`, `<`, `,` or `|`), in every .d.ts of both builds.
-if grep -nE '[:(<,|]\s*any([^A-Za-z0-9_$]|$)' target/pkg-bundler/*.d.ts target/pkg-web/*.d.ts; then
+# `any` in a type position (after `:`, `(`, `<`, `,` or `|`), in every .d.ts of the package.
+if grep -nE '[:(<,|]\s*any([^A-Za-z0-9_$]|$)' target/pkg/*.d.ts; then
   FAILED+=("any in d.ts")
 else
-  echo "no any in target/pkg-bundler/*.d.ts, target/pkg-web/*.d.ts"
+  echo "no any in target/pkg/*.d.ts"
 fi
 
-step "type-check tests/package/types-check.ts against both builds, and the JS driver (tsc)"
+step "type-check the declarations (newest lib, and a common tsconfig without esnext.disposable) and the JS driver (tsc)"
 TSC="$ROOT/tests/node_modules/.bin/tsc"
 if [[ ! -x "$TSC" ]]; then
   echo "tsc missing at $TSC: run scripts/setup.sh (installs typescript from tests/package-lock.json)" >&2
   FAILED+=("tsc missing")
 else
   echo "$("$TSC" --version)"
-  for config in tests/package/tsconfig.json tests/package/tsconfig.bundler.json tests/package/tsconfig.driver.json; do
+  for config in tests/package/tsconfig.json tests/package/tsconfig.common.json tests/package/tsconfig.driver.json; do
     if "$TSC" -p "$config"; then
       echo "ok: $config"
     else
@@ -62,6 +62,11 @@ fi
 step "plain-JS consumer test (Node 20, built package, real consult-stub)"
 if ! (cd tests && node --test --test-concurrency=1 package/); then
   FAILED+=("consumer test")
+fi
+
+step "the packed tarball installed into Vite 8 (build and dev server), webpack 5 and Node 20 apps, no bundler configuration"
+if ! (cd tests && node --test --test-concurrency=1 consumers/); then
+  FAILED+=("consumer apps")
 fi
 
 if ((${#FAILED[@]} > 0)); then

@@ -1,4 +1,4 @@
-// A plain-JavaScript consumer of the built npm package (wasm-pack --target web, target/pkg-web):
+// A plain-JavaScript consumer of the built npm package (its Node entry, target/pkg/node.js):
 // it proves the package, not just the crate. Runs in Node 20 — no window, so memory storage or a
 // custom StorageAdapter — against a real consult-stub started for this file, through the public
 // JS API only. Build the package first: scripts/build-package.sh (scripts/test-package.sh does).
@@ -6,23 +6,19 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 import { startStub } from "../interop/stub.js";
 import { PKG_FILES, missingPackage } from "../support/package-page.mjs";
 
-const [GLUE, WASM] = PKG_FILES;
+const NODE_ENTRY = PKG_FILES[2];
 
 /** Loads and initialises the package once; a missing package is an error every test reports. */
 async function loadPackage() {
   const missing = missingPackage();
   if (missing) return missing;
-  const pkg = await import(pathToFileURL(GLUE).href);
-  // --target web exports a default async init and initSync; the object form is the current
-  // one (passing the bytes directly is deprecated and logs a warning).
-  pkg.initSync({ module: readFileSync(WASM) });
-  return pkg;
+  // The Node entry instantiates the wasm itself, synchronously: nothing to initialise.
+  return import(pathToFileURL(NODE_ENTRY).href);
 }
 const loaded = await loadPackage();
 function pkg() {
@@ -198,9 +194,7 @@ test("dispose() lets Node exit promptly with a session set (auto-refresh timer s
   const { access_token, expires_at } = await stub.mintToken({ user_id: "patient-exit" });
   // A child process: the test runner's own process would hide a timer that keeps Node alive.
   const script = `
-    import { readFileSync } from "node:fs";
-    const pkg = await import(${JSON.stringify(pathToFileURL(GLUE).href)});
-    pkg.initSync({ module: readFileSync(${JSON.stringify(WASM)}) });
+    const pkg = await import(${JSON.stringify(pathToFileURL(NODE_ENTRY).href)});
     const client = new pkg.ConsultClient({ baseUrl: ${JSON.stringify(stub.url)}, storage: "memory" });
     await client.setSession({ access_token: ${JSON.stringify(access_token)}, expires_at: ${JSON.stringify(expires_at)} });
     client.dispose();

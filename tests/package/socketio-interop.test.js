@@ -1,4 +1,4 @@
-// Socket.IO interop of the built npm package (wasm-pack --target web, target/pkg-web) in a real
+// Socket.IO interop of the built npm package (target/pkg, its browser entry) in a real
 // headless Chromium page (Debian's /usr/bin/chromium through playwright-core), issue 4 test 5:
 //
 // (a) our client — `client.connectVideoSession(...)` — against the OFFICIAL npm `socket.io` 4.8

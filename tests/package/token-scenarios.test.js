@@ -1,8 +1,8 @@
-// Token-lifecycle and polling scenarios 4–8 of the built npm package (wasm-pack --target web,
-// target/pkg-web) in REAL headless Chromium pages (Debian's /usr/bin/chromium through
+// Token-lifecycle and polling scenarios 4–8 of the built npm package (its browser entry,
+// target/pkg) in REAL headless Chromium pages (Debian's /usr/bin/chromium through
 // playwright-core), against the real consult-stub. Ported from the Rust browser tests
 // crates/consult-client/tests/token_lifecycle.rs and polling.rs; only the package's public API
-// (consult_client.d.ts, plus the default `init`) is used, and every test asserts what can be
+// (consult_client.d.ts) is used, and every test asserts what can be
 // observed from outside: the stub's counters (GET /api/dev/stats), localStorage, the client's
 // events, the error `code`s, the poller's callbacks.
 //

@@ -1,4 +1,4 @@
-// Cross-tab coordination of the built npm package (wasm-pack --target web, target/pkg-web) with
+// Cross-tab coordination of the built npm package (target/pkg, its browser entry) with
 // REAL tabs: one headless Chromium context (Debian's /usr/bin/chromium through playwright-core),
 // two pages of the same origin — so they share localStorage, Web Locks and BroadcastChannel —
 // each importing the package and creating `new ConsultClient({ baseUrl, autoRefresh: false })`

@@ -1,4 +1,4 @@
-// The Socket.IO client of the built npm package (wasm-pack --target web, target/pkg-web) —
+// The Socket.IO client of the built npm package (target/pkg, its browser entry) —
 // `client.connectVideoSession(...)` — in a real headless Chromium page (Debian's /usr/bin/chromium
 // through playwright-core) against the real consult-stub binary (target/debug/consult-stub), issue
 // 4's scenarios: the JS-package port of crates/consult-client/tests/video_session.rs.
@@ -13,7 +13,7 @@
 //   6. a frozen server (SIGSTOP, 1 s ping interval and timeout): the client notices within
 //      pingInterval + pingTimeout (+ slack), reconnects once the server runs again (SIGCONT).
 //
-// Only the package's public API is used (plus the wasm-bindgen init). The page also records, for
+// Only the package's public API is used. The page also records, for
 // the assertions, the refresh requests it sends (a fetch wrapper), the WebSockets it opens and
 // the token of every Socket.IO CONNECT frame (WebSocket wrappers). The test controls the stub
 // processes directly: SIGKILL + start again on the same port, SIGSTOP/SIGCONT.

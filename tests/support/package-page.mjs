@@ -1,7 +1,7 @@
 // Harness shared by the browser tests of the built npm package (tests/package/two-tabs,
 // token-scenarios, video-session and socketio-interop .test.js): where the package is
-// (wasm-pack --target web, target/pkg-web), the "missing prerequisite" checks, the page that
-// imports and initialises it, the static server of that page and the package files, and opening
+// (target/pkg, assembled by scripts/assemble-package.sh), the "missing prerequisite" checks, the page
+// that imports it, the static server of that page and the package files, and opening
 // such a page in Chromium until the package is ready. Each test file keeps its own page script
 // (what it records: fetches, WebSockets, …), its own stubs and its own assertions.
 
@@ -14,11 +14,12 @@ import { missingFiles, serveStatic, withTimeout } from "./browser.mjs";
 /** The repository's root (the static server's root). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The built package on disk. */
-export const PKG_DIR = resolve(ROOT, "target", "pkg-web");
-/** The package files a page needs: its JS entry and its wasm. */
-export const PKG_FILES = ["consult_client.js", "consult_client_bg.wasm"].map((file) => resolve(PKG_DIR, file));
+export const PKG_DIR = resolve(ROOT, "target", "pkg");
+/** The package files a page needs: its browser entry (which loads the wasm itself), its wasm and
+ * its Node entry. */
+export const PKG_FILES = ["index.js", "consult_client_bg.wasm", "node.js"].map((file) => resolve(PKG_DIR, file));
 /** The URL path the static server answers the package's files under. */
-export const PKG_URL_DIR = "/target/pkg-web/";
+export const PKG_URL_DIR = "/target/pkg/";
 
 /** null if the package is built (PKG_FILES exist); otherwise an Error saying how to build it. */
 export function missingPackage() {
@@ -42,7 +43,7 @@ export function missingStub() {
  * The HTML of a page that loads the package: a module script that runs `script` first (the
  * test's own set-up: fetch or WebSocket wrappers, helpers on window), then, inside a try,
  * `preflight` (statements that may throw, e.g. a check that another script loaded) and the
- * package's import and init. On success it sets window.__ConsultClient (the constructor) and
+ * package's import (its browser entry loads the wasm: there is no init to call). On success it sets window.__ConsultClient (the constructor) and
  * window.__ready = true; on a throw, window.__initError (the stack). `title` follows
  * "consult-client: " in <title>; `head` is put at the end of <head> (e.g. a classic <script src>).
  */
@@ -53,8 +54,7 @@ export function packagePage({ title, head = "", script = "", preflight = "" }) {
 <script type="module">
 ${script}
 try {
-${preflight ? `${preflight}\n` : ""}  const pkg = await import("${PKG_URL_DIR}consult_client.js");
-  await pkg.default({ module_or_path: "${PKG_URL_DIR}consult_client_bg.wasm" });
+${preflight ? `${preflight}\n` : ""}  const pkg = await import("${PKG_URL_DIR}index.js");
   window.__ConsultClient = pkg.ConsultClient;
   window.__ready = true;
 } catch (error) {

@@ -1,6 +1,15 @@
 // Types of consult-client's npm package (the JavaScript driver `consult_client.js` over the
 // consult-core wasm exports). Hand-written; `scripts/test-package.sh` checks with tsc that they
 // compile and that no `any` reaches a consumer.
+
+// `[Symbol.dispose]` (for `using`) must type-check without `lib: ["esnext.disposable"]` too:
+// declare the symbol the way that lib does (the two declarations merge).
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** Any object with the Web Storage methods; each may return a value or a promise. */
 export interface StorageAdapter {
   getItem(key: string): string | null | undefined | Promise<string | null | undefined>;

@@ -1,5 +1,5 @@
 // Hot-path benchmark driver: serves index.html (+ seed.js) and the built npm package
-// (target/pkg-web) from a tiny static server on 127.0.0.1, opens the page in headless Chromium
+// (target/pkg) from a tiny static server on 127.0.0.1, opens the page in headless Chromium
 // (Debian's /usr/bin/chromium through playwright-core) and prints the page's figures.
 //
 //   node tests/bench/hot-path/bench.mjs [--rounds N] [--round-ms MS] [--json FILE] [--serve]
@@ -16,7 +16,7 @@ import { chromium } from "playwright-core";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..", "..");
 const PAGE_DIR = "/tests/bench/hot-path/";
-const PKG_DIR = "/target/pkg-web/";
+const PKG_DIR = "/target/pkg/";
 const ALLOWED = [PAGE_DIR, PKG_DIR];
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -35,9 +35,9 @@ const roundMs = Number(arg("--round-ms", 1000));
 const jsonOut = arg("--json", null);
 const serveOnly = process.argv.includes("--serve");
 
-for (const file of ["consult_client.js", "consult_client_bg.wasm"]) {
-  if (!existsSync(resolve(ROOT, "target", "pkg-web", file))) {
-    console.error(`target/pkg-web/${file} missing: run scripts/build-package.sh first`);
+for (const file of ["index.js", "consult_client_bg.wasm"]) {
+  if (!existsSync(resolve(ROOT, "target", "pkg", file))) {
+    console.error(`target/pkg/${file} missing: run scripts/build-package.sh first`);
     process.exit(2);
   }
 }

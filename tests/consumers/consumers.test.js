@@ -1,0 +1,172 @@
+// The npm package as users install it: `npm pack` of target/pkg, the tarball installed (not a
+// folder link) into small apps — Vite (production build, and the dev server loading the page),
+// webpack 5, and a Node 20 ES module — with no bundler configuration at all. Each app runs
+// tests/consumers/scenario.js against a real consult-stub: sign in with an expired token, one
+// refresh, poll a session until the test ends it. Build the package first:
+// scripts/build-package.sh (scripts/test-package.sh does).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+import { startStub } from "../interop/stub.js";
+import { launchChromium, missingChromium, serveStatic, withTimeout } from "../support/browser.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TESTS = resolve(HERE, "..");
+const PKG = resolve(TESTS, "..", "target", "pkg");
+const BIN = join(TESTS, "node_modules", ".bin");
+const STEP_MS = 60_000;
+
+let stub;
+let tarball;
+let work;
+before(async () => {
+  if (!existsSync(join(PKG, "package.json"))) {
+    throw new Error(`${PKG} missing: run scripts/build-package.sh`);
+  }
+  work = mkdtempSync(join(tmpdir(), "consult-consumers-"));
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", work, PKG], { stdio: ["ignore", "pipe", "inherit"] });
+  const packed = readdirSync(work).find((file) => file.endsWith(".tgz"));
+  assert.ok(packed, "npm pack made a tarball");
+  tarball = join(work, packed);
+  stub = await startStub();
+});
+after(async () => {
+  await stub?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A fresh copy of app `name` with the scenario and the tarball installed, as a user would. */
+function app(name) {
+  const dir = join(work, name);
+  cpSync(join(HERE, name), dir, { recursive: true });
+  cpSync(join(HERE, "scenario.js"), join(dir, "scenario.js"));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefer-offline", tarball], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  assert.ok(existsSync(join(dir, "node_modules", "consult-client", "package.json")), "installed from the tarball");
+  return dir;
+}
+
+/** Runs a bundler CLI from tests/node_modules in `cwd`; its output is shown when it fails. */
+function bundle(cwd, command, args) {
+  try {
+    execFileSync(join(BIN, command), args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  } catch (error) {
+    assert.fail(`${command} ${args.join(" ")} failed:\n${error.stdout}\n${error.stderr}`);
+  }
+}
+
+/** The scenario's steps as reported, ending the session when the app reports it. */
+async function followReport(readSteps) {
+  const steps = {};
+  let patched = false;
+  const deadline = Date.now() + STEP_MS;
+  while (Date.now() < deadline) {
+    for (const { step, value } of await readSteps()) steps[step] = value;
+    if (steps.error !== undefined) assert.fail(`the app reported an error: ${steps.error}`);
+    if (steps.session && !patched) {
+      await stub.patchSession(steps.session, "ended");
+      patched = true;
+    }
+    if (steps.end !== undefined) return steps;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  assert.fail(`the scenario did not finish: ${JSON.stringify(steps)}`);
+}
+
+function assertScenario(steps, where) {
+  assert.equal(steps.refreshed, true, `${where}: the expired token was refreshed once`);
+  assert.equal(steps.end, "ended", `${where}: polling ended with the session`);
+}
+
+/** Opens `url` in Chromium and follows the page's report; no page error may occur. */
+async function inChromium(url, where) {
+  const prerequisite = missingChromium();
+  if (prerequisite) throw prerequisite;
+  const browser = await launchChromium({ timeout: STEP_MS });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+    await page.goto(`${url}?stub=${encodeURIComponent(stub.url)}`);
+    const read = async () =>
+      (await page.textContent("#report"))
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+    const steps = await followReport(read);
+    assertScenario(steps, where);
+    assert.deepEqual(errors, [], `${where}: no error in the page`);
+  } finally {
+    await browser.close();
+  }
+}
+
+test("Vite 8: production build, served as static files", { timeout: 3 * STEP_MS }, async () => {
+  const dir = app("vite");
+  bundle(dir, "vite", ["build", "--logLevel", "warn"]);
+  const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
+  try {
+    await inChromium(`${server.origin}/index.html`, "vite build");
+  } finally {
+    await server.close();
+  }
+});
+
+test("Vite 8: the dev server (dependency pre-bundling) loads the page", { timeout: 3 * STEP_MS }, async () => {
+  const dir = app("vite");
+  const server = spawn(join(BIN, "vite"), ["--host", "127.0.0.1", "--port", "0"], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    const origin = await withTimeout(
+      new Promise((found) => {
+        createInterface({ input: server.stdout }).on("line", (line) => {
+          // eslint-disable-next-line no-control-regex
+          const match = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(line.replace(/\x1b\[[0-9;]*m/g, ""));
+          if (match) found(match[1]);
+        });
+      }),
+      STEP_MS,
+      "vite dev server address",
+    );
+    await inChromium(`${origin}/index.html`, "vite dev");
+  } finally {
+    server.kill("SIGTERM");
+  }
+});
+
+test("webpack 5: production build with no configuration file", { timeout: 3 * STEP_MS }, async () => {
+  const dir = app("webpack");
+  bundle(dir, "webpack", ["--mode", "production"]);
+  cpSync(join(dir, "index.html"), join(dir, "dist", "index.html"));
+  const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
+  try {
+    await inChromium(`${server.origin}/index.html`, "webpack");
+  } finally {
+    await server.close();
+  }
+});
+
+test("Node 20: an ES module imports the package by name (no init, no fetch of file: URLs)", { timeout: 2 * STEP_MS }, async () => {
+  const dir = app("node");
+  const child = spawn(process.execPath, ["main.mjs", stub.url], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const lines = [];
+  createInterface({ input: child.stdout }).on("line", (line) => lines.push(JSON.parse(line)));
+  const exited = new Promise((done) => child.once("close", done));
+  const steps = await followReport(async () => lines.splice(0));
+  assertScenario(steps, "node");
+  assert.equal(await withTimeout(exited, STEP_MS, "node app exit"), 0, `the app exits cleanly: ${stderr}`);
+});
