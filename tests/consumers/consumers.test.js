@@ -7,62 +7,29 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 import { startStub } from "../interop/stub.js";
 import { launchChromium, missingChromium, serveStatic, withTimeout } from "../support/browser.mjs";
+import { BIN, builds, installApp, packPackage } from "./apps.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const TESTS = resolve(HERE, "..");
-const PKG = resolve(TESTS, "..", "target", "pkg");
-const BIN = join(TESTS, "node_modules", ".bin");
 const STEP_MS = 60_000;
 
 let stub;
-let tarball;
-let work;
+let packed;
 before(async () => {
-  if (!existsSync(join(PKG, "package.json"))) {
-    throw new Error(`${PKG} missing: run scripts/build-package.sh`);
-  }
-  work = mkdtempSync(join(tmpdir(), "consult-consumers-"));
-  execFileSync("npm", ["pack", "--silent", "--pack-destination", work, PKG], { stdio: ["ignore", "pipe", "inherit"] });
-  const packed = readdirSync(work).find((file) => file.endsWith(".tgz"));
-  assert.ok(packed, "npm pack made a tarball");
-  tarball = join(work, packed);
+  packed = packPackage();
   stub = await startStub();
 });
 after(async () => {
   await stub?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (packed) rmSync(packed.work, { recursive: true, force: true });
 });
 
-/** A fresh copy of app `name` with the scenario and the tarball installed, as a user would. */
-function app(name) {
-  const dir = join(work, name);
-  cpSync(join(HERE, name), dir, { recursive: true });
-  cpSync(join(HERE, "scenario.js"), join(dir, "scenario.js"));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefer-offline", tarball], {
-    cwd: dir,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  assert.ok(existsSync(join(dir, "node_modules", "consult-client", "package.json")), "installed from the tarball");
-  return dir;
-}
-
-/** Runs a bundler CLI from tests/node_modules in `cwd`; its output is shown when it fails. */
-function bundle(cwd, command, args) {
-  try {
-    execFileSync(join(BIN, command), args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-  } catch (error) {
-    assert.fail(`${command} ${args.join(" ")} failed:\n${error.stdout}\n${error.stderr}`);
-  }
-}
+const app = (name) => installApp(name, packed);
 
 /** The scenario's steps as reported, ending the session when the app reports it. */
 async function followReport(readSteps) {
@@ -113,7 +80,7 @@ async function inChromium(url, where) {
 
 test("Vite 8: production build, served as static files", { timeout: 3 * STEP_MS }, async () => {
   const dir = app("vite");
-  bundle(dir, "vite", ["build", "--logLevel", "warn"]);
+  builds.vite(dir);
   const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
   try {
     await inChromium(`${server.origin}/index.html`, "vite build");
@@ -148,8 +115,7 @@ test("Vite 8: the dev server (dependency pre-bundling) loads the page", { timeou
 
 test("webpack 5: production build with no configuration file", { timeout: 3 * STEP_MS }, async () => {
   const dir = app("webpack");
-  bundle(dir, "webpack", ["--mode", "production"]);
-  cpSync(join(dir, "index.html"), join(dir, "dist", "index.html"));
+  builds.webpack(dir);
   const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
   try {
     await inChromium(`${server.origin}/index.html`, "webpack");

@@ -1,0 +1,61 @@
+// The consumer apps of tests/consumers/ made real: the package (target/pkg) packed with
+// `npm pack`, and a fresh copy of an app with the tarball installed into it (not a folder link),
+// built with the bundlers of tests/node_modules. Used by consumers.test.js and measure.mjs.
+
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TESTS = resolve(HERE, "..");
+/** The assembled package (scripts/build-package.sh). */
+export const PKG = resolve(TESTS, "..", "target", "pkg");
+/** The bundlers' command-line tools (tests/package.json pins them). */
+export const BIN = join(TESTS, "node_modules", ".bin");
+
+/** Packs PKG into a new temporary folder; returns { work, tarball }. */
+export function packPackage() {
+  if (!existsSync(join(PKG, "package.json"))) {
+    throw new Error(`${PKG} missing: run scripts/build-package.sh`);
+  }
+  const work = mkdtempSync(join(tmpdir(), "consult-consumers-"));
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", work, PKG], { stdio: ["ignore", "pipe", "inherit"] });
+  const packed = readdirSync(work).find((file) => file.endsWith(".tgz"));
+  if (!packed) throw new Error("npm pack made no tarball");
+  return { work, tarball: join(work, packed) };
+}
+
+/** A fresh copy of app `name` in `work`, with the scenario and the tarball installed. */
+export function installApp(name, { work, tarball }) {
+  const dir = join(work, name);
+  cpSync(join(HERE, name), dir, { recursive: true });
+  cpSync(join(HERE, "scenario.js"), join(dir, "scenario.js"));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefer-offline", tarball], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (!existsSync(join(dir, "node_modules", "consult-client", "package.json"))) {
+    throw new Error(`${name}: consult-client is not installed from the tarball`);
+  }
+  return dir;
+}
+
+/** Runs a bundler CLI of BIN in `cwd`; throws with its output when it fails. */
+export function bundle(cwd, command, args) {
+  try {
+    execFileSync(join(BIN, command), args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  } catch (error) {
+    throw new Error(`${command} ${args.join(" ")} failed:\n${error.stdout}\n${error.stderr}`);
+  }
+}
+
+/** Production builds: Vite → dist/, webpack → dist/ (with the page copied in). */
+export const builds = {
+  vite: (dir) => bundle(dir, "vite", ["build", "--logLevel", "warn"]),
+  webpack: (dir) => {
+    bundle(dir, "webpack", ["--mode", "production"]);
+    cpSync(join(dir, "index.html"), join(dir, "dist", "index.html"));
+  },
+};
