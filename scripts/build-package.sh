@@ -7,6 +7,12 @@
 # wasm-opt must be npm binaryen 132 (tests/node_modules/.bin, put first on PATH here): Debian's
 # binaryen 108 silently corrupts wasm-bindgen 0.2.130 output (the build succeeds, loading fails
 # with "WebAssembly.Table.set(): Argument 1 is invalid for table").
+# The wasm is built with std rebuilt from source (`-Z build-std`, rust-src: scripts/setup.sh step
+# 1b) and `panic = immediate-abort`: a panic (none is reachable from input) traps at once instead
+# of linking std's panic formatting, ~3.5 KB gz of wasm (BENCHMARKS.md, "Package size"). Those
+# are unstable flags of the stable 1.95 toolchain, enabled for this build only by
+# RUSTC_BOOTSTRAP=1; the build has its own target dir (target/wasm-pkg), so the flags never
+# invalidate the normal builds.
 # Idempotent: cargo and wasm-pack rebuild only what changed; each run replaces both folders.
 #
 # Usage: scripts/build-package.sh   (expects scripts/setup.sh done)
@@ -31,6 +37,14 @@ if ! grep -Eq "^wasm-opt version $WASM_OPT_VERSION( |$)" <<<"$WASM_OPT_SAYS"; th
   die "wasm-opt at $WASM_OPT says '$WASM_OPT_SAYS'; version $WASM_OPT_VERSION (npm binaryen@$WASM_OPT_VERSION.0.0) is required — Debian's binaryen corrupts the output. Run scripts/setup.sh."
 fi
 log "wasm-opt: $WASM_OPT ($WASM_OPT_SAYS)"
+SYSROOT="$(rustc --print sysroot)"
+[[ -d "$SYSROOT/lib/rustlib/src/rust/library/std" ]] || die "rust-src missing (std is rebuilt for the package): run scripts/setup.sh"
+
+# std rebuilt with the package's flags, in a target dir of its own (wasm-pack finds it through
+# `cargo metadata`, which honours CARGO_TARGET_DIR).
+export CARGO_TARGET_DIR="$ROOT/target/wasm-pkg"
+export RUSTC_BOOTSTRAP=1
+export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 
 for target in web bundler; do
   out="target/pkg-$target"
@@ -39,7 +53,7 @@ for target in web bundler; do
   # The package needs the wasm exports (`js`) and the small allocator; the crate's defaults are
   # what a Rust app needs.
   wasm-pack build --mode no-install --release --target "$target" --out-dir "../../$out" "$CRATE" \
-    -- --features js,small-alloc
+    -- --features js,small-alloc -Z build-std=std,panic_abort
   [[ -f "$out/consult_client_bg.wasm" ]] || die "$out/consult_client_bg.wasm missing after the build"
   # The package's entry is the JavaScript driver `consult_client.js` (hand-written types) over
   # consult-core's decisions (src/js/): wasm-bindgen's entry module becomes `consult_core.js`.

@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/target/pkg-bundler"
 TARGET=30720   # 30 KiB: the issues' budget
-RATCHET=41000  # measured 40,260 B with the token and poll machines in the wasm
+RATCHET=37500  # measured 37,347 B: std rebuilt with panic = immediate-abort
 BUDGET="${SIZE_BUDGET_BYTES:-$RATCHET}"
 # Checked to exist; the listing below shows every .js and .wasm file of the package.
 FILES=(consult_client_bg.wasm consult_client_bg.js consult_core.js consult_client.js)
