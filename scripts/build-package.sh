@@ -55,6 +55,10 @@ for target in web bundler; do
   wasm-pack build --mode no-install --release --target "$target" --out-dir "../../$out" "$CRATE" \
     -- --features js,small-alloc -Z build-std=std,panic_abort
   [[ -f "$out/consult_client_bg.wasm" ]] || die "$out/consult_client_bg.wasm missing after the build"
+  # The `producers` and `target_features` custom sections tell tools how the module was built;
+  # no engine reads them and they cost ~150 B gz. (Without -O this run changes nothing else;
+  # wasm-opt takes the features to allow from the section before dropping it.)
+  "$WASM_OPT" --strip-producers --strip-target-features "$out/consult_client_bg.wasm" -o "$out/consult_client_bg.wasm"
   # The package's entry is the JavaScript driver `consult_client.js` (hand-written types) over
   # consult-core's decisions (src/js/): wasm-bindgen's entry module becomes `consult_core.js`.
   # The wasm keeps its name, so `init({ module_or_path: ".../consult_client_bg.wasm" })` holds.

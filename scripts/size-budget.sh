@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/target/pkg-bundler"
 TARGET=30720   # 30 KiB: the issues' budget
-RATCHET=35800  # measured 35,624 B: std rebuilt, panic = immediate-abort, smaller boundary and queues
+RATCHET=35600  # measured 35,489 B: std rebuilt, panic = immediate-abort, smaller boundary and queues
 BUDGET="${SIZE_BUDGET_BYTES:-$RATCHET}"
 # Checked to exist; the listing below shows every .js and .wasm file of the package.
 FILES=(consult_client_bg.wasm consult_client_bg.js consult_core.js consult_client.js)
