@@ -36,6 +36,17 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
+# 1b. rust-src: the npm package's wasm is built with std rebuilt from source (`-Z build-std`,
+#     `panic = immediate-abort`, scripts/build-package.sh), which needs std's sources. It comes
+#     from the rustup dist server, like the target above.
+SYSROOT="$(rustc --print sysroot)"
+if [[ -d "$SYSROOT/lib/rustlib/src/rust/library/std" ]]; then
+  log "rust-src component: present"
+else
+  log "adding the rust-src component"
+  rustup component add rust-src
+fi
+
 # 2. Chromium + chromedriver from Debian (never a downloaded browser).
 if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
   log "chromium + chromedriver: present"

@@ -4,7 +4,9 @@
 // (when to refresh, whether an answer is trusted, backoff, the lock protocol, what ends a
 // sign-in, what each caller gets) is the machine's.
 
-import { SessionInput as In, SessionOp as Op, TokenMachine, credentialRefused } from "./consult_core.js";
+import { TokenMachine, credentialRefused } from "./consult_core.js";
+import * as In from "./session_in.js";
+import * as Op from "./session_op.js";
 import { ConsultError, machineError } from "./errors.js";
 import { Listeners, callSafely } from "./events.js";
 import { encodeSegment, hasWindow, joinUrl, pageHidden, timerDelay } from "./env.js";
@@ -253,7 +255,7 @@ export class ConsultClient {
     this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
     clearTimeout(this.#timer);
     const at = machine.pollTimeout();
-    if (at !== undefined) {
+    if (!Number.isNaN(at)) {
       this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - this.#o.now()));
     }
   }
@@ -270,7 +272,8 @@ export class ConsultClient {
   #perform(op, m) {
     const id = m.id();
     const o = this.#o;
-    const error = () => machineError(m.code(), m.status(), undefined, m.retryable());
+    // An error's code is the op's text.
+    const error = () => machineError(m.text(), m.status(), undefined, m.retryable());
     switch (op) {
       case Op.ReadStorage:
         this.#storage.read().then(

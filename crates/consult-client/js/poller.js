@@ -2,7 +2,9 @@
 // for and tells it what came back; the machine decides when to poll (never two at once, paused
 // in hidden tabs, backing off) and what an answer means (an update, an error, or the end).
 
-import { PollIn, PollMachine, PollOp } from "./consult_core.js";
+import { PollMachine } from "./consult_core.js";
+import * as PollIn from "./poll_in.js";
+import * as PollOp from "./poll_op.js";
 import { ConsultError, machineError } from "./errors.js";
 import { callSafely } from "./events.js";
 import { pageHidden, timerDelay } from "./env.js";
@@ -65,7 +67,7 @@ export class SessionPoller {
           callSafely(this.#options.onUpdate, this.#session);
           break;
         case PollOp.Error:
-          callSafely(this.#options.onError, this.#error ?? machineError(m.code(), m.status()));
+          callSafely(this.#options.onError, this.#error ?? machineError(m.text(), m.status()));
           break;
         case PollOp.End:
           this.#end(m.text());
@@ -76,7 +78,7 @@ export class SessionPoller {
     }
     clearTimeout(this.#timer);
     const at = m.pollTimeout();
-    if (at !== undefined) {
+    if (!Number.isNaN(at)) {
       this.#timer = setTimeout(() => this.#feed(PollIn.Timer), timerDelay(at - Date.now()));
     }
   }

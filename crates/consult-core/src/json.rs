@@ -268,11 +268,19 @@ impl Reader<'_> {
             .then_some(Json::Number(if negative { -value } else { value }))
     }
 
+    /// The four hex digits of a `\u` escape, read as `u32::from_str_radix` reads them (which
+    /// takes a leading `+`), without its generic parser.
     fn hex4(&mut self) -> Option<u32> {
         let end = self.at.checked_add(4)?;
-        let digits = std::str::from_utf8(self.bytes.get(self.at..end)?).ok()?;
+        let digits = match self.bytes.get(self.at..end)? {
+            [b'+', rest @ ..] => rest,
+            all => all,
+        };
         self.at = end;
-        u32::from_str_radix(digits, 16).ok()
+        digits.iter().try_fold(0u32, |acc, &d| {
+            let value = (d as char).to_digit(16)?;
+            Some(acc * 16 + value)
+        })
     }
 
     fn string(&mut self) -> Option<String> {
@@ -332,6 +340,19 @@ impl Reader<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn hex4_reads_what_from_str_radix_reads(digits in "[+-]?[0-9a-fA-F+-]{0,5}|.{0,4}") {
+            let mut reader = Reader { bytes: digits.as_bytes(), at: 0 };
+            let expected = digits
+                .as_bytes()
+                .get(..4)
+                .and_then(|window| std::str::from_utf8(window).ok())
+                .and_then(|window| u32::from_str_radix(window, 16).ok());
+            prop_assert_eq!(reader.hex4(), expected);
+        }
+    }
 
     #[test]
     fn parses_protocol_payloads() {

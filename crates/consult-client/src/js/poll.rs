@@ -1,7 +1,9 @@
 //! consult-core's session poller ([`consult_core::poll_machine::PollMachine`]) for the JS
 //! poller: inputs fed with a numeric kind ([`PollIn`]), outputs drained as a numeric kind
 //! ([`PollOp`]) with typed getters. The driver sends requests and calls back; the machine
-//! decides when to poll and what each answer means.
+//! decides when to poll and what each answer means. The numbers cross as plain numbers, named
+//! for the driver by `js/poll_in.js` and `js/poll_op.js` (checked against these enums by a test,
+//! as the token machine's are).
 
 use consult_core::ErrorCode;
 use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
@@ -11,7 +13,6 @@ use wasm_bindgen::prelude::*;
 use super::ms;
 
 /// What happened to the poller (the `kind` of [`PollMachine::feed`]).
-#[wasm_bindgen]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollIn {
     /// Start polling (`hidden`: the page is hidden now).
@@ -30,7 +31,6 @@ pub enum PollIn {
 }
 
 /// What to do (returned by [`PollMachine::poll_output`]).
-#[wasm_bindgen]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollOp {
     /// Nothing more to do.
@@ -41,10 +41,36 @@ pub enum PollOp {
     Abort = 2,
     /// Hand the session just received to `onUpdate`.
     Update = 3,
-    /// Report an error (`code()`, `status()`) to `onError`.
+    /// Report an error (code `text()`, `status()`) to `onError`.
     Error = 4,
     /// Polling is over: `onEnd(text())`.
     End = 5,
+}
+
+impl PollIn {
+    /// Every kind, in order of its number (1, 2, …).
+    pub const ALL: [PollIn; 6] = [
+        PollIn::Start,
+        PollIn::Timer,
+        PollIn::Visibility,
+        PollIn::Answered,
+        PollIn::Failed,
+        PollIn::Stop,
+    ];
+}
+
+// For the host test that checks the driver's code modules (src/js/tests.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+impl PollOp {
+    /// Every op, in order of its number (0, 1, …).
+    pub const ALL: [PollOp; 6] = [
+        PollOp::None,
+        PollOp::Fetch,
+        PollOp::Abort,
+        PollOp::Update,
+        PollOp::Error,
+        PollOp::End,
+    ];
 }
 
 /// The session poller of one `pollSession()` call.
@@ -52,29 +78,30 @@ pub enum PollOp {
 pub struct PollMachine {
     machine: consult_core::poll_machine::PollMachine,
     text: Option<String>,
-    error: Option<SessionError>,
+    status: Option<u16>,
 }
 
 #[wasm_bindgen]
 impl PollMachine {
-    /// A poller every `interval_ms` (consult-core's default and bounds apply), jitter seeded
-    /// with `seed`.
+    /// A poller every `interval_ms` (consult-core's default and bounds apply; not finite, as
+    /// `undefined` is: the default), jitter seeded with `seed`.
     #[wasm_bindgen(constructor)]
-    pub fn new(interval_ms: Option<f64>, seed: f64) -> PollMachine {
-        let interval = consult_core::poll::interval_ms(interval_ms);
+    pub fn new(interval_ms: f64, seed: f64) -> PollMachine {
+        let interval = consult_core::poll::interval_ms(Some(interval_ms));
         PollMachine {
             machine: consult_core::poll_machine::PollMachine::new(interval, seed.to_bits()),
             text: None,
-            error: None,
+            status: None,
         }
     }
 
-    /// Feeds what happened at time `now` (Unix ms). `code` is the client's error code (Failed).
+    /// Feeds what happened at time `now` (Unix ms): `kind` is a [`PollIn`] (an unknown number
+    /// is ignored). `code` is the client's error code (Failed).
     #[allow(clippy::too_many_arguments)]
     pub fn feed(
         &mut self,
         now: f64,
-        kind: PollIn,
+        kind: u8,
         hidden: bool,
         status: f64,
         etag: Option<String>,
@@ -87,6 +114,9 @@ impl PollMachine {
             status as u16
         } else {
             0
+        };
+        let Some(&kind) = PollIn::ALL.get(usize::from(kind).wrapping_sub(1)) else {
+            return;
         };
         let input = match kind {
             PollIn::Start => PollInput::Start { hidden },
@@ -114,11 +144,15 @@ impl PollMachine {
         self.machine.handle(ms(now), input);
     }
 
-    /// The next output, or [`PollOp::None`].
+    /// The next output, a [`PollOp`], or [`PollOp::None`].
     #[wasm_bindgen(js_name = pollOutput)]
-    pub fn poll_output(&mut self) -> PollOp {
+    pub fn poll_output(&mut self) -> u8 {
+        self.output() as u8
+    }
+
+    fn output(&mut self) -> PollOp {
         self.text = None;
-        self.error = None;
+        self.status = None;
         match self.machine.poll_output() {
             None => PollOp::None,
             Some(PollOutput::Fetch { if_none_match }) => {
@@ -128,7 +162,8 @@ impl PollMachine {
             Some(PollOutput::Abort) => PollOp::Abort,
             Some(PollOutput::Update) => PollOp::Update,
             Some(PollOutput::Error(error)) => {
-                self.error = Some(error);
+                self.text = Some(error.code.as_str().to_owned());
+                self.status = error.status;
                 PollOp::Error
             }
             Some(PollOutput::End(end)) => {
@@ -138,25 +173,20 @@ impl PollMachine {
         }
     }
 
-    /// The `If-None-Match` value (Fetch) or the end reason (End).
+    /// The `If-None-Match` value (Fetch), the error code (Error) or the end reason (End).
     pub fn text(&self) -> Option<String> {
         self.text.clone()
     }
 
-    /// The error code (Error).
-    pub fn code(&self) -> Option<String> {
-        self.error.map(|e| e.code.as_str().to_owned())
-    }
-
     /// The HTTP status behind the error (Error).
     pub fn status(&self) -> Option<u16> {
-        self.error.and_then(|e| e.status)
+        self.status
     }
 
-    /// When to feed [`PollIn::Timer`] (Unix ms), if ever.
+    /// When to feed [`PollIn::Timer`] (Unix ms); NaN: never.
     #[wasm_bindgen(js_name = pollTimeout)]
-    pub fn poll_timeout(&self) -> Option<f64> {
-        self.machine.poll_timeout().map(|t| t as f64)
+    pub fn poll_timeout(&self) -> f64 {
+        self.machine.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }
 }
 
@@ -165,7 +195,7 @@ mod tests {
     use super::*;
 
     fn drain(poll: &mut PollMachine) -> Vec<(PollOp, Option<String>)> {
-        std::iter::from_fn(|| match poll.poll_output() {
+        std::iter::from_fn(|| match poll.output() {
             PollOp::None => None,
             op => Some((op, poll.text())),
         })
@@ -174,10 +204,10 @@ mod tests {
 
     #[test]
     fn a_2xx_body_that_is_not_json_is_a_bad_response_and_polling_goes_on() {
-        let mut poll = PollMachine::new(Some(1000.0), 1.0);
+        let mut poll = PollMachine::new(1000.0, 1.0);
         poll.feed(
             0.0,
-            PollIn::Start,
+            PollIn::Start as u8,
             false,
             0.0,
             None,
@@ -189,7 +219,7 @@ mod tests {
         assert_eq!(drain(&mut poll), vec![(PollOp::Fetch, None)]);
         poll.feed(
             5.0,
-            PollIn::Answered,
+            PollIn::Answered as u8,
             false,
             200.0,
             None,
@@ -198,17 +228,17 @@ mod tests {
             false,
             None,
         );
-        assert_eq!(poll.poll_output(), PollOp::Error);
-        assert_eq!(poll.code().as_deref(), Some("BAD_RESPONSE"));
-        assert!(poll.poll_timeout().is_some());
+        assert_eq!(poll.output(), PollOp::Error);
+        assert_eq!(poll.text().as_deref(), Some("BAD_RESPONSE"));
+        assert!(!poll.poll_timeout().is_nan());
     }
 
     #[test]
     fn a_lost_sign_in_ends_polling_as_session_expired() {
-        let mut poll = PollMachine::new(Some(1000.0), 1.0);
+        let mut poll = PollMachine::new(1000.0, 1.0);
         poll.feed(
             0.0,
-            PollIn::Start,
+            PollIn::Start as u8,
             false,
             0.0,
             None,
@@ -221,7 +251,7 @@ mod tests {
         let code = Some(String::from("REFRESH_REJECTED"));
         poll.feed(
             5.0,
-            PollIn::Failed,
+            PollIn::Failed as u8,
             false,
             401.0,
             None,

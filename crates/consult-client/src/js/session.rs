@@ -1,12 +1,16 @@
 //! consult-core's token session machine for the JavaScript driver: one object, inputs fed with a
 //! numeric kind ([`SessionInput`]), actions drained as a numeric kind ([`SessionOp`]) whose
-//! fields are read with typed getters. Both enums reach JavaScript (and its TypeScript
-//! declarations) from here, once; the driver switches over them and throws on an unknown op.
+//! fields are read with typed getters. The numbers cross as plain numbers: the driver's
+//! `js/session_in.js` and `js/session_op.js` name them, one `export const` each (a bundler
+//! inlines them; a wasm-bindgen enum would ship as a two-way map), and a test here checks that
+//! both files say exactly what these enums say. The driver throws on an unknown op.
 //!
 //! ```js
+//! import * as In from "./session_in.js";
+//! import * as Op from "./session_op.js";
 //! const m = new TokenMachine(300, 10000, 3, true, true, true, seed);
-//! m.feed(Date.now(), SessionInput.GetToken, 1);
-//! for (let op; (op = m.pollAction()) !== SessionOp.None; ) perform(op, m.id(), m.text());
+//! m.feed(Date.now(), In.GetToken, 1);
+//! for (let op; (op = m.pollAction()) !== Op.None; ) perform(op, m.id(), m.text());
 //! ```
 
 use consult_core::ErrorCode;
@@ -19,7 +23,6 @@ use super::ms;
 
 /// What happened (the `kind` of [`TokenMachine::feed`]). Fields: `id` is the call or operation
 /// id; `text`, `extra` and `number` as each kind says.
-#[wasm_bindgen]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionInput {
     /// The application wants a valid token (`id`: call).
@@ -62,7 +65,6 @@ pub enum SessionInput {
 }
 
 /// What to do (returned by [`TokenMachine::poll_action`]); read its fields with the getters.
-#[wasm_bindgen]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionOp {
     /// Nothing more to do.
@@ -89,18 +91,79 @@ pub enum SessionOp {
     AnnounceSignOut = 10,
     /// Resolve call `id` with token `text` (empty for a sign-out).
     Resolve = 11,
-    /// Reject call `id` with `code` (and `status`).
+    /// Reject call `id` with the error code `text` (and `status`).
     Reject = 12,
     /// Emit `tokenChanged`.
     TokenChanged = 13,
     /// Emit `tokenRefreshed`.
     TokenRefreshed = 14,
-    /// Emit `refreshFailed` with `code` (and `status`).
+    /// Emit `refreshFailed` with the error code `text` (and `status`).
     RefreshFailed = 15,
-    /// Emit `sessionExpired` with `code` (and `status`).
+    /// Emit `sessionExpired` with the error code `text` (and `status`).
     SessionExpired = 16,
-    /// Emit `warning` with `code`.
+    /// Emit `warning` with the error code `text`.
     Warning = 17,
+}
+
+impl SessionInput {
+    /// Every kind, in order of its number (1, 2, …).
+    pub const ALL: [SessionInput; 18] = {
+        use SessionInput::*;
+        [
+            GetToken,
+            TokenRefused,
+            ForceRefresh,
+            SetSession,
+            SignOut,
+            StorageRead,
+            StorageDone,
+            StorageFailed,
+            LockGranted,
+            LockUnavailable,
+            RefreshAnswered,
+            RefreshNetworkError,
+            RefreshUnreadable,
+            PeerToken,
+            PeerSignedOut,
+            Wake,
+            Dispose,
+            Timeout,
+        ]
+    };
+
+    /// The kind numbered `n`, if any.
+    pub fn from_number(n: u8) -> Option<SessionInput> {
+        Self::ALL.get(usize::from(n).wrapping_sub(1)).copied()
+    }
+}
+
+// For the host test that checks the driver's code modules (src/js/tests.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+impl SessionOp {
+    /// Every op, in order of its number (0, 1, …).
+    pub const ALL: [SessionOp; 18] = {
+        use SessionOp::*;
+        [
+            None,
+            ReadStorage,
+            WriteStorage,
+            ClearStorage,
+            AcquireLock,
+            ReleaseLock,
+            SendRefresh,
+            AbortRefresh,
+            SendLogout,
+            AnnounceToken,
+            AnnounceSignOut,
+            Resolve,
+            Reject,
+            TokenChanged,
+            TokenRefreshed,
+            RefreshFailed,
+            SessionExpired,
+            Warning,
+        ]
+    };
 }
 
 /// The token session of one client.
@@ -108,7 +171,6 @@ pub enum SessionOp {
 pub struct TokenMachine {
     session: TokenSession,
     retry_after: Option<String>,
-    op: SessionOp,
     id: f64,
     text: Option<String>,
     extra: Option<String>,
@@ -129,11 +191,12 @@ impl TokenMachine {
     /// A machine from the client's options as given (missing ones take consult-core's
     /// defaults): refresh margin (s), request timeout (ms, 0 for none), retries a caller sits
     /// through, cross-tab coordination, auto-refresh, whether there is a storage, a jitter seed.
+    /// A number that is not finite (`undefined` is NaN) takes the default.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        margin_seconds: Option<f64>,
-        request_timeout_ms: Option<f64>,
-        refresh_retries: Option<f64>,
+        margin_seconds: f64,
+        request_timeout_ms: f64,
+        refresh_retries: f64,
         cross_tab: bool,
         auto_refresh: bool,
         storage: bool,
@@ -143,12 +206,15 @@ impl TokenMachine {
             cross_tab,
             auto_refresh,
             storage,
-            ..SessionConfig::from_options(margin_seconds, request_timeout_ms, refresh_retries)
+            ..SessionConfig::from_options(
+                Some(margin_seconds),
+                Some(request_timeout_ms),
+                Some(refresh_retries),
+            )
         };
         TokenMachine {
             session: TokenSession::new(config, seed.to_bits()),
             retry_after: None,
-            op: SessionOp::None,
             id: 0.0,
             text: None,
             extra: None,
@@ -172,17 +238,23 @@ impl TokenMachine {
         self.retry_after = value;
     }
 
-    /// Feeds what happened at device time `now` (Unix ms).
+    /// Feeds what happened at device time `now` (Unix ms): `kind` is a [`SessionInput`] (an
+    /// unknown number is ignored); `number` NaN (`undefined`) when the kind has none.
     pub fn feed(
         &mut self,
         now: f64,
-        kind: SessionInput,
+        kind: u8,
         id: f64,
         text: Option<String>,
         extra: Option<String>,
-        number: Option<f64>,
+        number: f64,
     ) {
+        let Some(kind) = SessionInput::from_number(kind) else {
+            return;
+        };
         let now = ms(now);
+        // NaN is no number: core ignores a non-finite `expires_in` and reads status 0.
+        let number = Some(number);
         let (call, op) = (call(id), call(id));
         let input = match kind {
             SessionInput::GetToken => Input::GetToken { call },
@@ -244,19 +316,23 @@ impl TokenMachine {
         self.session.handle(now, input);
     }
 
-    /// The next action (its fields through the getters), or [`SessionOp::None`].
+    /// The next action, a [`SessionOp`] (its fields through the getters), or
+    /// [`SessionOp::None`].
     #[wasm_bindgen(js_name = pollAction)]
-    pub fn poll_action(&mut self) -> SessionOp {
+    pub fn poll_action(&mut self) -> u8 {
+        self.action() as u8
+    }
+
+    fn action(&mut self) -> SessionOp {
         self.id = 0.0;
         self.text = None;
         self.extra = None;
         self.error = None;
         let Some(action) = self.session.poll_action() else {
-            self.op = SessionOp::None;
             return SessionOp::None;
         };
         let op = |op: u64| op as f64;
-        self.op = match action {
+        let kind = match action {
             Action::ReadStorage { op: o } => {
                 self.id = op(o);
                 SessionOp::ReadStorage
@@ -335,7 +411,10 @@ impl TokenMachine {
                 }
             },
         };
-        self.op
+        if let Some(error) = self.error {
+            self.text = Some(error.code.as_str().to_owned());
+        }
+        kind
     }
 
     /// The call or operation id of the last action.
@@ -343,7 +422,8 @@ impl TokenMachine {
         self.id
     }
 
-    /// The token (or other text) of the last action.
+    /// The token (or other text) of the last action; the error code (`NO_TOKEN`,
+    /// `REFRESH_REJECTED`, …) of an error.
     pub fn text(&self) -> Option<String> {
         self.text.clone()
     }
@@ -351,11 +431,6 @@ impl TokenMachine {
     /// The expiry text of the last action.
     pub fn extra(&self) -> Option<String> {
         self.extra.clone()
-    }
-
-    /// The error code of the last action (`NO_TOKEN`, `REFRESH_REJECTED`, …).
-    pub fn code(&self) -> Option<String> {
-        self.error.map(|e| e.code.as_str().to_owned())
     }
 
     /// The HTTP status behind the last action's error.
@@ -373,10 +448,10 @@ impl TokenMachine {
         })
     }
 
-    /// When to feed [`SessionInput::Timeout`] (device Unix ms), if ever.
+    /// When to feed [`SessionInput::Timeout`] (device Unix ms); NaN: never.
     #[wasm_bindgen(js_name = pollTimeout)]
-    pub fn poll_timeout(&self) -> Option<f64> {
-        self.session.poll_timeout().map(|t| t as f64)
+    pub fn poll_timeout(&self) -> f64 {
+        self.session.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }
 
     /// Until this device time (Unix ms), `GetToken` would be answered at once with the

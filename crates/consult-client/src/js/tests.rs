@@ -27,16 +27,16 @@ proptest! {
     #[test]
     fn the_token_machine_takes_any_inputs(
         margin in number(), timeout in number(), seed in number(),
-        inputs in proptest::collection::vec((1u8..19, number(), proptest::option::of(".{0,60}"), proptest::option::of(".{0,30}"), proptest::option::of(number())), 0..60),
+        inputs in proptest::collection::vec((0u8..20, number(), proptest::option::of(".{0,60}"), proptest::option::of(".{0,30}"), proptest::option::of(number())), 0..60),
         status in any::<u16>(), text in ".{0,40}",
     ) {
-        let mut machine = TokenMachine::new(Some(margin), Some(timeout), Some(seed), true, true, true, seed);
+        let mut machine = TokenMachine::new(margin, timeout, seed, true, true, true, seed);
         for (kind, value, text, extra, number) in inputs {
             machine.set_retry_after(extra.clone());
             let url = text.clone().unwrap_or_default();
-            machine.feed(value, input_kind(kind), value, text, extra, number);
-            while machine.poll_action() != SessionOp::None {
-                let _ = (machine.id(), machine.text(), machine.extra(), machine.code(), machine.status(), machine.retryable());
+            machine.feed(value, kind, value, text, extra, number.unwrap_or(f64::NAN));
+            while machine.poll_action() != SessionOp::None as u8 {
+                let _ = (machine.id(), machine.text(), machine.extra(), machine.status(), machine.retryable());
             }
             let _ = (machine.poll_timeout(), machine.fresh_until(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
@@ -48,14 +48,13 @@ proptest! {
     #[test]
     fn the_poll_machine_takes_any_sequence_of_inputs(
         interval in number(), seed in number(),
-        inputs in proptest::collection::vec((1u8..7, number(), any::<bool>(), proptest::option::of(".{0,12}")), 0..40),
+        inputs in proptest::collection::vec((0u8..8, number(), any::<bool>(), proptest::option::of(".{0,12}")), 0..40),
     ) {
-        let mut poll = PollMachine::new(Some(interval), seed);
+        let mut poll = PollMachine::new(interval, seed);
         for (kind, value, flag, text) in inputs {
-            let kind = [PollIn::Start, PollIn::Timer, PollIn::Visibility, PollIn::Answered, PollIn::Failed, PollIn::Stop][usize::from(kind - 1) % 6];
             poll.feed(value, kind, flag, value, text.clone(), text.clone(), text.clone(), flag, text);
-            while poll.poll_output() != PollOp::None {
-                let _ = (poll.text(), poll.code(), poll.status());
+            while poll.poll_output() != PollOp::None as u8 {
+                let _ = (poll.text(), poll.status());
             }
             let _ = poll.poll_timeout();
         }
@@ -86,27 +85,58 @@ proptest! {
     }
 }
 
-/// The input kind of a number (every kind is reachable).
-fn input_kind(n: u8) -> SessionInput {
-    use SessionInput::*;
-    [
-        GetToken,
-        TokenRefused,
-        ForceRefresh,
-        SetSession,
-        SignOut,
-        StorageRead,
-        StorageDone,
-        StorageFailed,
-        LockGranted,
-        LockUnavailable,
-        RefreshAnswered,
-        RefreshNetworkError,
-        RefreshUnreadable,
-        PeerToken,
-        PeerSignedOut,
-        Wake,
-        Dispose,
-        Timeout,
-    ][usize::from(n.saturating_sub(1)) % 18]
+/// The `export const Name = n;` lines of one of the driver's code modules (`js/*.js`).
+fn js_codes(file: &str) -> Vec<(String, u8)> {
+    file.lines()
+        .filter_map(|line| {
+            let (name, value) = line.strip_prefix("export const ")?.split_once(" = ")?;
+            Some((name.to_owned(), value.strip_suffix(';')?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// What the driver's code modules say is exactly what the enums say: every variant, by name and
+/// number, and nothing else.
+#[test]
+fn the_drivers_code_modules_match_the_enums() {
+    fn rust<T: std::fmt::Debug + Copy>(all: &[T], number: impl Fn(T) -> u8) -> Vec<(String, u8)> {
+        all.iter().map(|&v| (format!("{v:?}"), number(v))).collect()
+    }
+    let cases = [
+        (
+            include_str!("../../js/session_in.js"),
+            rust(&SessionInput::ALL, |v| v as u8),
+        ),
+        (
+            include_str!("../../js/session_op.js"),
+            rust(&SessionOp::ALL, |v| v as u8),
+        ),
+        (
+            include_str!("../../js/poll_in.js"),
+            rust(&PollIn::ALL, |v| v as u8),
+        ),
+        (
+            include_str!("../../js/poll_op.js"),
+            rust(&PollOp::ALL, |v| v as u8),
+        ),
+    ];
+    for (file, expected) in cases {
+        assert_eq!(js_codes(file), expected);
+    }
+    // The arrays list the variants in order of their numbers, so a number reads back its kind.
+    for (i, kind) in SessionInput::ALL.iter().enumerate() {
+        assert_eq!(*kind as usize, i + 1);
+        assert_eq!(SessionInput::from_number(i as u8 + 1), Some(*kind));
+    }
+    for (i, op) in SessionOp::ALL.iter().enumerate() {
+        assert_eq!(*op as usize, i);
+    }
+    for (i, kind) in PollIn::ALL.iter().enumerate() {
+        assert_eq!(*kind as usize, i + 1);
+    }
+    for (i, op) in PollOp::ALL.iter().enumerate() {
+        assert_eq!(*op as usize, i);
+    }
+    assert_eq!(SessionInput::from_number(0), None);
+    assert_eq!(SessionInput::from_number(19), None);
 }

@@ -105,7 +105,7 @@ impl TokenSession {
 
     fn release_held_lock(&mut self) {
         if let Some(lock) = self.flight.held_lock() {
-            self.actions.push_back(Action::ReleaseLock { op: lock });
+            self.actions.push(Action::ReleaseLock { op: lock });
         }
     }
 
@@ -117,7 +117,7 @@ impl TokenSession {
             };
         } else if self.config.cross_tab && self.lock_available {
             let lock = self.op();
-            self.actions.push_back(Action::AcquireLock { op: lock });
+            self.actions.push(Action::AcquireLock { op: lock });
             self.flight.step = Step::Locking {
                 lock,
                 deadline: now.saturating_add(self.lock_wait_ms()),
@@ -135,7 +135,7 @@ impl TokenSession {
         };
         let token = current.text.clone();
         let op = self.op();
-        self.actions.push_back(Action::SendRefresh {
+        self.actions.push(Action::SendRefresh {
             op,
             token: token.clone(),
         });
@@ -154,7 +154,7 @@ impl TokenSession {
         match self.flight.step {
             Step::Waiting { .. } => self.flight.step = Step::Idle,
             Step::Locking { lock, .. } => {
-                self.actions.push_back(Action::ReleaseLock { op: lock });
+                self.actions.push(Action::ReleaseLock { op: lock });
                 self.flight.step = Step::Idle;
             }
             _ => {}
@@ -165,7 +165,7 @@ impl TokenSession {
     /// that is gone.
     pub(super) fn abandon_flight(&mut self) {
         if let Step::Requesting { op, .. } = self.flight.step {
-            self.actions.push_back(Action::AbortRefresh { op });
+            self.actions.push(Action::AbortRefresh { op });
         }
         self.release_held_lock();
         self.flight = Flight::default();
@@ -183,7 +183,7 @@ impl TokenSession {
                 self.flight.step = Step::Rereading { lock, read };
             }
             // Granted after we stopped waiting for it: give it back.
-            _ => self.actions.push_back(Action::ReleaseLock { op }),
+            _ => self.actions.push(Action::ReleaseLock { op }),
         }
         let _ = now;
     }
@@ -208,7 +208,7 @@ impl TokenSession {
         if self.refresh_wanted(now) {
             self.send_request(now, Some(lock));
         } else {
-            self.actions.push_back(Action::ReleaseLock { op: lock });
+            self.actions.push(Action::ReleaseLock { op: lock });
             self.flight.step = Step::Idle;
         }
     }
@@ -282,7 +282,7 @@ impl TokenSession {
 
     pub(super) fn stored_under_lock(&mut self) {
         if let Step::Storing { lock, .. } = self.flight.step {
-            self.actions.push_back(Action::ReleaseLock { op: lock });
+            self.actions.push(Action::ReleaseLock { op: lock });
             self.flight.step = Step::Idle;
         }
     }
@@ -327,7 +327,7 @@ impl TokenSession {
             && self.config.cross_tab
         {
             self.actions
-                .push_back(Action::AnnounceSignOut { token: old.text });
+                .push(Action::AnnounceSignOut { token: old.text });
         }
         self.emit(SessionEvent::SessionExpired(error));
         self.emit(SessionEvent::TokenChanged);
@@ -341,7 +341,7 @@ impl TokenSession {
                 if now >= deadline =>
             {
                 if let Step::Requesting { op, .. } = self.flight.step {
-                    self.actions.push_back(Action::AbortRefresh { op });
+                    self.actions.push(Action::AbortRefresh { op });
                 }
                 self.attempt_failed(now, SessionError::new(ErrorCode::Timeout), None, true);
             }

@@ -45,8 +45,6 @@ mod request;
 mod storage;
 mod token;
 
-use std::collections::VecDeque;
-
 pub use answer::{Accepted, MAX_BODY_BYTES, MAX_LIFETIME_MS, MAX_SKEW_MS, accept_refresh};
 pub use io::{Action, CallId, Grant, Input, OpId, SessionError, SessionEvent, TransportFailure};
 pub use request::{credential_refused, origin_of, token_may_go_to};
@@ -201,7 +199,9 @@ pub struct TokenSession {
     storage_warned: bool,
     next_op: OpId,
     recheck_at: Option<i64>,
-    actions: VecDeque<Action>,
+    /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
+    /// `VecDeque`.
+    actions: Vec<Action>,
 }
 
 impl TokenSession {
@@ -228,7 +228,7 @@ impl TokenSession {
             storage_warned: false,
             next_op: 1,
             recheck_at: None,
-            actions: VecDeque::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -239,7 +239,7 @@ impl TokenSession {
 
     /// The next action for the driver.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
     /// When [`TokenSession::handle_timeout`] must be called next (device Unix ms), if ever.
@@ -407,11 +407,11 @@ impl TokenSession {
     }
 
     fn resolve(&mut self, call: CallId, result: Result<String, SessionError>) {
-        self.actions.push_back(Action::Resolve { call, result });
+        self.actions.push(Action::Resolve { call, result });
     }
 
     fn emit(&mut self, event: SessionEvent) {
-        self.actions.push_back(Action::Emit(event));
+        self.actions.push(Action::Emit(event));
     }
 
     fn op(&mut self) -> OpId {
@@ -470,7 +470,7 @@ impl TokenSession {
         }
         waiting.retain(|waiter| match self.answer_for(waiter, now) {
             Some(result) => {
-                self.actions.push_back(Action::Resolve {
+                self.actions.push(Action::Resolve {
                     call: waiter.call,
                     result,
                 });
@@ -576,12 +576,11 @@ impl TokenSession {
         });
         if let Some(old) = self.current.take() {
             if self.config.cross_tab {
-                self.actions.push_back(Action::AnnounceSignOut {
+                self.actions.push(Action::AnnounceSignOut {
                     token: old.text.clone(),
                 });
             }
-            self.actions
-                .push_back(Action::SendLogout { token: old.text });
+            self.actions.push(Action::SendLogout { token: old.text });
             self.emit(SessionEvent::TokenChanged);
         }
     }
@@ -640,7 +639,7 @@ impl TokenSession {
 
     fn announce(&mut self, token: &Token) {
         if self.config.cross_tab {
-            self.actions.push_back(Action::AnnounceToken {
+            self.actions.push(Action::AnnounceToken {
                 token: token.text.clone(),
                 expires_at: token.expires_at_text(),
             });

@@ -2,8 +2,6 @@
 //! the writes queued before it, and a storage that throws or hangs turns into a warning and a
 //! session kept in memory, never a stuck caller.
 
-use std::collections::VecDeque;
-
 use super::io::{Action, CallId, OpId};
 use super::token::Token;
 
@@ -41,7 +39,9 @@ pub(super) enum StorageOutcome {
 #[derive(Debug, Clone, Default)]
 pub(super) struct StorageQueue {
     running: Option<(Pending, i64)>,
-    queued: VecDeque<Pending>,
+    /// A handful at most (reads, and one write or clear): a `Vec` is smaller code than a
+    /// `VecDeque`.
+    queued: Vec<Pending>,
     /// False once the storage failed: the session lives in memory from then on.
     pub(super) usable: bool,
 }
@@ -69,24 +69,23 @@ impl StorageQueue {
             moved.append(&mut pending.then);
             pending.then = moved;
         }
-        self.queued.push_back(pending);
+        self.queued.push(pending);
     }
 
     /// Starts the next operation if none runs: its action, or — when the storage is no longer
     /// usable — the operation finished at once (returned for the caller to complete).
-    pub(super) fn start_next(
-        &mut self,
-        now: i64,
-        actions: &mut VecDeque<Action>,
-    ) -> Option<Pending> {
+    pub(super) fn start_next(&mut self, now: i64, actions: &mut Vec<Action>) -> Option<Pending> {
         if self.running.is_some() {
             return None;
         }
-        let pending = self.queued.pop_front()?;
+        if self.queued.is_empty() {
+            return None;
+        }
+        let pending = self.queued.remove(0);
         if !self.usable {
             return Some(pending);
         }
-        actions.push_back(match &pending.kind {
+        actions.push(match &pending.kind {
             StorageOp::Read => Action::ReadStorage { op: pending.op },
             StorageOp::Write { token, expires_at } => Action::WriteStorage {
                 op: pending.op,
