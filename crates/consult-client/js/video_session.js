@@ -3,7 +3,8 @@
 // acknowledgements and their deadlines); this file opens the WebSocket, asks the client for
 // tokens (its single flight, shared with polling and fetch), runs the timer, calls listeners.
 
-import { SocketMachine, SocketOp, websocketUrl } from "./consult_core.js";
+import { SocketMachine } from "./consult_core.js";
+import * as SocketOp from "./socket_op.js";
 import { ConsultError } from "./errors.js";
 import { timerDelay } from "./env.js";
 import { Listeners } from "./events.js";
@@ -35,7 +36,6 @@ export function parseSessionOptions(options, baseUrl) {
 
 export class VideoSession {
   #client;
-  #url;
   #now;
   #machine;
   #socket = null;
@@ -45,10 +45,9 @@ export class VideoSession {
 
   constructor(client, options, now) {
     this.#client = client;
-    this.#url = options.url;
     this.#now = now;
     const o = options;
-    this.#machine = new SocketMachine(o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role);
+    this.#machine = new SocketMachine(o.url, o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role);
     this.#machine.start(now());
     // Let the caller attach listeners before anything is reported.
     setTimeout(() => this.#pump(), 0);
@@ -115,7 +114,7 @@ export class VideoSession {
     for (let op; (op = m.next()) !== SocketOp.None; ) {
       switch (op) {
         case SocketOp.Open:
-          this.#open();
+          this.#open(m.text());
           break;
         case SocketOp.Close:
           this.#close();
@@ -151,15 +150,15 @@ export class VideoSession {
     }
     clearTimeout(this.#timer);
     const at = m.nextTimeout();
-    if (at !== undefined) {
+    if (!Number.isNaN(at)) {
       this.#timer = setTimeout(() => this.#feed((m, now) => m.onTimeout(now, Math.random())), timerDelay(at - this.#now()));
     }
   }
 
-  #open() {
+  #open(url) {
     let socket;
     try {
-      socket = new WebSocket(websocketUrl(this.#url));
+      socket = new WebSocket(url);
     } catch {
       setTimeout(() => this.#feed((m, now) => m.onTransportClosed(now, Math.random())), 0);
       return;

@@ -1,4 +1,6 @@
 //! The Socket.IO connection machine ([`consult_core::connection`]) for the JS video session.
+//! Its ops cross as plain numbers, named for the driver by `js/socket_op.js` (checked against
+//! [`SocketOp`] by a test, as the token and poll machines' are).
 
 use consult_core::ErrorCode;
 use consult_core::connection::{
@@ -8,20 +10,13 @@ use wasm_bindgen::prelude::*;
 
 use super::{ms, ms_u64};
 
-/// The WebSocket URL of a Socket.IO server (`http://h` → `ws://h/socket.io/?EIO=4&transport=websocket`).
-#[wasm_bindgen(js_name = websocketUrl)]
-pub fn websocket_url(base: &str) -> String {
-    consult_core::engineio::websocket_url(base)
-}
-
 /// What to do (returned by [`SocketMachine::next`]); read its fields with [`SocketMachine::text`]
 /// and [`SocketMachine::extra`].
-#[wasm_bindgen]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SocketOp {
     /// Nothing more to do.
     None = 0,
-    /// Open a WebSocket to `websocketUrl(url)`.
+    /// Open a WebSocket to `text()` (the server's `/socket.io/` WebSocket URL).
     Open = 1,
     /// Close the WebSocket.
     Close = 2,
@@ -44,17 +39,42 @@ pub enum SocketOp {
     ProtocolError = 10,
 }
 
+// For the host test that checks the driver's code module (src/js/tests.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+impl SocketOp {
+    /// Every op, in order of its number (0, 1, …).
+    pub const ALL: [SocketOp; 11] = [
+        SocketOp::None,
+        SocketOp::Open,
+        SocketOp::Close,
+        SocketOp::Send,
+        SocketOp::FetchToken,
+        SocketOp::FetchRefreshedToken,
+        SocketOp::State,
+        SocketOp::Event,
+        SocketOp::EmitDone,
+        SocketOp::EmitFailed,
+        SocketOp::ProtocolError,
+    ];
+}
+
+/// A JS number that may be NaN (or undefined, which arrives as NaN): `None` then.
+fn given(value: f64) -> Option<f64> {
+    (!value.is_nan()).then_some(value)
+}
+
 /// The connection state machine. Feed it what happened; drain [`SocketMachine::next`] for what
 /// to do, one [`SocketOp`] at a time.
 ///
 /// ```js
-/// const machine = new SocketMachine("/", 5, 1000, 5000, "room-1", "session-1", "user-1", "PATIENT");
+/// const machine = new SocketMachine("https://api.example", "/", 5, 1000, 5000, "room-1", "session-1", "user-1", "PATIENT");
 /// machine.start(Date.now());
 /// for (let op; (op = machine.next()) !== SocketOp.None; ) perform(op, machine.text(), machine.extra());
 /// ```
 #[wasm_bindgen]
 pub struct SocketMachine {
     machine: SocketConnection,
+    url: String,
     id: f64,
     text: Option<String>,
     extra: Option<String>,
@@ -62,16 +82,18 @@ pub struct SocketMachine {
 
 #[wasm_bindgen]
 impl SocketMachine {
-    /// A machine for `namespace` that reconnects up to `attempts` times in a row, after
-    /// `delay_ms · 2ⁿ ± 50 %`, at most `max_delay_ms`, and joins the room after every
-    /// CONNECT.
+    /// A machine for the Socket.IO server at `url` (http(s)) and its `namespace` that
+    /// reconnects up to `attempts` times in a row, after `delay_ms · 2ⁿ ± 50 %`, at most
+    /// `max_delay_ms` (NaN or undefined: consult-core's defaults), and joins the room after
+    /// every CONNECT.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
+        url: &str,
         namespace: String,
-        attempts: Option<f64>,
-        delay_ms: Option<f64>,
-        max_delay_ms: Option<f64>,
+        attempts: f64,
+        delay_ms: f64,
+        max_delay_ms: f64,
         room_id: String,
         session_id: String,
         user_id: String,
@@ -85,10 +107,16 @@ impl SocketMachine {
         };
         let config = ConnectionConfig {
             room: Some(room),
-            ..ConnectionConfig::from_options(namespace, attempts, delay_ms, max_delay_ms)
+            ..ConnectionConfig::from_options(
+                namespace,
+                given(attempts),
+                given(delay_ms),
+                given(max_delay_ms),
+            )
         };
         SocketMachine {
             machine: SocketConnection::new(config),
+            url: consult_core::engineio::websocket_url(url),
             id: 0.0,
             text: None,
             extra: None,
@@ -164,14 +192,18 @@ impl SocketMachine {
         self.machine.emit(name, args_json, timeout, ms(now)) as f64
     }
 
-    /// When `onTimeout` is due next (Unix ms), if ever.
+    /// When `onTimeout` is due next (Unix ms); NaN: never.
     #[wasm_bindgen(js_name = nextTimeout)]
-    pub fn next_timeout(&self) -> Option<f64> {
-        self.machine.next_timeout().map(|at| at as f64)
+    pub fn next_timeout(&self) -> f64 {
+        self.machine.next_timeout().map_or(f64::NAN, |at| at as f64)
     }
 
-    /// The next action ([`SocketOp::None`] when there is none).
-    pub fn next(&mut self) -> SocketOp {
+    /// The next action (a [`SocketOp`] number; 0 when there is none).
+    pub fn next(&mut self) -> u8 {
+        self.next_op() as u8
+    }
+
+    fn next_op(&mut self) -> SocketOp {
         self.id = 0.0;
         self.text = None;
         self.extra = None;
@@ -179,7 +211,10 @@ impl SocketMachine {
             return SocketOp::None;
         };
         match action {
-            Action::OpenTransport => SocketOp::Open,
+            Action::OpenTransport => {
+                self.text = Some(self.url.clone());
+                SocketOp::Open
+            }
             Action::CloseTransport => SocketOp::Close,
             Action::Send(frame) => {
                 self.text = Some(frame);
@@ -259,13 +294,13 @@ mod tests {
     /// `f`+id+`\n`+code, `p`+message.
     fn drain(machine: &mut SocketMachine) -> Vec<String> {
         std::iter::from_fn(|| {
-            let op = machine.next();
+            let op = machine.next_op();
             let text = machine.text().unwrap_or_default();
             let extra = machine.extra().unwrap_or_default();
             let id = machine.id();
             Some(match op {
                 SocketOp::None => return None,
-                SocketOp::Open => String::from("o"),
+                SocketOp::Open => format!("o{text}"),
                 SocketOp::Close => String::from("x"),
                 SocketOp::Send => format!("w{text}"),
                 SocketOp::FetchToken => format!("t{id}"),
@@ -284,17 +319,24 @@ mod tests {
     fn connecting() -> SocketMachine {
         let text = String::from;
         let mut machine = SocketMachine::new(
+            "http://127.0.0.1:9",
             text("/"),
-            Some(5.0),
-            Some(1000.0),
-            Some(5000.0),
+            5.0,
+            1000.0,
+            5000.0,
             text("r"),
             text("s"),
             text("u"),
             text("PATIENT"),
         );
         machine.start(0.0);
-        assert_eq!(drain(&mut machine), ["sconnecting\nstart", "o"]);
+        assert_eq!(
+            drain(&mut machine),
+            [
+                "sconnecting\nstart",
+                "ows://127.0.0.1:9/socket.io/?EIO=4&transport=websocket"
+            ]
+        );
         machine.on_transport_open(1.0);
         machine.on_frame(HANDSHAKE, 2.0);
         assert_eq!(drain(&mut machine), ["t1"]);
@@ -336,7 +378,7 @@ mod tests {
         machine.on_timeout(110.0, 0.5);
         assert_eq!(drain(&mut machine), ["f2\nTIMEOUT"]);
         assert!(
-            machine.next_timeout().is_some(),
+            !machine.next_timeout().is_nan(),
             "the ping watchdog is armed"
         );
         machine.disconnect();
@@ -356,7 +398,7 @@ mod tests {
         machine.on_token(2.0, None, Some(String::from("REFRESH_REJECTED")), 5.0, 0.5);
         assert_eq!(drain(&mut machine), ["x", "sclosed\nsession expired"]);
         assert_eq!(machine.state(), "closed");
-        assert_eq!(machine.next_timeout(), None);
+        assert!(machine.next_timeout().is_nan());
     }
 
     #[test]
@@ -372,14 +414,28 @@ mod tests {
             "{actions:?}"
         );
         assert_eq!(machine.state(), "reconnecting");
-        assert!(machine.next_timeout().is_some_and(|at| at > 5.0));
+        assert!(machine.next_timeout() > 5.0);
     }
 
     #[test]
     fn the_websocket_url_comes_from_the_http_base() {
+        let text = String::from;
+        let mut machine = SocketMachine::new(
+            "https://api.example/",
+            text("/"),
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            text("r"),
+            text("s"),
+            text("u"),
+            text("DOCTOR"),
+        );
+        machine.start(0.0);
+        let opened = drain(&mut machine);
         assert_eq!(
-            websocket_url("https://api.example/"),
-            "wss://api.example/socket.io/?EIO=4&transport=websocket"
+            opened.last().map(String::as_str),
+            Some("owss://api.example/socket.io/?EIO=4&transport=websocket")
         );
     }
 }

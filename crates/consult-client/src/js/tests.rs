@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::decisions::*;
 use super::poll::{PollIn, PollMachine, PollOp};
 use super::session::*;
-use super::socket::{SocketMachine, SocketOp, websocket_url};
+use super::socket::{SocketMachine, SocketOp};
 
 /// Any f64 JavaScript can pass, the awkward ones often.
 fn number() -> impl Strategy<Value = f64> {
@@ -62,10 +62,10 @@ proptest! {
 
     #[test]
     fn the_socket_machine_takes_any_frames_tokens_and_times(
-        namespace in ".{0,8}", attempts in any::<u32>(), delay in number(), max_delay in number(),
+        url in ".{0,20}", namespace in ".{0,8}", attempts in any::<u32>(), delay in number(), max_delay in number(),
         inputs in proptest::collection::vec((0u8..8, ".{0,60}", number()), 0..40),
     ) {
-        let mut machine = SocketMachine::new(namespace.clone(), Some(f64::from(attempts)), Some(delay), Some(max_delay), namespace.clone(), namespace.clone(), namespace.clone(), namespace);
+        let mut machine = SocketMachine::new(&url, namespace.clone(), f64::from(attempts), delay, max_delay, namespace.clone(), namespace.clone(), namespace.clone(), namespace);
         machine.start(0.0);
         for (input, text, value) in inputs {
             match input {
@@ -78,10 +78,11 @@ proptest! {
                 6 => { let _ = machine.emit(&text, &text, Some(value), value); }
                 _ => machine.disconnect(),
             }
-            while machine.next() != SocketOp::None {}
+            while machine.next() != SocketOp::None as u8 {
+                let _ = (machine.text(), machine.extra(), machine.id());
+            }
             let _ = (machine.next_timeout(), machine.state());
         }
-        let _ = websocket_url(&machine.state());
     }
 }
 
@@ -119,6 +120,10 @@ fn the_drivers_code_modules_match_the_enums() {
             include_str!("../../js/poll_op.js"),
             rust(&PollOp::ALL, |v| v as u8),
         ),
+        (
+            include_str!("../../js/socket_op.js"),
+            rust(&SocketOp::ALL, |v| v as u8),
+        ),
     ];
     for (file, expected) in cases {
         assert_eq!(js_codes(file), expected);
@@ -135,6 +140,9 @@ fn the_drivers_code_modules_match_the_enums() {
         assert_eq!(*kind as usize, i + 1);
     }
     for (i, op) in PollOp::ALL.iter().enumerate() {
+        assert_eq!(*op as usize, i);
+    }
+    for (i, op) in SocketOp::ALL.iter().enumerate() {
         assert_eq!(*op as usize, i);
     }
     assert_eq!(SessionInput::from_number(0), None);
