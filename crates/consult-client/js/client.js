@@ -273,7 +273,7 @@ export class ConsultClient {
     const id = m.id();
     const o = this.#o;
     // An error's code is the op's text.
-    const error = () => machineError(m.text(), m.status(), undefined, m.retryable());
+    const error = () => machineError(m.text(), m.status());
     switch (op) {
       case Op.ReadStorage:
         this.#storage.read().then(

@@ -1,23 +1,15 @@
 // Errors: every failure is an Error with a stable `code`, the HTTP `status` and `retryable`.
 
-import { classifyStatus } from "./consult_core.js";
+import { errorRetryable } from "./consult_core.js";
 
-/** classifyStatus: worth retrying. */
-const TRANSIENT = 1;
-
-/** Every failure: an Error with a stable `code`, the HTTP `status` and `retryable`. */
+/** Every failure: an Error with a stable `code`, the HTTP `status` and `retryable` (core's rule). */
 export class ConsultError extends Error {
-  constructor(code, message, status, retryable) {
+  constructor(code, message, status) {
     super(message);
     this.name = "ConsultError";
     this.code = code;
     this.status = status;
-    this.retryable =
-      typeof retryable === "boolean"
-        ? retryable
-        : code === "HTTP"
-          ? classifyStatus(status) === TRANSIENT
-          : code === "NETWORK" || code === "TIMEOUT" || code === "STORAGE";
+    this.retryable = errorRetryable(String(code), status);
   }
 }
 
@@ -36,10 +28,10 @@ const MESSAGES = {
 };
 
 /** An error the token machine reported (`code`, `status`), with an optional cause. */
-export function machineError(code, status, cause, retryable) {
+export function machineError(code, status, cause) {
   let message = MESSAGES[code] ?? (code === "HTTP" ? "HTTP " + status : "unexpected error " + code);
   if (cause !== undefined) message += ": " + messageOf(cause);
-  return new ConsultError(code ?? "INTERNAL", message, status, retryable);
+  return new ConsultError(code ?? "INTERNAL", message, status);
 }
 
 export const httpError = (response) => new ConsultError("HTTP", "HTTP " + response.status, response.status);

@@ -44,12 +44,7 @@ impl ClientError {
     /// assert!(ClientError::new(ErrorCode::Timeout, "slow").retryable());
     /// ```
     pub fn retryable(&self) -> bool {
-        match self.status {
-            Some(status) if self.code == ErrorCode::Http => {
-                consult_core::classify_status(status) == consult_core::Outcome::Transient
-            }
-            _ => self.code.retryable(),
-        }
+        self.code.retryable_with(self.status)
     }
 }
 

@@ -73,4 +73,23 @@ impl ErrorCode {
             ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Storage
         )
     }
+
+    /// Whether an error with this code and HTTP status may succeed later: for `HTTP`, what the
+    /// status says (5xx, 429, 403 and the like: yes; other 4xx: no); for the rest,
+    /// [`ErrorCode::retryable`]. The one rule behind every error's `retryable`, in both drivers.
+    ///
+    /// ```
+    /// use consult_core::ErrorCode;
+    /// assert!(ErrorCode::Http.retryable_with(Some(503)));
+    /// assert!(!ErrorCode::Http.retryable_with(Some(404)));
+    /// assert!(ErrorCode::Timeout.retryable_with(None));
+    /// ```
+    pub fn retryable_with(self, status: Option<u16>) -> bool {
+        match (self, status) {
+            (ErrorCode::Http, Some(status)) => {
+                crate::classify_status(status) == crate::Outcome::Transient
+            }
+            (code, _) => code.retryable(),
+        }
+    }
 }

@@ -13,7 +13,6 @@
 //! for (let op; (op = m.pollAction()) !== Op.None; ) perform(op, m.id(), m.text());
 //! ```
 
-use consult_core::ErrorCode;
 use consult_core::session::{
     Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
@@ -436,16 +435,6 @@ impl TokenMachine {
     /// The HTTP status behind the last action's error.
     pub fn status(&self) -> Option<u16> {
         self.error.and_then(|e| e.status)
-    }
-
-    /// Whether the last action's error is worth retrying later.
-    pub fn retryable(&self) -> bool {
-        self.error.is_some_and(|e| match (e.code, e.status) {
-            (ErrorCode::Http, Some(status)) => {
-                consult_core::classify_status(status) == consult_core::Outcome::Transient
-            }
-            (code, _) => code.retryable(),
-        })
     }
 
     /// When to feed [`SessionInput::Timeout`] (device Unix ms); NaN: never.

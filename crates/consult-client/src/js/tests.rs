@@ -36,13 +36,13 @@ proptest! {
             let url = text.clone().unwrap_or_default();
             machine.feed(value, kind, value, text, extra, number.unwrap_or(f64::NAN));
             while machine.poll_action() != SessionOp::None as u8 {
-                let _ = (machine.id(), machine.text(), machine.extra(), machine.status(), machine.retryable());
+                let _ = (machine.id(), machine.text(), machine.extra(), machine.status());
             }
             let _ = (machine.poll_timeout(), machine.fresh_until(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
         machine.allow_origin(&text);
         let _ = (credential_refused(status), machine.may_carry_token(&text));
-        let _ = classify_status(status);
+        let _ = error_retryable(&text, f64::from(status));
     }
 
     #[test]
