@@ -269,6 +269,8 @@ impl TokenSession {
         self.not_before = now.saturating_add(MIN_REFRESH_INTERVAL_MS);
         let token = accepted.token;
         let write = self.store(&token, Vec::new());
+        // Announced now, not once stored: if this tab dies before its write lands, the other
+        // tabs still know the successor (a re-read under the lock would find the old token).
         self.announce(&token);
         self.current = Some(token);
         self.ended = None;

@@ -274,19 +274,24 @@ impl TokenSession {
 
     /// The lease on the current token: until this device time, [`Input::GetToken`] would be
     /// answered at once with the current token, so a driver may hand it out without feeding
-    /// the call (the hot path). `None`: feed every call. Re-read it after every input.
+    /// the call (the hot path). `None`: feed every call (also while the token is being
+    /// stored). Re-read it after every input.
     ///
     /// ```
-    /// use consult_core::session::{Grant, Input, SessionConfig, TokenSession};
+    /// use consult_core::session::{Action, Grant, Input, SessionConfig, TokenSession};
     /// let mut session = TokenSession::new(SessionConfig::default(), 1);
     /// assert_eq!(session.fresh_until(), None);
     /// // payload {"exp":14400,"iat":0}: due 5 minutes before exp.
     /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
     /// session.handle(0, Input::SetSession { call: 1, grant });
+    /// assert_eq!(session.fresh_until(), None, "not stored yet");
+    /// let write = std::iter::from_fn(|| session.poll_action())
+    ///     .find_map(|a| match a { Action::WriteStorage { op, .. } => Some(op), _ => None });
+    /// session.handle(1, Input::StorageDone { op: write.unwrap(), ok: true });
     /// assert_eq!(session.fresh_until(), Some(14_400_000 - 300_000));
     /// ```
     pub fn fresh_until(&self) -> Option<i64> {
-        if self.load != Load::Done || self.ended.is_some() {
+        if self.load != Load::Done || self.ended.is_some() || self.storage.writing() {
             return None;
         }
         let current = self.current.as_ref()?;
@@ -456,9 +461,11 @@ impl TokenSession {
         gave_up.then_some(Err(error))
     }
 
-    /// Answers every waiter that can be answered.
+    /// Answers every waiter that can be answered: once the storage is loaded, and not while a
+    /// new token is being stored (a caller never holds a token the storage does not have yet;
+    /// the storage's own deadline bounds the wait).
     fn settle(&mut self, now: i64) {
-        if self.load != Load::Done {
+        if self.load != Load::Done || self.storage.writing() {
             return;
         }
         let mut waiting = std::mem::take(&mut self.waiters);

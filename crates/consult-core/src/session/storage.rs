@@ -54,6 +54,13 @@ impl StorageQueue {
         }
     }
 
+    /// Whether a token is being (or waits to be) written: until then, a caller is not handed
+    /// the token, so that whoever got a token finds it in the storage (a reload, another tab).
+    pub(super) fn writing(&self) -> bool {
+        let is_write = |p: &Pending| matches!(p.kind, StorageOp::Write { .. });
+        self.running.as_ref().is_some_and(|(p, _)| is_write(p)) || self.queued.iter().any(is_write)
+    }
+
     /// Queues `pending`. A write or clear replaces a queued (not yet running) write or clear:
     /// only the last one matters, and the calls waiting on the replaced one move to it.
     pub(super) fn push(&mut self, mut pending: Pending) {

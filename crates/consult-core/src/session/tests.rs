@@ -160,7 +160,7 @@ fn concurrent_first_calls_read_the_storage_once() {
 }
 
 #[test]
-fn a_due_token_is_refreshed_under_the_lock_and_stored_before_the_lock_goes() {
+fn a_due_token_is_refreshed_under_the_lock_and_stored_before_the_caller_or_the_lock_gets_it() {
     let mut h = Harness::new(SessionConfig::default());
     let old = jwt(4 * 3600, 0, 1);
     let new = jwt(8 * 3600, 4 * 3600 - 200, 2);
@@ -173,18 +173,28 @@ fn a_due_token_is_refreshed_under_the_lock_and_stored_before_the_lock_goes() {
     let (op, sent) = refresh_op(&actions).expect("refreshes");
     assert_eq!(sent, old);
     let actions = h.feed(with_op(answer(&new, 4 * 3600), op));
-    assert_eq!(resolved(&actions, 1), Some(Ok(new.clone())));
     assert!(emitted(&actions, SessionEvent::TokenRefreshed));
     let write = write_op(&actions).expect("stores the new token");
     assert!(
         !actions.contains(&Action::ReleaseLock { op: lock }),
         "the lock is held until the token is stored"
     );
+    assert_eq!(
+        resolved(&actions, 1),
+        None,
+        "the caller waits until the token is stored (a reload right after finds it)"
+    );
+    assert_eq!(
+        h.session.fresh_until(),
+        None,
+        "no lease on an unstored token"
+    );
     let actions = h.feed(Input::StorageDone {
         op: write,
         ok: true,
     });
     assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    assert_eq!(resolved(&actions, 1), Some(Ok(new)));
 }
 
 #[test]

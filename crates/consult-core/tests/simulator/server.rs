@@ -221,6 +221,21 @@ impl Server {
         }
     }
 
+    /// The successor `token` reached a client that died before storing it: only that tab's
+    /// broadcast may have told the others, so refreshing its predecessor again is a reuse the
+    /// clients could not always avoid (as if the answer had been lost).
+    pub fn successor_lost(&mut self, token: &str) {
+        let Some(jti) = jti_of(token) else { return };
+        for issued in self.issued.values_mut() {
+            if issued
+                .successor
+                .is_some_and(|(successor, _)| successor == jti)
+            {
+                issued.answer_lost = true;
+            }
+        }
+    }
+
     /// An API call with `token` (strict: not expired, not revoked).
     pub fn authorises(&self, now: i64, token: &str) -> bool {
         let rules = self.rules();

@@ -123,6 +123,8 @@ struct Tab {
     last_token: Option<String>,
     last_success_device_ms: Option<i64>,
     attempts: u64,
+    /// The tokens this tab asked the storage to write.
+    writing: HashSet<String>,
 }
 
 /// What a run counted.
@@ -150,6 +152,9 @@ pub struct World {
     queue: BinaryHeap<Scheduled>,
     tabs: Vec<Tab>,
     idb: ConsistentStore,
+    /// Every token IndexedDB has held: a tab hands a token it stored itself to a caller only
+    /// once it is one of these (a peer's announced token may come first: its writer stores it).
+    committed: HashSet<String>,
     ls: CachedStore,
     ls_latest: Option<String>,
     lock: WebLock,
@@ -174,6 +179,7 @@ impl World {
             queue: BinaryHeap::new(),
             tabs: Vec::new(),
             idb: ConsistentStore::default(),
+            committed: HashSet::new(),
             ls: CachedStore::default(),
             ls_latest: None,
             lock: WebLock::default(),
@@ -276,6 +282,7 @@ impl World {
             last_token: None,
             last_success_device_ms: None,
             attempts: 0,
+            writing: HashSet::new(),
         });
         self.ls.open_tab(self.ls_latest.clone());
         self.stats.tabs_opened += 1;
@@ -365,7 +372,10 @@ impl World {
                 }
             }
             Ev::IdbCommit { tab, op, value } => {
-                self.idb.value = value;
+                self.committed.extend(value.clone());
+                self.idb.value = value.clone();
+                // The driver writes the mirror once IndexedDB has the token (storage.js).
+                self.write_mirror(tab, value);
                 self.feed(tab, Input::StorageDone { op, ok: true });
             }
             Ev::LsPropagate { tab, old, value } => {
@@ -453,6 +463,14 @@ impl World {
         let abandoned: Vec<String> = self.tabs[tab].sent.drain().map(|(_, t)| t).collect();
         for token in abandoned {
             self.server.answer_lost(&token);
+        }
+        // A successor it received but had not stored yet dies with it (but for its broadcast).
+        let unstored: Vec<String> = (self.tabs[tab].writing.iter())
+            .filter(|token| !self.committed.contains(*token))
+            .cloned()
+            .collect();
+        for token in unstored {
+            self.server.successor_lost(&token);
         }
         if let Some(grant) = self.lock.tab_closed(tab) {
             self.grant(grant);
@@ -569,7 +587,10 @@ impl World {
                     },
                 );
             }
-            Action::WriteStorage { op, token, .. } => self.write(tab, op, Some(token)),
+            Action::WriteStorage { op, token, .. } => {
+                self.tabs[tab].writing.insert(token.clone());
+                self.write(tab, op, Some(token))
+            }
             Action::ClearStorage { op } => self.write(tab, op, None),
             Action::AcquireLock { op } => {
                 if let Some(grant) = self.lock.request(tab, op) {
@@ -631,15 +652,7 @@ impl World {
         match self.schedule.protocol {
             Protocol::Consistent => {
                 let delay = self.between(1, 15);
-                self.after(
-                    delay,
-                    Ev::IdbCommit {
-                        tab,
-                        op,
-                        value: value.clone(),
-                    },
-                );
-                self.write_mirror(tab, value);
+                self.after(delay, Ev::IdbCommit { tab, op, value });
             }
             Protocol::LocalStorageReread => {
                 self.write_mirror(tab, value);
@@ -682,6 +695,15 @@ impl World {
         };
         if waited > bound {
             self.violation(format!("tab {tab}: call {call} waited {waited} ms"));
+        }
+        if let Ok(token) = &result
+            && self.schedule.protocol == Protocol::Consistent
+            && self.tabs[tab].writing.contains(token)
+            && !self.committed.contains(token)
+        {
+            self.violation(format!(
+                "tab {tab}: call {call} was handed a token the storage does not have yet"
+            ));
         }
         match result {
             Ok(token) if !pending.replay => {
