@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks the getValidToken() hot path (a valid token is stored, no network) in headless
-# Chromium: consult-client's npm package (target/pkg-web) against a faithful re-implementation
+# Chromium: consult-client's npm package (target/pkg) against a faithful re-implementation
 # of the seed's JavaScript helper (tests/bench/hot-path/seed.js), both in the same page
 # (tests/bench/hot-path/index.html, served on 127.0.0.1 by tests/bench/hot-path/bench.mjs).
 # Prints calls/s for both and the ratio; with --write it also replaces the marked hot-path
@@ -56,7 +56,7 @@ log "headless Chromium, $ROUNDS rounds x $ROUND_MS ms per implementation and mod
 
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain -- crates 2>/dev/null)" ]]; then COMMIT="$COMMIT + uncommitted changes in crates/"; fi
-WASM_BYTES="$(wc -c <target/pkg-web/consult_client_bg.wasm)"
+WASM_BYTES="$(wc -c <target/pkg/consult_client_bg.wasm)"
 CPU_MODEL="$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 
 SUMMARY="$(
@@ -100,7 +100,7 @@ if [[ $WRITE -eq 1 ]]; then
 
 What is measured: how many \`getValidToken()\` calls per second a page gets when a valid token is
 stored (the call every authorised request makes first), for consult-client's npm package
-(\`target/pkg-web\`: the JavaScript driver checks the token's times with one synchronous call into
+(\`target/pkg\`: the JavaScript driver checks the token's times with one synchronous call into
 the wasm core) and for a faithful re-implementation of the seed's JavaScript helper in
 the same page (\`tests/bench/hot-path/seed.js\`: reads \`authToken\` and \`tokenExpiresAt\` from
 \`localStorage\` on every call, \`new Date(expiresAt)\`, compares with \`Date.now() + 5 min\`).
