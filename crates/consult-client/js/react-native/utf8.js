@@ -11,62 +11,60 @@ const REPLACEMENT = 0xfffd;
 /** Code units per String.fromCharCode call: bounded, so a long string never overflows the stack. */
 const CHUNK = 4096;
 
-/** A UTF-8 decoder with TextDecoder's `decode(bytes)` (UTF-8 only, non-fatal, BOM kept). */
+/**
+ * A UTF-8 decoder with TextDecoder's `decode(bytes)`: UTF-8 only, non-fatal, BOM kept. Malformed
+ * input becomes U+FFFD per maximal subpart, as the Encoding Standard's decoder does.
+ */
 export function Utf8Decoder() {}
 
 Utf8Decoder.prototype.decode = function decode(bytes) {
   if (bytes === undefined) return "";
-  const end = bytes.length;
   let out = "";
   const units = [];
-  let i = 0;
-  while (i < end) {
-    const b0 = bytes[i];
-    let cp = REPLACEMENT;
-    let size = 1;
-    if (b0 < 0x80) {
-      cp = b0;
-    } else if (b0 >= 0xc2 && b0 < 0xe0) {
-      const b1 = bytes[i + 1];
-      if (i + 1 < end && (b1 & 0xc0) === 0x80) {
-        cp = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
-        size = 2;
-      }
-    } else if (b0 >= 0xe0 && b0 < 0xf0) {
-      const b1 = bytes[i + 1];
-      const b2 = bytes[i + 2];
-      if (i + 2 < end && (b1 & 0xc0) === 0x80 && (b2 & 0xc0) === 0x80) {
-        const c = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
-        // Overlong forms and surrogates are not UTF-8.
-        if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) {
-          cp = c;
-          size = 3;
-        }
-      }
-    } else if (b0 >= 0xf0 && b0 < 0xf5) {
-      const b1 = bytes[i + 1];
-      const b2 = bytes[i + 2];
-      const b3 = bytes[i + 3];
-      if (i + 3 < end && (b1 & 0xc0) === 0x80 && (b2 & 0xc0) === 0x80 && (b3 & 0xc0) === 0x80) {
-        const c = ((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
-        if (c >= 0x10000 && c <= 0x10ffff) {
-          cp = c;
-          size = 4;
-        }
-      }
-    }
-    if (cp > 0xffff) {
-      cp -= 0x10000;
-      units.push(0xd800 | (cp >> 10), 0xdc00 | (cp & 0x3ff));
+  let needed = 0;
+  let seen = 0;
+  let cp = 0;
+  let lower = 0x80;
+  let upper = 0xbf;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (needed === 0) {
+      if (b < 0x80) units.push(b);
+      else if (b >= 0xc2 && b <= 0xdf) (needed = 1), (cp = b & 0x1f);
+      else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0;
+        if (b === 0xed) upper = 0x9f;
+        needed = 2;
+        cp = b & 0x0f;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90;
+        if (b === 0xf4) upper = 0x8f;
+        needed = 3;
+        cp = b & 0x07;
+      } else units.push(REPLACEMENT);
+    } else if (b < lower || b > upper) {
+      // The sequence ends here: one U+FFFD for it, and this byte starts afresh.
+      needed = seen = cp = 0;
+      lower = 0x80;
+      upper = 0xbf;
+      units.push(REPLACEMENT);
+      i--;
     } else {
-      units.push(cp);
+      lower = 0x80;
+      upper = 0xbf;
+      cp = (cp << 6) | (b & 0x3f);
+      if (++seen === needed) {
+        if (cp > 0xffff) units.push(0xd800 | ((cp - 0x10000) >> 10), 0xdc00 | ((cp - 0x10000) & 0x3ff));
+        else units.push(cp);
+        needed = seen = cp = 0;
+      }
     }
-    i += size;
     if (units.length >= CHUNK) {
       out += String.fromCharCode.apply(null, units);
       units.length = 0;
     }
   }
+  if (needed !== 0) units.push(REPLACEMENT);
   return out + String.fromCharCode.apply(null, units);
 };
 
