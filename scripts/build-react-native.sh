@@ -53,8 +53,11 @@ for tool in wasm-opt wasm2js; do
   says="$("$tool" --version 2>&1 || true)"
   grep -Eq "^$tool version $BINARYEN_VERSION( |$)" <<<"$says" || die "$tool says '$says'; version $BINARYEN_VERSION is required"
 done
-rustup component list --installed 2>/dev/null | grep -q '^rust-src' ||
-  die "rust-src missing (std is rebuilt for the MVP target): rustup component add rust-src"
+# std is rebuilt for the MVP target from its sources (a fresh machine lacks them; idempotent).
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  log "rustup component add rust-src (std is rebuilt for the MVP target)"
+  rustup component add rust-src || die "could not install rust-src"
+fi
 
 log "cargo build (MVP wasm, std rebuilt, panic=immediate-abort) in $TARGET_DIR"
 RUSTC_BOOTSTRAP=1 \

@@ -13,7 +13,11 @@
 #      polling scenarios (token-scenarios), the video-session scenarios (restart, pause, 401 during
 #      reconnect, Invalid namespace), and the Socket.IO interop test (connectVideoSession against
 #      the official npm socket.io 4.8 server, tests/support/socketio-server.mjs, and
-#      socketIoAuth() with socket.io-client's browser bundle against consult-stub).
+#      socketIoAuth() with socket.io-client's browser bundle against consult-stub);
+#   5. the React Native entry (scripts/build-react-native.sh: target/pkg-react-native, consult-core
+#      through wasm2js): its .d.ts with tsc, then tests/react-native/*.test.js — in Node 20 without
+#      WebAssembly, localStorage, BroadcastChannel and navigator.locks against consult-stub, and in
+#      the Hermes engine (npm hermes-engine-cli) after React Native's Babel preset.
 # Every step runs; the script exits 1 if any failed.
 #
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
@@ -62,6 +66,18 @@ fi
 step "plain-JS consumer test (Node 20, built package, real consult-stub)"
 if ! (cd tests && node --test --test-concurrency=1 package/); then
   FAILED+=("consumer test")
+fi
+
+step "React Native entry (wasm2js): build, types, Node without WebAssembly, Hermes"
+if ! bash scripts/build-react-native.sh; then
+  FAILED+=("build-react-native")
+else
+  if ! "$TSC" -p tests/react-native/tsconfig.json; then
+    FAILED+=("tsc -p tests/react-native/tsconfig.json")
+  fi
+  if ! (cd tests && node --test --test-concurrency=1 react-native/); then
+    FAILED+=("react-native tests")
+  fi
 fi
 
 if ((${#FAILED[@]} > 0)); then
