@@ -3,86 +3,17 @@
 // Babel preset and runs it with the `hermes` CLI of npm hermes-engine-cli). It prints one line,
 // `RESULT {json}`, that the test asserts; any exception prints `FAILED …`.
 //
-// The Hermes CLI is the bare engine: React Native's InitializeCore adds `window` (the global
-// object), its timers, fetch and AbortController, which are installed here as stand-ins (fetch
-// answers the refresh request with a scripted answer). The client is disposed at the end, which
-// stops its timers, so Hermes exits.
+// The Hermes CLI is the bare engine: hermes-env.js installs what React Native adds (`window`, its
+// timers, AbortController); fetch is a stand-in here that answers the refresh request with a
+// scripted answer. The client is disposed at the end, which stops its timers, so Hermes exits.
 //
 // __SCENARIO__ is defined by the test: { baseUrl, oldToken, newToken, newExpiresAt, user }.
 
+import { engine, pendingTimers } from "./hermes-env.js";
 import { ConsultClient, asyncStorageAdapter, wakeOnAppState } from "../../target/pkg-react-native/index.js";
 
 const scenario = __SCENARIO__;
 const out = typeof print === "function" ? print : (line) => console.log(line);
-
-// What the engine has, before anything is installed.
-const engine = {
-  WebAssembly: typeof WebAssembly,
-  TextDecoder: typeof TextDecoder,
-  TextEncoder: typeof TextEncoder,
-  localStorage: typeof localStorage,
-  BroadcastChannel: typeof BroadcastChannel,
-  navigator: typeof navigator,
-  fetch: typeof fetch,
-  HermesInternal: typeof HermesInternal,
-};
-
-// ---- React Native's additions to the engine (InitializeCore), as stand-ins -------------------
-
-globalThis.window = globalThis;
-
-// React Native's timers (JSTimers) wait their delay and accept any id in clearTimeout; the Hermes
-// CLI's run at once, in order, and throw on `clearTimeout(undefined)`. These wait (by re-queueing
-// a check on the engine's timer queue) and are cleared as React Native's are.
-const engineSetTimeout = globalThis.setTimeout;
-const timers = new Map();
-let nextTimer = 1;
-let ticking = false;
-function tick() {
-  ticking = false;
-  const now = Date.now();
-  for (const [id, timer] of [...timers]) {
-    if (timer.at <= now && timers.has(id)) {
-      timers.delete(id);
-      timer.callback(...timer.args);
-    }
-  }
-  if (timers.size > 0 && !ticking) {
-    ticking = true;
-    engineSetTimeout(tick, 0);
-  }
-}
-globalThis.setTimeout = (callback, delay, ...args) => {
-  const id = nextTimer++;
-  timers.set(id, { at: Date.now() + (Number(delay) || 0), callback, args });
-  if (!ticking) {
-    ticking = true;
-    engineSetTimeout(tick, 0);
-  }
-  return id;
-};
-globalThis.clearTimeout = (id) => {
-  timers.delete(id);
-};
-
-function AbortSignal() {
-  this.aborted = false;
-  this.listeners = [];
-}
-AbortSignal.prototype.addEventListener = function (name, listener) {
-  if (name === "abort") this.listeners.push(listener);
-};
-AbortSignal.prototype.removeEventListener = function (name, listener) {
-  this.listeners = this.listeners.filter((l) => l !== listener);
-};
-globalThis.AbortController = function AbortController() {
-  this.signal = new AbortSignal();
-};
-globalThis.AbortController.prototype.abort = function () {
-  if (this.signal.aborted) return;
-  this.signal.aborted = true;
-  for (const listener of this.signal.listeners) listener();
-};
 
 const requests = [];
 globalThis.fetch = (url, init) => {
@@ -165,6 +96,6 @@ async function run() {
 }
 
 run().then(
-  (result) => out("RESULT " + JSON.stringify({ ...result, timersLeft: timers.size })),
+  (result) => out("RESULT " + JSON.stringify({ ...result, timersLeft: pendingTimers() })),
   (error) => out("FAILED " + (error?.code ?? "") + " " + (error?.message ?? String(error)) + "\n" + (error?.stack ?? "")),
 );

@@ -15,21 +15,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import * as esbuild from "esbuild";
-import { transformAsync } from "@babel/core";
+import { HERMES, bundle, runHermes } from "./hermes-support.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PKG = resolve(HERE, "..", "..", "target", "pkg-react-native");
-const require = createRequire(import.meta.url);
-const HERMES = join(dirname(require.resolve("hermes-engine-cli/package.json")), "linux64-bin", "hermes");
-const PRESET = require.resolve("@react-native/babel-preset");
 const BASE_URL = "https://api.example.test";
 
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -52,40 +46,6 @@ function scenarioTokens() {
     newExp,
     newExpiresAt: new Date(newExp * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
   };
-}
-
-/** esbuild (one iife script) → React Native's Babel preset → the script Hermes runs. */
-async function bundle(entryPoint, scenario) {
-  const built = await esbuild.build({
-    entryPoints: [entryPoint],
-    bundle: true,
-    format: "iife",
-    platform: "neutral",
-    write: false,
-    logLevel: "silent",
-    define: { __SCENARIO__: JSON.stringify(scenario) },
-  });
-  const code = built.outputFiles[0].text;
-  const transformed = await transformAsync(code, {
-    filename: "consult-react-native-bundle.js",
-    babelrc: false,
-    configFile: false,
-    comments: false,
-    sourceType: "script",
-    // "default": the profile for engines without classes (Hermes before V1, as this CLI is); the
-    // preset's default, "hermes-stable", keeps class syntax for Hermes V1. enableBabelRuntime:
-    // false inlines the helpers an app would require from @babel/runtime.
-    presets: [[PRESET, { enableBabelRuntime: false, unstable_transformProfile: "default" }]],
-  });
-  return transformed.code;
-}
-
-function runHermes(file) {
-  return new Promise((resolvePromise) => {
-    execFile(HERMES, [file], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolvePromise({ error, stdout, stderr });
-    });
-  });
 }
 
 test("the React Native entry in Hermes: loads without WebAssembly or TextDecoder, parses the stored token, decides one refresh, adopts the scripted answer, fires tokenChanged/tokenRefreshed", { timeout: 120_000 }, async () => {
