@@ -52,6 +52,11 @@ async function run() {
   // From the first module of the script: the entry's modules evaluated, a client, a first token.
   const firstTokenMs = Date.now() - startedAt;
   const result = { firstTokenMs };
+  if (rounds === 0) {
+    // Start-up only (tests/bench/react-native.mjs times the whole process).
+    client.dispose();
+    return result;
+  }
   for (const [mode, fn] of [["sequential", sequential], ["concurrent", concurrent], ["tokenInfo", tokenInfo]]) {
     await fn(client, 200);
     const samples = [];
