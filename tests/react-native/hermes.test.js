@@ -48,7 +48,7 @@ function scenarioTokens() {
   };
 }
 
-test("the React Native entry in Hermes: loads without WebAssembly or TextDecoder, parses the stored token, decides one refresh, adopts the scripted answer, fires tokenChanged/tokenRefreshed", { timeout: 120_000 }, async () => {
+async function scenarioInHermes(perModule) {
   assert.ok(existsSync(join(PKG, "index.js")), `${PKG}/index.js missing: run scripts/build-react-native.sh first`);
   assert.ok(existsSync(HERMES), `${HERMES} missing: run scripts/setup.sh (npm hermes-engine-cli in tests/)`);
 
@@ -59,7 +59,7 @@ test("the React Native entry in Hermes: loads without WebAssembly or TextDecoder
   assert.equal(uses, null, `the entry uses WebAssembly: …${uses?.[0]}…`);
 
   const scenario = scenarioTokens();
-  const script = await bundle(join(HERE, "hermes-scenario.js"), scenario);
+  const script = await bundle(join(HERE, "hermes-scenario.js"), scenario, { perModule });
 
   const dir = mkdtempSync(join(tmpdir(), "consult-hermes-"));
   try {
@@ -92,4 +92,10 @@ test("the React Native entry in Hermes: loads without WebAssembly or TextDecoder
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
+
+test("the React Native entry in Hermes (one bundle through React Native's Babel preset): loads without WebAssembly or TextDecoder, parses the stored token, decides one refresh, adopts the scripted answer, fires tokenChanged/tokenRefreshed", { timeout: 120_000 }, () =>
+  scenarioInHermes(false));
+
+test("the same in Hermes, bundled as Metro does (each module through the preset, ES modules as CommonJS)", { timeout: 120_000 }, () =>
+  scenarioInHermes(true));
