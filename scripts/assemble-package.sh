@@ -74,7 +74,9 @@ const [dir, cargoToml, hasRn] = process.argv.slice(2);
 const cargo = fs.readFileSync(cargoToml, "utf8");
 const field = (name) => (new RegExp(`^${name} = "(.*)"`, "m").exec(cargo) ?? [])[1];
 const conditions = { types: "./consult_client.d.ts" };
-if (hasRn === "1") conditions["react-native"] = "./react-native/index.js";
+if (hasRn === "1") {
+  conditions["react-native"] = { types: "./react-native/index.d.ts", default: "./react-native/index.js" };
+}
 Object.assign(conditions, { node: "./node.js", default: "./index.js" });
 const files = fs.readdirSync(dir).filter((f) => /\.(js|d\.ts|wasm|md)$|^LICENSE/.test(f)).sort();
 if (hasRn === "1") files.push("react-native/");
@@ -91,7 +93,7 @@ const pkg = {
   ...(hasRn === "1" ? { "react-native": "./react-native/index.js" } : {}),
   engines: { node: ">=20" },
   files,
-  sideEffects: ["./index.js", "./node.js", "./consult_core.js", "./react-native/index.js"],
+  sideEffects: ["./index.js", "./node.js", "./consult_core.js", "./react-native/index.js", "./react-native/consult_core.js"],
   keywords: ["jwt", "refresh-token", "wasm", "telehealth", "session", "socket.io", "react-native"],
 };
 fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");

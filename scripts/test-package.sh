@@ -13,7 +13,12 @@
 #      token and polling scenarios, the video-session scenarios, the Socket.IO interop test
 #      (against the official npm socket.io 4.8 server and socket.io-client), the soak;
 #   5. packs the package and installs the tarball into Vite 8, webpack 5 and Node 20 apps
-#      (tests/consumers/), each signing in, refreshing and polling to `ended` against the stub.
+#      (tests/consumers/), each signing in, refreshing and polling to `ended` against the stub;
+#   6. the React Native entry (target/pkg/react-native: consult-core through wasm2js, built by
+#      scripts/build-react-native.sh): its .d.ts with tsc, then tests/react-native/*.test.js — in
+#      Node 20 without WebAssembly, localStorage, BroadcastChannel and navigator.locks against
+#      consult-stub, and in the Hermes engine (npm hermes-engine-cli) after React Native's Babel
+#      preset.
 # Every step runs; the script exits 1 if any failed.
 #
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
@@ -67,6 +72,18 @@ fi
 step "the packed tarball installed into Vite 8 (build and dev server), webpack 5 and Node 20 apps, no bundler configuration"
 if ! (cd tests && node --test --test-concurrency=1 consumers/); then
   FAILED+=("consumer apps")
+fi
+
+step "React Native entry (wasm2js, built with the package): types, Node without WebAssembly, Hermes"
+if [[ ! -f target/pkg/react-native/index.js ]]; then
+  FAILED+=("no react-native entry in target/pkg")
+else
+  if ! "$TSC" -p tests/react-native/tsconfig.json; then
+    FAILED+=("tsc -p tests/react-native/tsconfig.json")
+  fi
+  if ! (cd tests && node --test --test-concurrency=1 react-native/); then
+    FAILED+=("react-native tests")
+  fi
 fi
 
 if ((${#FAILED[@]} > 0)); then

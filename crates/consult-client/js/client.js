@@ -210,6 +210,15 @@ export class ConsultClient {
     };
   }
 
+  /**
+   * The app is active again (React Native's `AppState` becoming `active`, or any event a platform
+   * has): timers may have slept through the refresh time, so the machine re-checks the token and
+   * refreshes at once if it is due. Pages need not call it (visibility, online and focus do).
+   */
+  wake() {
+    this.#feed(In.Wake, 0);
+  }
+
   /** Server logout (best effort), storage cleared, other tabs told. */
   async signOut() {
     await this.#call(In.SignOut);
@@ -362,7 +371,8 @@ export class ConsultClient {
 
   /** Visible again, online, focus: timers may have slept through the refresh time. */
   #listenForWakeUps() {
-    if (!hasWindow()) return;
+    // React Native's `window` is the global object, without addEventListener: `wake()` instead.
+    if (!hasWindow() || typeof window.addEventListener !== "function") return;
     const onWake = () => {
       if (!pageHidden()) this.#feed(In.Wake, 0);
     };

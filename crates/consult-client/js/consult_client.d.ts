@@ -163,6 +163,11 @@ export class ConsultClient {
   tokenInfo(): TokenInfo | null;
   /** Signs out: server logout (best effort), storage cleared, other tabs told. */
   signOut(): Promise<void>;
+  /**
+   * The app is active again (React Native: `AppState` became `active`): re-checks the token and
+   * refreshes at once if it is due. Pages need not call it.
+   */
+  wake(): void;
   /** Stops background timers and listeners (lets Node exit). Calls still work. */
   dispose(): void;
   /** Same as `dispose()`. */
