@@ -120,7 +120,7 @@ async fn create_session(
         req.participants,
         app.clock.now(),
     );
-    let session = app.store().insert_session(session)?;
+    let session = app.storage().insert_session(session).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -137,9 +137,12 @@ async fn update_session(
     ApiJson(req): ApiJson<UpdateSession>,
 ) -> Result<Json<Session>, ApiError> {
     let session = app
-        .store()
-        .set_status(&session_id, req.status, app.clock.now())?;
-    crate::socket::broadcast_status(&app, &session).await;
+        .storage()
+        .set_status(&session_id, req.status, app.clock.now())
+        .await?;
+    if let Some(rooms) = app.rooms() {
+        rooms.session_status(&session).await;
+    }
     Ok(Json(session))
 }
 
@@ -159,23 +162,17 @@ async fn clear_faults(State(app): State<AppState>) -> StatusCode {
 /// Who a token says it is, checked strictly (`exp` must be in the future): lets tests see
 /// which token a client sent, and gives them an endpoint that answers 401 to an expired token.
 async fn whoami(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Claims>, ApiError> {
-    Ok(Json(app.authenticate(
-        &headers,
-        Leniency::Strict,
-        "whoami",
-    )?))
+    Ok(Json(
+        app.authenticate(&headers, Leniency::Strict, "whoami")
+            .await?,
+    ))
 }
 
 /// The latest successful `join_room`s (user, room, token `jti`), oldest first.
-async fn joins(State(app): State<AppState>) -> Json<Vec<crate::state::JoinRecord>> {
-    Json(
-        app.joins
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect(),
-    )
+async fn joins(
+    State(app): State<AppState>,
+) -> Result<Json<Vec<crate::state::JoinRecord>>, ApiError> {
+    Ok(Json(app.storage().joins().await?))
 }
 
 async fn stats(State(app): State<AppState>) -> Json<StatsSnapshot> {
