@@ -132,13 +132,15 @@ pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
         };
         let now = app.clock.now().unix_timestamp();
         for (socket, sign_in) in sockets {
-            let (revoked, chain_exp) = sids
+            let state = sids
                 .binary_search(&sign_in.sid)
                 .ok()
                 .and_then(|i| states.get(i).copied())
-                .unwrap_or((false, None));
-            let exp = chain_exp.map_or(sign_in.exp, |e| e.max(sign_in.exp));
-            let reason = if revoked {
+                .unwrap_or_default();
+            let exp = state
+                .current_exp
+                .map_or(sign_in.exp, |e| e.max(sign_in.exp));
+            let reason = if state.revoked {
                 AuthError::SessionRevoked
             } else if now > sign_in.end {
                 AuthError::SessionExpired

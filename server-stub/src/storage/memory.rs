@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 
 use super::{
-    MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, Unavailable,
+    MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, SweepState,
+    Unavailable,
 };
 use crate::error::ApiError;
 use crate::limits::Limits;
@@ -50,11 +51,14 @@ impl Storage for MemoryStorage {
     fn sign_ins(
         &self,
         sids: Vec<String>,
-    ) -> StorageFuture<'_, Result<Vec<(bool, Option<i64>)>, Unavailable>> {
+    ) -> StorageFuture<'_, Result<Vec<SweepState>, Unavailable>> {
         let store = self.store();
         let answers = sids
             .iter()
-            .map(|sid| (store.is_revoked(sid), store.current_exp(sid)))
+            .map(|sid| SweepState {
+                revoked: store.is_revoked(sid),
+                current_exp: store.current_exp(sid),
+            })
             .collect();
         ready(Ok(answers))
     }

@@ -75,6 +75,15 @@ impl SignInView {
     }
 }
 
+/// What the socket expiry sweep needs to know about a sign-in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepState {
+    /// Revoked by logout or reuse detection.
+    pub revoked: bool,
+    /// `exp` of the current token, when the sign-in was ever refreshed.
+    pub current_exp: Option<i64>,
+}
+
 /// A successor token, minted before the store decides whether it is needed.
 #[derive(Debug, Clone)]
 pub struct Successor {
@@ -130,7 +139,7 @@ pub trait Storage: Send + Sync + 'static {
     fn sign_ins(
         &self,
         sids: Vec<String>,
-    ) -> StorageFuture<'_, Result<Vec<(bool, Option<i64>)>, Unavailable>>;
+    ) -> StorageFuture<'_, Result<Vec<SweepState>, Unavailable>>;
 
     /// Atomically decides and records a refresh: a successor for the current token, the same
     /// successor for the predecessor inside the reuse window, and for any other token reuse —

@@ -20,8 +20,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use time::OffsetDateTime;
 
 use super::{
-    MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, Unavailable, millis,
-    now_ms,
+    MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, SweepState,
+    Unavailable, millis, now_ms,
 };
 use crate::error::{ApiError, AuthError};
 use crate::limits::Limits;
@@ -278,7 +278,7 @@ impl Storage for RedisStorage {
     fn sign_ins(
         &self,
         sids: Vec<String>,
-    ) -> StorageFuture<'_, Result<Vec<(bool, Option<i64>)>, Unavailable>> {
+    ) -> StorageFuture<'_, Result<Vec<SweepState>, Unavailable>> {
         Box::pin(async move {
             if sids.is_empty() {
                 return Ok(Vec::new());
@@ -294,9 +294,9 @@ impl Storage for RedisStorage {
                 self.run("sweep", pipe.query_async(&mut conn)).await?;
             Ok(rows
                 .iter()
-                .map(|row| {
-                    let revoked = row.first().is_some_and(Option::is_some);
-                    (revoked, parse_i64(row.get(1).and_then(Option::as_ref)))
+                .map(|row| SweepState {
+                    revoked: row.first().is_some_and(Option::is_some),
+                    current_exp: parse_i64(row.get(1).and_then(Option::as_ref)),
                 })
                 .collect())
         })
