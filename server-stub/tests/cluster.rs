@@ -300,3 +300,44 @@ fn free_port() -> u16 {
         .map(|a| a.port())
         .unwrap_or(1)
 }
+
+#[tokio::test]
+async fn after_a_redis_restart_the_instances_reconnect_and_rooms_cross_again() {
+    let mut redis = RedisServer::start();
+    let a = instance(&redis, &[]);
+    let b = instance(&redis, &[]);
+    redis.restart(); // empty: a Redis without persistence forgot everything
+    let mut recovered = false;
+    for _ in 0..50 {
+        let (status, _) = a
+            .post("/api/dev/sessions", json!({"session_id": "c5"}))
+            .await;
+        if status == 201 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "A did not reconnect to the new Redis within 5 s");
+    let token = b.mint("pat-c5", 3600).await;
+    let mut at_b = joined(&b, "pat-c5", &token, "room-c5").await;
+    // The adapter's subscriptions came back too: a push through A reaches the socket at B.
+    let mut pushed = Value::Null;
+    for _ in 0..20 {
+        let patch = a
+            .http
+            .patch(format!("{}/api/dev/sessions/c5", a.base))
+            .json(&json!({"status": "waiting"}));
+        assert_eq!(a.call(patch).await.0, 200);
+        if let support::Seen::Event(name, data) = at_b.next(Duration::from_millis(250)).await
+            && name == "session_status"
+        {
+            pushed = data;
+            break;
+        }
+    }
+    assert_eq!(
+        pushed["status"], "waiting",
+        "no session_status crossed after the restart"
+    );
+}

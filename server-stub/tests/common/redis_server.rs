@@ -1,8 +1,10 @@
 //! A real `redis-server` for the cluster tests: loopback only, a free port, no persistence,
 //! its own temporary folder; killed (and the folder removed) when dropped. `scripts/setup.sh`
 //! installs it: a missing `redis-server` fails the test with a clear message, never skips it.
+#![allow(dead_code)] // each test file uses a different part of the harness
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,7 @@ pub struct RedisServer {
     pub url: String,
     /// Its port.
     pub port: u16,
-    dir: std::path::PathBuf,
+    dir: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -31,6 +33,30 @@ fn signal(pid: u32, name: &str) {
     assert!(status.success(), "kill {name} {pid} failed");
 }
 
+fn spawn(port: u16, dir: &Path) -> Child {
+    Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args([
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+        ])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start redis-server ({e}): the cluster tests need it; \
+                 run scripts/setup.sh (or apt-get install -y redis-server)"
+            )
+        })
+}
+
 impl RedisServer {
     /// Starts one and waits (at most 10 s) until it answers `PING`.
     pub fn start() -> RedisServer {
@@ -41,35 +67,23 @@ impl RedisServer {
             rand::random::<u32>()
         ));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("redis dir: {e}"));
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}): the cluster tests need it; \
-                     run scripts/setup.sh (or apt-get install -y redis-server)"
-                )
-            });
         let server = RedisServer {
-            child,
+            child: spawn(port, &dir),
             url: format!("redis://127.0.0.1:{port}"),
             port,
             dir,
         };
         server.wait_until_ready();
         server
+    }
+
+    /// Kills the server (SIGKILL: what it held is gone, as after a crash without persistence)
+    /// and starts a new, empty one on the same port.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.port, &self.dir);
+        self.wait_until_ready();
     }
 
     fn wait_until_ready(&self) {
@@ -106,16 +120,12 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        signal_quietly(self.child.id());
+        // A stopped process is continued first, so that nothing is left frozen.
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// A paused server cannot die of SIGKILL until it is continued.
-fn signal_quietly(pid: u32) {
-    let _ = Command::new("kill")
-        .args(["-CONT", &pid.to_string()])
-        .status();
 }
