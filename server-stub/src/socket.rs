@@ -404,14 +404,17 @@ async fn join_room<A: Adapter>(
 }
 
 /// The distinct users connected to `room`.
+/// Linear in the room's size (a crowded room made the old quadratic dedup hold a runtime
+/// thread for seconds per join).
 fn participants<A: Adapter>(socket: &SocketRef<A>, room: &str) -> Vec<Participant> {
     let mut present: Vec<Participant> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for member in socket.within(room.to_owned()).sockets() {
         if !member.connected() {
             continue;
         }
         if let Some(SocketUser(user)) = member.extensions.get::<SocketUser>()
-            && !present.iter().any(|p| p.user_id == user.user_id)
+            && seen.insert(user.user_id.clone())
         {
             present.push(Participant {
                 user_id: user.user_id,
