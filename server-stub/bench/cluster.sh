@@ -17,7 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH="$ROOT/tests/bench"
 WRK_CONNS="${WRK_CONNS:-64}"
 WRK_DURATION="${WRK_DURATION:-10s}"
-POOL_MINT_DURATION="${POOL_MINT_DURATION:-4s}"
+POOL_MINT_DURATION="${POOL_MINT_DURATION:-6s}"
 POOL_DURATION="${POOL_DURATION:-4s}"
 export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '[cluster-bench] %s\n' "$*" >&2; }
@@ -188,7 +188,7 @@ PIDS=()
 log "socket fan-out and Redis bytes per sign-in (tests/cluster_bench.rs)"
 (cd "$ROOT" && CONSULT_STUB_BIN="$BIN_DIR/consult-stub" cargo test --release -q -p consult-stub \
   --test cluster_bench -- --ignored --nocapture --test-threads 1 2>&1 || true) | tee "$TMP/cluster_bench.txt" >&2
-result() { sed -n "s/^RESULT $1=//p" "$TMP/cluster_bench.txt"; }
+result() { sed -n "s/.*RESULT $1[= ]//p" "$TMP/cluster_bench.txt"; }
 
 cost() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 1e6 / b - 1e6 / a}'; }
 cat <<MD
@@ -204,12 +204,12 @@ Machine: $(nproc) cores, load average $LOAD_BEFORE before and $LOAD_AFTER after 
 Errors (non-2xx): GET ${ERRS[get_mem]}/${ERRS[get_redis1]}/${ERRS[get_redis2]}/${ERRS[get_proxy]}, repeat ${ERRS[rep_mem]}/${ERRS[rep_redis1]}/${ERRS[rep_redis2]}, mint ${ERRS[mint_mem]}/${ERRS[mint_redis1]}/${ERRS[mint_redis2]}.
 Mint path, requests that had a fresh token: ${FRESH[mem]}/${REQS[mem]}, ${FRESH[redis1]}/${REQS[redis1]}, ${FRESH[redis2]}/${REQS[redis2]}.
 CPU time per request added by Redis on one instance (1/rps difference, µs): GET $(cost "${RPS[get_mem]}" "${RPS[get_redis1]}"), repeat $(cost "${RPS[rep_mem]}" "${RPS[rep_redis1]}"), mint $(cost "${RPS[mint_mem]}" "${RPS[mint_redis1]}").
-Redis command stats: $(echo "$REDIS_INFO" | tr '\n' ' ')
+Redis command stats (\`INFO commandstats\`; EVALSHA's failed calls are the first NOSCRIPT of each script, then loaded): $(echo "$REDIS_INFO" | tr '\n' ' ')
 
 | sockets over two instances, one session_status | value |
 |---|---|
 | sockets | $(result fanout_sockets) |
-| `joined_room` confirmations received | $(result fanout_joined) |
+| \`joined_room\` confirmations received | $(result fanout_joined) |
 | received session_status | $(result fanout_received) |
 | delivery latency | $(result fanout_latency_ms) |
 | RSS per instance (KiB) | $(result fanout_rss_kib) |

@@ -262,10 +262,7 @@ async fn redis_bytes_per_live_sign_in() {
     ]);
     println!("RESULT sign_ins={sign_ins}");
     println!("RESULT memory_usage_signin_hash_bytes={}", hash.trim());
-    println!(
-        "RESULT memory_usage_successor_bytes={} (only inside the reuse window)",
-        succ.trim()
-    );
+    println!("RESULT memory_usage_successor_bytes={}", succ.trim());
     println!(
         "RESULT used_memory_growth_per_sign_in_bytes={}",
         (after - before) / i64::try_from(sign_ins).unwrap_or(1)
