@@ -341,3 +341,32 @@ async fn after_a_redis_restart_the_instances_reconnect_and_rooms_cross_again() {
         "no session_status crossed after the restart"
     );
 }
+
+#[tokio::test]
+async fn the_refresh_rate_limit_of_a_sign_in_is_shared_by_the_instances() {
+    let redis = RedisServer::start();
+    let limits = ["--refresh-burst", "2", "--refresh-interval", "1h"];
+    let a = instance(&redis, &limits);
+    let b = instance(&redis, &limits);
+    let first = a.mint("pat-rate", 3600).await;
+    let (status, body) = a.refresh(&first).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = b.refresh(&token_of(&body)).await;
+    assert_eq!(status, 200, "{body}");
+    let third = token_of(&body);
+    for stub in [&a, &b] {
+        let refresh = stub
+            .http
+            .post(format!("{}/api/video/auth/refresh-token", stub.base))
+            .bearer_auth(&third);
+        let (status, body, headers) = stub.call(refresh).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (429, Some("rate_limited"))
+        );
+        assert!(headers.get("retry-after").is_some());
+    }
+    // Refused, not revoked: the current token still works everywhere.
+    assert_eq!(a.whoami(&third).await.0, 200);
+    assert_eq!(b.whoami(&third).await.0, 200);
+}
