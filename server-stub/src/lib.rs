@@ -134,6 +134,15 @@ pub async fn connect_app(
         Ok(Err(e)) => return Err(BuildError::Adapter(e.to_string())),
         Err(_) => return Err(BuildError::Adapter("timed out".to_owned())),
     }
+    let flusher = state.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            ticker.tick().await;
+            // Redis away: the counts wait for the next flush.
+            let _ = flusher.flush_stats().await;
+        }
+    });
     for session in start_sessions(&state) {
         // Another instance may have created it already: the first one stays.
         match state.storage().insert_session(session).await {

@@ -7,8 +7,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::faults::Faults;
 use crate::rooms::Rooms;
-use crate::stats::Stats;
-use crate::storage::Storage;
+use crate::stats::{Stats, StatsSnapshot};
+use crate::storage::{Storage, Unavailable};
 use crate::tokens::TokenService;
 
 /// Cheap-to-clone handle on everything the server knows.
@@ -31,6 +31,8 @@ pub struct Inner {
     pub settings: Settings,
     /// The Socket.IO rooms, set once the server is built (it needs this state first).
     rooms: OnceLock<Arc<dyn Rooms>>,
+    /// This instance's counters as last added to the shared ones (one flush at a time).
+    stats_flushed: tokio::sync::Mutex<StatsSnapshot>,
 }
 
 impl Deref for AppState {
@@ -75,6 +77,7 @@ impl AppState {
             clock,
             settings,
             rooms: OnceLock::new(),
+            stats_flushed: tokio::sync::Mutex::new(StatsSnapshot::default()),
         })))
     }
 
@@ -91,5 +94,27 @@ impl AppState {
     /// The storage backend.
     pub fn storage(&self) -> &dyn Storage {
         self.storage.as_ref()
+    }
+
+    /// Adds this instance's counters since the last flush to the shared ones (with `--redis`;
+    /// in memory nothing happens). A flush that timed out but reached Redis late is counted
+    /// again by the next one: the shared counters are statistics, not a ledger.
+    pub async fn flush_stats(&self) -> Result<(), Unavailable> {
+        let mut flushed = self.stats_flushed.lock().await;
+        let now = self.stats.snapshot();
+        self.storage().add_stats(now.since(&flushed)).await?;
+        *flushed = now;
+        Ok(())
+    }
+
+    /// The counters of every instance together (this instance's flushed first), or this
+    /// instance's alone in memory.
+    pub async fn cluster_stats(&self) -> Result<StatsSnapshot, Unavailable> {
+        self.flush_stats().await?;
+        Ok(self
+            .storage()
+            .shared_stats()
+            .await?
+            .unwrap_or_else(|| self.stats.snapshot()))
     }
 }

@@ -111,6 +111,17 @@ async fn fifty_parallel_refreshes_over_three_instances_make_exactly_one_successo
     for stub in &stubs {
         assert_eq!(stub.whoami(&successor).await.0, 200);
     }
+    // The dev counters of all three together (each instance adds its own every 500 ms).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let stats = stubs[1]
+        .http
+        .get(format!("{}/api/dev/stats?scope=cluster", stubs[1].base));
+    let (status, stats, _) = stubs[1].call(stats).await;
+    assert_eq!(
+        (status, stats["refresh_ok"].as_u64()),
+        (200, Some(50)),
+        "{stats}"
+    );
 }
 
 #[tokio::test]

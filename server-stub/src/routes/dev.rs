@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
@@ -175,6 +175,24 @@ async fn joins(
     Ok(Json(app.storage().joins().await?))
 }
 
-async fn stats(State(app): State<AppState>) -> Json<StatsSnapshot> {
-    Json(app.stats.snapshot())
+/// Query of `GET /api/dev/stats`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// `instance` (default): this instance's counters; `cluster`: every instance's together
+    /// (with `--redis`; the others' last half second may be missing).
+    scope: Option<String>,
+}
+
+async fn stats(
+    State(app): State<AppState>,
+    Query(query): Query<StatsQuery>,
+) -> Result<Json<StatsSnapshot>, ApiError> {
+    match query.scope.as_deref() {
+        None | Some("instance") => Ok(Json(app.stats.snapshot())),
+        Some("cluster") => Ok(Json(app.cluster_stats().await?)),
+        Some(_) => Err(ApiError::BadRequest(
+            "scope must be instance or cluster".to_owned(),
+        )),
+    }
 }

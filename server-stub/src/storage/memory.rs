@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
 use crate::state::{JOINS_KEPT, JoinRecord};
+use crate::stats::StatsSnapshot;
 use crate::store::{Presented, RefreshDecision, RefreshRefused, Rotation, Store};
 
 /// Sign-ins, sessions and the join log of one process.
@@ -152,5 +153,13 @@ impl Storage for MemoryStorage {
     fn joins(&self) -> StorageFuture<'_, Result<Vec<JoinRecord>, Unavailable>> {
         let joins = self.joins.lock().unwrap_or_else(|p| p.into_inner());
         ready(Ok(joins.iter().cloned().collect()))
+    }
+
+    fn add_stats(&self, _added: StatsSnapshot) -> StorageFuture<'_, Result<(), Unavailable>> {
+        ready(Ok(()))
+    }
+
+    fn shared_stats(&self) -> StorageFuture<'_, Result<Option<StatsSnapshot>, Unavailable>> {
+        ready(Ok(None))
     }
 }

@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 use crate::error::{ApiError, AuthError};
 use crate::session::{Rendered, Session, SessionStatus};
 use crate::state::JoinRecord;
+use crate::stats::StatsSnapshot;
 use crate::store::{Presented, RefreshRefused};
 
 /// The storage could not answer in time (Redis down, slow, or refusing writes).
@@ -189,6 +190,13 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The latest joins, oldest first.
     fn joins(&self) -> StorageFuture<'_, Result<Vec<JoinRecord>, Unavailable>>;
+
+    /// Adds one instance's counters (since its last call) to the shared ones; its in-flight
+    /// maximum raises the shared maximum. In memory: nothing to share.
+    fn add_stats(&self, added: StatsSnapshot) -> StorageFuture<'_, Result<(), Unavailable>>;
+
+    /// The counters of every instance together; `None` in memory (one instance: its own).
+    fn shared_stats(&self) -> StorageFuture<'_, Result<Option<StatsSnapshot>, Unavailable>>;
 }
 
 /// Unix milliseconds of `now`.

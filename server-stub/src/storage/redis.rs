@@ -27,6 +27,7 @@ use crate::error::{ApiError, AuthError};
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
 use crate::state::{JOINS_KEPT, JoinRecord};
+use crate::stats::StatsSnapshot;
 use crate::store::{Presented, RefreshRefused};
 
 const PREFIX: &str = "consult:";
@@ -47,6 +48,7 @@ fn room_key(room: &str) -> String {
 }
 const SESSIONS_KEY: &str = "consult:sessions";
 const JOINS_KEY: &str = "consult:joins";
+const STATS_KEY: &str = "consult:stats";
 
 /// Rules and sessions on a Redis server.
 pub struct RedisStorage {
@@ -57,6 +59,7 @@ pub struct RedisStorage {
     revoke: Script,
     insert_session: Script,
     set_session: Script,
+    add_stats: Script,
     outage: OutageLog,
 }
 
@@ -159,6 +162,7 @@ impl RedisStorage {
             revoke: Script::new(include_str!("lua/revoke.lua")),
             insert_session: Script::new(include_str!("lua/insert_session.lua")),
             set_session: Script::new(include_str!("lua/set_session.lua")),
+            add_stats: Script::new(include_str!("lua/add_stats.lua")),
             outage: OutageLog::default(),
         })
     }
@@ -505,6 +509,36 @@ impl Storage for RedisStorage {
                 .iter()
                 .filter_map(|row| serde_json::from_str(row).ok())
                 .collect())
+        })
+    }
+
+    fn add_stats(&self, added: StatsSnapshot) -> StorageFuture<'_, Result<(), Unavailable>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let mut invocation = self.add_stats.key(STATS_KEY);
+            invocation.arg(added.session_in_flight_max);
+            for (name, value) in added.counters() {
+                invocation.arg(name).arg(value);
+            }
+            let _: i64 = self
+                .run("add_stats", invocation.invoke_async(&mut conn))
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn shared_stats(&self) -> StorageFuture<'_, Result<Option<StatsSnapshot>, Unavailable>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let all: std::collections::HashMap<String, u64> = self
+                .run(
+                    "stats",
+                    redis::cmd("HGETALL").arg(STATS_KEY).query_async(&mut conn),
+                )
+                .await?;
+            Ok(Some(StatsSnapshot::from_counters(|name| {
+                all.get(name).copied().unwrap_or(0)
+            })))
         })
     }
 }
