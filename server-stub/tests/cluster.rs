@@ -381,3 +381,42 @@ async fn the_refresh_rate_limit_of_a_sign_in_is_shared_by_the_instances() {
     assert_eq!(a.whoami(&third).await.0, 200);
     assert_eq!(b.whoami(&third).await.0, 200);
 }
+
+#[tokio::test]
+async fn nothing_secret_reaches_the_log_at_trace_even_during_an_outage() {
+    let redis = RedisServer::start();
+    let a = Stub::start(
+        &[
+            "--dev",
+            "--redis",
+            &redis.url,
+            "--redis-timeout",
+            "300ms",
+            "--create-session",
+            "c6",
+        ],
+        &[("CONSULT_JWT_SECRET", SECRET), ("RUST_LOG", "trace")],
+    );
+    let token = a.mint("pat-c6", 3600).await;
+    let (_, body) = a.refresh(&token).await;
+    let successor = token_of(&body);
+    joined(&a, "pat-c6", &successor, "room-c6").await;
+    redis.pause();
+    assert_eq!(a.get_session("c6", &successor).await.0, 503);
+    redis.resume();
+    assert_eq!(a.logout(&successor).await, 204);
+    let log = a.stderr();
+    assert!(
+        log.contains("Redis did not answer in time"),
+        "the outage is logged: {log}"
+    );
+    for secret in [SECRET, token.as_str(), successor.as_str()] {
+        assert!(!log.contains(secret), "a secret or token reached the log");
+    }
+    // No token fragment either (a JWT's signature is its third part).
+    let signature = successor.rsplit('.').next().unwrap_or_default();
+    assert!(
+        !log.contains(signature),
+        "a token signature reached the log"
+    );
+}
