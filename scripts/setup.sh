@@ -57,6 +57,17 @@ else
   apt-get install -y -q chromium chromium-driver
 fi
 
+# 2b. redis-server from Debian: consult-stub's cluster tests start their own (loopback, free
+#     port, no persistence) and `scripts/demo.sh --cluster` runs one; no service is relied on.
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+  log "redis-server: present ($(redis-server --version | awk '{print $3}'))"
+else
+  log "installing redis-server from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q redis-server
+fi
+
 # 3. wasm-pack.
 if have_version wasm-pack "$WASM_PACK_VERSION"; then
   log "wasm-pack $WASM_PACK_VERSION: present"

@@ -8,7 +8,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{ApiError, AuthError};
 use crate::state::AppState;
-use crate::store::{Presented, RefreshDecision, RefreshRefused, Rotation};
+use crate::storage::{Rotated, RotationRules, Successor, Unavailable};
+use crate::store::{Presented, RefreshRefused};
 use crate::tokens::{AUDIENCE, Claims, ISSUER, Leniency, User};
 
 /// The refresh-shaped answer (also returned by the dev token endpoint).
@@ -87,36 +88,36 @@ fn secs(d: std::time::Duration) -> i64 {
 impl AppState {
     /// Verifies `token` (signature, claims, expiry under `leniency`, revocation). A token its
     /// sign-in has replaced (outside the reuse window) is refused as superseded, except by
-    /// refresh and logout, which judge it themselves.
-    pub fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, AuthError> {
+    /// refresh and logout, which judge it themselves. A store that does not answer is
+    /// [`ApiError::Unavailable`]: nothing is accepted unchecked.
+    pub async fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, ApiError> {
         let claims = self.tokens.verify(token, leniency, self.clock.now())?;
-        let store = self.store();
-        if store.is_revoked(&claims.sid) {
-            return Err(AuthError::SessionRevoked);
+        let sign_in = self.storage().sign_in(&claims.sid).await?;
+        if sign_in.revoked {
+            return Err(AuthError::SessionRevoked.into());
         }
         if leniency != Leniency::Rotation
-            && !store.is_current(
-                &claims.sid,
-                &claims.jti,
-                self.clock.now(),
-                self.settings.reuse_window,
-            )
+            && !sign_in.is_current(&claims.jti, self.clock.now(), self.settings.reuse_window)
         {
-            return Err(AuthError::TokenSuperseded);
+            return Err(AuthError::TokenSuperseded.into());
         }
         Ok(claims)
     }
 
     /// Authenticates an HTTP request by its bearer token, counting a refusal under `place`.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         leniency: Leniency,
         place: &'static str,
-    ) -> Result<Claims, AuthError> {
-        bearer_token(headers)
-            .and_then(|token| self.verify_token(token, leniency))
-            .inspect_err(|reason| self.stats.credential_rejected(*reason, place))
+    ) -> Result<Claims, ApiError> {
+        let token = bearer_token(headers)
+            .inspect_err(|reason| self.stats.credential_rejected(*reason, place))?;
+        self.verify_token(token, leniency).await.inspect_err(|e| {
+            if let ApiError::Auth(reason) = e {
+                self.stats.credential_rejected(*reason, place);
+            }
+        })
     }
 
     fn presented<'a>(&self, claims: &'a Claims) -> Result<Presented<'a>, AuthError> {
@@ -131,50 +132,48 @@ impl AppState {
         })
     }
 
+    /// The successor of `claims` at `now`: same sign-in, new `jti`, a fresh lifetime.
+    fn successor(&self, claims: &Claims, now: OffsetDateTime) -> Result<Successor, AuthError> {
+        let lifetime = self
+            .tokens
+            .successor_lifetime(claims, now)
+            .ok_or(AuthError::SessionExpired)?;
+        let iat = now.unix_timestamp();
+        let exp = iat.checked_add(lifetime).ok_or(AuthError::InvalidToken)?;
+        let successor = Claims {
+            iat,
+            exp,
+            jti: random_id(),
+            nbf: None,
+            ..claims.clone()
+        };
+        let access_token = self.tokens.sign(&successor)?;
+        Ok(Successor {
+            jti: successor.jti,
+            access_token,
+            exp,
+        })
+    }
+
     /// Refreshes the (possibly expired) token of `headers`: a successor for the sign-in's
     /// current token, the same successor again for its predecessor within the reuse window, and
-    /// for any other token of the sign-in, revocation (its sockets are disconnected).
-    pub fn refresh(&self, headers: &HeaderMap) -> Result<TokenResponse, ApiError> {
-        let claims = self.authenticate(headers, Leniency::Rotation, "refresh")?;
+    /// for any other token of the sign-in, revocation (its sockets are disconnected, on every
+    /// instance).
+    pub async fn refresh(&self, headers: &HeaderMap) -> Result<TokenResponse, ApiError> {
+        let claims = self
+            .authenticate(headers, Leniency::Rotation, "refresh")
+            .await?;
         let presented = self.presented(&claims)?;
         let now = self.clock.now();
-        let mut store = self.store();
-        let decision = store.refresh_decision(presented, now, self.settings.reuse_window);
-        let answer = match decision {
-            Ok(RefreshDecision::Repeat {
-                access_token,
-                successor_exp,
-            }) => Ok(token_response(
-                access_token,
-                successor_exp,
-                now,
-                claims.user(),
-            )),
-            Ok(RefreshDecision::MintNew) => {
-                let lifetime = self
-                    .tokens
-                    .successor_lifetime(&claims, now)
-                    .ok_or(AuthError::SessionExpired)?;
-                let iat = now.unix_timestamp();
-                let exp = iat.checked_add(lifetime).ok_or(AuthError::InvalidToken)?;
-                let successor = Claims {
-                    iat,
-                    exp,
-                    jti: random_id(),
-                    nbf: None,
-                    ..claims.clone()
-                };
-                let access_token = self.tokens.sign(&successor)?;
-                store.record_rotation(
-                    &claims.sid,
-                    Rotation {
-                        jti: claims.jti.clone(),
-                        refreshed_at: now,
-                        access_token: access_token.clone(),
-                        successor_exp: exp,
-                    },
-                    successor.jti.clone(),
-                );
+        let rules = RotationRules {
+            reuse_window: self.settings.reuse_window,
+            burst: self.settings.limits.refresh_burst,
+            interval: self.settings.limits.refresh_interval,
+        };
+        let mint = || self.successor(&claims, now);
+        let rotated = self.storage().rotate(presented, now, rules, &mint).await;
+        let answer = match rotated {
+            Ok(Rotated::Minted { access_token, exp } | Rotated::Repeat { access_token, exp }) => {
                 Ok(token_response(access_token, exp, now, claims.user()))
             }
             Err(RefreshRefused::Auth(reason)) => Err(ApiError::Auth(reason)),
@@ -185,26 +184,33 @@ impl AppState {
                 .unwrap_or(u32::MAX),
             }),
             Err(RefreshRefused::Full) => Err(ApiError::Full("sign-ins")),
+            Err(RefreshRefused::Unavailable) => Err(Unavailable.into()),
         };
-        drop(store);
         if let Err(ApiError::Auth(reason)) = &answer {
             self.stats.credential_rejected(*reason, "refresh");
             if *reason == AuthError::TokenReused {
                 tracing::info!(sid = %claims.sid, "refresh token reused after the reuse window: sign-in revoked");
-                crate::socket::end_sign_in(self, &claims.sid, *reason);
+                if let Some(rooms) = self.rooms() {
+                    rooms.end_sign_in(&claims.sid, *reason).await;
+                }
             }
         }
         answer
     }
 
     /// Revokes the sign-in of the (possibly expired) token of `headers`, and disconnects its
-    /// sockets with an `error` event `session_revoked`.
-    pub fn logout(&self, headers: &HeaderMap) -> Result<(), AuthError> {
-        let claims = self.authenticate(headers, Leniency::Rotation, "logout")?;
+    /// sockets (on every instance) with an `error` event `session_revoked`.
+    pub async fn logout(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let claims = self
+            .authenticate(headers, Leniency::Rotation, "logout")
+            .await?;
         let presented = self.presented(&claims)?;
-        self.store()
-            .revoke(presented, self.clock.now().unix_timestamp());
-        crate::socket::end_sign_in(self, &claims.sid, AuthError::SessionRevoked);
+        self.storage().revoke(presented, self.clock.now()).await?;
+        if let Some(rooms) = self.rooms() {
+            rooms
+                .end_sign_in(&claims.sid, AuthError::SessionRevoked)
+                .await;
+        }
         Ok(())
     }
 

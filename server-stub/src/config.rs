@@ -106,6 +106,21 @@ pub struct Cli {
     /// Time to earn back one refresh of a sign-in's burst.
     #[arg(long, env = "CONSULT_REFRESH_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub refresh_interval: Duration,
+
+    /// Keep sign-ins, revocations, sessions and the join log on this Redis server
+    /// (`redis://host:port/db`), and share Socket.IO rooms through it, so that several instances
+    /// behind one address act as one. Needs a supplied JWT secret (the same on every instance).
+    #[arg(
+        long = "redis",
+        value_name = "URL",
+        env = "CONSULT_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+
+    /// Longest wait for any one Redis call (and for connecting); a later answer is a 503.
+    #[arg(long, env = "CONSULT_REDIS_TIMEOUT", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub redis_timeout: Duration,
 }
 
 /// A configuration the server refuses to start with.
@@ -147,6 +162,11 @@ pub enum ConfigError {
     /// A zero limit.
     #[error("{0} must be at least 1")]
     ZeroLimit(&'static str),
+    /// `--redis` without a supplied secret: each instance would sign with its own random one.
+    #[error(
+        "--redis needs the JWT secret shared by every instance (CONSULT_JWT_SECRET or --jwt-secret-file); a random one would make each instance refuse the others' tokens"
+    )]
+    RandomSecretWithRedis,
 }
 
 /// Everything the application needs, independent of how it was configured.
@@ -176,6 +196,11 @@ pub struct Settings {
     pub create_sessions: Vec<String>,
     /// Every resource bound.
     pub limits: Limits,
+    /// The Redis server holding the shared state (`None`: this process's memory). May carry a
+    /// password: never logged.
+    pub redis_url: Option<String>,
+    /// Deadline of every Redis call.
+    pub redis_timeout: Duration,
 }
 
 impl Settings {
@@ -199,6 +224,8 @@ impl Settings {
             static_dir: None,
             create_sessions: Vec::new(),
             limits: Limits::DEFAULT,
+            redis_url: None,
+            redis_timeout: Duration::from_secs(1),
         }
     }
 
@@ -206,6 +233,9 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.jwt_secret.len() < MIN_SECRET_BYTES {
             return Err(ConfigError::ShortSecret(self.jwt_secret.len()));
+        }
+        if self.redis_timeout.is_zero() {
+            return Err(ConfigError::NotPositive("--redis-timeout"));
         }
         if self.token_ttl.is_zero() {
             return Err(ConfigError::NotPositive("--token-ttl"));
@@ -276,6 +306,11 @@ impl Cli {
             return Err(ConfigError::DevOnPublicAddress(self.bind));
         }
         let env_secret = std::env::var("CONSULT_JWT_SECRET").ok();
+        let supplied =
+            env_secret.as_deref().is_some_and(|s| !s.is_empty()) || self.jwt_secret_file.is_some();
+        if self.redis_url.as_deref().is_some_and(|url| !url.is_empty()) && !supplied {
+            return Err(ConfigError::RandomSecretWithRedis);
+        }
         let jwt_secret = read_secret(env_secret, self.jwt_secret_file.as_ref())?;
         let settings = Settings {
             jwt_secret,
@@ -298,6 +333,8 @@ impl Cli {
                 refresh_interval: self.refresh_interval,
                 ..Limits::DEFAULT
             },
+            redis_url: self.redis_url.filter(|url| !url.is_empty()),
+            redis_timeout: self.redis_timeout,
         };
         settings.validate()?;
         Ok(settings)

@@ -105,6 +105,13 @@ pub enum ApiError {
     /// 503 `server_full`: a capacity limit is reached (fail closed; nothing live is forgotten).
     #[error("the server holds the most {0} it is allowed to; try again later")]
     Full(&'static str),
+    /// 503 `store_unavailable`, with `Retry-After`: the shared store (Redis) did not answer in
+    /// time; nothing was decided, the client retries later.
+    #[error("the server's shared store is not answering; retry after {retry_after_secs} s")]
+    Unavailable {
+        /// Seconds to wait.
+        retry_after_secs: u32,
+    },
     /// 429 `rate_limited`, with `Retry-After`.
     #[error("too many requests; retry after {retry_after_secs} s")]
     RateLimited {
@@ -154,6 +161,7 @@ impl ApiError {
             ApiError::Fault { status, .. } => (*status, "injected_fault"),
             ApiError::Full(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_full"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Http { status, .. } => (*status, http_code(*status)),
@@ -179,6 +187,9 @@ impl IntoResponse for ApiError {
             ..
         }
         | ApiError::RateLimited {
+            retry_after_secs: secs,
+        }
+        | ApiError::Unavailable {
             retry_after_secs: secs,
         } = self
         {

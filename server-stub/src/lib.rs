@@ -30,25 +30,36 @@ pub mod faults;
 pub mod ids;
 pub mod limits;
 pub mod logging;
+pub mod proxy;
+pub mod pubsub;
+pub mod rooms;
 pub mod routes;
 pub mod serve;
 pub mod session;
 pub mod socket;
 pub mod state;
 pub mod stats;
+pub mod storage;
 pub mod store;
 pub mod tokens;
 
 use std::sync::Arc;
 
 use axum::Router;
-use socketioxide::SocketIo;
+use futures_util::FutureExt;
+use socketioxide::adapter::Adapter;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::pubsub::{ClusterAdapter, PubSub};
 use crate::state::AppState;
+use crate::storage::memory::MemoryStorage;
+use crate::storage::redis::{ConnectError, RedisStorage};
 
 /// Why the application could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -59,21 +70,104 @@ pub enum BuildError {
     /// The JWT backend refused the secret.
     #[error("cannot set up token signing: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
+    /// Redis could not be reached or used at start.
+    #[error(transparent)]
+    Redis(#[from] ConnectError),
+    /// The Socket.IO Redis adapter could not subscribe to its channels.
+    #[error("the Socket.IO Redis adapter could not start: {0}")]
+    Adapter(String),
+    /// `build_app` was given `--redis`, which needs [`connect_app`].
+    #[error("a Redis-backed server must be built with connect_app")]
+    NeedsConnect,
 }
 
-/// Builds the whole application: API, dev hooks (when enabled), Socket.IO with its limits,
-/// CORS allowlist, JSON errors, body limit and the optional static folder. (No per-request
-/// trace span: tower-http logs at `debug`, which [`logging`] never lets through.) Must be
-/// called inside a Tokio runtime (it starts the task that expires sockets).
+/// Builds the whole application in memory (one process): API, dev hooks (when enabled),
+/// Socket.IO with its limits, CORS allowlist, JSON errors, body limit and the optional static
+/// folder. (No per-request trace span: tower-http logs at `debug`, which [`logging`] never lets
+/// through.) Must be called inside a Tokio runtime (it starts the task that expires sockets).
+/// Settings with a Redis URL are refused: use [`connect_app`].
 pub fn build_app(
     settings: Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<(Router, AppState), BuildError> {
     settings.validate()?;
-    let state = AppState::new(settings, clock)?;
+    if settings.redis_url.is_some() {
+        return Err(BuildError::NeedsConnect);
+    }
+    let storage = Arc::new(MemoryStorage::new(settings.limits));
+    let state = AppState::new(settings, clock, storage)?;
+    let (layer, io) = socket_builder(SocketIo::builder(), &state).build_layer();
+    socket::register(&io);
+    // The in-memory store answers at once: these futures are ready.
+    for session in start_sessions(&state) {
+        let _ = state.storage().insert_session(session).now_or_never();
+    }
+    Ok((assemble(&state, layer, io), state))
+}
+
+/// Builds the application like [`build_app`], on Redis when the settings name one: connects
+/// (bounded by `--redis-timeout`), starts the Socket.IO Redis adapter, and refuses to start when
+/// Redis cannot be reached.
+pub async fn connect_app(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<(Router, AppState), BuildError> {
+    settings.validate()?;
+    let Some(url) = settings.redis_url.clone() else {
+        return build_app(settings, clock);
+    };
+    let timeout = settings.redis_timeout;
+    let client = storage::redis::client(&url)?;
+    let storage = Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?);
+    let pubsub = PubSub::connect(&client, timeout).await?;
+    let adapter = RedisAdapterCtr::new_with_driver(
+        pubsub,
+        RedisAdapterConfig::new()
+            .with_request_timeout(timeout)
+            .with_prefix("consult-socket.io"),
+    );
+    let state = AppState::new(settings, clock, storage)?;
+    let builder = SocketIo::builder().with_adapter::<ClusterAdapter>(adapter);
+    let (layer, io) = socket_builder(builder, &state).build_layer();
+    match tokio::time::timeout(timeout.saturating_mul(3), socket::register_cluster(&io)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(BuildError::Adapter(e.to_string())),
+        Err(_) => return Err(BuildError::Adapter("timed out".to_owned())),
+    }
+    let flusher = state.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            ticker.tick().await;
+            // Redis away: the counts wait for the next flush.
+            let _ = flusher.flush_stats().await;
+        }
+    });
+    for session in start_sessions(&state) {
+        // Another instance may have created it already: the first one stays.
+        match state.storage().insert_session(session).await {
+            Ok(_) | Err(error::ApiError::SessionExists(_)) => {}
+            Err(e) => return Err(BuildError::Adapter(format!("--create-session: {e}"))),
+        }
+    }
+    Ok((assemble(&state, layer, io), state))
+}
+
+/// The `--create-session` sessions.
+fn start_sessions(state: &AppState) -> Vec<session::Session> {
+    state
+        .settings
+        .create_sessions
+        .iter()
+        .map(|id| session::Session::new(id.clone(), None, None, None, state.clock.now()))
+        .collect()
+}
+
+/// Socket.IO's limits and state, whatever the adapter.
+fn socket_builder<A: Adapter>(builder: SocketIoBuilder<A>, state: &AppState) -> SocketIoBuilder<A> {
     let limits = state.settings.limits;
     let message_bytes = limits.max_socket_message_bytes;
-    let (socket_layer, io) = SocketIo::builder()
+    builder
         .ping_interval(state.settings.ping_interval)
         .ping_timeout(state.settings.ping_timeout)
         .connect_timeout(limits.connect_timeout)
@@ -83,20 +177,20 @@ pub fn build_app(
         .ws_read_buffer_size(4 * 1024)
         .max_buffer_size(128)
         .with_state(state.clone())
-        .build_layer();
-    socket::register(&io);
-    state.attach_io(io);
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(socket::expire_sockets(state.clone()));
-    }
-    for session_id in &state.settings.create_sessions {
-        let session =
-            session::Session::new(session_id.clone(), None, None, None, state.clock.now());
-        // A duplicate id on the command line is harmless: the first one stays.
-        let _ = state.store().insert_session(session);
-    }
+}
 
-    let api = routes::api(&state).layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
+/// The router around the API and Socket.IO; starts the socket expiry sweep.
+fn assemble<A: Adapter>(
+    state: &AppState,
+    socket_layer: SocketIoLayer<A>,
+    io: SocketIo<A>,
+) -> Router {
+    let limits = state.settings.limits;
+    state.attach_rooms(Arc::new(io.clone()));
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(socket::expire_sockets(state.clone(), io));
+    }
+    let api = routes::api(state).layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
     let mut router = Router::new().nest("/api", api);
     router = match &state.settings.static_dir {
         Some(dir) => router.fallback_service(
@@ -104,10 +198,9 @@ pub fn build_app(
         ),
         None => router.fallback(routes::not_found),
     };
-    let router = router
+    router
         .with_state(state.clone())
         .layer(axum::middleware::map_response(error::json_refusal))
         .layer(socket_layer)
-        .layer(cors::layer(&state.settings));
-    Ok((router, state))
+        .layer(cors::layer(&state.settings))
 }

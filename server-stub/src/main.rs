@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Parser;
 use consult_stub::clock::SystemClock;
 use consult_stub::config::Cli;
-use consult_stub::{build_app, logging};
+use consult_stub::{connect_app, logging};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
         }
     };
     let limits = settings.limits;
-    let (router, state) = match build_app(settings, Arc::new(SystemClock)) {
+    let (router, state) = match connect_app(settings, Arc::new(SystemClock)).await {
         Ok(app) => app,
         Err(e) => {
             eprintln!("consult-stub: {e}");

@@ -35,7 +35,7 @@ impl SessionStatus {
 }
 
 /// A video-consultation session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// Session id (path segment of `GET /api/video/sessions/{id}`).
     pub session_id: String,

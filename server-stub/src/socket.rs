@@ -8,20 +8,31 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+
+use crate::pubsub::ClusterAdapter;
 use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 
-use crate::error::AuthError;
+use crate::error::{ApiError, AuthError};
 use crate::ids::valid_id;
 use crate::limits::Bucket;
-use crate::session::{Session, SessionStatus};
+use crate::rooms::sign_in_room;
 use crate::state::AppState;
 use crate::stats::bump;
 use crate::tokens::{Claims, Leniency, User};
 
-/// Registers the default namespace with its auth middleware.
+/// Registers the default namespace with its auth middleware (in-memory adapter).
 pub fn register(io: &SocketIo) {
     io.ns("/", on_connect.with(authenticate));
+}
+
+/// Registers the default namespace with its auth middleware on the Redis adapter; the answer
+/// is the adapter's start-up (subscribing to its channels), which the caller awaits.
+pub fn register_cluster(
+    io: &SocketIo<ClusterAdapter>,
+) -> socketioxide_redis::InitRes<crate::pubsub::PubSub> {
+    io.ns("/", on_connect.with(authenticate))
 }
 
 /// Why a handshake was refused.
@@ -31,6 +42,8 @@ pub enum HandshakeReason {
     Auth(AuthError),
     /// The sign-in already holds `--max-sockets-per-sign-in` sockets.
     TooManySockets,
+    /// The shared store did not answer in time: not an auth error, the client retries.
+    Unavailable,
 }
 
 /// A handshake refusal; its `Display` is the `connect_error` message clients see.
@@ -42,6 +55,7 @@ impl fmt::Display for HandshakeRefused {
         match &self.0 {
             HandshakeReason::Auth(reason) => f.write_str(reason.socket_message()),
             HandshakeReason::TooManySockets => f.write_str("Too many connections"),
+            HandshakeReason::Unavailable => f.write_str("Service unavailable"),
         }
     }
 }
@@ -62,17 +76,12 @@ struct SocketSignIn {
     events: Arc<Mutex<Bucket>>,
 }
 
-/// The Socket.IO room holding every socket of a sign-in (`#` cannot start a valid room id).
-fn sign_in_room(sid: &str) -> String {
-    format!("#sign-in:{sid}")
-}
-
 fn now_ms(app: &AppState) -> i64 {
     i64::try_from(app.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// Whether the socket may handle one more event; a socket over its rate is told and dropped.
-fn within_rate(socket: &SocketRef, app: &AppState) -> bool {
+fn within_rate<A: Adapter>(socket: &SocketRef<A>, app: &AppState) -> bool {
     let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
         return false;
     };
@@ -93,41 +102,45 @@ fn within_rate(socket: &SocketRef, app: &AppState) -> bool {
     allowed
 }
 
-/// Disconnects every socket of sign-in `sid`, each after an `error` event `{code, message}`
-/// naming `reason` (`session_revoked`, `token_reused`, `token_expired`).
-pub fn end_sign_in(app: &AppState, sid: &str, reason: AuthError) {
-    let Some(namespace) = app.io().and_then(|io| io.of("/")) else {
-        return;
-    };
-    for socket in namespace.within(sign_in_room(sid)).sockets() {
-        send_error(&socket, reason.code(), &reason.to_string());
-        let _ = socket.disconnect();
-    }
-}
-
-/// Every second: disconnects the sockets whose sign-in ended, was revoked, or whose latest
-/// token expired without the sign-in being refreshed.
-pub async fn expire_sockets(app: AppState) {
+/// Every second: disconnects this instance's sockets whose sign-in ended, was revoked (on any
+/// instance: a backstop for a revocation broadcast lost while Redis was away), or whose latest
+/// token expired without the sign-in being refreshed. One store call per sweep; when the store
+/// does not answer, the sweep is skipped (nobody is disconnected on a guess).
+pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     loop {
         ticker.tick().await;
-        let Some(namespace) = app.io().and_then(|io| io.of("/")) else {
+        let Some(namespace) = io.of("/") else {
+            continue;
+        };
+        let sockets: Vec<(SocketRef<A>, SocketSignIn)> = namespace
+            .sockets()
+            .into_iter()
+            .filter_map(|socket| {
+                let sign_in = socket.extensions.get::<SocketSignIn>()?;
+                Some((socket, sign_in))
+            })
+            .collect();
+        if sockets.is_empty() {
+            continue;
+        }
+        let mut sids: Vec<String> = sockets.iter().map(|(_, s)| s.sid.clone()).collect();
+        sids.sort_unstable();
+        sids.dedup();
+        let Ok(states) = app.storage().sign_ins(sids.clone()).await else {
             continue;
         };
         let now = app.clock.now().unix_timestamp();
-        for socket in namespace.sockets() {
-            let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
-                continue;
-            };
-            let (revoked, chain_exp) = {
-                let store = app.store();
-                (
-                    store.is_revoked(&sign_in.sid),
-                    store.current_exp(&sign_in.sid),
-                )
-            };
-            let exp = chain_exp.map_or(sign_in.exp, |e| e.max(sign_in.exp));
-            let reason = if revoked {
+        for (socket, sign_in) in sockets {
+            let state = sids
+                .binary_search(&sign_in.sid)
+                .ok()
+                .and_then(|i| states.get(i).copied())
+                .unwrap_or_default();
+            let exp = state
+                .current_exp
+                .map_or(sign_in.exp, |e| e.max(sign_in.exp));
+            let reason = if state.revoked {
                 AuthError::SessionRevoked
             } else if now > sign_in.end {
                 AuthError::SessionExpired
@@ -148,14 +161,14 @@ fn token_of(auth: &Value) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn authenticate(
-    socket: SocketRef,
+async fn authenticate<A: Adapter>(
+    socket: SocketRef<A>,
     State(app): State<AppState>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), HandshakeRefused> {
     let verified = match auth.as_ref().ok().and_then(token_of) {
-        None => Err(AuthError::MissingToken),
-        Some(token) => app.verify_token(token, Leniency::Strict),
+        None => Err(ApiError::Auth(AuthError::MissingToken)),
+        Some(token) => app.verify_token(token, Leniency::Strict).await,
     };
     match verified {
         Ok(claims) => {
@@ -185,38 +198,42 @@ async fn authenticate(
             bump(&app.stats.socket_connect);
             Ok(())
         }
-        Err(reason) => {
+        Err(ApiError::Auth(reason)) => {
             bump(&app.stats.socket_reject);
             app.stats.credential_rejected(reason, "socket_handshake");
             Err(HandshakeRefused(HandshakeReason::Auth(reason)))
+        }
+        Err(_) => {
+            bump(&app.stats.socket_reject);
+            Err(HandshakeRefused(HandshakeReason::Unavailable))
         }
     }
 }
 
 /// Nothing left to do at connect time: see [`authenticate`].
-async fn on_connect(_socket: SocketRef) {}
+async fn on_connect<A: Adapter>(_socket: SocketRef<A>) {}
 
-fn attach_handlers(socket: &SocketRef) {
-    socket.on("join_room", join_room);
-    socket.on("leave_room", leave_room);
-    socket.on_fallback(unknown_event);
-    socket.on_disconnect(on_disconnect);
+fn attach_handlers<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on("join_room", join_room::<A>);
+    socket.on("leave_room", leave_room::<A>);
+    socket.on_fallback(unknown_event::<A>);
+    socket.on_disconnect(on_disconnect::<A>);
 }
 
 /// Any other event: counted against the rate limit, otherwise ignored.
-async fn unknown_event(socket: SocketRef, State(app): State<AppState>) {
+async fn unknown_event<A: Adapter>(socket: SocketRef<A>, State(app): State<AppState>) {
     within_rate(&socket, &app);
 }
 
 /// Checks a `join_room` token against the socket: same user and same sign-in as the handshake.
-fn same_sign_in(socket: &SocketRef, claims: &Claims) -> bool {
+fn same_sign_in<A: Adapter>(socket: &SocketRef<A>, claims: &Claims) -> bool {
     let user = socket.extensions.get::<SocketUser>();
     let sign_in = socket.extensions.get::<SocketSignIn>();
     matches!((user, sign_in), (Some(SocketUser(u)), Some(s)) if u.user_id == claims.sub && s.sid == claims.sid)
 }
 
 /// Lets a fresher token of the same sign-in (sent with `join_room`) keep the socket alive.
-fn extend_socket(socket: &SocketRef, claims: &Claims) {
+fn extend_socket<A: Adapter>(socket: &SocketRef<A>, claims: &Claims) {
     if let Some(mut sign_in) = socket.extensions.get::<SocketSignIn>()
         && claims.exp > sign_in.exp
     {
@@ -271,14 +288,20 @@ struct SocketErrorBody<'a> {
     message: &'a str,
 }
 
-fn send_error(socket: &SocketRef, code: &str, message: &str) {
+fn send_error<A: Adapter>(socket: &SocketRef<A>, code: &str, message: &str) {
     if let Err(e) = socket.emit("error", &SocketErrorBody { code, message }) {
         tracing::debug!(error = %e, "could not send error event");
     }
 }
 
-async fn join_room(
-    socket: SocketRef,
+/// Tells the socket its request could not be decided now (`store_unavailable`); it stays.
+fn send_unavailable<A: Adapter>(socket: &SocketRef<A>, error: &ApiError) {
+    let (_, code) = error.status_and_code();
+    send_error(socket, code, &error.to_string());
+}
+
+async fn join_room<A: Adapter>(
+    socket: SocketRef<A>,
     State(app): State<AppState>,
     TryData(request): TryData<JoinRoom>,
 ) {
@@ -294,14 +317,18 @@ async fn join_room(
         return;
     };
     let claims = match request.token.as_deref() {
-        None | Some("") => Err(AuthError::MissingToken),
-        Some(token) => app.verify_token(token, Leniency::Strict),
+        None | Some("") => Err(ApiError::Auth(AuthError::MissingToken)),
+        Some(token) => app.verify_token(token, Leniency::Strict).await,
     };
     let claims = match claims {
         Ok(claims) => claims,
-        Err(reason) => {
+        Err(ApiError::Auth(reason)) => {
             app.stats.credential_rejected(reason, "join_room");
             send_error(&socket, reason.code(), &reason.to_string());
+            return;
+        }
+        Err(other) => {
+            send_unavailable(&socket, &other);
             return;
         }
     };
@@ -318,9 +345,16 @@ async fn join_room(
         return;
     }
     extend_socket(&socket, &claims);
-    let Some(session) = app.store().session_by_room(&request.room_id).cloned() else {
-        send_error(&socket, "session_not_found", "no session has this room");
-        return;
+    let session = match app.storage().session_by_room(&request.room_id).await {
+        Ok(Some(session)) => session,
+        Ok(None) => {
+            send_error(&socket, "session_not_found", "no session has this room");
+            return;
+        }
+        Err(unavailable) => {
+            send_unavailable(&socket, &ApiError::from(unavailable));
+            return;
+        }
     };
     if !session.admits(&claims.sub) {
         send_error(
@@ -333,11 +367,14 @@ async fn join_room(
     let already_in = socket.rooms().iter().any(|room| room == &request.room_id);
     socket.join(request.room_id.clone());
     bump(&app.stats.join);
-    app.record_join(crate::state::JoinRecord {
+    let record = crate::state::JoinRecord {
         user_id: claims.sub.clone(),
         room_id: request.room_id.clone(),
         jti: claims.jti.clone(),
-    });
+    };
+    if app.storage().record_join(record).await.is_err() {
+        tracing::debug!("join not recorded: the store did not answer");
+    }
     let user = claims.user();
     let joined = JoinedRoom {
         room_id: &request.room_id,
@@ -367,14 +404,17 @@ async fn join_room(
 }
 
 /// The distinct users connected to `room`.
-fn participants(socket: &SocketRef, room: &str) -> Vec<Participant> {
+/// Linear in the room's size (a crowded room made the old quadratic dedup hold a runtime
+/// thread for seconds per join).
+fn participants<A: Adapter>(socket: &SocketRef<A>, room: &str) -> Vec<Participant> {
     let mut present: Vec<Participant> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for member in socket.within(room.to_owned()).sockets() {
         if !member.connected() {
             continue;
         }
         if let Some(SocketUser(user)) = member.extensions.get::<SocketUser>()
-            && !present.iter().any(|p| p.user_id == user.user_id)
+            && seen.insert(user.user_id.clone())
         {
             present.push(Participant {
                 user_id: user.user_id,
@@ -386,7 +426,7 @@ fn participants(socket: &SocketRef, room: &str) -> Vec<Participant> {
     present
 }
 
-async fn announce_departure(socket: &SocketRef, room_id: &str) {
+async fn announce_departure<A: Adapter>(socket: &SocketRef<A>, room_id: &str) {
     let Some(SocketUser(user)) = socket.extensions.get::<SocketUser>() else {
         return;
     };
@@ -405,8 +445,8 @@ async fn announce_departure(socket: &SocketRef, room_id: &str) {
     }
 }
 
-async fn leave_room(
-    socket: SocketRef,
+async fn leave_room<A: Adapter>(
+    socket: SocketRef<A>,
     State(app): State<AppState>,
     TryData(request): TryData<LeaveRoom>,
 ) {
@@ -425,41 +465,10 @@ async fn leave_room(
     }
 }
 
-async fn on_disconnect(socket: SocketRef) {
+async fn on_disconnect<A: Adapter>(socket: SocketRef<A>) {
     for room in socket.rooms() {
         if !room.starts_with('#') {
             announce_departure(&socket, &room).await;
         }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct StatusChanged<'a> {
-    session_id: &'a str,
-    room_id: &'a str,
-    status: SessionStatus,
-    version: u64,
-    #[serde(with = "time::serde::rfc3339")]
-    updated_at: time::OffsetDateTime,
-}
-
-/// Pushes a session's status to its room as `session_status`.
-pub async fn broadcast_status(app: &AppState, session: &Session) {
-    let Some(namespace) = app.io().and_then(|io| io.of("/")) else {
-        return;
-    };
-    let event = StatusChanged {
-        session_id: &session.session_id,
-        room_id: &session.room_id,
-        status: session.status,
-        version: session.version,
-        updated_at: session.updated_at,
-    };
-    if let Err(e) = namespace
-        .to(session.room_id.clone())
-        .emit("session_status", &event)
-        .await
-    {
-        tracing::debug!(error = %e, "could not broadcast session_status");
     }
 }

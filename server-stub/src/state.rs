@@ -1,15 +1,14 @@
 //! The application state shared by every handler (HTTP and Socket.IO).
 
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-
-use socketioxide::SocketIo;
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::faults::Faults;
-use crate::stats::Stats;
-use crate::store::Store;
+use crate::rooms::Rooms;
+use crate::stats::{Stats, StatsSnapshot};
+use crate::storage::{Storage, Unavailable};
 use crate::tokens::TokenService;
 
 /// Cheap-to-clone handle on everything the server knows.
@@ -20,20 +19,20 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     /// Token signing and verification.
     pub tokens: TokenService,
-    /// Sessions, rotations, revocations.
-    store: Mutex<Store>,
-    /// Counters.
+    /// Sign-ins, sessions, the join log: in memory, or shared on Redis.
+    storage: Arc<dyn Storage>,
+    /// Counters (this instance's).
     pub stats: Stats,
-    /// Injected faults.
+    /// Injected faults (this instance's).
     pub faults: Faults,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
     /// Configuration.
     pub settings: Settings,
-    /// The latest successful joins, newest last (for `/api/dev/joins`).
-    pub joins: Mutex<std::collections::VecDeque<JoinRecord>>,
-    /// The Socket.IO server, set once it is built (it needs this state first).
-    io: OnceLock<SocketIo>,
+    /// The Socket.IO rooms, set once the server is built (it needs this state first).
+    rooms: OnceLock<Arc<dyn Rooms>>,
+    /// This instance's counters as last added to the shared ones (one flush at a time).
+    stats_flushed: tokio::sync::Mutex<StatsSnapshot>,
 }
 
 impl Deref for AppState {
@@ -58,19 +57,11 @@ pub struct JoinRecord {
 pub const JOINS_KEPT: usize = 200;
 
 impl AppState {
-    /// Remembers a successful join.
-    pub fn record_join(&self, record: JoinRecord) {
-        let mut joins = self.joins.lock().unwrap_or_else(|p| p.into_inner());
-        if joins.len() >= JOINS_KEPT {
-            joins.pop_front();
-        }
-        joins.push_back(record);
-    }
-
-    /// Builds the state; fails only if the JWT backend refuses the secret.
+    /// Builds the state over `storage`; fails only if the JWT backend refuses the secret.
     pub fn new(
         settings: Settings,
         clock: Arc<dyn Clock>,
+        storage: Arc<dyn Storage>,
     ) -> Result<Self, jsonwebtoken::errors::Error> {
         let tokens = TokenService::new(
             &settings.jwt_secret,
@@ -80,31 +71,50 @@ impl AppState {
         )?;
         Ok(Self(Arc::new(Inner {
             tokens,
-            store: Mutex::new(Store::new(settings.limits)),
+            storage,
             stats: Stats::default(),
             faults: Faults::default(),
             clock,
             settings,
-            joins: Mutex::new(std::collections::VecDeque::new()),
-            io: OnceLock::new(),
+            rooms: OnceLock::new(),
+            stats_flushed: tokio::sync::Mutex::new(StatsSnapshot::default()),
         })))
     }
 
-    /// Attaches the Socket.IO server (once; later calls are ignored).
-    pub fn attach_io(&self, io: SocketIo) {
-        let _ = self.io.set(io);
+    /// Attaches the Socket.IO rooms (once; later calls are ignored).
+    pub fn attach_rooms(&self, rooms: Arc<dyn Rooms>) {
+        let _ = self.rooms.set(rooms);
     }
 
-    /// The Socket.IO server, when attached.
-    pub fn io(&self) -> Option<&SocketIo> {
-        self.io.get()
+    /// The Socket.IO rooms, when attached.
+    pub fn rooms(&self) -> Option<&dyn Rooms> {
+        self.rooms.get().map(|rooms| rooms.as_ref())
     }
 
-    /// Locks the store. Never held across an `.await`. A poisoned lock is recovered: every
-    /// store operation leaves it consistent before anything can panic.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The storage backend.
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    /// Adds this instance's counters since the last flush to the shared ones (with `--redis`;
+    /// in memory nothing happens). A flush that timed out but reached Redis late is counted
+    /// again by the next one: the shared counters are statistics, not a ledger.
+    pub async fn flush_stats(&self) -> Result<(), Unavailable> {
+        let mut flushed = self.stats_flushed.lock().await;
+        let now = self.stats.snapshot();
+        self.storage().add_stats(now.since(&flushed)).await?;
+        *flushed = now;
+        Ok(())
+    }
+
+    /// The counters of every instance together (this instance's flushed first), or this
+    /// instance's alone in memory.
+    pub async fn cluster_stats(&self) -> Result<StatsSnapshot, Unavailable> {
+        self.flush_stats().await?;
+        Ok(self
+            .storage()
+            .shared_stats()
+            .await?
+            .unwrap_or_else(|| self.stats.snapshot()))
     }
 }

@@ -37,7 +37,7 @@ pub struct Stats {
 }
 
 /// What `/api/dev/stats` answers.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq, Clone, Copy)]
 pub struct StatsSnapshot {
     /// See [`Stats::refresh_ok`].
     pub refresh_ok: u64,
@@ -59,6 +59,59 @@ pub struct StatsSnapshot {
     pub join: u64,
     /// See [`Stats::session_in_flight_max`].
     pub session_in_flight_max: u64,
+}
+
+impl StatsSnapshot {
+    /// The summed counters by name (everything but `session_in_flight_max`, which is a maximum).
+    pub fn counters(&self) -> [(&'static str, u64); 9] {
+        [
+            ("refresh_ok", self.refresh_ok),
+            ("refresh_rejected", self.refresh_rejected),
+            ("refresh_faulted", self.refresh_faulted),
+            ("session_get", self.session_get),
+            ("session_not_modified", self.session_not_modified),
+            ("session_faulted", self.session_faulted),
+            ("socket_connect", self.socket_connect),
+            ("socket_reject", self.socket_reject),
+            ("join", self.join),
+        ]
+    }
+
+    /// The counters added since `flushed` (the maximum is carried as it is).
+    pub fn since(&self, flushed: &StatsSnapshot) -> StatsSnapshot {
+        StatsSnapshot {
+            refresh_ok: self.refresh_ok.saturating_sub(flushed.refresh_ok),
+            refresh_rejected: self
+                .refresh_rejected
+                .saturating_sub(flushed.refresh_rejected),
+            refresh_faulted: self.refresh_faulted.saturating_sub(flushed.refresh_faulted),
+            session_get: self.session_get.saturating_sub(flushed.session_get),
+            session_not_modified: self
+                .session_not_modified
+                .saturating_sub(flushed.session_not_modified),
+            session_faulted: self.session_faulted.saturating_sub(flushed.session_faulted),
+            socket_connect: self.socket_connect.saturating_sub(flushed.socket_connect),
+            socket_reject: self.socket_reject.saturating_sub(flushed.socket_reject),
+            join: self.join.saturating_sub(flushed.join),
+            session_in_flight_max: self.session_in_flight_max,
+        }
+    }
+
+    /// A snapshot from counters by name (missing ones are 0).
+    pub fn from_counters(get: impl Fn(&str) -> u64) -> StatsSnapshot {
+        StatsSnapshot {
+            refresh_ok: get("refresh_ok"),
+            refresh_rejected: get("refresh_rejected"),
+            refresh_faulted: get("refresh_faulted"),
+            session_get: get("session_get"),
+            session_not_modified: get("session_not_modified"),
+            session_faulted: get("session_faulted"),
+            socket_connect: get("socket_connect"),
+            socket_reject: get("socket_reject"),
+            join: get("join"),
+            session_in_flight_max: get("session_in_flight_max"),
+        }
+    }
 }
 
 /// Adds one to a counter.

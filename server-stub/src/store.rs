@@ -67,6 +67,8 @@ pub enum RefreshRefused {
     RateLimited,
     /// No room for another sign-in (fail closed: nothing live is forgotten).
     Full,
+    /// The shared store did not answer in time (nothing was decided).
+    Unavailable,
 }
 
 /// The token presented at a refresh, as far as the store cares.
@@ -126,6 +128,22 @@ impl Store {
                         .as_ref()
                         .is_some_and(|r| r.jti == jti && now - r.refreshed_at <= window)
             }
+        }
+    }
+
+    /// The sign-in's chain as the token checks see it (see [`crate::storage::SignInView`]).
+    pub fn view(&self, sid: &str) -> crate::storage::SignInView {
+        match self.chains.get(sid) {
+            None => crate::storage::SignInView::default(),
+            Some(chain) => crate::storage::SignInView {
+                revoked: chain.revoked,
+                current_jti: Some(chain.current_jti.clone()),
+                current_exp: Some(chain.current_exp),
+                last: chain
+                    .last
+                    .as_ref()
+                    .map(|r| (r.jti.clone(), crate::storage::now_ms(r.refreshed_at))),
+            },
         }
     }
 

@@ -23,7 +23,7 @@ pub async fn refresh(
         bump(&app.stats.refresh_faulted);
         return Err(fault);
     }
-    match app.refresh(&headers) {
+    match app.refresh(&headers).await {
         Ok(answer) => {
             bump(&app.stats.refresh_ok);
             Ok(Json(answer))
@@ -40,6 +40,6 @@ pub async fn logout(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    app.logout(&headers)?;
+    app.logout(&headers).await?;
     Ok(StatusCode::NO_CONTENT)
 }

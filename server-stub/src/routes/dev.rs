@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
@@ -120,7 +120,7 @@ async fn create_session(
         req.participants,
         app.clock.now(),
     );
-    let session = app.store().insert_session(session)?;
+    let session = app.storage().insert_session(session).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -137,9 +137,12 @@ async fn update_session(
     ApiJson(req): ApiJson<UpdateSession>,
 ) -> Result<Json<Session>, ApiError> {
     let session = app
-        .store()
-        .set_status(&session_id, req.status, app.clock.now())?;
-    crate::socket::broadcast_status(&app, &session).await;
+        .storage()
+        .set_status(&session_id, req.status, app.clock.now())
+        .await?;
+    if let Some(rooms) = app.rooms() {
+        rooms.session_status(&session).await;
+    }
     Ok(Json(session))
 }
 
@@ -159,25 +162,37 @@ async fn clear_faults(State(app): State<AppState>) -> StatusCode {
 /// Who a token says it is, checked strictly (`exp` must be in the future): lets tests see
 /// which token a client sent, and gives them an endpoint that answers 401 to an expired token.
 async fn whoami(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Claims>, ApiError> {
-    Ok(Json(app.authenticate(
-        &headers,
-        Leniency::Strict,
-        "whoami",
-    )?))
+    Ok(Json(
+        app.authenticate(&headers, Leniency::Strict, "whoami")
+            .await?,
+    ))
 }
 
 /// The latest successful `join_room`s (user, room, token `jti`), oldest first.
-async fn joins(State(app): State<AppState>) -> Json<Vec<crate::state::JoinRecord>> {
-    Json(
-        app.joins
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect(),
-    )
+async fn joins(
+    State(app): State<AppState>,
+) -> Result<Json<Vec<crate::state::JoinRecord>>, ApiError> {
+    Ok(Json(app.storage().joins().await?))
 }
 
-async fn stats(State(app): State<AppState>) -> Json<StatsSnapshot> {
-    Json(app.stats.snapshot())
+/// Query of `GET /api/dev/stats`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// `instance` (default): this instance's counters; `cluster`: every instance's together
+    /// (with `--redis`; the others' last half second may be missing).
+    scope: Option<String>,
+}
+
+async fn stats(
+    State(app): State<AppState>,
+    Query(query): Query<StatsQuery>,
+) -> Result<Json<StatsSnapshot>, ApiError> {
+    match query.scope.as_deref() {
+        None | Some("instance") => Ok(Json(app.stats.snapshot())),
+        Some("cluster") => Ok(Json(app.cluster_stats().await?)),
+        Some(_) => Err(ApiError::BadRequest(
+            "scope must be instance or cluster".to_owned(),
+        )),
+    }
 }

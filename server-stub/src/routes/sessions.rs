@@ -26,12 +26,15 @@ pub async fn get_session(
         bump(&app.stats.session_faulted);
         return Err(fault);
     }
-    let claims = app.authenticate(&headers, Leniency::Lenient, "get_session")?;
+    let claims = app
+        .authenticate(&headers, Leniency::Lenient, "get_session")
+        .await?;
     // An outsider gets the same 404 as for a session that does not exist: the answer does not
     // tell whether an id is taken.
     let rendered = app
-        .store()
+        .storage()
         .rendered_for(&session_id, &claims.sub)
+        .await?
         .ok_or(ApiError::SessionNotFound(session_id))?;
     let cache = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
     let etag = [(header::ETAG, rendered.etag.clone())];

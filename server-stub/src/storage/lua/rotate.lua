@@ -1,0 +1,45 @@
+-- One refresh of a sign-in, decided and recorded atomically (consult-stub, storage/redis.rs).
+-- KEYS[1] the sign-in's hash, KEYS[2] its successor token (lives a little past the reuse window).
+-- ARGV: 1 presented jti, 2 its exp, 3 sign-in end (Unix s), 4 now (Unix ms), 5 reuse window (ms),
+--       6 burst, 7 refill interval (ms), 8 successor jti, 9 successor token, 10 successor exp.
+-- Answers {'minted'}, {'repeat', token, exp}, {'revoked'}, {'reused'} (now revoked), {'limited'}.
+local h, succ = KEYS[1], KEYS[2]
+local jti = ARGV[1]
+local now = tonumber(ARGV[4])
+local window = tonumber(ARGV[5])
+local burst = tonumber(ARGV[6])
+local interval = math.max(tonumber(ARGV[7]), 1)
+local function int(n) return string.format('%d', n) end
+
+local f = redis.call('HMGET', h, 'cur', 'rev', 'lj', 'lat', 'lexp', 'bt', 'bu')
+local cur, rev, lj, lat, lexp, bt, bu = f[1], f[2], f[3], f[4], f[5], f[6], f[7]
+if not cur then
+  cur, bt, bu = jti, burst, now
+  redis.call('HSET', h, 'cur', jti, 'cexp', ARGV[2], 'bt', int(bt), 'bu', int(bu))
+  redis.call('EXPIREAT', h, int(tonumber(ARGV[3]) + 1))
+end
+if rev then return {'revoked'} end
+if lj == jti and lat and now - tonumber(lat) <= window then
+  local token = redis.call('GET', succ)
+  if token then return {'repeat', token, lexp} end
+end
+if cur ~= jti then
+  redis.call('HSET', h, 'rev', '1')
+  return {'reused'}
+end
+-- The sign-in's token bucket, as crate::limits::Bucket.
+bt, bu = tonumber(bt) or burst, tonumber(bu) or now
+local earned = math.floor(math.max(now - bu, 0) / interval)
+if earned > 0 then
+  bt = math.min(bt + earned, burst)
+  bu = bu + earned * interval
+  if bt == burst then bu = now end
+end
+if bt <= 0 then
+  redis.call('HSET', h, 'bt', int(bt), 'bu', int(bu))
+  return {'limited'}
+end
+redis.call('HSET', h, 'cur', ARGV[8], 'cexp', ARGV[10], 'lj', jti, 'lat', int(now),
+  'lexp', ARGV[10], 'bt', int(bt - 1), 'bu', int(bu))
+redis.call('SET', succ, ARGV[9], 'PX', int(window + 1000))
+return {'minted'}
