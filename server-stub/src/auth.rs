@@ -8,8 +8,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{ApiError, AuthError};
 use crate::state::AppState;
+use crate::storage::{Presented, RefreshRefused};
 use crate::storage::{Rotated, RotationRules, Successor, Unavailable};
-use crate::store::{Presented, RefreshRefused};
 use crate::tokens::{AUDIENCE, Claims, ISSUER, Leniency, User};
 
 /// The refresh-shaped answer (also returned by the dev token endpoint).

@@ -367,7 +367,7 @@ async fn join_room<A: Adapter>(
     let already_in = socket.rooms().iter().any(|room| room == &request.room_id);
     socket.join(request.room_id.clone());
     bump(&app.stats.join);
-    let record = crate::state::JoinRecord {
+    let record = crate::storage::JoinRecord {
         user_id: claims.sub.clone(),
         room_id: request.room_id.clone(),
         jti: claims.jti.clone(),

@@ -42,20 +42,6 @@ impl Deref for AppState {
     }
 }
 
-/// A successful `join_room`: who, where, with which token.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct JoinRecord {
-    /// The user.
-    pub user_id: String,
-    /// The room.
-    pub room_id: String,
-    /// The `jti` of the token sent with `join_room`.
-    pub jti: String,
-}
-
-/// How many joins `/api/dev/joins` remembers.
-pub const JOINS_KEPT: usize = 200;
-
 impl AppState {
     /// Builds the state over `storage`; fails only if the JWT backend refuses the secret.
     pub fn new(

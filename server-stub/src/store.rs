@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::error::{ApiError, AuthError};
 use crate::limits::{Bucket, Limits};
 use crate::session::{Rendered, Session, SessionStatus};
+use crate::storage::{Presented, RefreshRefused, SignInView, now_ms};
 use std::sync::Arc;
 
 /// The refresh a chain remembers, so that a repeat within the reuse window gets the same answer.
@@ -56,32 +57,6 @@ pub enum RefreshDecision {
         /// Its `exp` (Unix seconds).
         successor_exp: i64,
     },
-}
-
-/// Why a refresh cannot go ahead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshRefused {
-    /// A credential problem (reuse detected: the sign-in is now revoked; or already revoked).
-    Auth(AuthError),
-    /// The sign-in refreshes faster than its rate limit allows.
-    RateLimited,
-    /// No room for another sign-in (fail closed: nothing live is forgotten).
-    Full,
-    /// The shared store did not answer in time (nothing was decided).
-    Unavailable,
-}
-
-/// The token presented at a refresh, as far as the store cares.
-#[derive(Debug, Clone, Copy)]
-pub struct Presented<'a> {
-    /// Sign-in id.
-    pub sid: &'a str,
-    /// Token id.
-    pub jti: &'a str,
-    /// Token expiry.
-    pub exp: i64,
-    /// `auth_time + max age` of the sign-in.
-    pub end: i64,
 }
 
 /// Sessions and sign-ins.
@@ -132,17 +107,17 @@ impl Store {
     }
 
     /// The sign-in's chain as the token checks see it (see [`crate::storage::SignInView`]).
-    pub fn view(&self, sid: &str) -> crate::storage::SignInView {
+    pub fn view(&self, sid: &str) -> SignInView {
         match self.chains.get(sid) {
-            None => crate::storage::SignInView::default(),
-            Some(chain) => crate::storage::SignInView {
+            None => SignInView::default(),
+            Some(chain) => SignInView {
                 revoked: chain.revoked,
                 current_jti: Some(chain.current_jti.clone()),
                 current_exp: Some(chain.current_exp),
                 last: chain
                     .last
                     .as_ref()
-                    .map(|r| (r.jti.clone(), crate::storage::now_ms(r.refreshed_at))),
+                    .map(|r| (r.jti.clone(), now_ms(r.refreshed_at))),
             },
         }
     }

@@ -171,7 +171,7 @@ async fn whoami(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<
 /// The latest successful `join_room`s (user, room, token `jti`), oldest first.
 async fn joins(
     State(app): State<AppState>,
-) -> Result<Json<Vec<crate::state::JoinRecord>>, ApiError> {
+) -> Result<Json<Vec<crate::storage::JoinRecord>>, ApiError> {
     Ok(Json(app.storage().joins().await?))
 }
 

@@ -13,9 +13,10 @@ use super::{
 use crate::error::ApiError;
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
-use crate::state::{JOINS_KEPT, JoinRecord};
 use crate::stats::StatsSnapshot;
-use crate::store::{Presented, RefreshDecision, RefreshRefused, Rotation, Store};
+use crate::storage::{JOINS_KEPT, JoinRecord};
+use crate::storage::{Presented, RefreshRefused};
+use crate::store::{RefreshDecision, Rotation, Store};
 
 /// Sign-ins, sessions and the join log of one process.
 #[derive(Debug)]

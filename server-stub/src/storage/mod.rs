@@ -18,9 +18,7 @@ use time::OffsetDateTime;
 
 use crate::error::{ApiError, AuthError};
 use crate::session::{Rendered, Session, SessionStatus};
-use crate::state::JoinRecord;
 use crate::stats::StatsSnapshot;
-use crate::store::{Presented, RefreshRefused};
 
 /// The storage could not answer in time (Redis down, slow, or refusing writes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -185,7 +183,7 @@ pub trait Storage: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> StorageFuture<'a, Result<Session, ApiError>>;
 
-    /// Remembers a successful join (the latest [`crate::state::JOINS_KEPT`]).
+    /// Remembers a successful join (the latest [`JOINS_KEPT`]).
     fn record_join(&self, record: JoinRecord) -> StorageFuture<'_, Result<(), Unavailable>>;
 
     /// The latest joins, oldest first.
@@ -207,4 +205,44 @@ pub fn now_ms(now: OffsetDateTime) -> i64 {
 /// A duration in milliseconds, saturating.
 pub fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A successful `join_room`: who, where, with which token.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct JoinRecord {
+    /// The user.
+    pub user_id: String,
+    /// The room.
+    pub room_id: String,
+    /// The `jti` of the token sent with `join_room`.
+    pub jti: String,
+}
+
+/// How many joins `/api/dev/joins` remembers.
+pub const JOINS_KEPT: usize = 200;
+
+/// Why a refresh cannot go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefused {
+    /// A credential problem (reuse detected: the sign-in is now revoked; or already revoked).
+    Auth(AuthError),
+    /// The sign-in refreshes faster than its rate limit allows.
+    RateLimited,
+    /// No room for another sign-in (fail closed: nothing live is forgotten).
+    Full,
+    /// The shared store did not answer in time (nothing was decided).
+    Unavailable,
+}
+
+/// The token presented at a refresh, as far as the store cares.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    /// Sign-in id.
+    pub sid: &'a str,
+    /// Token id.
+    pub jti: &'a str,
+    /// Token expiry.
+    pub exp: i64,
+    /// `auth_time + max age` of the sign-in.
+    pub end: i64,
 }

@@ -26,9 +26,9 @@ use super::{
 use crate::error::{ApiError, AuthError};
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
-use crate::state::{JOINS_KEPT, JoinRecord};
 use crate::stats::StatsSnapshot;
-use crate::store::{Presented, RefreshRefused};
+use crate::storage::{JOINS_KEPT, JoinRecord};
+use crate::storage::{Presented, RefreshRefused};
 
 const PREFIX: &str = "consult:";
 /// Attempts at a session change when another instance changes it at the same moment.
