@@ -22,7 +22,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/target/pkg"
 TARGET=30720   # 30 KiB: the issues' budget
-RATCHET=38900  # measured 38,789 B (webpack, the larger; Vite 37,999): see BENCHMARKS.md
+RATCHET=39100  # measured 38,898 B (webpack, the larger; Vite 38,123): see BENCHMARKS.md
 BUDGET="${SIZE_BUDGET_BYTES:-$RATCHET}"
 
 BUILD=1
