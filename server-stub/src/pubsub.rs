@@ -13,7 +13,7 @@ use redis::{FromRedisValue, PushInfo, PushKind};
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use tokio::sync::mpsc;
 
-use crate::storage::redis::{ConnectError, manager_config};
+use crate::storage::redis::{ConnectError, connect_manager, manager_config};
 
 /// The Socket.IO adapter over [`PubSub`].
 pub type ClusterAdapter =
@@ -82,17 +82,7 @@ impl PubSub {
                 Ok::<(), std::convert::Infallible>(())
             })
             .set_automatic_resubscription();
-        let connecting = ConnectionManager::new_with_config(client.clone(), config);
-        let conn = match tokio::time::timeout(timeout.saturating_mul(3), connecting).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
-                return Err(ConnectError::Unreachable(
-                    timeout,
-                    format!("{:?}", e.kind()),
-                ));
-            }
-            Err(_) => return Err(ConnectError::Unreachable(timeout, "timed out".to_owned())),
-        };
+        let conn = connect_manager(client, config, timeout).await?;
         Ok(PubSub {
             conn,
             handlers,

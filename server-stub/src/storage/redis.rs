@@ -124,6 +124,24 @@ fn with_resp3(url: &str) -> String {
     }
 }
 
+/// A connection manager for `client` with `config`, connected within three times `timeout`
+/// (the first connection includes the handshake): the storage's and the pub/sub driver's.
+pub async fn connect_manager(
+    client: &redis::Client,
+    config: ConnectionManagerConfig,
+    timeout: Duration,
+) -> Result<ConnectionManager, ConnectError> {
+    let connecting = ConnectionManager::new_with_config(client.clone(), config);
+    match tokio::time::timeout(timeout.saturating_mul(3), connecting).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(ConnectError::Unreachable(
+            timeout,
+            format!("{:?}", e.kind()),
+        )),
+        Err(_) => Err(ConnectError::Unreachable(timeout, "timed out".to_owned())),
+    }
+}
+
 /// The connection manager's settings: every connect and every answer bounded by `timeout`,
 /// reconnects backing off from 100 ms to 2 s.
 pub fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
@@ -142,18 +160,7 @@ impl RedisStorage {
         timeout: Duration,
         limits: Limits,
     ) -> Result<Self, ConnectError> {
-        let connecting =
-            ConnectionManager::new_with_config(client.clone(), manager_config(timeout));
-        let conn = match tokio::time::timeout(timeout.saturating_mul(3), connecting).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
-                return Err(ConnectError::Unreachable(
-                    timeout,
-                    format!("{:?}", e.kind()),
-                ));
-            }
-            Err(_) => return Err(ConnectError::Unreachable(timeout, "timed out".to_owned())),
-        };
+        let conn = connect_manager(client, manager_config(timeout), timeout).await?;
         Ok(RedisStorage {
             conn,
             timeout,
