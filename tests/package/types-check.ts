@@ -1,9 +1,9 @@
 // Type-level test of the npm package's .d.ts (never run, only type-checked with `tsc --noEmit`):
 // every public option and result type is used, the generic `on` overload types each event's
 // payload, and nothing a consumer touches is `any`. "consult-client" is mapped by
-// tests/package/tsconfig.json (to target/pkg-web) and tsconfig.bundler.json (target/pkg-bundler),
-// so both builds' declarations are checked. Run: scripts/test-package.sh (or
-// `cd tests && npx tsc -p package/tsconfig.json && npx tsc -p package/tsconfig.bundler.json`).
+// tests/package/tsconfig.json to target/pkg (the newest lib; types-check-common.ts checks the
+// declarations under a common tsconfig). Run: scripts/test-package.sh (or
+// `cd tests && npx tsc -p package/tsconfig.json && npx tsc -p package/tsconfig.common.json`).
 
 import {
   ConsultClient,
