@@ -66,14 +66,7 @@ impl Balancer {
                 () = &mut shutdown => return,
             };
             let mut client = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
+                stream = crate::serve::accept(&listener) => stream,
                 () = &mut shutdown => return,
             };
             let balancer = self.clone();

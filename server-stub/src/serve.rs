@@ -68,6 +68,20 @@ impl AsyncWrite for Counted {
     }
 }
 
+/// The next connection of `listener`. A failed accept (out of file descriptors and the like)
+/// is logged and retried after 50 ms instead of spinning.
+pub async fn accept(listener: &TcpListener) -> TcpStream {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes. At most `limits.max_connections`
 /// connections are served at once; the next ones wait in the listen backlog.
 pub async fn serve(
@@ -87,15 +101,7 @@ pub async fn serve(
             () = &mut shutdown => return,
         };
         let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            stream = accept(&listener) => stream,
             () = &mut shutdown => return,
         };
         let _ = stream.set_nodelay(true);
