@@ -12,6 +12,8 @@
 #                  `new URL("./consult_client_bg.wasm", import.meta.url)` (an asset Vite, webpack 5,
 #                  Rollup and esbuild understand without configuration) and instantiated with a
 #                  top-level await, so the package is ready when an import of it resolves.
+# Every entry binds the same hand-written core binding (js/consult_core.js) to the core's
+# exports before any module that imports the package runs.
 # No entry has an init() to call, so none can be forgotten.
 #
 # Usage: scripts/assemble-package.sh   (build-package.sh runs it last)
@@ -26,23 +28,28 @@ OUT="$ROOT/target/pkg"
 die() { printf '[assemble-package] error: %s\n' "$*" >&2; exit 1; }
 log() { printf '[assemble-package] %s\n' "$*" >&2; }
 
-for file in consult_core.js consult_client_bg.wasm; do
-  [[ -f "$WEB/$file" ]] || die "$WEB/$file missing: run scripts/build-package.sh"
-done
+[[ -f "$WEB/consult_client_bg.wasm" ]] || die "$WEB/consult_client_bg.wasm missing: run scripts/build-package.sh"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-# The wasm-bindgen glue (web target) and the wasm; the driver and its types from the source.
-cp "$WEB/consult_core.js" "$WEB/consult_core.d.ts" "$WEB/consult_client_bg.wasm" "$OUT/"
+# The wasm; the driver, its core binding and its types from the source.
+cp "$WEB/consult_client_bg.wasm" "$OUT/"
 cp "$CRATE"/js/*.js "$CRATE/js/consult_client.d.ts" "$OUT/"
 cp "$CRATE/README.md" "$CRATE/CHANGELOG.md" "$ROOT/LICENSE-MIT" "$ROOT/LICENSE-APACHE" "$OUT/"
 
 cat >"$OUT/index.js" <<'JS'
 // consult-client for browsers and bundlers. The core is loaded here, once, before any module
 // that imports the package runs: there is no init() to call.
-import init from "./consult_core.js";
+import { bindCore } from "./consult_core.js";
 
-await init({ module_or_path: new URL("./consult_client_bg.wasm", import.meta.url) });
+const url = new URL("./consult_client_bg.wasm", import.meta.url);
+const response = await fetch(url);
+if (!response.ok) throw new Error(`consult-client: its core ${url} could not be loaded (HTTP ${response.status})`);
+// Streaming compilation needs the server to say application/wasm; otherwise from the bytes.
+const { instance } = await (response.headers.get("content-type") === "application/wasm"
+  ? WebAssembly.instantiateStreaming(response)
+  : WebAssembly.instantiate(await response.arrayBuffer()));
+bindCore(instance.exports);
 
 export * from "./consult_client.js";
 JS
@@ -50,9 +57,10 @@ cat >"$OUT/node.js" <<'JS'
 // consult-client for Node: the core's bytes are read from the package and instantiated
 // synchronously (no fetch of a file: URL), before any module that imports the package runs.
 import { readFileSync } from "node:fs";
-import { initSync } from "./consult_core.js";
+import { bindCore } from "./consult_core.js";
 
-initSync({ module: readFileSync(new URL("./consult_client_bg.wasm", import.meta.url)) });
+const bytes = readFileSync(new URL("./consult_client_bg.wasm", import.meta.url));
+bindCore(new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports);
 
 export * from "./consult_client.js";
 JS
@@ -93,7 +101,7 @@ const pkg = {
   ...(hasRn === "1" ? { "react-native": "./react-native/index.js" } : {}),
   engines: { node: ">=20" },
   files,
-  sideEffects: ["./index.js", "./node.js", "./consult_core.js", "./react-native/index.js", "./react-native/consult_core.js"],
+  sideEffects: ["./index.js", "./node.js", "./react-native/index.js"],
   keywords: ["jwt", "refresh-token", "wasm", "telehealth", "session", "socket.io", "react-native"],
 };
 fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");

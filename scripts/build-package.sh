@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Builds consult-client's npm package, offline: ONE package, target/pkg (assemble-package.sh),
 # the JavaScript driver crates/consult-client/js/ (+ hand-written .d.ts) over consult-core's
-# decisions compiled to wasm by wasm-pack --target web (consult_core.js, consult_client_bg.wasm,
-# staged in target/pkg-web), plus the React Native build (build-react-native.sh: the same core
-# through wasm2js, target/pkg-react-native).
+# machines compiled to wasm (consult_client_bg.wasm, staged in target/pkg-web), plus the React
+# Native build (build-react-native.sh: the same core through wasm2js, target/pkg-react-native).
+# The wasm boundary is hand-written (src/js/abi.rs and js/consult_core.js), so the wasm is a plain
+# `cargo build` of consult-client without its Rust API (`--no-default-features --features
+# js,small-alloc`): no wasm-bindgen, no import; the build fails if the module imports anything.
 # wasm-opt must be npm binaryen 132 (tests/node_modules/.bin, put first on PATH here): Debian's
-# binaryen 108 silently corrupts wasm-bindgen 0.2.130 output (the build succeeds, loading fails
-# with "WebAssembly.Table.set(): Argument 1 is invalid for table").
+# binaryen 108 miscompiles what rustc 1.95 emits.
 # The wasm is built with std rebuilt from source (`-Z build-std`, rust-src: scripts/setup.sh step
 # 1b) and `panic = immediate-abort`: a panic (none is reachable from input) traps at once instead
 # of linking std's panic formatting, ~3.5 KB gz of wasm (BENCHMARKS.md, "Package size"). Those
 # are unstable flags of the stable 1.95 toolchain, enabled for this build only by
 # RUSTC_BOOTSTRAP=1; the build has its own target dir (target/wasm-pkg), so the flags never
 # invalidate the normal builds.
-# Idempotent: cargo and wasm-pack rebuild only what changed; each run replaces target/pkg-web and
-# target/pkg.
+# Idempotent: cargo rebuilds only what changed; each run replaces target/pkg-web and target/pkg.
 #
 # Usage: scripts/build-package.sh   (expects scripts/setup.sh done)
 set -euo pipefail
@@ -22,14 +22,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$ROOT/tests/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-CRATE="crates/consult-client"
 WASM_OPT_VERSION="132"
 
 die() { printf '[build-package] error: %s\n' "$*" >&2; exit 1; }
 log() { printf '[build-package] %s\n' "$*" >&2; }
-
-command -v wasm-pack >/dev/null 2>&1 || die "wasm-pack not on PATH: run scripts/setup.sh"
-command -v wasm-bindgen >/dev/null 2>&1 || die "wasm-bindgen not on PATH: run scripts/setup.sh"
 
 WASM_OPT="$(command -v wasm-opt || true)"
 [[ -n "$WASM_OPT" ]] || die "wasm-opt not on PATH: run scripts/setup.sh (installs npm binaryen $WASM_OPT_VERSION into tests/node_modules)"
@@ -41,37 +37,43 @@ log "wasm-opt: $WASM_OPT ($WASM_OPT_SAYS)"
 SYSROOT="$(rustc --print sysroot)"
 [[ -d "$SYSROOT/lib/rustlib/src/rust/library/std" ]] || die "rust-src missing (std is rebuilt for the package): run scripts/setup.sh"
 
-# std rebuilt with the package's flags, in a target dir of its own (wasm-pack finds it through
-# `cargo metadata`, which honours CARGO_TARGET_DIR).
-export CARGO_TARGET_DIR="$ROOT/target/wasm-pkg"
-export RUSTC_BOOTSTRAP=1
-export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+# std rebuilt with the package's flags, in a target dir of its own.
+TARGET_DIR="$ROOT/target/wasm-pkg"
+log "cargo build (consult-core's exports, std rebuilt, panic=immediate-abort) in $TARGET_DIR"
+RUSTC_BOOTSTRAP=1 \
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+  CARGO_TARGET_DIR="$TARGET_DIR" \
+  cargo build --locked --release --target wasm32-unknown-unknown -p consult-client \
+  --no-default-features --features js,small-alloc -Z build-std=std,panic_abort
+WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/consult_client.wasm"
+[[ -f "$WASM_IN" ]] || die "$WASM_IN missing after the build"
 
 out="target/pkg-web"
-log "wasm-pack build --target web -> $out"
 rm -rf "$out"
-# The package needs the wasm exports (`js`) and the small allocator; the crate's defaults are
-# what a Rust app needs.
-wasm-pack build --mode no-install --release --target web --out-dir "../../$out" "$CRATE" \
-  -- --features js,small-alloc -Z build-std=std,panic_abort
-[[ -f "$out/consult_client_bg.wasm" ]] || die "$out/consult_client_bg.wasm missing after the build"
-# The `producers` and `target_features` custom sections tell tools how the module was built;
-# no engine reads them and they cost ~150 B gz. (Without -O this run changes nothing else;
-# wasm-opt takes the features to allow from the section before dropping it.)
-"$WASM_OPT" --strip-producers --strip-target-features "$out/consult_client_bg.wasm" -o "$out/consult_client_bg.wasm"
-# wasm-bindgen's entry module becomes `consult_core.js`: the package's public module is the
-# JavaScript driver `consult_client.js`.
-mv "$out/consult_client.js" "$out/consult_core.js"
-mv "$out/consult_client.d.ts" "$out/consult_core.d.ts"
-sed -i 's|@ts-self-types="./consult_client.d.ts"|@ts-self-types="./consult_core.d.ts"|' "$out/consult_core.js"
-# wasm-bindgen types the raw wasm exports (`InitOutput`, *_bg.wasm.d.ts) with `any`: make them
-# `unknown`, so that no `any` reaches a consumer's type checker.
-for dts in "$out"/*.d.ts; do
-  sed -i -E 's/([:(<,|]\s*)any([^A-Za-z0-9_$]|$)/\1unknown\2/g' "$dts"
-done
-unset CARGO_TARGET_DIR RUSTC_BOOTSTRAP RUSTFLAGS
+mkdir -p "$out"
+# -Oz until nothing changes (--converge: ~110 B gz); no custom section ships: names, `producers`
+# and `target_features` tell tools how the module was built, no engine reads them (~150 B gz).
+# wasm-opt takes the features to allow from the `target_features` section before dropping it.
+"$WASM_OPT" -Oz --converge --strip-debug --strip-producers --strip-target-features "$WASM_IN" -o "$out/consult_client_bg.wasm"
+node - "$out/consult_client_bg.wasm" <<'JS'
+// The boundary's contract (src/js/abi.rs): nothing imported, the exports consult_core.js binds.
+const [path] = process.argv.slice(2);
+const module = new WebAssembly.Module(require("node:fs").readFileSync(path));
+const imports = WebAssembly.Module.imports(module);
+if (imports.length > 0) {
+  console.error("[build-package] error: the wasm imports " + imports.map((i) => i.module + "." + i.name).join(", ") + ": the package's core must import nothing (is the Rust API compiled in?)");
+  process.exit(1);
+}
+const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+const glue = require("node:fs").readFileSync("crates/consult-client/js/consult_core.js", "utf8");
+const missing = [...new Set(glue.match(/\bcore\.(\w+)/g).map((m) => m.slice(5)))].filter((name) => !exported.has(name));
+if (missing.length > 0) {
+  console.error("[build-package] error: js/consult_core.js calls exports the wasm lacks: " + missing.join(", "));
+  process.exit(1);
+}
+JS
 
-# THE package (target/pkg): the web build's glue and wasm behind an `exports` map.
+# THE package (target/pkg): the driver and the wasm behind an `exports` map.
 if [[ -f "$ROOT/scripts/build-react-native.sh" ]]; then
   bash "$ROOT/scripts/build-react-native.sh"
 fi

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Tests consult-client's npm package as a consumer sees it:
 #   1. builds it (scripts/build-package.sh → target/pkg, one package; assemble-package.sh);
-#   2. no `any` in any of its declaration files (build-package.sh turns the `any` that
-#      wasm-bindgen writes for raw wasm exports into `unknown`);
+#   2. no `any` in any of its declaration files (all hand-written);
 #   3. type-checks the declarations with tsc (typescript from tests/node_modules, pinned in
 #      tests/package.json): types-check.ts with the newest lib, types-check-common.ts with a
 #      common tsconfig (`lib: ["es2022", "dom"]`, `skipLibCheck: false`), and the JavaScript

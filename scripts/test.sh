@@ -16,6 +16,8 @@ step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --all-features --locked -- -D warnings
+# The npm package's wasm: the exports alone, without the Rust API (scripts/build-package.sh).
+cargo clippy -p consult-client --target wasm32-unknown-unknown --lib --no-default-features --features js,small-alloc --locked -- -D warnings
 
 step "Rust tests (unit, integration, doc)"
 cargo test --workspace --all-features --locked

@@ -58,7 +58,7 @@ const sizes = {
   web: await bundleSize(resolve(WEB, "index.js")),
   wasm: { raw: wasmBytes.length, gz: gzipSync(wasmBytes, { level: 9 }).length },
   rn: await bundleSize(resolve(RN, "index.js")),
-  rnCore: await bundleSize(resolve(RN, "consult_core_wasm2js.js"), ["./consult_client_bg.js"]),
+  rnCore: await bundleSize(resolve(RN, "consult_core_wasm2js.js")),
 };
 
 // ---- speed ---------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@
 //! IndexedDB and web storage, timers, Web Locks, BroadcastChannel, page events, WebSocket.
 //!
 //! JavaScript gets the npm package instead: its own driver (`js/`) over the same machines,
-//! exported by the `js` feature (`src/js/`); the npm build also turns on `small-alloc`. No
-//! feature is on by default, so the crate installs no global allocator.
+//! exported by the `js` feature (`src/js/`, a hand-written boundary with no import). The Rust API
+//! is the default feature `rust-api`; the npm build turns it off and turns on `small-alloc`, so
+//! its wasm holds the machines and their exports only. By default no global allocator is
+//! installed.
 //!
 //! ```no_run
 //! use std::rc::Rc;
@@ -25,37 +27,65 @@
 //! # let _ = token; Ok(()) }
 //! ```
 
+#[cfg(feature = "rust-api")]
 mod client;
+#[cfg(feature = "rust-api")]
 mod details;
+#[cfg(feature = "rust-api")]
 mod driver;
+#[cfg(feature = "rust-api")]
 mod env;
+#[cfg(feature = "rust-api")]
 mod error;
+#[cfg(feature = "rust-api")]
 mod events;
+#[cfg(feature = "rust-api")]
 mod http;
+#[cfg(feature = "rust-api")]
 mod idb;
 #[cfg(feature = "js")]
 mod js;
+#[cfg(feature = "rust-api")]
 mod lock;
+#[cfg(feature = "rust-api")]
 mod poller;
+#[cfg(feature = "rust-api")]
 mod room_event;
+#[cfg(feature = "rust-api")]
 mod socket;
+#[cfg(feature = "rust-api")]
 mod storage;
+#[cfg(feature = "rust-api")]
 mod tabs;
+#[cfg(feature = "rust-api")]
 mod wake;
 
+#[cfg(feature = "rust-api")]
 pub use client::{ClientOptions, ConsultClient, Subscription};
+#[cfg(feature = "rust-api")]
 pub use consult_core::connection::ConnectionConfig;
 /// What sign-in (or a refresh done elsewhere) returned.
+#[cfg(feature = "rust-api")]
 pub use consult_core::session::Grant as SessionGrant;
+#[cfg(feature = "rust-api")]
 pub use consult_core::{ErrorCode, SessionStatus};
+#[cfg(feature = "rust-api")]
 pub use details::SessionDetails;
+#[cfg(feature = "rust-api")]
 pub use env::Now;
+#[cfg(feature = "rust-api")]
 pub use error::{ClientError, InvalidOptions};
+#[cfg(feature = "rust-api")]
 pub use events::{ClientEvent, EventKind, Listener, TokenSnapshot};
+#[cfg(feature = "rust-api")]
 pub use http::join_url;
+#[cfg(feature = "rust-api")]
 pub use poller::{PollEnd, PollOptions, SessionPoller};
+#[cfg(feature = "rust-api")]
 pub use room_event::{JoinedRoom, Participant, RoomError, RoomEvent, RoomState, StatusChange};
+#[cfg(feature = "rust-api")]
 pub use socket::{SessionListener, VideoSession, VideoSessionOptions};
+#[cfg(feature = "rust-api")]
 pub use storage::{StorageKeys, StorageKind};
 
 /// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.

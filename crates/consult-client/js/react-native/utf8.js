@@ -1,7 +1,7 @@
-// TextDecoder / TextEncoder for wasm-bindgen's glue in the React Native build: the platform's
-// when it has them, else a small UTF-8 codec (Hermes has no TextDecoder, older Hermes no
-// TextEncoder either). scripts/build-react-native.sh makes the glue import these names instead
-// of reading the globals; nothing is installed on globalThis.
+// TextDecoder / TextEncoder for the core binding (consult_core.js) in the React Native build:
+// the platform's when it has them, else a small UTF-8 codec (Hermes has no TextDecoder, older
+// Hermes no TextEncoder either). react-native/index.js hands these to bindCore(); nothing is
+// installed on globalThis.
 //
 // Strings crossing the boundary are what the driver passes (JS strings, possibly with lone
 // surrogates: encoded as U+FFFD, as TextEncoder does) and what Rust returns (always valid UTF-8;
@@ -138,7 +138,7 @@ Utf8Encoder.prototype.encode = function encode(text) {
 
 const platform = typeof globalThis === "object" && globalThis !== null ? globalThis : {};
 
-/** What wasm-bindgen's glue uses: the platform's codec, or the fallback above. */
+/** What the core binding uses: the platform's codec, or the fallback above. */
 const PlatformDecoder = typeof platform.TextDecoder === "function" ? platform.TextDecoder : Utf8Decoder;
 const PlatformEncoder = typeof platform.TextEncoder === "function" ? platform.TextEncoder : Utf8Encoder;
 export { PlatformDecoder as TextDecoder, PlatformEncoder as TextEncoder };

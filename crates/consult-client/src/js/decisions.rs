@@ -3,14 +3,19 @@
 //! machines (`session.rs`, `poll.rs`, `socket.rs`).
 
 use consult_core::ErrorCode;
-use wasm_bindgen::prelude::*;
 
 /// Whether an error with this `code` and HTTP `status` (NaN or undefined: none) may succeed
 /// later ([`ErrorCode::retryable_with`]); `false` for a code consult-core does not know.
-#[wasm_bindgen(js_name = errorRetryable)]
 pub fn error_retryable(code: &str, status: f64) -> bool {
     let status = (0.0..=999.0).contains(&status).then_some(status as u16);
     ErrorCode::parse(code).is_some_and(|code| code.retryable_with(status))
+}
+
+/// The wasm export of [`error_retryable`]: the code is in the in buffer (`abi.rs`); 1: yes.
+#[unsafe(export_name = "error_retryable")]
+pub extern "C" fn error_retryable_export(code: f64, status: f64) -> u32 {
+    let code = super::abi::string(code).unwrap_or_default();
+    u32::from(error_retryable(&code, status))
 }
 
 #[cfg(test)]

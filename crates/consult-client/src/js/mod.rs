@@ -1,11 +1,17 @@
-//! consult-core's decisions as synchronous wasm exports, for the npm package's JavaScript driver
-//! (`js/consult_client.js`). The driver does the I/O (fetch, timers, storage, Web Locks,
-//! BroadcastChannel, WebSocket); every decision it takes comes from here.
+//! consult-core's machines as synchronous wasm exports, for the npm package's JavaScript driver
+//! (`js/consult_client.js`, through the hand-written binding `js/consult_core.js`). The driver
+//! does the I/O (fetch, timers, storage, Web Locks, BroadcastChannel, WebSocket); every decision
+//! it takes comes from here.
 //!
-//! Conventions at the boundary: times are Unix milliseconds as `f64`, "none" is `undefined`
-//! (an `Option`), random numbers are `f64` in `[0, 1)` drawn by the caller. Nothing here can
-//! panic on any input: non-finite numbers count as 0 and every parse returns `undefined`.
+//! Each machine (`session.rs`, `poll.rs`, `socket.rs`) is a Rust type with typed methods (the
+//! host tests call them) and, below it, its `extern "C"` exports. Conventions at the boundary
+//! (`abi.rs`): machines behind handles; times are Unix milliseconds as `f64`; a number's "none"
+//! is NaN; strings cross as UTF-8 through the core's in and out buffers, a byte length of −1
+//! meaning none; random numbers are `f64` in `[0, 1)` drawn by the caller. Nothing here can
+//! panic on any input: non-finite numbers count as 0, every parse answers none, a handle that
+//! names no machine is ignored.
 
+mod abi;
 mod decisions;
 mod poll;
 mod session;

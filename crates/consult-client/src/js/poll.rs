@@ -8,8 +8,8 @@
 use consult_core::ErrorCode;
 use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
 use consult_core::session::SessionError;
-use wasm_bindgen::prelude::*;
 
+use super::abi::{self, Slab};
 use super::ms;
 
 /// What happened to the poller (the `kind` of [`PollMachine::feed`]).
@@ -74,18 +74,15 @@ impl PollOp {
 }
 
 /// The session poller of one `pollSession()` call.
-#[wasm_bindgen]
 pub struct PollMachine {
     machine: consult_core::poll_machine::PollMachine,
     text: Option<String>,
     status: Option<u16>,
 }
 
-#[wasm_bindgen]
 impl PollMachine {
     /// A poller every `interval_ms` (consult-core's default and bounds apply; not finite, as
     /// `undefined` is: the default), jitter seeded with `seed`.
-    #[wasm_bindgen(constructor)]
     pub fn new(interval_ms: f64, seed: f64) -> PollMachine {
         let interval = consult_core::poll::interval_ms(Some(interval_ms));
         PollMachine {
@@ -145,7 +142,6 @@ impl PollMachine {
     }
 
     /// The next output, a [`PollOp`], or [`PollOp::None`].
-    #[wasm_bindgen(js_name = pollOutput)]
     pub fn poll_output(&mut self) -> u8 {
         self.output() as u8
     }
@@ -174,8 +170,8 @@ impl PollMachine {
     }
 
     /// The `If-None-Match` value (Fetch), the error code (Error) or the end reason (End).
-    pub fn text(&self) -> Option<String> {
-        self.text.clone()
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     /// The HTTP status behind the error (Error).
@@ -184,10 +180,85 @@ impl PollMachine {
     }
 
     /// When to feed [`PollIn::Timer`] (Unix ms); NaN: never.
-    #[wasm_bindgen(js_name = pollTimeout)]
     pub fn poll_timeout(&self) -> f64 {
         self.machine.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }
+}
+
+// ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
+
+thread_local! {
+    static MACHINES: Slab<PollMachine> = const { Slab::new() };
+}
+
+/// [`PollMachine::new`]; its handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn pm_new(interval_ms: f64, seed: f64) -> f64 {
+    MACHINES.with(|slab| slab.insert(PollMachine::new(interval_ms, seed)))
+}
+
+/// Drops the machine behind `handle`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pm_free(handle: f64) {
+    abi::free(&MACHINES, handle);
+}
+
+/// [`PollMachine::feed`]; `etag`, `session_status`, `retry_after` and `code` are in the in
+/// buffer.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn pm_feed(
+    handle: f64,
+    now: f64,
+    kind: u32,
+    hidden: u32,
+    status: f64,
+    etag: f64,
+    session_status: f64,
+    retry_after: f64,
+    readable: u32,
+    code: f64,
+) {
+    let [etag, session_status, retry_after, code] =
+        abi::strings([etag, session_status, retry_after, code]);
+    let kind = u8::try_from(kind).unwrap_or(0);
+    abi::with(&MACHINES, handle, |m| {
+        m.feed(
+            now,
+            kind,
+            hidden != 0,
+            status,
+            etag,
+            session_status,
+            retry_after,
+            readable != 0,
+            code,
+        );
+    });
+}
+
+/// [`PollMachine::poll_output`] (0 once there is none, or no machine).
+#[unsafe(no_mangle)]
+pub extern "C" fn pm_poll(handle: f64) -> u32 {
+    abi::with(&MACHINES, handle, |m| u32::from(m.poll_output())).unwrap_or(0)
+}
+
+/// [`PollMachine::text`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn pm_text(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(m.text())).unwrap_or(-1.0)
+}
+
+/// [`PollMachine::status`]; NaN: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn pm_status(handle: f64) -> f64 {
+    abi::number(abi::with(&MACHINES, handle, |m| m.status()).flatten())
+}
+
+/// [`PollMachine::poll_timeout`]; NaN: never.
+#[unsafe(no_mangle)]
+pub extern "C" fn pm_timeout(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| m.poll_timeout()).unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -197,7 +268,7 @@ mod tests {
     fn drain(poll: &mut PollMachine) -> Vec<(PollOp, Option<String>)> {
         std::iter::from_fn(|| match poll.output() {
             PollOp::None => None,
-            op => Some((op, poll.text())),
+            op => Some((op, poll.text().map(String::from))),
         })
         .collect()
     }
@@ -229,7 +300,7 @@ mod tests {
             None,
         );
         assert_eq!(poll.output(), PollOp::Error);
-        assert_eq!(poll.text().as_deref(), Some("BAD_RESPONSE"));
+        assert_eq!(poll.text(), Some("BAD_RESPONSE"));
         assert!(!poll.poll_timeout().is_nan());
     }
 

@@ -16,8 +16,8 @@
 use consult_core::session::{
     Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
-use wasm_bindgen::prelude::*;
 
+use super::abi::{self, Slab};
 use super::ms;
 
 /// What happened (the `kind` of [`TokenMachine::feed`]). Fields: `id` is the call or operation
@@ -166,7 +166,6 @@ impl SessionOp {
 }
 
 /// The token session of one client.
-#[wasm_bindgen]
 pub struct TokenMachine {
     session: TokenSession,
     retry_after: Option<String>,
@@ -185,13 +184,11 @@ fn call(id: f64) -> u64 {
     }
 }
 
-#[wasm_bindgen]
 impl TokenMachine {
     /// A machine from the client's options as given (missing ones take consult-core's
     /// defaults): refresh margin (s), request timeout (ms, 0 for none), retries a caller sits
     /// through, cross-tab coordination, auto-refresh, whether there is a storage, a jitter seed.
     /// A number that is not finite (`undefined` is NaN) takes the default.
-    #[wasm_bindgen(constructor)]
     pub fn new(
         margin_seconds: f64,
         request_timeout_ms: f64,
@@ -223,7 +220,6 @@ impl TokenMachine {
     }
 
     /// The request timeout in force (ms; 0 for none), for the driver's own requests.
-    #[wasm_bindgen(js_name = requestTimeoutMs)]
     pub fn request_timeout_ms(&self) -> f64 {
         match self.session.config().request_timeout_ms {
             u64::MAX => 0.0,
@@ -232,7 +228,6 @@ impl TokenMachine {
     }
 
     /// The `Retry-After` header of the refresh answer fed next.
-    #[wasm_bindgen(js_name = setRetryAfter)]
     pub fn set_retry_after(&mut self, value: Option<String>) {
         self.retry_after = value;
     }
@@ -317,7 +312,6 @@ impl TokenMachine {
 
     /// The next action, a [`SessionOp`] (its fields through the getters), or
     /// [`SessionOp::None`].
-    #[wasm_bindgen(js_name = pollAction)]
     pub fn poll_action(&mut self) -> u8 {
         self.action() as u8
     }
@@ -423,13 +417,13 @@ impl TokenMachine {
 
     /// The token (or other text) of the last action; the error code (`NO_TOKEN`,
     /// `REFRESH_REJECTED`, …) of an error.
-    pub fn text(&self) -> Option<String> {
-        self.text.clone()
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     /// The expiry text of the last action.
-    pub fn extra(&self) -> Option<String> {
-        self.extra.clone()
+    pub fn extra(&self) -> Option<&str> {
+        self.extra.as_deref()
     }
 
     /// The HTTP status behind the last action's error.
@@ -438,26 +432,23 @@ impl TokenMachine {
     }
 
     /// When to feed [`SessionInput::Timeout`] (device Unix ms); NaN: never.
-    #[wasm_bindgen(js_name = pollTimeout)]
     pub fn poll_timeout(&self) -> f64 {
         self.session.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }
 
     /// Until this device time (Unix ms), `GetToken` would be answered at once with the
     /// current token: the driver may hand it out without feeding the call. NaN: no lease.
-    #[wasm_bindgen(js_name = freshUntil)]
     pub fn fresh_until(&self) -> f64 {
         self.session.fresh_until().map_or(f64::NAN, |t| t as f64)
     }
 
     /// The current token.
-    pub fn token(&self) -> Option<String> {
-        self.session.view(0).map(|v| v.token.to_owned())
+    pub fn token(&self) -> Option<&str> {
+        self.session.view(0).map(|v| v.token)
     }
 
     /// One of the current token's times at device time `now`: 0 `exp`, 1 `iat`, 2 ms until
     /// `exp`, 3 clock skew, 4 refresh count, 5 last refresh (Unix ms). NaN when unknown.
-    #[wasm_bindgen(js_name = tokenTime)]
     pub fn token_time(&self, now: f64, which: u8) -> f64 {
         let Some(view) = self.session.view(ms(now)) else {
             return f64::NAN;
@@ -475,7 +466,6 @@ impl TokenMachine {
     }
 
     /// Lets the token go to `url`'s origin too (the base URL's, and each allowed origin).
-    #[wasm_bindgen(js_name = allowOrigin)]
     pub fn allow_origin(&mut self, url: &str) {
         if let Some(origin) = consult_core::session::origin_of(url) {
             self.origins.push(origin);
@@ -483,7 +473,6 @@ impl TokenMachine {
     }
 
     /// Whether the bearer token may go to `url` (already resolved against the page).
-    #[wasm_bindgen(js_name = mayCarryToken)]
     pub fn may_carry_token(&self, url: &str) -> bool {
         let target = consult_core::session::origin_of(url);
         target.is_some_and(|target| self.origins.contains(&target))
@@ -492,7 +481,153 @@ impl TokenMachine {
 
 /// Whether an authorised request's answer means the token was refused (feed
 /// [`SessionInput::TokenRefused`], then replay once).
-#[wasm_bindgen(js_name = credentialRefused)]
 pub fn credential_refused(status: u16) -> bool {
     consult_core::session::credential_refused(status)
+}
+
+// ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
+
+thread_local! {
+    static MACHINES: Slab<TokenMachine> = const { Slab::new() };
+}
+
+fn with<R: Default>(handle: f64, f: impl FnOnce(&mut TokenMachine) -> R) -> R {
+    abi::with(&MACHINES, handle, f).unwrap_or_default()
+}
+
+/// [`TokenMachine::new`]; its handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_new(
+    margin_seconds: f64,
+    request_timeout_ms: f64,
+    refresh_retries: f64,
+    cross_tab: u32,
+    auto_refresh: u32,
+    storage: u32,
+    seed: f64,
+) -> f64 {
+    let machine = TokenMachine::new(
+        margin_seconds,
+        request_timeout_ms,
+        refresh_retries,
+        cross_tab != 0,
+        auto_refresh != 0,
+        storage != 0,
+        seed,
+    );
+    MACHINES.with(|slab| slab.insert(machine))
+}
+
+/// Drops the machine behind `handle`.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_free(handle: f64) {
+    abi::free(&MACHINES, handle);
+}
+
+/// [`TokenMachine::request_timeout_ms`].
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_request_timeout(handle: f64) -> f64 {
+    with(handle, |m| m.request_timeout_ms())
+}
+
+/// [`TokenMachine::set_retry_after`] with the string in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_set_retry_after(handle: f64, value: f64) {
+    with(handle, |m| m.set_retry_after(abi::string(value)));
+}
+
+/// [`TokenMachine::feed`]; `text` and `extra` are in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_feed(
+    handle: f64,
+    now: f64,
+    kind: u32,
+    id: f64,
+    text: f64,
+    extra: f64,
+    number: f64,
+) {
+    let [text, extra] = abi::strings([text, extra]);
+    let kind = u8::try_from(kind).unwrap_or(0);
+    with(handle, |m| m.feed(now, kind, id, text, extra, number));
+}
+
+/// [`TokenMachine::poll_action`] (0 once there is none, or no machine).
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_poll(handle: f64) -> u32 {
+    with(handle, |m| u32::from(m.poll_action()))
+}
+
+/// [`TokenMachine::id`].
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_id(handle: f64) -> f64 {
+    with(handle, |m| m.id())
+}
+
+/// [`TokenMachine::text`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_text(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(m.text())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::extra`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_extra(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(m.extra())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::token`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_token(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(m.token())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::status`]; NaN: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_status(handle: f64) -> f64 {
+    abi::number(with(handle, |m| m.status()))
+}
+
+/// [`TokenMachine::poll_timeout`]; NaN: never.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_timeout(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| m.poll_timeout()).unwrap_or(f64::NAN)
+}
+
+/// [`TokenMachine::fresh_until`]; NaN: no lease.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_fresh_until(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| m.fresh_until()).unwrap_or(f64::NAN)
+}
+
+/// [`TokenMachine::token_time`]; NaN: unknown.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_time(handle: f64, now: f64, which: u32) -> f64 {
+    let which = u8::try_from(which).unwrap_or(u8::MAX);
+    abi::with(&MACHINES, handle, |m| m.token_time(now, which)).unwrap_or(f64::NAN)
+}
+
+/// [`TokenMachine::allow_origin`] with the URL in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_allow_origin(handle: f64, url: f64) {
+    let url = abi::string(url).unwrap_or_default();
+    with(handle, |m| m.allow_origin(&url));
+}
+
+/// [`TokenMachine::may_carry_token`] with the URL in the in buffer (1: yes).
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_may_carry(handle: f64, url: f64) -> u32 {
+    let url = abi::string(url).unwrap_or_default();
+    u32::from(with(handle, |m| m.may_carry_token(&url)))
+}
+
+/// [`credential_refused`] (1: yes).
+#[unsafe(export_name = "credential_refused")]
+pub extern "C" fn credential_refused_export(status: f64) -> u32 {
+    let status = if (0.0..=999.0).contains(&status) {
+        status as u16
+    } else {
+        0
+    };
+    u32::from(credential_refused(status))
 }

@@ -6,8 +6,8 @@ use consult_core::ErrorCode;
 use consult_core::connection::{
     Action, ConnectionConfig, Notice, RoomJoin, SocketConnection, TokenResult,
 };
-use wasm_bindgen::prelude::*;
 
+use super::abi::{self, Slab};
 use super::{ms, ms_u64};
 
 /// What to do (returned by [`SocketMachine::next`]); read its fields with [`SocketMachine::text`]
@@ -71,7 +71,6 @@ fn given(value: f64) -> Option<f64> {
 /// machine.start(Date.now());
 /// for (let op; (op = machine.next()) !== SocketOp.None; ) perform(op, machine.text(), machine.extra());
 /// ```
-#[wasm_bindgen]
 pub struct SocketMachine {
     machine: SocketConnection,
     url: String,
@@ -80,13 +79,11 @@ pub struct SocketMachine {
     extra: Option<String>,
 }
 
-#[wasm_bindgen]
 impl SocketMachine {
     /// A machine for the Socket.IO server at `url` (http(s)) and its `namespace` that
     /// reconnects up to `attempts` times in a row, after `delay_ms · 2ⁿ ± 50 %`, at most
     /// `max_delay_ms` (NaN or undefined: consult-core's defaults), and joins the room after
     /// every CONNECT.
-    #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         url: &str,
@@ -128,20 +125,17 @@ impl SocketMachine {
     }
 
     /// The WebSocket opened.
-    #[wasm_bindgen(js_name = onTransportOpen)]
     pub fn on_transport_open(&mut self, now: f64) {
         self.machine.on_transport_open(ms(now));
     }
 
     /// A text frame arrived.
-    #[wasm_bindgen(js_name = onFrame)]
     pub fn on_frame(&mut self, frame: &str, now: f64) {
         self.machine.on_frame(frame, ms(now));
     }
 
     /// The answer to token request `request` (`id()` of a FetchToken op): the token, or the
     /// client's error code (the machine decides what it means).
-    #[wasm_bindgen(js_name = onToken)]
     pub fn on_token(
         &mut self,
         request: f64,
@@ -162,13 +156,11 @@ impl SocketMachine {
     }
 
     /// The WebSocket closed (or failed to open) without being asked to.
-    #[wasm_bindgen(js_name = onTransportClosed)]
     pub fn on_transport_closed(&mut self, now: f64, random: f64) {
         self.machine.on_transport_closed(ms(now), random);
     }
 
     /// The deadline from `nextTimeout` passed.
-    #[wasm_bindgen(js_name = onTimeout)]
     pub fn on_timeout(&mut self, now: f64, random: f64) {
         self.machine.on_timeout(ms(now), random);
     }
@@ -193,7 +185,6 @@ impl SocketMachine {
     }
 
     /// When `onTimeout` is due next (Unix ms); NaN: never.
-    #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> f64 {
         self.machine.next_timeout().map_or(f64::NAN, |at| at as f64)
     }
@@ -267,20 +258,172 @@ impl SocketMachine {
     }
 
     /// The text of the last action (see [`SocketOp`]).
-    pub fn text(&self) -> Option<String> {
-        self.text.clone()
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     /// The second field of the last action (see [`SocketOp`]).
-    pub fn extra(&self) -> Option<String> {
-        self.extra.clone()
+    pub fn extra(&self) -> Option<&str> {
+        self.extra.as_deref()
     }
 
     /// `connecting`, `connected`, `joined`, `reconnecting`, `refreshing` or `closed`.
-    #[wasm_bindgen(getter)]
-    pub fn state(&self) -> String {
-        String::from(self.machine.state().as_str())
+    pub fn state(&self) -> &'static str {
+        self.machine.state().as_str()
     }
+}
+
+// ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
+
+thread_local! {
+    static MACHINES: Slab<SocketMachine> = const { Slab::new() };
+}
+
+fn with<R: Default>(handle: f64, f: impl FnOnce(&mut SocketMachine) -> R) -> R {
+    abi::with(&MACHINES, handle, f).unwrap_or_default()
+}
+
+fn text_out(handle: f64, f: impl FnOnce(&SocketMachine) -> Option<&str>) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(f(m))).unwrap_or(-1.0)
+}
+
+/// [`SocketMachine::new`] with its six strings in the in buffer; its handle.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn sm_new(
+    url: f64,
+    namespace: f64,
+    attempts: f64,
+    delay_ms: f64,
+    max_delay_ms: f64,
+    room_id: f64,
+    session_id: f64,
+    user_id: f64,
+    role: f64,
+) -> f64 {
+    let [url, namespace, room_id, session_id, user_id, role] =
+        abi::strings([url, namespace, room_id, session_id, user_id, role])
+            .map(Option::unwrap_or_default);
+    let machine = SocketMachine::new(
+        &url,
+        namespace,
+        attempts,
+        delay_ms,
+        max_delay_ms,
+        room_id,
+        session_id,
+        user_id,
+        role,
+    );
+    MACHINES.with(|slab| slab.insert(machine))
+}
+
+/// Drops the machine behind `handle`.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_free(handle: f64) {
+    abi::free(&MACHINES, handle);
+}
+
+/// [`SocketMachine::start`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_start(handle: f64, now: f64) {
+    with(handle, |m| m.start(now));
+}
+
+/// [`SocketMachine::on_transport_open`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_open(handle: f64, now: f64) {
+    with(handle, |m| m.on_transport_open(now));
+}
+
+/// [`SocketMachine::on_frame`] with the frame in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_frame(handle: f64, frame: f64, now: f64) {
+    let frame = abi::string(frame).unwrap_or_default();
+    with(handle, |m| m.on_frame(&frame, now));
+}
+
+/// [`SocketMachine::on_token`] with the token and the code in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_token(
+    handle: f64,
+    request: f64,
+    token: f64,
+    code: f64,
+    now: f64,
+    random: f64,
+) {
+    let [token, code] = abi::strings([token, code]);
+    with(handle, |m| m.on_token(request, token, code, now, random));
+}
+
+/// [`SocketMachine::on_transport_closed`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_closed(handle: f64, now: f64, random: f64) {
+    with(handle, |m| m.on_transport_closed(now, random));
+}
+
+/// [`SocketMachine::on_timeout`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_timeout(handle: f64, now: f64, random: f64) {
+    with(handle, |m| m.on_timeout(now, random));
+}
+
+/// [`SocketMachine::disconnect`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_disconnect(handle: f64) {
+    with(handle, SocketMachine::disconnect);
+}
+
+/// [`SocketMachine::emit`] with the name and the arguments in the in buffer; the ack timeout
+/// NaN for none. The emit's id (0: no machine).
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_emit(
+    handle: f64,
+    name: f64,
+    args_json: f64,
+    ack_timeout_ms: f64,
+    now: f64,
+) -> f64 {
+    let [name, args] = abi::strings([name, args_json]).map(Option::unwrap_or_default);
+    let timeout = (!ack_timeout_ms.is_nan()).then_some(ack_timeout_ms);
+    with(handle, |m| m.emit(&name, &args, timeout, now))
+}
+
+/// [`SocketMachine::next_timeout`]; NaN: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_next_timeout(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| m.next_timeout()).unwrap_or(f64::NAN)
+}
+
+/// [`SocketMachine::next`] (0 once there is none, or no machine).
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_next(handle: f64) -> u32 {
+    with(handle, |m| u32::from(m.next()))
+}
+
+/// [`SocketMachine::id`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_id(handle: f64) -> f64 {
+    with(handle, |m| m.id())
+}
+
+/// [`SocketMachine::text`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_text(handle: f64) -> f64 {
+    text_out(handle, SocketMachine::text)
+}
+
+/// [`SocketMachine::extra`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_extra(handle: f64) -> f64 {
+    text_out(handle, SocketMachine::extra)
+}
+
+/// [`SocketMachine::state`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn sm_state(handle: f64) -> f64 {
+    text_out(handle, |m| Some(m.state()))
 }
 
 #[cfg(test)]

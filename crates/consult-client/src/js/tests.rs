@@ -4,9 +4,11 @@
 use proptest::prelude::*;
 
 use super::decisions::*;
-use super::poll::{PollIn, PollMachine, PollOp};
+use super::poll::{
+    PollIn, PollMachine, PollOp, pm_feed, pm_free, pm_new, pm_poll, pm_status, pm_text, pm_timeout,
+};
 use super::session::*;
-use super::socket::{SocketMachine, SocketOp};
+use super::socket::*;
 
 /// Any f64 JavaScript can pass, the awkward ones often.
 fn number() -> impl Strategy<Value = f64> {
@@ -83,6 +85,45 @@ proptest! {
             }
             let _ = (machine.next_timeout(), machine.state());
         }
+    }
+}
+
+proptest! {
+    /// The raw exports, as a buggy or hostile caller could call them: any handle (freed, never
+    /// made, not a number), any string length (beyond what was written, negative, NaN), any
+    /// kind. Nothing panics, and a handle that names no machine changes nothing.
+    #[test]
+    fn the_exports_take_any_handle_and_any_length(
+        calls in proptest::collection::vec((0u8..12, number(), number(), 0u32..30), 0..60),
+    ) {
+        let token = tm_new(f64::NAN, f64::NAN, f64::NAN, 1, 1, 1, 1.0);
+        let poll = pm_new(f64::NAN, 1.0);
+        let socket = sm_new(-1.0, -1.0, f64::NAN, f64::NAN, f64::NAN, -1.0, -1.0, -1.0, -1.0);
+        for (call, handle, length, kind) in calls {
+            let handle = if handle.is_finite() && handle.abs() < 4.0 { handle.trunc() } else { handle };
+            match call {
+                0 => tm_feed(handle, length, kind, length, length, length, length),
+                1 => { let _ = (tm_poll(handle), tm_id(handle), tm_text(handle), tm_extra(handle), tm_status(handle), tm_token(handle)); }
+                2 => { let _ = (tm_timeout(handle), tm_fresh_until(handle), tm_time(handle, length, kind), tm_may_carry(handle, length)); }
+                3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); }
+                4 => pm_feed(handle, length, kind, kind, length, length, length, length, kind, length),
+                5 => { let _ = (pm_poll(handle), pm_text(handle), pm_status(handle), pm_timeout(handle)); }
+                6 => { sm_frame(handle, length, length); sm_token(handle, length, length, length, length, length); }
+                7 => { let _ = (sm_emit(handle, length, length, length, length), sm_next(handle), sm_text(handle), sm_state(handle)); }
+                8 => { sm_start(handle, length); sm_open(handle, length); sm_closed(handle, length, length); sm_timeout(handle, length, length); }
+                9 => { let _ = (error_retryable_export(length, length), credential_refused_export(length)); }
+                10 => { let _ = super::abi::io_in(kind); }
+                _ => { tm_free(handle); pm_free(handle); sm_free(handle); }
+            }
+        }
+        for handle in [token, poll, socket] {
+            tm_free(handle);
+            pm_free(handle);
+            sm_free(handle);
+        }
+        prop_assert_eq!(tm_poll(token), 0, "a freed handle answers none");
+        prop_assert_eq!(tm_text(token), -1.0);
+        prop_assert!(sm_next_timeout(socket).is_nan());
     }
 }
 

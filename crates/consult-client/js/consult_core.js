@@ -1,0 +1,207 @@
+// consult-core's machines as the classes the driver calls: a thin, hand-written layer over the
+// wasm exports of crates/consult-client/src/js/ (their conventions: src/js/abi.rs). Machines
+// live in the wasm behind handles; numbers cross as numbers (NaN or undefined: none); strings
+// are written into the core's in buffer as UTF-8 (their byte lengths passed, -1: none) and read
+// from its out buffer. No decision is taken here.
+//
+// The entry binds the exports once, before any machine is made: index.js (browsers and
+// bundlers: the .wasm instantiated), node.js (the .wasm read from disk), react-native/index.js
+// (the same exports compiled to JavaScript by wasm2js, with a UTF-8 codec where the engine has
+// none).
+//
+//   bindCore(instance.exports);
+//   const m = new TokenMachine(300, 10000, 3, true, true, true, seed);
+
+let core;
+let encoder;
+let decoder;
+
+/**
+ * Binds the core's exports (a wasm instance's, or the wasm2js module) and the codec to use.
+ * @param {any} exports
+ * @param {{ TextEncoder: any, TextDecoder: any }} [codec]
+ */
+export function bindCore(exports, codec = globalThis) {
+  core = exports;
+  encoder = new codec.TextEncoder();
+  decoder = new codec.TextDecoder();
+}
+
+/**
+ * Writes the strings (undefined or null: none) into the core's in buffer, one after the other;
+ * their byte lengths, -1 for none. The memory is read after `io_in`, which may grow it.
+ * @param {...(string | null | undefined)} texts
+ * @returns {number[]}
+ */
+function put(...texts) {
+  const bytes = texts.map((text) => (text == null ? null : encoder.encode(text)));
+  let at = core.io_in(bytes.reduce((sum, b) => sum + (b ? b.length : 0), 0));
+  const memory = new Uint8Array(core.memory.buffer);
+  return bytes.map((b) => {
+    if (!b) return -1;
+    memory.set(b, at);
+    at += b.length;
+    return b.length;
+  });
+}
+
+/**
+ * The string a getter put into the core's out buffer, given its byte length (-1: none).
+ * @param {number} length
+ */
+const take = (length) =>
+  length < 0 ? undefined : decoder.decode(new Uint8Array(core.memory.buffer, core.io_out(), length));
+
+/** @param {number} n */
+const some = (n) => (n === n ? n : undefined);
+
+/** Frees a machine the application dropped without `free()` (where the engine can tell). */
+const registry =
+  typeof FinalizationRegistry === "function" ? new FinalizationRegistry(([free, handle]) => free(handle)) : undefined;
+
+class Machine {
+  /**
+   * @param {number} handle
+   * @param {(handle: number) => void} free
+   */
+  constructor(handle, free) {
+    this.h = handle;
+    this.f = free;
+    registry?.register(this, [free, handle], this);
+  }
+
+  /** Drops the machine in the core; later calls are ignored. */
+  free() {
+    registry?.unregister(this);
+    this.f(this.h);
+    this.h = 0;
+  }
+}
+
+/** The token session (src/js/session.rs); ops and kinds: session_op.js, session_in.js. */
+export class TokenMachine extends Machine {
+  constructor(marginSeconds, requestTimeoutMs, refreshRetries, crossTab, autoRefresh, storage, seed) {
+    super(core.tm_new(marginSeconds, requestTimeoutMs, refreshRetries, crossTab, autoRefresh, storage, seed), core.tm_free);
+  }
+  requestTimeoutMs() {
+    return core.tm_request_timeout(this.h);
+  }
+  setRetryAfter(value) {
+    core.tm_set_retry_after(this.h, ...put(value));
+  }
+  feed(now, kind, id, text, extra, number) {
+    core.tm_feed(this.h, now, kind, id, ...put(text, extra), number);
+  }
+  pollAction() {
+    return core.tm_poll(this.h);
+  }
+  id() {
+    return core.tm_id(this.h);
+  }
+  text() {
+    return take(core.tm_text(this.h));
+  }
+  extra() {
+    return take(core.tm_extra(this.h));
+  }
+  status() {
+    return some(core.tm_status(this.h));
+  }
+  pollTimeout() {
+    return core.tm_timeout(this.h);
+  }
+  freshUntil() {
+    return core.tm_fresh_until(this.h);
+  }
+  token() {
+    return take(core.tm_token(this.h));
+  }
+  tokenTime(now, which) {
+    return core.tm_time(this.h, now, which);
+  }
+  allowOrigin(url) {
+    core.tm_allow_origin(this.h, ...put(url));
+  }
+  mayCarryToken(url) {
+    return core.tm_may_carry(this.h, ...put(url)) !== 0;
+  }
+}
+
+/** The session poller (src/js/poll.rs); ops and kinds: poll_op.js, poll_in.js. */
+export class PollMachine extends Machine {
+  constructor(intervalMs, seed) {
+    super(core.pm_new(intervalMs, seed), core.pm_free);
+  }
+  feed(now, kind, hidden, status, etag, sessionStatus, retryAfter, readable, code) {
+    const [e, s, r, c] = put(etag, sessionStatus, retryAfter, code);
+    core.pm_feed(this.h, now, kind, hidden, status, e, s, r, readable, c);
+  }
+  pollOutput() {
+    return core.pm_poll(this.h);
+  }
+  text() {
+    return take(core.pm_text(this.h));
+  }
+  status() {
+    return some(core.pm_status(this.h));
+  }
+  pollTimeout() {
+    return core.pm_timeout(this.h);
+  }
+}
+
+/** The Socket.IO connection (src/js/socket.rs); ops: socket_op.js. */
+export class SocketMachine extends Machine {
+  constructor(url, namespace, attempts, delayMs, maxDelayMs, roomId, sessionId, userId, role) {
+    const [u, n, r, s, p, o] = put(url, namespace, roomId, sessionId, userId, role);
+    super(core.sm_new(u, n, attempts, delayMs, maxDelayMs, r, s, p, o), core.sm_free);
+  }
+  start(now) {
+    core.sm_start(this.h, now);
+  }
+  onTransportOpen(now) {
+    core.sm_open(this.h, now);
+  }
+  onFrame(frame, now) {
+    core.sm_frame(this.h, ...put(frame), now);
+  }
+  onToken(request, token, code, now, random) {
+    core.sm_token(this.h, request, ...put(token, code), now, random);
+  }
+  onTransportClosed(now, random) {
+    core.sm_closed(this.h, now, random);
+  }
+  onTimeout(now, random) {
+    core.sm_timeout(this.h, now, random);
+  }
+  disconnect() {
+    core.sm_disconnect(this.h);
+  }
+  emit(name, argsJson, ackTimeoutMs, now) {
+    return core.sm_emit(this.h, ...put(name, argsJson), ackTimeoutMs, now);
+  }
+  nextTimeout() {
+    return core.sm_next_timeout(this.h);
+  }
+  next() {
+    return core.sm_next(this.h);
+  }
+  id() {
+    return core.sm_id(this.h);
+  }
+  text() {
+    return take(core.sm_text(this.h));
+  }
+  extra() {
+    return take(core.sm_extra(this.h));
+  }
+  get state() {
+    return take(core.sm_state(this.h));
+  }
+}
+
+/** Whether an error with this code and HTTP status (NaN or undefined: none) may succeed later. */
+export const errorRetryable = (code, status) => core.error_retryable(...put(code), status) !== 0;
+
+/** Whether an authorised request's answer means the token was refused. */
+export const credentialRefused = (status) => core.credential_refused(status) !== 0;
