@@ -20,8 +20,6 @@
 mod acks;
 mod room;
 
-use std::collections::VecDeque;
-
 use crate::ErrorCode;
 use crate::engineio::{self, EioPacket};
 use crate::socketio::{self, SioKind};
@@ -295,7 +293,9 @@ pub struct SocketConnection {
     connect_deadline: Option<i64>,
     reconnect_at: Option<i64>,
     ping_window_ms: i64,
-    actions: VecDeque<Action>,
+    /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
+    /// `VecDeque`.
+    actions: Vec<Action>,
 }
 
 impl SocketConnection {
@@ -317,7 +317,7 @@ impl SocketConnection {
             connect_deadline: None,
             reconnect_at: None,
             ping_window_ms: 45_000,
-            actions: VecDeque::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -328,7 +328,7 @@ impl SocketConnection {
 
     /// The next action for the driver, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
     /// When [`SocketConnection::on_timeout`] must be called next (Unix ms), if ever.
@@ -348,7 +348,7 @@ impl SocketConnection {
         if self.state != state {
             self.state = state;
             self.actions
-                .push_back(Action::Notify(Notice::State(state, reason.to_owned())));
+                .push(Action::Notify(Notice::State(state, reason.to_owned())));
         }
     }
 
@@ -358,7 +358,7 @@ impl SocketConnection {
         self.reconnect_at = None;
         self.ping_deadline = None;
         self.connect_deadline = Some(now.saturating_add(as_ms(self.config.connect_timeout_ms)));
-        self.actions.push_back(Action::OpenTransport);
+        self.actions.push(Action::OpenTransport);
     }
 
     /// Starts connecting.
@@ -407,8 +407,7 @@ impl SocketConnection {
             Ok(EioPacket::Open(_)) => self.protocol_error("unexpected handshake"),
             Ok(EioPacket::Ping) => {
                 self.ping_deadline = Some(now.saturating_add(self.ping_window_ms));
-                self.actions
-                    .push_back(Action::Send(engineio::PONG.to_owned()));
+                self.actions.push(Action::Send(engineio::PONG.to_owned()));
             }
             Ok(EioPacket::Close) => self.lose_transport(now, "server closed the transport", 0.5),
             Ok(EioPacket::Message(payload)) => self.on_socket_packet(&payload, now),
@@ -419,7 +418,7 @@ impl SocketConnection {
 
     fn protocol_error(&mut self, what: &str) {
         self.actions
-            .push_back(Action::Notify(Notice::ProtocolError(what.to_owned())));
+            .push(Action::Notify(Notice::ProtocolError(what.to_owned())));
     }
 
     fn request_token(&mut self) {
@@ -432,7 +431,7 @@ impl SocketConnection {
     fn fetch_token(&mut self, force_refresh: bool) -> u64 {
         let request = self.next_request;
         self.next_request = self.next_request.wrapping_add(1);
-        self.actions.push_back(Action::FetchToken {
+        self.actions.push(Action::FetchToken {
             request,
             force_refresh,
         });
@@ -440,12 +439,11 @@ impl SocketConnection {
     }
 
     fn notify(&mut self, notice: Notice) {
-        self.actions.push_back(Action::Notify(notice));
+        self.actions.push(Action::Notify(notice));
     }
 
     fn send(&mut self, packet: &str) {
-        self.actions
-            .push_back(Action::Send(engineio::message(packet)));
+        self.actions.push(Action::Send(engineio::message(packet)));
     }
 
     fn on_socket_packet(&mut self, payload: &str, now: i64) {
@@ -472,7 +470,7 @@ impl SocketConnection {
                 self.on_connect_error(message, now);
             }
             SioKind::Disconnect => {
-                self.actions.push_back(Action::CloseTransport);
+                self.actions.push(Action::CloseTransport);
                 self.close(CloseReason::ServerDisconnect);
             }
             SioKind::Event if self.phase == Phase::Connected => {
@@ -499,7 +497,7 @@ impl SocketConnection {
 
     fn on_connect_error(&mut self, message: String, now: i64) {
         if !is_auth_error(&message) {
-            self.actions.push_back(Action::CloseTransport);
+            self.actions.push(Action::CloseTransport);
             self.close(CloseReason::ConnectError(message));
         } else if !self.refreshed_this_attempt {
             self.refreshed_this_attempt = true;
@@ -508,7 +506,7 @@ impl SocketConnection {
             self.request_token();
         } else {
             // Refused again with a freshly refreshed token: count a failed attempt.
-            self.actions.push_back(Action::CloseTransport);
+            self.actions.push(Action::CloseTransport);
             self.lose_transport(now, &message, 0.5);
         }
     }
@@ -529,15 +527,14 @@ impl SocketConnection {
                 self.phase = Phase::AwaitConnect;
                 self.set_state(ConnState::Connecting, "connecting with a token");
                 let packet = socketio::connect(&self.config.namespace, &token);
-                self.actions
-                    .push_back(Action::Send(engineio::message(&packet)));
+                self.actions.push(Action::Send(engineio::message(&packet)));
             }
             TokenResult::Rejected => {
-                self.actions.push_back(Action::CloseTransport);
+                self.actions.push(Action::CloseTransport);
                 self.close(CloseReason::SessionExpired);
             }
             TokenResult::Unavailable => {
-                self.actions.push_back(Action::CloseTransport);
+                self.actions.push(Action::CloseTransport);
                 self.lose_transport(now, "token refresh failed for now", random);
             }
         }
@@ -554,11 +551,11 @@ impl SocketConnection {
             (TokenResult::Token(_), None) => {}
             (TokenResult::Rejected, _) => {
                 self.send(&socketio::disconnect(&self.config.namespace));
-                self.actions.push_back(Action::CloseTransport);
+                self.actions.push(Action::CloseTransport);
                 self.close(CloseReason::SessionExpired);
             }
             (TokenResult::Unavailable, _) => {
-                self.actions.push_back(Action::CloseTransport);
+                self.actions.push(Action::CloseTransport);
                 self.lose_transport(now, "token refresh failed for now", random);
             }
         }
@@ -628,7 +625,7 @@ impl SocketConnection {
         let ping_missed = self.ping_deadline.is_some_and(|at| now >= at);
         let connect_slow = self.connect_deadline.is_some_and(|at| now >= at);
         if ping_missed || connect_slow {
-            self.actions.push_back(Action::CloseTransport);
+            self.actions.push(Action::CloseTransport);
             let reason = if ping_missed {
                 "ping timeout"
             } else {
@@ -645,11 +642,10 @@ impl SocketConnection {
         }
         if self.phase == Phase::Connected {
             let packet = socketio::disconnect(&self.config.namespace);
-            self.actions
-                .push_back(Action::Send(engineio::message(&packet)));
+            self.actions.push(Action::Send(engineio::message(&packet)));
         }
         if self.phase != Phase::WaitReconnect && self.phase != Phase::Idle {
-            self.actions.push_back(Action::CloseTransport);
+            self.actions.push(Action::CloseTransport);
         }
         self.close(CloseReason::ClientDisconnect);
     }

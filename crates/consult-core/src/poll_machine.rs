@@ -15,8 +15,6 @@
 //! assert_eq!(poll.poll_output(), Some(PollOutput::End(PollEnd::Ended)));
 //! ```
 
-use std::collections::VecDeque;
-
 use crate::ErrorCode;
 use crate::poll::{PollAction, PollResult, PollSchedule, SessionStatus, StopReason};
 use crate::rng::Rng;
@@ -119,7 +117,9 @@ pub struct PollMachine {
     ended: bool,
     /// Why polling will end, decided by the answer that ends it.
     end: Option<PollEnd>,
-    outputs: VecDeque<PollOutput>,
+    /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
+    /// `VecDeque`.
+    outputs: Vec<PollOutput>,
 }
 
 impl PollMachine {
@@ -133,13 +133,13 @@ impl PollMachine {
             wake_at: None,
             ended: false,
             end: None,
-            outputs: VecDeque::new(),
+            outputs: Vec::new(),
         }
     }
 
     /// The next output for the driver.
     pub fn poll_output(&mut self) -> Option<PollOutput> {
-        self.outputs.pop_front()
+        (!self.outputs.is_empty()).then(|| self.outputs.remove(0))
     }
 
     /// When to feed [`PollInput::Timer`], if ever.
@@ -173,7 +173,7 @@ impl PollMachine {
             PollInput::Visibility { hidden } => self.schedule.on_visibility(hidden),
             PollInput::Stop => {
                 if self.in_flight {
-                    self.outputs.push_back(PollOutput::Abort);
+                    self.outputs.push(PollOutput::Abort);
                 }
                 self.end.get_or_insert(PollEnd::Stopped);
                 self.schedule.stop()
@@ -223,7 +223,7 @@ impl PollMachine {
                     SessionStatus::Cancelled => self.end = Some(PollEnd::Cancelled),
                     _ => {}
                 }
-                self.outputs.push_back(PollOutput::Update);
+                self.outputs.push(PollOutput::Update);
                 self.schedule
                     .on_result(PollResult::Updated(session), random)
             }
@@ -251,11 +251,11 @@ impl PollMachine {
             // Cancelled: only a stop does that, and it has already ended polling.
             ErrorCode::Aborted => self.fatal(PollEnd::Stopped),
             ErrorCode::RefreshRejected | ErrorCode::NoToken => {
-                self.outputs.push_back(PollOutput::Error(error));
+                self.outputs.push(PollOutput::Error(error));
                 self.fatal(PollEnd::SessionExpired)
             }
             _ => {
-                self.outputs.push_back(PollOutput::Error(error));
+                self.outputs.push(PollOutput::Error(error));
                 let random = self.rng.next_f64();
                 self.schedule
                     .on_result(PollResult::TransientError { retry_after_ms }, random)
@@ -269,7 +269,7 @@ impl PollMachine {
             PollAction::FetchNow => {
                 self.in_flight = true;
                 self.wake_at = None;
-                self.outputs.push_back(PollOutput::Fetch {
+                self.outputs.push(PollOutput::Fetch {
                     if_none_match: self.etag.clone(),
                 });
             }
@@ -287,7 +287,7 @@ impl PollMachine {
                 });
                 self.ended = true;
                 self.wake_at = None;
-                self.outputs.push_back(PollOutput::End(end));
+                self.outputs.push(PollOutput::End(end));
             }
         }
     }
