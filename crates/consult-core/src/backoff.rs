@@ -75,10 +75,10 @@ impl Backoff {
 /// assert_eq!(consult_core::backoff::retry_after_ms("soon"), None);
 /// ```
 pub fn retry_after_ms(value: &str) -> Option<u64> {
-    value
-        .trim()
-        .parse::<u64>()
-        .ok()
+    // `http_date::int` and an ASCII trim: core's generic parser and Unicode trim are ~1 KB of
+    // wasm, and a header is ASCII.
+    crate::http_date::int(value.trim_ascii())
+        .and_then(|s| u64::try_from(s).ok())
         .map(|s| s.saturating_mul(1000))
 }
 

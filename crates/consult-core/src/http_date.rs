@@ -9,7 +9,7 @@ use crate::timestamp::days_from_civil;
 /// assert_eq!(consult_core::http_date::parse("yesterday"), None);
 /// ```
 pub fn parse(text: &str) -> Option<i64> {
-    let mut words = text.trim().split_ascii_whitespace();
+    let mut words = text.split_ascii_whitespace();
     let _weekday = words.next()?;
     let day = int(words.next()?)?;
     let month = match words.next()? {
@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Option<i64> {
 
 /// What `str::parse::<i64>` reads (an optional sign, then decimal digits, no overflow), in a
 /// few bytes of wasm instead of core's generic integer parser.
-fn int(text: &str) -> Option<i64> {
+pub(crate) fn int(text: &str) -> Option<i64> {
     let (negative, digits) = match text.as_bytes() {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),

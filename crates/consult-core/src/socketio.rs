@@ -71,7 +71,8 @@ pub fn decode(text: &str) -> Result<SioPacket, FrameError> {
     let ack_id = if digits > 0 {
         let id = rest
             .get(..digits)
-            .and_then(|d| d.parse::<u64>().ok())
+            .and_then(crate::http_date::int)
+            .and_then(|id| u64::try_from(id).ok())
             .ok_or(FrameError::BadPacket)?;
         rest = rest.get(digits..).unwrap_or("");
         Some(id)
@@ -87,7 +88,7 @@ pub fn decode(text: &str) -> Result<SioPacket, FrameError> {
     if matches!(kind, SioKind::Event)
         && !data
             .as_deref()
-            .is_some_and(|d| d.trim_start().starts_with('['))
+            .is_some_and(|d| d.trim_ascii_start().starts_with('['))
     {
         return Err(FrameError::BadPacket);
     }

@@ -13,7 +13,7 @@
 /// assert_eq!(parse_expires_at("tomorrow"), None);
 /// ```
 pub fn parse_expires_at(text: &str) -> Option<i64> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return parse_epoch_seconds(text);
     }
