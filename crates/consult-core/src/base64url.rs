@@ -8,7 +8,7 @@
 /// assert_eq!(consult_core::base64url::decode("a$"), None);
 /// ```
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
+    let text = crate::ascii::trim_end(text, b'=');
     if text.len() % 4 == 1 {
         return None;
     }

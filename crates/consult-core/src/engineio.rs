@@ -89,11 +89,11 @@ fn millis(value: Option<&Json>) -> Option<u64> {
 /// assert!(decode("9").is_err());
 /// ```
 pub fn decode(frame: &str) -> Result<EioPacket, FrameError> {
-    let mut chars = frame.chars();
-    let kind = chars.next().ok_or(FrameError::Empty)?;
-    let rest = chars.as_str();
+    let kind = *frame.as_bytes().first().ok_or(FrameError::Empty)?;
+    // A first byte that is not ASCII is an unknown type below: `rest` is not read then.
+    let rest = frame.get(1..).unwrap_or("");
     Ok(match kind {
-        '0' => {
+        b'0' => {
             let json = Json::parse(rest).ok_or(FrameError::BadHandshake)?;
             EioPacket::Open(Handshake {
                 sid: json
@@ -110,11 +110,11 @@ pub fn decode(frame: &str) -> Result<EioPacket, FrameError> {
                     .map_or(1_000_000, |n| n.max(0.0) as u64),
             })
         }
-        '1' => EioPacket::Close,
-        '2' => EioPacket::Ping,
-        '3' => EioPacket::Pong,
-        '4' => EioPacket::Message(rest.to_owned()),
-        '5' | '6' => EioPacket::Noop,
+        b'1' => EioPacket::Close,
+        b'2' => EioPacket::Ping,
+        b'3' => EioPacket::Pong,
+        b'4' => EioPacket::Message(rest.to_owned()),
+        b'5' | b'6' => EioPacket::Noop,
         _ => return Err(FrameError::UnknownType),
     })
 }
@@ -139,7 +139,7 @@ pub fn message(payload: &str) -> String {
 /// assert_eq!(websocket_url("https://api.example/"), "wss://api.example/socket.io/?EIO=4&transport=websocket");
 /// ```
 pub fn websocket_url(base: &str) -> String {
-    let base = base.trim_end_matches('/');
+    let base = crate::ascii::trim_end(base, b'/');
     let mut url = String::with_capacity(base.len() + 48);
     if let Some(rest) = base.strip_prefix("https://") {
         url.push_str("wss://");

@@ -28,7 +28,7 @@ pub fn parse(text: &str) -> Option<i64> {
         _ => return None,
     };
     let year = int(words.next()?)?;
-    let mut clock = words.next()?.split(':').map(int);
+    let mut clock = crate::ascii::split(words.next()?, b':').map(int);
     let (Some(Some(h)), Some(Some(m)), Some(Some(s)), None) =
         (clock.next(), clock.next(), clock.next(), clock.next())
     else {

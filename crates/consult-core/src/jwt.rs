@@ -38,7 +38,7 @@ impl std::error::Error for JwtError {}
 /// assert_eq!(consult_core::jwt::payload_json(token).as_deref(), Ok(r#"{"exp":1}"#));
 /// ```
 pub fn payload_json(token: &str) -> Result<String, JwtError> {
-    let mut parts = token.split('.');
+    let mut parts = crate::ascii::split(token, b'.');
     let (Some(header), Some(payload), Some(_signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {

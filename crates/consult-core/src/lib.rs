@@ -14,6 +14,7 @@
 //! assert!(policy.is_due(&token, 4 * 3600 * 1000 - 299_000, 0));
 //! ```
 
+pub mod ascii;
 pub mod backoff;
 pub mod base64url;
 pub mod classify;

@@ -63,7 +63,7 @@ pub fn decode(text: &str) -> Result<SioPacket, FrameError> {
     rest = rest.get(1..).unwrap_or("");
     let mut namespace = String::from("/");
     if rest.starts_with('/') {
-        let end = rest.find(',').unwrap_or(rest.len());
+        let end = rest.bytes().position(|b| b == b',').unwrap_or(rest.len());
         namespace = rest.get(..end).unwrap_or("/").to_owned();
         rest = rest.get(end + 1..).unwrap_or("");
     }

@@ -22,8 +22,8 @@ pub fn parse_expires_at(text: &str) -> Option<i64> {
 
 /// `1769414400` or `1769414400.25` (seconds) into milliseconds, without float parsing.
 fn parse_epoch_seconds(text: &str) -> Option<i64> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || whole.len() > 12 || fraction.contains('.') {
+    let (whole, fraction) = crate::ascii::split_once(text, b'.').unwrap_or((text, ""));
+    if whole.is_empty() || whole.len() > 12 || fraction.bytes().any(|b| b == b'.') {
         return None;
     }
     let seconds = digits(whole.as_bytes(), 0, whole.len())?;
