@@ -7,7 +7,7 @@
 //!   memory it does not own.
 //! - **Strings in**: the driver asks [`io_in`] for a buffer of the total byte length of a
 //!   call's strings, writes them there (UTF-8) one after the other, and passes each one's
-//!   length (negative, or NaN: none). [`strings`] takes them back in order; bytes that are not
+//!   length (negative, or NaN: none). [`Strings`] takes them back in order; bytes that are not
 //!   UTF-8, or lengths beyond what was written, read as none.
 //! - **Strings out**: a getter copies its string into the out buffer and returns its byte
 //!   length (−1: none); the driver reads that many bytes at [`io_out`].
@@ -47,30 +47,34 @@ pub extern "C" fn io_out() -> usize {
     })
 }
 
-/// Takes back the strings the driver wrote into the in buffer, in order: `lengths[i]` bytes
-/// each; a negative or non-finite length is none, as is a string that is not UTF-8 or does not
-/// fit in what was written.
-pub fn strings<const N: usize>(lengths: [f64; N]) -> [Option<String>; N] {
-    INBOX.with(|inbox| {
-        let inbox = inbox.try_borrow().ok();
-        let bytes = inbox.as_deref().map_or(&[][..], Vec::as_slice);
-        let mut at = 0usize;
-        lengths.map(|len| {
-            if len.is_nan() || len < 0.0 {
-                return None;
-            }
-            let end = at.checked_add(len as usize)?;
-            let text = bytes.get(at..end)?;
-            at = end;
-            String::from_utf8(text.to_vec()).ok()
-        })
-    })
+/// Takes back the strings the driver wrote into the in buffer, in order: each [`Strings::next`]
+/// reads the next `length` bytes; a negative or non-finite length is none, as is a string that
+/// is not UTF-8 or does not fit in what was written.
+#[derive(Debug, Default)]
+pub struct Strings {
+    at: usize,
 }
 
-/// One string from the in buffer ([`strings`] with one length).
+impl Strings {
+    /// The next string, `length` bytes long (none: see [`Strings`]).
+    #[inline(never)]
+    pub fn next(&mut self, length: f64) -> Option<String> {
+        if length.is_nan() || length < 0.0 {
+            return None;
+        }
+        INBOX.with(|inbox| {
+            let inbox = inbox.try_borrow().ok()?;
+            let end = self.at.checked_add(length as usize)?;
+            let text = inbox.get(self.at..end)?;
+            self.at = end;
+            String::from_utf8(text.to_vec()).ok()
+        })
+    }
+}
+
+/// The one string of a call ([`Strings::next`] on a fresh reader).
 pub fn string(length: f64) -> Option<String> {
-    let [text] = strings([length]);
-    text
+    Strings::default().next(length)
 }
 
 /// Puts `text` into the out buffer; its byte length, or −1 for none.
@@ -172,17 +176,24 @@ mod tests {
 
     #[test]
     fn strings_come_back_in_order_and_a_bad_length_is_none() {
+        let read = |lengths: &[f64]| {
+            let mut strings = Strings::default();
+            lengths
+                .iter()
+                .map(|&len| strings.next(len))
+                .collect::<Vec<_>>()
+        };
         write(&["tök", "en"]);
         assert_eq!(
-            strings([4.0, f64::NAN, -1.0, 2.0]),
+            read(&[4.0, f64::NAN, -1.0, 2.0]),
             [Some("tök".into()), None, None, Some("en".into())]
         );
         write(&["ab"]);
-        assert_eq!(strings([3.0]), [None], "longer than what was written");
-        assert_eq!(strings([f64::INFINITY]), [None]);
+        assert_eq!(read(&[3.0]), [None], "longer than what was written");
+        assert_eq!(read(&[f64::INFINITY]), [None]);
         write(&["\u{e4}"]);
         assert_eq!(
-            strings([1.0, 1.0]),
+            read(&[1.0, 1.0]),
             [None, None],
             "half a character is not UTF-8"
         );

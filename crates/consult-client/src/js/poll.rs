@@ -219,8 +219,11 @@ pub extern "C" fn pm_feed(
     readable: u32,
     code: f64,
 ) {
-    let [etag, session_status, retry_after, code] =
-        abi::strings([etag, session_status, retry_after, code]);
+    let mut strings = abi::Strings::default();
+    let etag = strings.next(etag);
+    let session_status = strings.next(session_status);
+    let retry_after = strings.next(retry_after);
+    let code = strings.next(code);
     let kind = u8::try_from(kind).unwrap_or(0);
     abi::with(&MACHINES, handle, |m| {
         m.feed(

@@ -547,7 +547,8 @@ pub extern "C" fn tm_feed(
     extra: f64,
     number: f64,
 ) {
-    let [text, extra] = abi::strings([text, extra]);
+    let mut strings = abi::Strings::default();
+    let (text, extra) = (strings.next(text), strings.next(extra));
     let kind = u8::try_from(kind).unwrap_or(0);
     with(handle, |m| m.feed(now, kind, id, text, extra, number));
 }

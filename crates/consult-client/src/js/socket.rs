@@ -301,9 +301,11 @@ pub extern "C" fn sm_new(
     user_id: f64,
     role: f64,
 ) -> f64 {
-    let [url, namespace, room_id, session_id, user_id, role] =
-        abi::strings([url, namespace, room_id, session_id, user_id, role])
-            .map(Option::unwrap_or_default);
+    let mut strings = abi::Strings::default();
+    let mut next = |length| strings.next(length).unwrap_or_default();
+    let (url, namespace) = (next(url), next(namespace));
+    let (room_id, session_id, user_id, role) =
+        (next(room_id), next(session_id), next(user_id), next(role));
     let machine = SocketMachine::new(
         &url,
         namespace,
@@ -353,7 +355,8 @@ pub extern "C" fn sm_token(
     now: f64,
     random: f64,
 ) {
-    let [token, code] = abi::strings([token, code]);
+    let mut strings = abi::Strings::default();
+    let (token, code) = (strings.next(token), strings.next(code));
     with(handle, |m| m.on_token(request, token, code, now, random));
 }
 
@@ -385,7 +388,9 @@ pub extern "C" fn sm_emit(
     ack_timeout_ms: f64,
     now: f64,
 ) -> f64 {
-    let [name, args] = abi::strings([name, args_json]).map(Option::unwrap_or_default);
+    let mut strings = abi::Strings::default();
+    let name = strings.next(name).unwrap_or_default();
+    let args = strings.next(args_json).unwrap_or_default();
     let timeout = (!ack_timeout_ms.is_nan()).then_some(ack_timeout_ms);
     with(handle, |m| m.emit(&name, &args, timeout, now))
 }
