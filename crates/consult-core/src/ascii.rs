@@ -49,8 +49,16 @@ impl<'a> Iterator for Split<'a> {
 /// assert_eq!(consult_core::ascii::split_once("12", b'.'), None);
 /// ```
 pub fn split_once(text: &str, sep: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == sep)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
+    // A plain loop: `position` on the byte iterator is unrolled into several times the code.
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes.get(at) == Some(&sep) {
+            return Some((text.get(..at)?, text.get(at + 1..)?));
+        }
+        at += 1;
+    }
+    None
 }
 
 /// `text` without the bytes `byte` at its end, as `str::trim_end_matches(byte as char)`.
@@ -60,8 +68,11 @@ pub fn split_once(text: &str, sep: u8) -> Option<(&str, &str)> {
 /// assert_eq!(consult_core::ascii::trim_end("a//", b'/'), "a");
 /// ```
 pub fn trim_end(text: &str, byte: u8) -> &str {
-    let trailing = text.bytes().rev().take_while(|&b| b == byte).count();
-    text.get(..text.len() - trailing).unwrap_or(text)
+    let mut end = text.len();
+    while end > 0 && text.as_bytes().get(end - 1) == Some(&byte) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or(text)
 }
 
 #[cfg(test)]
