@@ -75,7 +75,7 @@ SUMMARY="$(
       "",
       `Machine: ${e.CORES} cores (${e.CPU_MODEL}); 1-minute load average before the run: ${e.LOAD_BEFORE}.`,
       `Browser: Debian Chromium ${r.chromium}, headless (playwright-core), one page, timezone UTC.`,
-      `Package: consult-client built by \`scripts/build-package.sh\` at ${e.COMMIT} (--target web, wasm ${fmt(Number(e.WASM_BYTES))} B).`,
+      `Package: consult-client built by \`scripts/build-package.sh\` at ${e.COMMIT} (wasm ${fmt(Number(e.WASM_BYTES))} B).`,
       `Each figure is the median of ${r.rounds} rounds of ${r.roundMs} ms (after a warm-up), the two implementations alternating.`,
       "",
       "| getValidToken(), valid stored token | seed (calls/s) | consult-client (calls/s) | ours / seed |",

@@ -22,7 +22,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/target/pkg"
 TARGET=30720   # 30 KiB: the issues' budget
-RATCHET=39100  # measured 38,898 B (webpack, the larger; Vite 38,123): see BENCHMARKS.md
+RATCHET=34700  # measured 34,451 B (webpack, the larger; Vite 33,755): see BENCHMARKS.md
 BUDGET="${SIZE_BUDGET_BYTES:-$RATCHET}"
 
 BUILD=1
