@@ -27,66 +27,45 @@
 //! # let _ = token; Ok(()) }
 //! ```
 
-#[cfg(feature = "rust-api")]
-mod client;
-#[cfg(feature = "rust-api")]
-mod details;
-#[cfg(feature = "rust-api")]
-mod driver;
-#[cfg(feature = "rust-api")]
-mod env;
-#[cfg(feature = "rust-api")]
-mod error;
-#[cfg(feature = "rust-api")]
-mod events;
-#[cfg(feature = "rust-api")]
-mod http;
-#[cfg(feature = "rust-api")]
-mod idb;
+/// Declares the Rust API's modules: they compile only with the feature `rust-api` (the
+/// default), so the npm package's wasm (`--no-default-features --features js,small-alloc`)
+/// holds consult-core's machines and their exports alone.
+macro_rules! rust_api_modules {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "rust-api")]
+            mod $module;
+        )*
+    };
+}
+
+rust_api_modules!(
+    client, details, driver, env, error, events, http, idb, lock, poller, room_event, socket,
+    storage, tabs, wake,
+);
+
 #[cfg(feature = "js")]
 mod js;
-#[cfg(feature = "rust-api")]
-mod lock;
-#[cfg(feature = "rust-api")]
-mod poller;
-#[cfg(feature = "rust-api")]
-mod room_event;
-#[cfg(feature = "rust-api")]
-mod socket;
-#[cfg(feature = "rust-api")]
-mod storage;
-#[cfg(feature = "rust-api")]
-mod tabs;
-#[cfg(feature = "rust-api")]
-mod wake;
 
 #[cfg(feature = "rust-api")]
-pub use client::{ClientOptions, ConsultClient, Subscription};
-#[cfg(feature = "rust-api")]
-pub use consult_core::connection::ConnectionConfig;
+pub use {
+    client::{ClientOptions, ConsultClient, Subscription},
+    consult_core::connection::ConnectionConfig,
+    consult_core::{ErrorCode, SessionStatus},
+    details::SessionDetails,
+    env::Now,
+    error::{ClientError, InvalidOptions},
+    events::{ClientEvent, EventKind, Listener, TokenSnapshot},
+    http::join_url,
+    poller::{PollEnd, PollOptions, SessionPoller},
+    room_event::{JoinedRoom, Participant, RoomError, RoomEvent, RoomState, StatusChange},
+    socket::{SessionListener, VideoSession, VideoSessionOptions},
+    storage::{StorageKeys, StorageKind},
+};
+
 /// What sign-in (or a refresh done elsewhere) returned.
 #[cfg(feature = "rust-api")]
 pub use consult_core::session::Grant as SessionGrant;
-#[cfg(feature = "rust-api")]
-pub use consult_core::{ErrorCode, SessionStatus};
-#[cfg(feature = "rust-api")]
-pub use details::SessionDetails;
-#[cfg(feature = "rust-api")]
-pub use env::Now;
-#[cfg(feature = "rust-api")]
-pub use error::{ClientError, InvalidOptions};
-#[cfg(feature = "rust-api")]
-pub use events::{ClientEvent, EventKind, Listener, TokenSnapshot};
-#[cfg(feature = "rust-api")]
-pub use http::join_url;
-#[cfg(feature = "rust-api")]
-pub use poller::{PollEnd, PollOptions, SessionPoller};
-#[cfg(feature = "rust-api")]
-pub use room_event::{JoinedRoom, Participant, RoomError, RoomEvent, RoomState, StatusChange};
-#[cfg(feature = "rust-api")]
-pub use socket::{SessionListener, VideoSession, VideoSessionOptions};
-#[cfg(feature = "rust-api")]
-pub use storage::{StorageKeys, StorageKind};
 
 /// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.
 #[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
