@@ -8,12 +8,8 @@
 # js,small-alloc`): no wasm-bindgen, no import; the build fails if the module imports anything.
 # wasm-opt must be npm binaryen 132 (tests/node_modules/.bin, put first on PATH here): Debian's
 # binaryen 108 miscompiles what rustc 1.95 emits.
-# The wasm is built with std rebuilt from source (`-Z build-std`, rust-src: scripts/setup.sh step
-# 1b) and `panic = immediate-abort`: a panic (none is reachable from input) traps at once instead
-# of linking std's panic formatting, ~3.5 KB gz of wasm (BENCHMARKS.md, "Package size"). Those
-# are unstable flags of the stable 1.95 toolchain, enabled for this build only by
-# RUSTC_BOOTSTRAP=1; the build has its own target dir (target/wasm-pkg), so the flags never
-# invalidate the normal builds.
+# The wasm comes from scripts/build-core-wasm.sh (std rebuilt, `panic = immediate-abort`, in
+# target/wasm-pkg), as the React Native build's does (with the MVP target).
 # Idempotent: cargo rebuilds only what changed; each run replaces target/pkg-web and target/pkg.
 #
 # Usage: scripts/build-package.sh   (expects scripts/setup.sh done)
@@ -34,19 +30,7 @@ if ! grep -Eq "^wasm-opt version $WASM_OPT_VERSION( |$)" <<<"$WASM_OPT_SAYS"; th
   die "wasm-opt at $WASM_OPT says '$WASM_OPT_SAYS'; version $WASM_OPT_VERSION (npm binaryen@$WASM_OPT_VERSION.0.0) is required — Debian's binaryen corrupts the output. Run scripts/setup.sh."
 fi
 log "wasm-opt: $WASM_OPT ($WASM_OPT_SAYS)"
-SYSROOT="$(rustc --print sysroot)"
-[[ -d "$SYSROOT/lib/rustlib/src/rust/library/std" ]] || die "rust-src missing (std is rebuilt for the package): run scripts/setup.sh"
-
-# std rebuilt with the package's flags, in a target dir of its own.
-TARGET_DIR="$ROOT/target/wasm-pkg"
-log "cargo build (consult-core's exports, std rebuilt, panic=immediate-abort) in $TARGET_DIR"
-RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-  CARGO_TARGET_DIR="$TARGET_DIR" \
-  cargo build --locked --release --target wasm32-unknown-unknown -p consult-client \
-  --no-default-features --features js,small-alloc -Z build-std=std,panic_abort
-WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/consult_client.wasm"
-[[ -f "$WASM_IN" ]] || die "$WASM_IN missing after the build"
+WASM_IN="$(bash "$ROOT/scripts/build-core-wasm.sh" "$ROOT/target/wasm-pkg")"
 
 out="target/pkg-web"
 rm -rf "$out"

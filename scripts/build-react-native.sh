@@ -15,11 +15,10 @@
 #     consult_core_wasm2js.js      consult-core as JavaScript (wasm2js -O of the wasm-opt -Oz wasm)
 #
 # How the wasm is made so that wasm2js takes it (../shared/TOOLCHAIN.md, "wasm2js"):
-#   - MVP features only (`-C target-cpu=mvp`, no reference-types / multivalue / bulk-memory),
-#     with std rebuilt for them (`-Z build-std=std,panic_abort`, RUSTC_BOOTSTRAP=1);
-#   - `-Cpanic=immediate-abort`, `-Zlocation-detail=none`, `-Zfmt-debug=none`: no panic machinery
-#     or messages in the output (a panic is a trap, which wasm2js turns into a thrown Error);
-#   - its own target directory (the flags differ from the npm build's).
+#   - scripts/build-core-wasm.sh, as the npm build (std rebuilt, `panic = immediate-abort`: a
+#     panic is a trap, which wasm2js turns into a thrown Error), with MVP features only
+#     (`-C target-cpu=mvp`, no reference-types / multivalue / bulk-memory), in its own target
+#     directory (the flags differ from the npm build's).
 # wasm2js replaces the memory's ArrayBuffer when it grows without detaching the old one: the
 # binding reads `memory.buffer` afresh on every call, so no stale view can exist.
 # Checks: no export takes or returns an i64 (wasm2js would split it; times are f64 ms), nothing
@@ -47,20 +46,8 @@ for tool in wasm-opt wasm2js; do
   says="$("$tool" --version 2>&1 || true)"
   grep -Eq "^$tool version $BINARYEN_VERSION( |$)" <<<"$says" || die "$tool says '$says'; version $BINARYEN_VERSION is required"
 done
-# std is rebuilt for the MVP target from its sources (a fresh machine lacks them; idempotent).
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-  log "rustup component add rust-src (std is rebuilt for the MVP target)"
-  rustup component add rust-src || die "could not install rust-src"
-fi
-
-log "cargo build (MVP wasm, std rebuilt, panic=immediate-abort) in $TARGET_DIR"
-RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C target-cpu=mvp -C target-feature=-reference-types,-multivalue -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-  CARGO_TARGET_DIR="$TARGET_DIR" \
-  cargo build --locked --release --target wasm32-unknown-unknown -p consult-client \
-  --no-default-features --features js,small-alloc -Z build-std=std,panic_abort
-WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/release/consult_client.wasm"
-[[ -f "$WASM_IN" ]] || die "$WASM_IN missing after the build"
+# MVP features only: wasm2js takes no reference-types, multivalue or bulk-memory.
+WASM_IN="$(bash "$ROOT/scripts/build-core-wasm.sh" "$TARGET_DIR" -C target-cpu=mvp -C target-feature=-reference-types,-multivalue)"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
