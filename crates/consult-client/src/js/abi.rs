@@ -13,8 +13,9 @@
 //!   length (−1: none); the driver reads that many bytes at [`io_out`].
 //!
 //! wasm-bindgen's generated boundary did the same with classes, `RefCell` borrow flags and a
-//! glue file three times this size (BENCHMARKS.md, "Package size"). Nothing here can panic or
-//! trap on any input: every length is checked and every borrow is tried.
+//! glue file four times the size of `js/consult_core.js` (BENCHMARKS.md, "Package size").
+//! Nothing here can panic or trap on any input: every length is checked and every borrow is
+//! tried.
 
 use std::cell::RefCell;
 use std::thread::LocalKey;
