@@ -28,7 +28,7 @@
 //! ```
 
 /// Declares the Rust API's modules: they compile only with the feature `rust-api` (the
-/// default), so the npm package's wasm (`--no-default-features --features js,small-alloc`)
+/// default), so the npm package's wasm (`--no-default-features --features js-video,small-alloc`)
 /// holds consult-core's machines and their exports alone.
 macro_rules! rust_api_modules {
     ($($module:ident),* $(,)?) => {

@@ -4,7 +4,8 @@
 //! it takes comes from here.
 //!
 //! Each machine (`session.rs`, `poll.rs`, `socket.rs`) is a Rust type with typed methods (the
-//! host tests call them) and, below it, its `extern "C"` exports. Conventions at the boundary
+//! host tests call them) and, below it, its `extern "C"` exports. The socket machine's come with
+//! the `js-video` feature: the package's `consult-client/slim` entry is built without them. Conventions at the boundary
 //! (`abi.rs`): machines behind handles; times are Unix milliseconds as `f64`; a number's "none"
 //! is NaN; strings cross as UTF-8 through the core's in and out buffers, a byte length of −1
 //! meaning none; random numbers are `f64` in `[0, 1)` drawn by the caller. Nothing here can
@@ -15,6 +16,7 @@ mod abi;
 mod decisions;
 mod poll;
 mod session;
+#[cfg(feature = "js-video")]
 mod socket;
 
 /// A JS number (ms) as `i64`; NaN and ±∞ count as 0.
@@ -22,7 +24,8 @@ fn ms(value: f64) -> i64 {
     if value.is_finite() { value as i64 } else { 0 }
 }
 
-/// A JS number (ms) as a non-negative `u64`.
+/// A JS number (ms) as a non-negative `u64` (the socket machine's times).
+#[cfg(feature = "js-video")]
 fn ms_u64(value: f64) -> u64 {
     ms(value).max(0) as u64
 }
