@@ -12,6 +12,9 @@
 #                  `new URL("./consult_client_bg.wasm", import.meta.url)` (an asset Vite, webpack 5,
 #                  Rollup and esbuild understand without configuration) and instantiated with a
 #                  top-level await, so the package is ready when an import of it resolves.
+# and a second entry, `consult-client/slim`: the same API without connectVideoSession, over a
+# core built without the socket machine (consult_client_slim_bg.wasm, 7 KB gz less) — slim.js in
+# browsers and bundlers, slim.d.ts; node.js and the React Native entry serve it as they are.
 # Every entry binds the same hand-written core binding (js/consult_core.js) to the core's
 # exports before any module that imports the package runs.
 # No entry has an init() to call, so none can be forgotten.
@@ -28,34 +31,40 @@ OUT="$ROOT/target/pkg"
 die() { printf '[assemble-package] error: %s\n' "$*" >&2; exit 1; }
 log() { printf '[assemble-package] %s\n' "$*" >&2; }
 
-[[ -f "$WEB/consult_client_bg.wasm" ]] || die "$WEB/consult_client_bg.wasm missing: run scripts/build-package.sh"
+for wasm in consult_client_bg.wasm consult_client_slim_bg.wasm; do
+  [[ -f "$WEB/$wasm" ]] || die "$WEB/$wasm missing: run scripts/build-package.sh"
+done
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
 # The wasm; the driver, its core binding and its types from the source.
-cp "$WEB/consult_client_bg.wasm" "$OUT/"
-cp "$CRATE"/js/*.js "$CRATE/js/consult_client.d.ts" "$OUT/"
+cp "$WEB/consult_client_bg.wasm" "$WEB/consult_client_slim_bg.wasm" "$OUT/"
+cp "$CRATE"/js/*.js "$CRATE/js/consult_client.d.ts" "$CRATE/js/slim.d.ts" "$OUT/"
 cp "$CRATE/README.md" "$CRATE/CHANGELOG.md" "$ROOT/LICENSE-MIT" "$ROOT/LICENSE-APACHE" "$OUT/"
 
 cat >"$OUT/index.js" <<'JS'
 // consult-client for browsers and bundlers. The core is loaded here, once, before any module
 // that imports the package runs: there is no init() to call.
-import { bindCore } from "./consult_core.js";
+import { loadCore } from "./load_core.js";
 
-const url = new URL("./consult_client_bg.wasm", import.meta.url);
-const response = await fetch(url);
-if (!response.ok) throw new Error(`consult-client: its core ${url} could not be loaded (HTTP ${response.status})`);
-// Streaming compilation needs the server to say application/wasm; otherwise from the bytes.
-const { instance } = await (response.headers.get("content-type") === "application/wasm"
-  ? WebAssembly.instantiateStreaming(response)
-  : WebAssembly.instantiate(await response.arrayBuffer()));
-bindCore(instance.exports);
+await loadCore(new URL("./consult_client_bg.wasm", import.meta.url));
+
+export * from "./consult_client.js";
+JS
+cat >"$OUT/slim.js" <<'JS'
+// consult-client/slim for browsers and bundlers: the package without its built-in video session
+// (connectVideoSession), over a core without the socket machine, for applications that use the
+// official socket.io-client (socketIoAuth()) or no video room. Loaded as index.js loads its own.
+import { loadCore } from "./load_core.js";
+
+await loadCore(new URL("./consult_client_slim_bg.wasm", import.meta.url));
 
 export * from "./consult_client.js";
 JS
 cat >"$OUT/node.js" <<'JS'
-// consult-client for Node: the core's bytes are read from the package and instantiated
-// synchronously (no fetch of a file: URL), before any module that imports the package runs.
+// consult-client for Node (also consult-client/slim there: size does not matter on a server):
+// the core's bytes are read from the package and instantiated synchronously (no fetch of a
+// file: URL), before any module that imports the package runs.
 import { readFileSync } from "node:fs";
 import { bindCore } from "./consult_core.js";
 
@@ -81,11 +90,14 @@ const path = require("node:path");
 const [dir, cargoToml, hasRn] = process.argv.slice(2);
 const cargo = fs.readFileSync(cargoToml, "utf8");
 const field = (name) => (new RegExp(`^${name} = "(.*)"`, "m").exec(cargo) ?? [])[1];
-const conditions = { types: "./consult_client.d.ts" };
-if (hasRn === "1") {
-  conditions["react-native"] = { types: "./react-native/index.d.ts", default: "./react-native/index.js" };
-}
-Object.assign(conditions, { node: "./node.js", default: "./index.js" });
+// React Native and Node load the whole core either way (no download to save): ./slim is the same
+// entry there, with the slim types.
+const entry = (types, browser) => ({
+  types,
+  ...(hasRn === "1" ? { "react-native": { types: "./react-native/index.d.ts", default: "./react-native/index.js" } } : {}),
+  node: "./node.js",
+  default: browser,
+});
 const files = fs.readdirSync(dir).filter((f) => /\.(js|d\.ts|wasm|md)$|^LICENSE/.test(f)).sort();
 if (hasRn === "1") files.push("react-native/");
 const pkg = {
@@ -94,14 +106,18 @@ const pkg = {
   description: field("description"),
   license: "MIT OR Apache-2.0",
   type: "module",
-  exports: { ".": conditions, "./package.json": "./package.json" },
+  exports: {
+    ".": entry("./consult_client.d.ts", "./index.js"),
+    "./slim": entry("./slim.d.ts", "./slim.js"),
+    "./package.json": "./package.json",
+  },
   main: "./index.js",
   module: "./index.js",
   types: "./consult_client.d.ts",
   ...(hasRn === "1" ? { "react-native": "./react-native/index.js" } : {}),
   engines: { node: ">=20" },
   files,
-  sideEffects: ["./index.js", "./node.js", "./react-native/index.js"],
+  sideEffects: ["./index.js", "./slim.js", "./node.js", "./react-native/index.js"],
   keywords: ["jwt", "refresh-token", "wasm", "telehealth", "session", "socket.io", "react-native"],
 };
 fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");

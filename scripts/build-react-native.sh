@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds consult-client's React Native entry, offline: the same consult-core exports as the npm
-# package (crate consult-client, `--no-default-features --features js,small-alloc`) compiled to
+# package's main entry (crate consult-client, `--no-default-features --features js-video,small-alloc`) compiled to
 # plain JavaScript by binaryen's wasm2js, for engines without WebAssembly (Hermes, React Native's
 # default engine). No logic is written in JavaScript: the JS driver files are the npm package's
 # (crates/consult-client/js/*.js, with the same hand-written core binding consult_core.js), bound
@@ -83,6 +83,7 @@ log "assemble $OUT"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cp "$CRATE"/js/*.js "$CRATE/js/consult_client.d.ts" "$OUT/"
+rm "$OUT/load_core.js" # the browser entries' .wasm loader: this entry binds wasm2js instead
 cp "$CRATE"/js/react-native/*.js "$CRATE"/js/react-native/*.d.ts "$OUT/"
 cp "$TMP/consult_core_wasm2js.js" "$OUT/"
 node - "$OUT" <<'JS'

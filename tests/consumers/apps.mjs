@@ -3,7 +3,7 @@
 // built with the bundlers of tests/node_modules. Used by consumers.test.js and measure.mjs.
 
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,11 +27,19 @@ export function packPackage() {
   return { work, tarball: join(work, packed) };
 }
 
-/** A fresh copy of app `name` in `work`, with the scenario and the tarball installed. */
-export function installApp(name, { work, tarball }) {
-  const dir = join(work, name);
+/** The package's entries an app can import: the main one, and the one without the video session. */
+export const ENTRIES = ["consult-client", "consult-client/slim"];
+
+/**
+ * A fresh copy of app `name` in `work/<name>[-slim]`, with the scenario importing `entry` (one of
+ * ENTRIES) and the tarball installed.
+ */
+export function installApp(name, { work, tarball }, entry = ENTRIES[0]) {
+  if (!ENTRIES.includes(entry)) throw new Error(`no entry ${entry} in the package`);
+  const dir = join(work, entry === ENTRIES[0] ? name : `${name}-slim`);
   cpSync(join(HERE, name), dir, { recursive: true });
-  cpSync(join(HERE, "scenario.js"), join(dir, "scenario.js"));
+  const scenario = readFileSync(join(HERE, "scenario.js"), "utf8");
+  writeFileSync(join(dir, "scenario.js"), scenario.replace('from "consult-client";', `from "${entry}";`));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefer-offline", tarball], {
     cwd: dir,
     stdio: ["ignore", "pipe", "inherit"],

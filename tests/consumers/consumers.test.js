@@ -2,7 +2,9 @@
 // folder link) into small apps — Vite (production build, and the dev server loading the page),
 // webpack 5, and a Node 20 ES module — with no bundler configuration at all. Each app runs
 // tests/consumers/scenario.js against a real consult-stub: sign in with an expired token, one
-// refresh, poll a session until the test ends it. Build the package first:
+// refresh, in Chromium join the session's room, poll the session until the test ends it. Both
+// entries run in a bundler: the main one (the room joined) and consult-client/slim (no video
+// session: connectVideoSession throws a TypeError). Build the package first:
 // scripts/build-package.sh (scripts/test-package.sh does).
 
 import { after, before, test } from "node:test";
@@ -14,7 +16,7 @@ import { createInterface } from "node:readline";
 
 import { startStub } from "../interop/stub.js";
 import { launchChromium, missingChromium, serveStatic, withTimeout } from "../support/browser.mjs";
-import { BIN, builds, installApp, packPackage } from "./apps.mjs";
+import { BIN, ENTRIES, builds, installApp, packPackage } from "./apps.mjs";
 
 const STEP_MS = 60_000;
 
@@ -29,7 +31,10 @@ after(async () => {
   if (packed) rmSync(packed.work, { recursive: true, force: true });
 });
 
-const app = (name) => installApp(name, packed);
+const [MAIN, SLIM] = ENTRIES;
+const app = (name, entry = MAIN) => installApp(name, packed, entry);
+/** What the scenario's room step reports with each entry. */
+const ROOM = { [MAIN]: "joined", [SLIM]: "absent" };
 
 /** The scenario's steps as reported, ending the session when the app reports it. */
 async function followReport(readSteps) {
@@ -49,13 +54,14 @@ async function followReport(readSteps) {
   assert.fail(`the scenario did not finish: ${JSON.stringify(steps)}`);
 }
 
-function assertScenario(steps, where) {
+function assertScenario(steps, where, room) {
   assert.equal(steps.refreshed, true, `${where}: the expired token was refreshed once`);
+  assert.equal(steps.video, room, `${where}: the room step`);
   assert.equal(steps.end, "ended", `${where}: polling ended with the session`);
 }
 
 /** Opens `url` in Chromium and follows the page's report; no page error may occur. */
-async function inChromium(url, where) {
+async function inChromium(url, where, entry) {
   const prerequisite = missingChromium();
   if (prerequisite) throw prerequisite;
   const browser = await launchChromium({ timeout: STEP_MS });
@@ -71,19 +77,19 @@ async function inChromium(url, where) {
         .filter(Boolean)
         .map((line) => JSON.parse(line));
     const steps = await followReport(read);
-    assertScenario(steps, where);
+    assertScenario(steps, where, ROOM[entry]);
     assert.deepEqual(errors, [], `${where}: no error in the page`);
   } finally {
     await browser.close();
   }
 }
 
-test("Vite 8: production build, served as static files", { timeout: 3 * STEP_MS }, async () => {
-  const dir = app("vite");
+test("Vite 8: production build of a consult-client/slim app, served as static files", { timeout: 3 * STEP_MS }, async () => {
+  const dir = app("vite", SLIM);
   builds.vite(dir);
   const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
   try {
-    await inChromium(`${server.origin}/index.html`, "vite build");
+    await inChromium(`${server.origin}/index.html`, "vite build (slim)", SLIM);
   } finally {
     await server.close();
   }
@@ -107,22 +113,24 @@ test("Vite 8: the dev server (dependency pre-bundling) loads the page", { timeou
       STEP_MS,
       "vite dev server address",
     );
-    await inChromium(`${origin}/index.html`, "vite dev");
+    await inChromium(`${origin}/index.html`, "vite dev", MAIN);
   } finally {
     server.kill("SIGTERM");
   }
 });
 
-test("webpack 5: production build with no configuration file", { timeout: 3 * STEP_MS }, async () => {
-  const dir = app("webpack");
-  builds.webpack(dir);
-  const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
-  try {
-    await inChromium(`${server.origin}/index.html`, "webpack");
-  } finally {
-    await server.close();
-  }
-});
+for (const entry of ENTRIES) {
+  test(`webpack 5: production build of a ${entry} app with no configuration file`, { timeout: 3 * STEP_MS }, async () => {
+    const dir = app("webpack", entry);
+    builds.webpack(dir);
+    const server = await serveStatic({ root: join(dir, "dist"), allowPrefix: "/" });
+    try {
+      await inChromium(`${server.origin}/index.html`, `webpack (${entry})`, entry);
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 test("Node 20: an ES module imports the package by name (no init, no fetch of file: URLs)", { timeout: 2 * STEP_MS }, async () => {
   const dir = app("node");
@@ -133,6 +141,6 @@ test("Node 20: an ES module imports the package by name (no init, no fetch of fi
   createInterface({ input: child.stdout }).on("line", (line) => lines.push(JSON.parse(line)));
   const exited = new Promise((done) => child.once("close", done));
   const steps = await followReport(async () => lines.splice(0));
-  assertScenario(steps, "node");
+  assertScenario(steps, "node", undefined); // no WebSocket in Node 20: no room step
   assert.equal(await withTimeout(exited, STEP_MS, "node app exit"), 0, `the app exits cleanly: ${stderr}`);
 });

@@ -3,6 +3,7 @@
 
 import { ConsultClient, ConsultError } from "consult-client";
 import type { VideoSessionState } from "consult-client";
+import { ConsultClient as SlimClient, ConsultError as SlimError } from "consult-client/slim";
 
 const client = new ConsultClient({ baseUrl: "https://api.example.test" });
 const token: Promise<string> = client.getValidToken();
@@ -11,4 +12,11 @@ const failed = (error: unknown): string | undefined => (error instanceof Consult
 client[Symbol.dispose]();
 client.dispose();
 
-void [token, state, failed];
+// consult-client/slim: the same API without the video session.
+const slim = new SlimClient({ baseUrl: "https://api.example.test", storage: "memory" });
+const slimToken: Promise<string> = slim.getValidToken();
+const slimFailed = (error: unknown): boolean => error instanceof SlimError && error.retryable;
+// @ts-expect-error consult-client/slim has no video session
+void slim.connectVideoSession({ sessionId: "s-1", roomId: "room-s-1", userId: "patient-1", role: "PATIENT" });
+
+void [token, state, failed, slimToken, slimFailed];

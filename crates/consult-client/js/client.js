@@ -15,7 +15,7 @@ import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
 import { TokenStorage } from "./storage.js";
 import { TabSync } from "./tabs.js";
-import { VideoSession, parseSessionOptions } from "./video_session.js";
+import { VideoSession } from "./video_session.js";
 
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 const LOGOUT_PATH = "/api/video/auth/logout";
@@ -160,7 +160,7 @@ export class ConsultClient {
    * reconnects and server restarts, until `disconnect()` or the session ends.
    */
   connectVideoSession(options) {
-    return new VideoSession(this, parseSessionOptions(options, this.#o.baseUrl), this.#o.now);
+    return new VideoSession(this, options, this.#o.baseUrl, this.#o.now);
   }
 
   /**

@@ -4,39 +4,49 @@
 // are written into the core's in buffer as UTF-8 (their byte lengths passed, -1: none) and read
 // from its out buffer. No decision is taken here.
 //
-// The entry binds the exports once, before any machine is made: index.js (browsers and
-// bundlers: the .wasm instantiated), node.js (the .wasm read from disk), react-native/index.js
-// (the same exports compiled to JavaScript by wasm2js, with a UTF-8 codec where the engine has
-// none).
+// The entry binds the exports before any machine is made: index.js (browsers and bundlers: the
+// .wasm instantiated), slim.js (the same without the socket machine), node.js (the .wasm read
+// from disk), react-native/index.js (the exports compiled to JavaScript by wasm2js, with a UTF-8
+// codec where the engine has none).
 //
 //   bindCore(instance.exports);
 //   const m = new TokenMachine(300, 10000, 3, true, true, true, seed);
 
+/** The core of the token session, the poller and the decisions: the first one bound. */
 let core;
+/** The core of the socket machine: the first one bound that has it. */
+let videoCore;
 let encoder;
 let decoder;
 
 /**
  * Binds the core's exports (a wasm instance's, or the wasm2js module) and the codec to use.
+ * An application that imports two entries (`consult-client` and `consult-client/slim`) binds two
+ * cores: a machine stays in the core it was made in, so the first core bound serves every
+ * machine it has and a later one only adds the socket machine when the first lacks it.
  * @param {any} exports
  * @param {{ TextEncoder: any, TextDecoder: any }} [codec]
  */
 export function bindCore(exports, codec = globalThis) {
-  core = exports;
-  encoder = new codec.TextEncoder();
-  decoder = new codec.TextDecoder();
+  if (!core) {
+    core = exports;
+    encoder = new codec.TextEncoder();
+    decoder = new codec.TextDecoder();
+  }
+  if (!videoCore && exports.sm_new) videoCore = exports;
 }
 
 /**
- * Writes the strings (undefined or null: none) into the core's in buffer, one after the other;
+ * Writes the strings (undefined or null: none) into core `c`'s in buffer, one after the other;
  * their byte lengths, -1 for none. The memory is read after `io_in`, which may grow it.
+ * @param {any} c
  * @param {...(string | null | undefined)} texts
  * @returns {number[]}
  */
-function put(...texts) {
+function put(c, ...texts) {
   const bytes = texts.map((text) => (text == null ? null : encoder.encode(text)));
-  let at = core.io_in(bytes.reduce((sum, b) => sum + (b ? b.length : 0), 0));
-  const memory = new Uint8Array(core.memory.buffer);
+  let at = c.io_in(bytes.reduce((sum, b) => sum + (b ? b.length : 0), 0));
+  const memory = new Uint8Array(c.memory.buffer);
   return bytes.map((b) => {
     if (!b) return -1;
     memory.set(b, at);
@@ -46,11 +56,12 @@ function put(...texts) {
 }
 
 /**
- * The string a getter put into the core's out buffer, given its byte length (-1: none).
+ * The string a getter put into core `c`'s out buffer, given its byte length (-1: none).
+ * @param {any} c
  * @param {number} length
  */
-const take = (length) =>
-  length < 0 ? undefined : decoder.decode(new Uint8Array(core.memory.buffer, core.io_out(), length));
+const take = (c, length) =>
+  length < 0 ? undefined : decoder.decode(new Uint8Array(c.memory.buffer, c.io_out(), length));
 
 /** @param {number} n */
 const some = (n) => (n === n ? n : undefined);
@@ -87,10 +98,10 @@ export class TokenMachine extends Machine {
     return core.tm_request_timeout(this.h);
   }
   setRetryAfter(value) {
-    core.tm_set_retry_after(this.h, ...put(value));
+    core.tm_set_retry_after(this.h, ...put(core, value));
   }
   feed(now, kind, id, text, extra, number) {
-    core.tm_feed(this.h, now, kind, id, ...put(text, extra), number);
+    core.tm_feed(this.h, now, kind, id, ...put(core, text, extra), number);
   }
   pollAction() {
     return core.tm_poll(this.h);
@@ -99,10 +110,10 @@ export class TokenMachine extends Machine {
     return core.tm_id(this.h);
   }
   text() {
-    return take(core.tm_text(this.h));
+    return take(core, core.tm_text(this.h));
   }
   extra() {
-    return take(core.tm_extra(this.h));
+    return take(core, core.tm_extra(this.h));
   }
   status() {
     return some(core.tm_status(this.h));
@@ -114,16 +125,16 @@ export class TokenMachine extends Machine {
     return core.tm_fresh_until(this.h);
   }
   token() {
-    return take(core.tm_token(this.h));
+    return take(core, core.tm_token(this.h));
   }
   tokenTime(now, which) {
     return core.tm_time(this.h, now, which);
   }
   allowOrigin(url) {
-    core.tm_allow_origin(this.h, ...put(url));
+    core.tm_allow_origin(this.h, ...put(core, url));
   }
   mayCarryToken(url) {
-    return core.tm_may_carry(this.h, ...put(url)) !== 0;
+    return core.tm_may_carry(this.h, ...put(core, url)) !== 0;
   }
 }
 
@@ -133,14 +144,14 @@ export class PollMachine extends Machine {
     super(core.pm_new(intervalMs, seed), core.pm_free);
   }
   feed(now, kind, hidden, status, etag, sessionStatus, retryAfter, readable, code) {
-    const [e, s, r, c] = put(etag, sessionStatus, retryAfter, code);
+    const [e, s, r, c] = put(core, etag, sessionStatus, retryAfter, code);
     core.pm_feed(this.h, now, kind, hidden, status, e, s, r, readable, c);
   }
   pollOutput() {
     return core.pm_poll(this.h);
   }
   text() {
-    return take(core.pm_text(this.h));
+    return take(core, core.pm_text(this.h));
   }
   status() {
     return some(core.pm_status(this.h));
@@ -153,55 +164,58 @@ export class PollMachine extends Machine {
 /** The Socket.IO connection (src/js/socket.rs); ops: socket_op.js. */
 export class SocketMachine extends Machine {
   constructor(url, namespace, attempts, delayMs, maxDelayMs, roomId, sessionId, userId, role) {
-    const [u, n, r, s, p, o] = put(url, namespace, roomId, sessionId, userId, role);
-    super(core.sm_new(u, n, attempts, delayMs, maxDelayMs, r, s, p, o), core.sm_free);
+    if (!videoCore) {
+      throw new TypeError('connectVideoSession is not in consult-client/slim: import "consult-client" for the video session');
+    }
+    const [u, n, r, s, p, o] = put(videoCore, url, namespace, roomId, sessionId, userId, role);
+    super(videoCore.sm_new(u, n, attempts, delayMs, maxDelayMs, r, s, p, o), videoCore.sm_free);
   }
   start(now) {
-    core.sm_start(this.h, now);
+    videoCore.sm_start(this.h, now);
   }
   onTransportOpen(now) {
-    core.sm_open(this.h, now);
+    videoCore.sm_open(this.h, now);
   }
   onFrame(frame, now) {
-    core.sm_frame(this.h, ...put(frame), now);
+    videoCore.sm_frame(this.h, ...put(videoCore, frame), now);
   }
   onToken(request, token, code, now, random) {
-    core.sm_token(this.h, request, ...put(token, code), now, random);
+    videoCore.sm_token(this.h, request, ...put(videoCore, token, code), now, random);
   }
   onTransportClosed(now, random) {
-    core.sm_closed(this.h, now, random);
+    videoCore.sm_closed(this.h, now, random);
   }
   onTimeout(now, random) {
-    core.sm_timeout(this.h, now, random);
+    videoCore.sm_timeout(this.h, now, random);
   }
   disconnect() {
-    core.sm_disconnect(this.h);
+    videoCore.sm_disconnect(this.h);
   }
   emit(name, argsJson, ackTimeoutMs, now) {
-    return core.sm_emit(this.h, ...put(name, argsJson), ackTimeoutMs, now);
+    return videoCore.sm_emit(this.h, ...put(videoCore, name, argsJson), ackTimeoutMs, now);
   }
   nextTimeout() {
-    return core.sm_next_timeout(this.h);
+    return videoCore.sm_next_timeout(this.h);
   }
   next() {
-    return core.sm_next(this.h);
+    return videoCore.sm_next(this.h);
   }
   id() {
-    return core.sm_id(this.h);
+    return videoCore.sm_id(this.h);
   }
   text() {
-    return take(core.sm_text(this.h));
+    return take(videoCore, videoCore.sm_text(this.h));
   }
   extra() {
-    return take(core.sm_extra(this.h));
+    return take(videoCore, videoCore.sm_extra(this.h));
   }
   get state() {
-    return take(core.sm_state(this.h));
+    return take(videoCore, videoCore.sm_state(this.h));
   }
 }
 
 /** Whether an error with this code and HTTP status (NaN or undefined: none) may succeed later. */
-export const errorRetryable = (code, status) => core.error_retryable(...put(code), status) !== 0;
+export const errorRetryable = (code, status) => core.error_retryable(...put(core, code), status) !== 0;
 
 /** Whether an authorised request's answer means the token was refused. */
 export const credentialRefused = (status) => core.credential_refused(status) !== 0;

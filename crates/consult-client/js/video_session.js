@@ -10,7 +10,7 @@ import { timerDelay } from "./env.js";
 import { Listeners } from "./events.js";
 
 /** connectVideoSession's options with their defaults; a TypeError for a missing identifier. */
-export function parseSessionOptions(options, baseUrl) {
+function parseSessionOptions(options, baseUrl) {
   const text = (key) => {
     const value = options?.[key];
     if (typeof value !== "string") {
@@ -43,10 +43,11 @@ export class VideoSession {
   #listeners = new Listeners();
   #emits = new Map();
 
-  constructor(client, options, now) {
+  /** Made by `client.connectVideoSession(options)`; a TypeError for options it cannot use. */
+  constructor(client, options, baseUrl, now) {
+    const o = parseSessionOptions(options, baseUrl);
     this.#client = client;
     this.#now = now;
-    const o = options;
     this.#machine = new SocketMachine(o.url, o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role);
     this.#machine.start(now());
     // Let the caller attach listeners before anything is reported.

@@ -7,4 +7,4 @@ const report = (step, value) => {
   out.textContent += JSON.stringify({ step, value }) + "\n";
   if (step === "end") out.dataset.done = "1";
 };
-run(stub, report).catch((error) => report("error", String(error?.code ?? error)));
+run(stub, report, { video: true }).catch((error) => report("error", String(error?.code ?? error)));
