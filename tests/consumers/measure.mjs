@@ -1,13 +1,14 @@
 // What Vite 8 and webpack 5 ship for an app that uses consult-client (the consumer apps of this
-// folder, with the packed package installed): every .js and .wasm file of dist/, each gzipped
-// with -9 as a server sends it. Prints one JSON line: { vite: {js, wasm, total}, webpack: {…} }
-// in bytes. Used by scripts/size-budget.sh.
+// folder, with the packed package installed), for each entry: every .js and .wasm file of dist/,
+// each gzipped with -9 as a server sends it. Prints one JSON line, in bytes:
+// { "consult-client": { vite: {js, wasm, total}, webpack: {…} }, "consult-client/slim": {…} }.
+// Used by scripts/size-budget.sh.
 
 import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 
-import { builds, installApp, packPackage } from "./apps.mjs";
+import { ENTRIES, builds, installApp, packPackage } from "./apps.mjs";
 
 /** Every file under `dir`. */
 function files(dir) {
@@ -22,15 +23,18 @@ const gzipped = (path) => execFileSync("gzip", ["-9", "-c", path], { maxBuffer: 
 const packed = packPackage();
 try {
   const sizes = {};
-  for (const [name, build] of Object.entries(builds)) {
-    const dir = installApp(name, packed);
-    build(dir);
-    const size = { js: 0, wasm: 0 };
-    for (const path of files(join(dir, "dist"))) {
-      const kind = extname(path).slice(1);
-      if (kind === "js" || kind === "wasm") size[kind] += gzipped(path);
+  for (const entry of ENTRIES) {
+    sizes[entry] = {};
+    for (const [name, build] of Object.entries(builds)) {
+      const dir = installApp(name, packed, entry);
+      build(dir);
+      const size = { js: 0, wasm: 0 };
+      for (const path of files(join(dir, "dist"))) {
+        const kind = extname(path).slice(1);
+        if (kind === "js" || kind === "wasm") size[kind] += gzipped(path);
+      }
+      sizes[entry][name] = { ...size, total: size.js + size.wasm };
     }
-    sizes[name] = { ...size, total: size.js + size.wasm };
   }
   console.log(JSON.stringify(sizes));
 } finally {
