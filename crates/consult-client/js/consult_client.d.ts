@@ -150,7 +150,10 @@ export class ConsultClient {
   getSessionDetails(sessionId: string): Promise<SessionDetails>;
   /** Polls the session until it ends, the sign-in is lost, or `stop()`. */
   pollSession(sessionId: string, options: PollOptions): SessionPoller;
-  /** Connects to the consultation room over Socket.IO and stays joined across token changes. */
+  /**
+   * Connects to the consultation room over Socket.IO and stays joined across token changes.
+   * Not in consult-client/slim (it throws a TypeError there).
+   */
   connectVideoSession(options: VideoSessionOptions): VideoSession;
   /**
    * Auth for the official socket.io-client: `io(url, { auth: client.socketIoAuth() })`. It is a
