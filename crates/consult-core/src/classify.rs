@@ -1,48 +1,138 @@
-//! What an HTTP status means for the client: success, retry later, the session is over, or a
-//! plain failure to report.
+//! What every answer means, per endpoint: one table — status → outcome, retryable or not,
+//! sign-in ends or not — that the machines read and one test (`tests/answer_table.rs`) holds.
+//!
+//! | endpoint | 2xx | 304 | 401 | 403 | 404 | 408, 425, 429, 5xx | any other |
+//! |---|---|---|---|---|---|---|---|
+//! | refresh | success (then trusted or not) | failed | **the sign-in ends** | transient | failed | transient | failed |
+//! | authorised call | success | failed | one refresh, one replay | transient | failed | transient | failed |
+//! | poll | success (an update) | nothing new | failed (after the replay) | polling ends: forbidden | polling ends: not found | transient | failed |
+//!
+//! "Transient" is retried with backoff and reported `retryable`; "failed" is reported, not
+//! retryable, and keeps the sign-in. Only a refresh 401 ends a sign-in: a 403 comes from
+//! proxies and WAFs as often as from the server.
+//!
+//! The socket handshake has no status a browser can see: a CONNECT_ERROR's message is read by
+//! [`read_connect_error`], and a transport that closes before the handshake is transient.
 
-/// The client's reading of a response status (or of a failure to get one).
+/// Which endpoint answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /api/video/auth/refresh-token`.
+    Refresh,
+    /// An authorised request of the application (`fetch`, the session details).
+    Authorised,
+    /// The session poll (`GET /api/video/sessions/{id}` with `If-None-Match`).
+    Poll,
+}
+
+/// What an answer means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// 2xx (and 304 for conditional GETs).
+    /// 2xx: the body is read (and, for a refresh, checked before it is trusted).
     Success,
-    /// Try again after a backoff: 408, 425, 429, 5xx, and network errors or timeouts.
+    /// 304 to a conditional poll: nothing new.
+    NotModified,
+    /// 401 to an authorised request: join (or start) the one refresh, then replay once.
+    RefreshAndReplay,
+    /// 401 from the refresh endpoint: the sign-in is over.
+    EndSignIn,
+    /// 404 to a poll: the session is gone; polling ends.
+    NotFound,
+    /// 403 to a poll: not a participant; polling ends.
+    Forbidden,
+    /// Try again after a backoff (`Retry-After` honoured): reported `retryable`.
     Transient,
-    /// 401 or 403: the credential is refused; from the refresh endpoint, the session is over.
-    Unauthorized,
-    /// Any other status: report it, do not retry, keep the session.
+    /// Report it; not retryable; the sign-in is kept.
     Failed,
 }
 
-/// Classifies a status code.
+impl Outcome {
+    /// Whether the error this outcome reports may succeed later (`ConsultError.retryable`).
+    pub fn retryable(self) -> bool {
+        self == Outcome::Transient
+    }
+
+    /// Whether this outcome ends the sign-in (`sessionExpired`, storage cleared).
+    pub fn ends_sign_in(self) -> bool {
+        self == Outcome::EndSignIn
+    }
+}
+
+/// Whether a status may be gone on the next try: 403 (proxies, WAFs), 408, 425, 429, 5xx.
 ///
 /// ```
-/// use consult_core::{Outcome, classify_status};
-/// assert_eq!(classify_status(503), Outcome::Transient);
-/// assert_eq!(classify_status(401), Outcome::Unauthorized);
-/// assert_eq!(classify_status(404), Outcome::Failed);
+/// assert!(consult_core::classify::transient_status(403));
+/// assert!(!consult_core::classify::transient_status(404));
 /// ```
-pub fn classify_status(status: u16) -> Outcome {
-    match status {
-        200..=299 | 304 => Outcome::Success,
-        401 | 403 => Outcome::Unauthorized,
-        408 | 425 | 429 | 500..=599 => Outcome::Transient,
+pub fn transient_status(status: u16) -> bool {
+    matches!(status, 403 | 408 | 425 | 429 | 500..=599)
+}
+
+/// What `status` from `endpoint` means.
+///
+/// ```
+/// use consult_core::classify::{Endpoint, Outcome, read_status};
+/// assert_eq!(read_status(Endpoint::Refresh, 401), Outcome::EndSignIn);
+/// assert_eq!(read_status(Endpoint::Refresh, 403), Outcome::Transient);
+/// assert_eq!(read_status(Endpoint::Authorised, 401), Outcome::RefreshAndReplay);
+/// assert_eq!(read_status(Endpoint::Poll, 304), Outcome::NotModified);
+/// ```
+pub fn read_status(endpoint: Endpoint, status: u16) -> Outcome {
+    match (endpoint, status) {
+        (_, 200..=299) => Outcome::Success,
+        (Endpoint::Poll, 304) => Outcome::NotModified,
+        (Endpoint::Poll, 404) => Outcome::NotFound,
+        (Endpoint::Poll, 403) => Outcome::Forbidden,
+        (Endpoint::Refresh, 401) => Outcome::EndSignIn,
+        (Endpoint::Authorised, 401) => Outcome::RefreshAndReplay,
+        (_, status) if transient_status(status) => Outcome::Transient,
         _ => Outcome::Failed,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What a Socket.IO CONNECT_ERROR means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The credential was refused ("Token expired", "Invalid token", "unauthorized…",
+    /// "Session revoked", anything about `expired`, `revoked` or `jwt`): one forced refresh,
+    /// then a new CONNECT. The refresh, not this answer, decides whether the sign-in ends.
+    Credential,
+    /// The server cannot check now ("Service unavailable", "Too many connections"): a failed
+    /// attempt, reconnect with backoff.
+    Transient,
+    /// Nothing a token or a wait can fix (e.g. "Invalid namespace"): close; the sign-in is kept.
+    Final,
+}
 
-    #[test]
-    fn every_status_has_one_reading() {
-        assert_eq!(classify_status(200), Outcome::Success);
-        assert_eq!(classify_status(304), Outcome::Success);
-        assert_eq!(classify_status(403), Outcome::Unauthorized);
-        assert_eq!(classify_status(429), Outcome::Transient);
-        assert_eq!(classify_status(500), Outcome::Transient);
-        assert_eq!(classify_status(400), Outcome::Failed);
-        assert_eq!(classify_status(302), Outcome::Failed);
+/// What a CONNECT_ERROR `message` means.
+///
+/// ```
+/// use consult_core::classify::{Refusal, read_connect_error};
+/// assert_eq!(read_connect_error("Token expired"), Refusal::Credential);
+/// assert_eq!(read_connect_error("unauthorized: missing token"), Refusal::Credential);
+/// assert_eq!(read_connect_error("Service unavailable"), Refusal::Transient);
+/// assert_eq!(read_connect_error("Invalid namespace"), Refusal::Final);
+/// ```
+pub fn read_connect_error(message: &str) -> Refusal {
+    let lower = message.to_ascii_lowercase();
+    // A byte-window search: `str::contains(&str)` links the two-way searcher (~2 KB of wasm)
+    // for words this short.
+    let contains = |word: &str| {
+        lower
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w == word.as_bytes())
+    };
+    if lower == "invalid token"
+        || contains("expired")
+        || lower.starts_with("unauthorized")
+        || contains("revoked")
+        || contains("jwt")
+    {
+        Refusal::Credential
+    } else if lower == "service unavailable" || lower == "too many connections" {
+        Refusal::Transient
+    } else {
+        Refusal::Final
     }
 }

@@ -7,7 +7,10 @@
 //! - an auth CONNECT_ERROR ("Token expired", "Invalid token", "unauthorized…", "Session revoked")
 //!   leads to at most one forced refresh per attempt, then a new CONNECT; a second refusal in the
 //!   same attempt counts as a failed attempt (reconnect with backoff);
-//! - any other CONNECT_ERROR (e.g. "Invalid namespace") closes without refreshing;
+//! - a CONNECT_ERROR saying the server cannot check now ("Service unavailable", "Too many
+//!   connections") is a failed attempt: reconnect with backoff;
+//! - any other CONNECT_ERROR (e.g. "Invalid namespace") closes without refreshing (what each
+//!   message means: [`classify::read_connect_error`]);
 //! - a refused refresh closes with [`CloseReason::SessionExpired`];
 //! - transport loss reconnects after `delay·2ⁿ ± 50 %`, capped, up to `attempts` times in a row,
 //!   reset by a successful connect; a server DISCONNECT (`41`) does not reconnect;
@@ -21,6 +24,7 @@ mod acks;
 mod room;
 
 use crate::ErrorCode;
+use crate::classify::{self, Refusal};
 use crate::engineio::{self, EioPacket};
 use crate::socketio::{self, SioKind};
 use acks::Acks;
@@ -248,31 +252,6 @@ impl TokenResult {
     }
 }
 
-/// Whether a CONNECT_ERROR message is about the credential (so a refresh can fix it).
-///
-/// ```
-/// use consult_core::connection::is_auth_error;
-/// assert!(is_auth_error("Token expired"));
-/// assert!(is_auth_error("unauthorized: missing token"));
-/// assert!(!is_auth_error("Invalid namespace"));
-/// ```
-pub fn is_auth_error(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    // A byte-window search: `str::contains(&str)` links the two-way searcher (~2 KB of wasm)
-    // for words this short.
-    let contains = |word: &str| {
-        lower
-            .as_bytes()
-            .windows(word.len())
-            .any(|w| w == word.as_bytes())
-    };
-    lower == "invalid token"
-        || contains("expired")
-        || lower.starts_with("unauthorized")
-        || contains("revoked")
-        || contains("jwt")
-}
-
 /// The connection state machine.
 #[derive(Debug, Clone)]
 pub struct SocketConnection {
@@ -496,9 +475,13 @@ impl SocketConnection {
     }
 
     fn on_connect_error(&mut self, message: String, now: i64) {
-        if !is_auth_error(&message) {
+        let refusal = classify::read_connect_error(&message);
+        if refusal == Refusal::Final {
             self.actions.push(Action::CloseTransport);
             self.close(CloseReason::ConnectError(message));
+        } else if refusal == Refusal::Transient {
+            self.actions.push(Action::CloseTransport);
+            self.lose_transport(now, &message, 0.5);
         } else if !self.refreshed_this_attempt {
             self.refreshed_this_attempt = true;
             self.force_refresh = true;

@@ -75,20 +75,20 @@ impl ErrorCode {
     }
 
     /// Whether an error with this code and HTTP status may succeed later: for `HTTP`, what the
-    /// status says (5xx, 429, 403 and the like: yes; other 4xx: no); for the rest,
-    /// [`ErrorCode::retryable`]. The one rule behind every error's `retryable`, in both drivers.
+    /// status says ([`transient_status`](crate::classify::transient_status): 403, 408, 425,
+    /// 429, 5xx — the answer table's "transient"); for the rest, [`ErrorCode::retryable`]. The
+    /// one rule behind every error's `retryable`, in both drivers.
     ///
     /// ```
     /// use consult_core::ErrorCode;
     /// assert!(ErrorCode::Http.retryable_with(Some(503)));
+    /// assert!(ErrorCode::Http.retryable_with(Some(403))); // a refresh 403 is retried
     /// assert!(!ErrorCode::Http.retryable_with(Some(404)));
     /// assert!(ErrorCode::Timeout.retryable_with(None));
     /// ```
     pub fn retryable_with(self, status: Option<u16>) -> bool {
         match (self, status) {
-            (ErrorCode::Http, Some(status)) => {
-                crate::classify_status(status) == crate::Outcome::Transient
-            }
+            (ErrorCode::Http, Some(status)) => crate::classify::transient_status(status),
             (code, _) => code.retryable(),
         }
     }

@@ -34,7 +34,7 @@ pub mod socketio;
 pub mod timestamp;
 
 pub use backoff::Backoff;
-pub use classify::{Outcome, classify_status};
+pub use classify::{Endpoint, Outcome, read_status};
 pub use error_code::ErrorCode;
 pub use jwt::{JwtError, TokenInfo};
 pub use policy::RefreshPolicy;

@@ -16,6 +16,7 @@
 //! ```
 
 use crate::ErrorCode;
+use crate::classify::{Endpoint, Outcome, read_status};
 use crate::poll::{PollAction, PollResult, PollSchedule, SessionStatus, StopReason};
 use crate::rng::Rng;
 use crate::session::SessionError;
@@ -211,9 +212,9 @@ impl PollMachine {
     ) -> PollAction {
         self.in_flight = false;
         let random = self.rng.next_f64();
-        match status {
-            304 => self.schedule.on_result(PollResult::NotModified, random),
-            200..=299 => {
+        match read_status(Endpoint::Poll, status) {
+            Outcome::NotModified => self.schedule.on_result(PollResult::NotModified, random),
+            Outcome::Success => {
                 if etag.is_some() {
                     self.etag = etag;
                 }
@@ -227,8 +228,10 @@ impl PollMachine {
                 self.schedule
                     .on_result(PollResult::Updated(session), random)
             }
-            404 => self.fatal(PollEnd::NotFound),
-            403 => self.fatal(PollEnd::Forbidden),
+            Outcome::NotFound => self.fatal(PollEnd::NotFound),
+            Outcome::Forbidden => self.fatal(PollEnd::Forbidden),
+            // Transient or failed (a 401 after its replay, too): reported, and polling goes on
+            // after a backoff; the error's `retryable` says which.
             _ => {
                 let retry_after = retry_after
                     .as_deref()

@@ -235,8 +235,9 @@ impl TokenSession {
             return;
         }
         let (sent, lock) = (sent.clone(), *lock);
-        match status {
-            200..=299 => {
+        let outcome = crate::classify::read_status(crate::classify::Endpoint::Refresh, status);
+        match outcome {
+            crate::Outcome::Success => {
                 match accept_refresh(body, date.as_deref(), now, &sent, &self.config.policy) {
                     Some(accepted) => self.refreshed(now, accepted, lock),
                     None => self.attempt_failed(
@@ -247,11 +248,13 @@ impl TokenSession {
                     ),
                 }
             }
-            // Only a 401 from the refresh endpoint ends a sign-in.
-            401 => self.end_sign_in(SessionError::with_status(ErrorCode::RefreshRejected, 401)),
+            // Only a 401 from the refresh endpoint ends a sign-in (the answer table).
+            crate::Outcome::EndSignIn => self.end_sign_in(SessionError::with_status(
+                ErrorCode::RefreshRejected,
+                status,
+            )),
             _ => {
-                // 403 comes from proxies and WAFs as often as from the server: retry it.
-                let retryable = matches!(status, 403 | 408 | 425 | 429 | 500..=599);
+                let retryable = outcome.retryable();
                 let retry_after = retry_after
                     .as_deref()
                     .and_then(crate::backoff::retry_after_ms);

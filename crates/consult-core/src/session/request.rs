@@ -9,7 +9,7 @@
 /// assert!(!consult_core::session::credential_refused(403)); // forbidden is not "who are you"
 /// ```
 pub fn credential_refused(status: u16) -> bool {
-    status == 401
+    crate::read_status(crate::Endpoint::Authorised, status) == crate::Outcome::RefreshAndReplay
 }
 
 /// The origin (`scheme://host[:port]`, lower-cased, default port dropped) of an absolute
