@@ -16,10 +16,8 @@ import { SessionPoller } from "./poller.js";
 import { TokenStorage } from "./storage.js";
 import { TabSync } from "./tabs.js";
 import { VideoSession } from "./video_session.js";
+import * as Wire from "./wire.js";
 
-const REFRESH_PATH = "/api/video/auth/refresh-token";
-const LOGOUT_PATH = "/api/video/auth/logout";
-const SESSIONS_PATH = "/api/video/sessions/";
 const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning"];
 
 /** The constructor's options with their defaults; a TypeError for what cannot be used. */
@@ -46,8 +44,8 @@ function parseOptions(options) {
     baseUrl: options.baseUrl,
     storage,
     allowedOrigins: allowed,
-    tokenKey: typeof keys.token === "string" ? keys.token : "authToken",
-    expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : "tokenExpiresAt",
+    tokenKey: typeof keys.token === "string" ? keys.token : Wire.TOKEN_KEY,
+    expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : Wire.EXPIRES_KEY,
     // Numbers go to the machine as given: consult-core applies the defaults and bounds.
     marginSeconds: number(options.refreshMarginSeconds),
     timeoutMs: number(options.requestTimeoutMs),
@@ -106,6 +104,7 @@ export class ConsultClient {
     if (crossTab) {
       this.#tabs = new TabSync(
         o.tokenKey,
+        (message) => this.#feed(In.PeerMessage, 0, message),
         (token, expiresAt) => this.#feed(In.PeerToken, 0, token, expiresAt),
         (token) => this.#feed(In.PeerSignedOut, 0, token),
       );
@@ -142,7 +141,7 @@ export class ConsultClient {
 
   /** `GET /api/video/sessions/{id}`; a non-2xx answer rejects with code HTTP. */
   async getSessionDetails(sessionId) {
-    const response = await this.#authorized(SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
+    const response = await this.#authorized(Wire.SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
     if (!response.ok) throw new ConsultError("HTTP", "HTTP " + response.status, response.status);
     return json(response);
   }
@@ -152,7 +151,7 @@ export class ConsultClient {
     if (typeof options?.onUpdate !== "function") throw new TypeError("options.onUpdate must be a function");
     const interval = typeof options.intervalMs === "number" ? options.intervalMs : undefined;
     const request = (path, headers, signal) => this.#authorized(path, undefined, headers, signal);
-    return new SessionPoller(request, SESSIONS_PATH + encodeSegment(sessionId), interval, options);
+    return new SessionPoller(request, Wire.SESSIONS_PATH + encodeSegment(sessionId), interval, options);
   }
 
   /**
@@ -298,7 +297,7 @@ export class ConsultClient {
         );
         return;
       case Op.AcquireLock: {
-        const release = requestLock("consult-refresh:" + o.tokenKey, () => this.#feed(In.LockGranted, id));
+        const release = requestLock(Wire.LOCK_PREFIX + o.tokenKey, () => this.#feed(In.LockGranted, id));
         if (release) this.#locks.set(id, release);
         else queueMicrotask(() => this.#feed(In.LockUnavailable, id));
         return;
@@ -315,13 +314,11 @@ export class ConsultClient {
         this.#requests.delete(id);
         return;
       case Op.SendLogout:
-        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [["Authorization", "Bearer " + m.text()]], this.#timeoutMs).catch(() => {});
+        send(joinUrl(o.baseUrl, Wire.LOGOUT_PATH), { method: "POST" }, [[Wire.AUTHORIZATION, Wire.BEARER + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
-        this.#tabs?.announceToken(m.text(), m.extra());
-        return;
       case Op.AnnounceSignOut:
-        this.#tabs?.announceSignOut(m.text());
+        this.#tabs?.post(m.text());
         return;
       case Op.Resolve:
       case Op.Reject: {
@@ -350,8 +347,8 @@ export class ConsultClient {
   #refresh(id, token) {
     const controller = new AbortController();
     this.#requests.set(id, controller);
-    const init = { method: "POST", headers: { Authorization: "Bearer " + token }, signal: controller.signal };
-    fetch(joinUrl(this.#o.baseUrl, REFRESH_PATH), init)
+    const init = { method: "POST", headers: { [Wire.AUTHORIZATION]: Wire.BEARER + token }, signal: controller.signal };
+    fetch(joinUrl(this.#o.baseUrl, Wire.REFRESH_PATH), init)
       .then(
         async (response) => {
           let body;
@@ -361,8 +358,8 @@ export class ConsultClient {
             return this.#feed(In.RefreshUnreadable, id);
           }
           const header = (name) => response.headers.get(name) ?? undefined;
-          this.#machine.setRetryAfter(header("retry-after"));
-          this.#feed(In.RefreshAnswered, id, body, header("date"), response.status);
+          this.#machine.setRetryAfter(header(Wire.RETRY_AFTER));
+          this.#feed(In.RefreshAnswered, id, body, header(Wire.DATE), response.status);
         },
         () => this.#feed(In.RefreshNetworkError, id),
       )
@@ -405,7 +402,7 @@ export class ConsultClient {
 
   #sendWith(url, init, extraHeaders, token, cancel) {
     // A copy, so the caller's init object is never modified and can be replayed.
-    const headers = [...extraHeaders, ["Authorization", "Bearer " + token]];
+    const headers = [...extraHeaders, [Wire.AUTHORIZATION, Wire.BEARER + token]];
     return send(url, Object.assign({}, init), headers, this.#timeoutMs, cancel);
   }
 }

@@ -1,8 +1,7 @@
 // IndexedDB: the store the cross-tab lock protects. A read in a transaction sees every write
 // committed before it; localStorage does not (Chromium gives each tab a lagging copy).
 
-const DATABASE = "consult";
-const STORE = "tokens";
+import { FIELD_EXPIRES_AT, FIELD_TOKEN, IDB_DATABASE, IDB_STORE, IDB_VERSION } from "./wire.js";
 
 /** @type {Promise<IDBDatabase> | null} */
 let opening = null;
@@ -12,8 +11,8 @@ export const hasIndexedDb = () => typeof indexedDB === "object" && indexedDB !==
 
 function open() {
   opening ??= new Promise((resolve, reject) => {
-    const request = indexedDB.open(DATABASE, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    const request = indexedDB.open(IDB_DATABASE, IDB_VERSION);
+    request.onupgradeneeded = () => request.result.createObjectStore(IDB_STORE);
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
     request.onblocked = () => reject(new Error("IndexedDB blocked"));
@@ -30,8 +29,8 @@ function open() {
 async function transact(mode, request) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const pending = request(tx.objectStore(STORE));
+    const tx = db.transaction(IDB_STORE, mode);
+    const pending = request(tx.objectStore(IDB_STORE));
     tx.oncomplete = () => resolve(pending.result);
     tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
   });
@@ -43,10 +42,11 @@ async function transact(mode, request) {
  */
 export async function idbGet(key) {
   const value = await transact("readonly", (store) => store.get(key));
-  return typeof value?.token === "string" ? [value.token, value.expiresAt ?? undefined] : null;
+  const token = value?.[FIELD_TOKEN];
+  return typeof token === "string" ? [token, value[FIELD_EXPIRES_AT] ?? undefined] : null;
 }
 
 /** Stores `{ token, expiresAt }` under `key`, or removes it (`null`); resolves once committed. */
 export function idbSet(key, token, expiresAt) {
-  return transact("readwrite", (store) => (token === null ? store.delete(key) : store.put({ token, expiresAt }, key)));
+  return transact("readwrite", (store) => (token === null ? store.delete(key) : store.put({ [FIELD_TOKEN]: token, [FIELD_EXPIRES_AT]: expiresAt }, key)));
 }

@@ -8,6 +8,7 @@ import * as PollOp from "./poll_op.js";
 import { ConsultError, machineError } from "./errors.js";
 import { callSafely } from "./events.js";
 import { pageHidden, timerDelay } from "./env.js";
+import { ETAG, IF_NONE_MATCH, RETRY_AFTER } from "./wire.js";
 
 export class SessionPoller {
   #machine;
@@ -85,7 +86,7 @@ export class SessionPoller {
 
   async #fetch(etag) {
     const controller = (this.#controller = new AbortController());
-    const headers = etag === undefined ? [] : [["If-None-Match", etag]];
+    const headers = etag === undefined ? [] : [[IF_NONE_MATCH, etag]];
     let response;
     try {
       response = await this.#request(this.#path, headers, controller.signal);
@@ -106,7 +107,7 @@ export class SessionPoller {
     this.#session = session;
     const header = (name) => response.headers.get(name) ?? undefined;
     const status = typeof session?.status === "string" ? session.status : undefined;
-    this.#feed(PollIn.Answered, false, response.status, header("etag"), status, header("retry-after"), readable);
+    this.#feed(PollIn.Answered, false, response.status, header(ETAG), status, header(RETRY_AFTER), readable);
   }
 
   #end(reason) {

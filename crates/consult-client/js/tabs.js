@@ -1,28 +1,29 @@
-// Other tabs: BroadcastChannel messages and `storage` events of the mirror key, passed to the
-// machine as they are (it decides what they mean); and announcements to the other tabs.
+// Other tabs: BroadcastChannel messages (text the core encodes and decodes) and `storage`
+// events of the mirror key, passed to the machine as they are (it decides what they mean); and
+// announcements to the other tabs.
 
 import { hasWindow } from "./env.js";
+import { CHANNEL_PREFIX } from "./wire.js";
 
 const text = (value) => (typeof value === "string" ? value : undefined);
 
 export class TabSync {
   /**
    * @param {string} tokenKey
+   * @param {(message: string) => void} onMessage a channel message, for the core to read
    * @param {(token: string | undefined, expiresAt: string | undefined) => void} onToken
    * @param {(token: string | undefined) => void} onSignOut
    */
-  constructor(tokenKey, onToken, onSignOut) {
+  constructor(tokenKey, onMessage, onToken, onSignOut) {
     this.channel = null;
     try {
-      if (typeof BroadcastChannel === "function") this.channel = new BroadcastChannel("consult:" + tokenKey);
+      if (typeof BroadcastChannel === "function") this.channel = new BroadcastChannel(CHANNEL_PREFIX + tokenKey);
     } catch {
       this.channel = null;
     }
     if (this.channel) {
       this.channel.onmessage = (event) => {
-        const data = event.data;
-        if (data?.type === "token" && text(data.token)) onToken(data.token, text(data.expiresAt));
-        else if (data?.type === "signout") onSignOut(text(data.token));
+        if (typeof event.data === "string") onMessage(event.data);
       };
     }
     this.onStorage = (event) => {
@@ -33,15 +34,8 @@ export class TabSync {
     if (hasWindow()) window.addEventListener("storage", this.onStorage);
   }
 
-  announceToken(token, expiresAt) {
-    this.#post({ type: "token", token, expiresAt });
-  }
-
-  announceSignOut(token) {
-    this.#post({ type: "signout", token });
-  }
-
-  #post(message) {
+  /** Posts a message the core encoded. */
+  post(message) {
     try {
       this.channel?.postMessage(message);
     } catch {

@@ -7,7 +7,7 @@ use consult_core::session::{
     Grant as SessionGrant, Input, SessionConfig, TokenSession, credential_refused, origin_of,
     token_may_go_to,
 };
-use consult_core::{ErrorCode, RefreshPolicy};
+use consult_core::{ErrorCode, RefreshPolicy, wire};
 
 use crate::ClientError;
 use crate::details::SessionDetails;
@@ -235,7 +235,7 @@ impl ConsultClient {
 
 /// The path of a session.
 pub(crate) fn session_path(session_id: &str) -> String {
-    let mut path = String::from("/api/video/sessions/");
+    let mut path = String::from(wire::SESSIONS_PATH);
     path.push_str(&encode_segment(session_id));
     path
 }
@@ -257,7 +257,7 @@ impl Inner {
         }
         let send = |token: &str| {
             let mut headers = headers.clone();
-            headers.push(("Authorization", bearer(token)));
+            headers.push((wire::AUTHORIZATION, bearer(token)));
             http::send(Exchange {
                 url: &url,
                 init,

@@ -10,6 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use consult_core::wire::{self, TabMessage};
 use consult_core::ErrorCode;
 use consult_core::session::{
     Action, CallId, Input, OpId, SessionError, SessionEvent, TokenSession, TransportFailure,
@@ -24,10 +25,6 @@ use crate::storage::Store;
 use crate::tabs::Tabs;
 use crate::{ClientError, wake};
 
-/// Path of the refresh endpoint.
-const REFRESH_PATH: &str = "/api/video/auth/refresh-token";
-/// Path of the logout endpoint.
-const LOGOUT_PATH: &str = "/api/video/auth/logout";
 
 /// Where the machine's answer to one call goes.
 type Answer = oneshot::Sender<Result<String, SessionError>>;
@@ -86,7 +83,7 @@ impl Inner {
             pumping: Cell::new(false),
             next_call: Cell::new(0),
             calls: RefCell::new(Vec::new()),
-            lock_name: format!("consult-refresh:{}", parts.token_key),
+            lock_name: wire::lock_name(&parts.token_key),
             store: parts.store,
             locks: RefCell::new(Vec::new()),
             refreshes: RefCell::new(Vec::new()),
@@ -217,13 +214,16 @@ impl Inner {
                 }
             }
             Action::SendLogout { token } => {
-                let url = join_url(&self.base_url, LOGOUT_PATH);
+                let url = join_url(&self.base_url, wire::LOGOUT_PATH);
                 spawn(async move { drop(post(&url, &token, None).await) });
             }
-            Action::AnnounceToken { token, expires_at } => {
-                self.announce("token", &token, Some(&expires_at))
-            }
-            Action::AnnounceSignOut { token } => self.announce("signout", &token, None),
+            Action::AnnounceToken { token, expires_at } => self.announce(TabMessage::Token {
+                token,
+                expires_at: Some(expires_at),
+            }),
+            Action::AnnounceSignOut { token } => self.announce(TabMessage::SignOut {
+                token: Some(token),
+            }),
             Action::Resolve { call, result } => {
                 for (_, sender) in take(&self.calls, call) {
                     let _ = sender.send(result.clone());
@@ -233,9 +233,9 @@ impl Inner {
         }
     }
 
-    fn announce(&self, kind: &str, token: &str, expires_at: Option<&str>) {
+    fn announce(&self, message: TabMessage) {
         if let Some(tabs) = &*self.tabs.borrow() {
-            tabs.announce(kind, token, expires_at);
+            tabs.announce(&message);
         }
     }
 
@@ -245,7 +245,7 @@ impl Inner {
             return self.feed(Input::RefreshFailed { op, failure });
         };
         self.refreshes.borrow_mut().push((op, controller.clone()));
-        let url = join_url(&self.base_url, REFRESH_PATH);
+        let url = join_url(&self.base_url, wire::REFRESH_PATH);
         let weak = self.weak.clone();
         spawn(async move {
             let input = match post(&url, &token, Some(controller.signal())).await {
@@ -254,8 +254,8 @@ impl Inner {
                         op,
                         status: response.status(),
                         body,
-                        date: http::header(&response, "date"),
-                        retry_after: http::header(&response, "retry-after"),
+                        date: http::header(&response, wire::DATE),
+                        retry_after: http::header(&response, wire::RETRY_AFTER),
                     },
                     None => Input::RefreshFailed {
                         op,
@@ -317,7 +317,7 @@ async fn post(
         url,
         init: None,
         method: "POST",
-        headers: vec![("Authorization", bearer(token))],
+        headers: vec![(wire::AUTHORIZATION, bearer(token))],
         timeout_ms: None,
         cancel,
     })

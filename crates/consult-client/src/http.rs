@@ -101,7 +101,7 @@ pub(crate) async fn text(response: &web_sys::Response) -> Option<String> {
 
 /// `Bearer <token>`.
 pub(crate) fn bearer(token: &str) -> String {
-    let mut value = String::from("Bearer ");
+    let mut value = String::from(consult_core::wire::BEARER);
     value.push_str(token);
     value
 }

@@ -1,5 +1,5 @@
 //! The token in IndexedDB: database `consult`, object store `tokens`, key = the token storage
-//! key, value = `{token, expiresAt}`. A read in a transaction sees the last committed write of
+//! key, value = `{token, expiresAt}` (the names: `consult_core::wire`). A read in a transaction sees the last committed write of
 //! any tab (unlike `localStorage`, of which Chromium serves each tab a cached copy), and a
 //! write resolves only once its transaction has committed.
 
@@ -11,8 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
-const DATABASE: &str = "consult";
-const STORE: &str = "tokens";
+use consult_core::wire::{FIELD_EXPIRES_AT, FIELD_TOKEN, IDB_DATABASE, IDB_STORE, IDB_VERSION};
 
 /// The database of one client, opened (and its store created) on first use.
 #[derive(Clone, Default)]
@@ -48,7 +47,7 @@ impl Idb {
         }
         let factory = Reflect::get(&js_sys::global(), &"indexedDB".into()).ok()?;
         let factory: web_sys::IdbFactory = factory.dyn_into().ok()?;
-        let request = factory.open_with_u32(DATABASE, 1).ok()?;
+        let request = factory.open_with_u32(IDB_DATABASE, IDB_VERSION).ok()?;
         let upgrading = request.clone();
         let on_upgrade = Closure::<dyn FnMut()>::new(move || {
             let db = upgrading
@@ -56,7 +55,7 @@ impl Idb {
                 .ok()
                 .and_then(|r| r.dyn_into::<IdbDatabase>().ok());
             if let Some(db) = db {
-                let _ = db.create_object_store(STORE);
+                let _ = db.create_object_store(IDB_STORE);
             }
         });
         request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
@@ -70,10 +69,10 @@ impl Idb {
         db: &IdbDatabase,
         key: &str,
     ) -> Result<(Option<String>, Option<String>), JsValue> {
-        let store = db.transaction_with_str(STORE)?.object_store(STORE)?;
+        let store = db.transaction_with_str(IDB_STORE)?.object_store(IDB_STORE)?;
         let value = request_done(&store.get(&key.into())?).await?;
         let text = |field: &str| Reflect::get(&value, &field.into()).ok()?.as_string();
-        Ok((text("token"), text("expiresAt")))
+        Ok((text(FIELD_TOKEN), text(FIELD_EXPIRES_AT)))
     }
 
     /// Stores `{token, expiresAt}` under `key`, or deletes it (`None`); done once committed.
@@ -82,13 +81,13 @@ impl Idb {
         key: &str,
         value: Option<(&str, &str)>,
     ) -> Result<(), JsValue> {
-        let transaction = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)?;
-        let store = transaction.object_store(STORE)?;
+        let transaction = db.transaction_with_str_and_mode(IDB_STORE, IdbTransactionMode::Readwrite)?;
+        let store = transaction.object_store(IDB_STORE)?;
         match value {
             Some((token, expires_at)) => {
                 let record = Object::new();
-                Reflect::set(&record, &"token".into(), &token.into())?;
-                Reflect::set(&record, &"expiresAt".into(), &expires_at.into())?;
+                Reflect::set(&record, &FIELD_TOKEN.into(), &token.into())?;
+                Reflect::set(&record, &FIELD_EXPIRES_AT.into(), &expires_at.into())?;
                 store.put_with_key(&record, &key.into())?;
             }
             None => drop(store.delete(&key.into())?),

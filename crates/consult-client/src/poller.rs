@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 pub use consult_core::poll_machine::PollEnd;
 use consult_core::poll_machine::{PollInput, PollMachine, PollOutput};
 use consult_core::session::SessionError;
+use consult_core::wire;
 
 use crate::client::session_path;
 use crate::env::{EventListener, page_hidden, spawn, timer_at};
@@ -186,7 +187,7 @@ fn fetch(shared: &Rc<Shared>, if_none_match: Option<String>) {
     );
     spawn(async move {
         let headers = if_none_match
-            .map(|tag| ("If-None-Match", tag))
+            .map(|tag| (wire::IF_NONE_MATCH, tag))
             .into_iter()
             .collect();
         let signal = controller.map(|c| c.signal());
@@ -199,8 +200,8 @@ fn fetch(shared: &Rc<Shared>, if_none_match: Option<String>) {
             }),
             Ok(response) => {
                 let status = response.status();
-                let etag = http::header(&response, "etag");
-                let retry_after = http::header(&response, "retry-after");
+                let etag = http::header(&response, wire::ETAG);
+                let retry_after = http::header(&response, wire::RETRY_AFTER);
                 let session = match response.ok() {
                     true => http::text(&response)
                         .await

@@ -43,8 +43,8 @@ pub struct StorageKeys {
 impl Default for StorageKeys {
     fn default() -> Self {
         Self {
-            token: String::from("authToken"),
-            expires_at: String::from("tokenExpiresAt"),
+            token: String::from(consult_core::wire::TOKEN_KEY),
+            expires_at: String::from(consult_core::wire::EXPIRES_KEY),
         }
     }
 }

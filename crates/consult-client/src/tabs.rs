@@ -1,9 +1,10 @@
 //! The other tabs: a `BroadcastChannel` (`consult:<token key>`) carries new tokens and
-//! sign-outs both ways, and `storage` events of the mirror's token key cover tabs that miss it.
-//! What they mean is the token session's business ([`Input::PeerToken`],
-//! [`Input::PeerSignedOut`]).
+//! sign-outs both ways, as core's [`TabMessage`] text, and `storage` events of the mirror's token
+//! key cover tabs that miss it. What they mean is the token session's business
+//! ([`Input::PeerToken`], [`Input::PeerSignedOut`]).
 
 use consult_core::session::Input;
+use consult_core::wire::{self, TabMessage};
 use wasm_bindgen::prelude::*;
 
 use crate::env::EventListener;
@@ -14,25 +15,6 @@ pub(crate) struct Tabs {
     _listeners: Vec<EventListener>,
 }
 
-fn text(object: &JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(object, &key.into()).ok()?.as_string()
-}
-
-/// What a channel message says: `{type: "token", token, expiresAt?}` with a string token, or
-/// `{type: "signout", token?}`. Anything else is ignored.
-fn message_input(data: &JsValue) -> Option<Input> {
-    match text(data, "type")?.as_str() {
-        "token" => Some(Input::PeerToken {
-            token: text(data, "token")?,
-            expires_at: text(data, "expiresAt"),
-        }),
-        "signout" => Some(Input::PeerSignedOut {
-            token: text(data, "token"),
-        }),
-        _ => None,
-    }
-}
-
 impl Tabs {
     /// Listens on the channel and on `storage` events of `mirror_key`; `feed` gets the inputs.
     pub(crate) fn start(
@@ -40,16 +22,15 @@ impl Tabs {
         mirror_key: Option<String>,
         feed: impl Fn(Input) + Clone + 'static,
     ) -> Tabs {
-        let mut name = String::from("consult:");
-        name.push_str(token_key);
-        let channel = web_sys::BroadcastChannel::new(&name).ok();
+        let channel = web_sys::BroadcastChannel::new(&wire::channel_name(token_key)).ok();
         let mut listeners = Vec::new();
         if let Some(channel) = &channel {
             let feed = feed.clone();
             listeners.push(EventListener::new(channel, "message", move |event| {
                 let data = event.unchecked_into::<web_sys::MessageEvent>().data();
-                if let Some(input) = message_input(&data) {
-                    feed(input);
+                let message = data.as_string().and_then(|text| TabMessage::decode(&text));
+                if let Some(message) = message {
+                    feed(message.into_input());
                 }
             }));
         }
@@ -75,16 +56,10 @@ impl Tabs {
         }
     }
 
-    /// Posts `{type, token, expiresAt?}` to the other tabs.
-    pub(crate) fn announce(&self, kind: &str, token: &str, expires_at: Option<&str>) {
-        let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &"type".into(), &kind.into());
-        let _ = js_sys::Reflect::set(&message, &"token".into(), &token.into());
-        if let Some(expires_at) = expires_at {
-            let _ = js_sys::Reflect::set(&message, &"expiresAt".into(), &expires_at.into());
-        }
+    /// Posts `message` to the other tabs.
+    pub(crate) fn announce(&self, message: &TabMessage) {
         if let Some(channel) = &self.channel {
-            let _ = channel.post_message(&message);
+            let _ = channel.post_message(&message.encode().into());
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod session;
 pub mod skew;
 pub mod socketio;
 pub mod timestamp;
+pub mod wire;
 
 pub use backoff::Backoff;
 pub use classify::{Endpoint, Outcome, read_status};
