@@ -26,7 +26,7 @@ function parseSessionOptions(options, baseUrl) {
     roomId: text("roomId"),
     userId: text("userId"),
     role: text("role"),
-    namespace: typeof options.namespace === "string" ? options.namespace : "/",
+    namespace: typeof options.namespace === "string" ? options.namespace : undefined,
     // Numbers go to the machine as given: consult-core applies the defaults and bounds.
     attempts: number(retry.attempts),
     delayMs: number(retry.delayMs),

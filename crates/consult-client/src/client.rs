@@ -7,7 +7,7 @@ use consult_core::session::{
     Grant as SessionGrant, Input, SessionConfig, TokenSession, credential_refused, origin_of,
     token_may_go_to,
 };
-use consult_core::{ErrorCode, RefreshPolicy, wire};
+use consult_core::{ErrorCode, wire};
 
 use crate::ClientError;
 use crate::details::SessionDetails;
@@ -27,15 +27,17 @@ pub struct ClientOptions {
     pub storage: StorageKind,
     /// Storage keys (default the seed's `authToken` / `tokenExpiresAt`).
     pub storage_keys: StorageKeys,
-    /// Refresh this many seconds before expiry, at most half the token's lifetime (default 300).
+    /// Refresh this many seconds before expiry, at most half the token's lifetime (default 300;
+    /// negative: 0; not finite: the default).
     pub refresh_margin_seconds: f64,
-    /// Longest wait for an answer, ms (default 10 000).
+    /// Longest wait for an answer, ms (default 10 000; 0: no timeout).
     pub request_timeout_ms: u32,
     /// Coordinate refreshes with other tabs (Web Lock + BroadcastChannel; default true).
     pub cross_tab: bool,
     /// Refresh in the background before expiry, without waiting for a call (default true).
     pub auto_refresh: bool,
-    /// Failed refresh attempts a waiting call sits through before it gets the error (default 3).
+    /// Failed refresh attempts a waiting call sits through before it gets the error (default 3,
+    /// at most 20).
     pub refresh_retries: u32,
     /// Other origins [`ConsultClient::fetch`] may send the token to (`https://media.example`).
     pub allowed_origins: Vec<String>,
@@ -66,19 +68,26 @@ impl ClientOptions {
         }
     }
 
+    /// The token session's configuration: every number settled by core
+    /// ([`SessionConfig::from_options`]: defaults, bounds, 0 for no timeout), as the JavaScript
+    /// driver's are.
+    pub(crate) fn session_config(&self, cross_tab: bool) -> SessionConfig {
+        SessionConfig {
+            cross_tab,
+            auto_refresh: self.auto_refresh,
+            storage: !matches!(self.storage, StorageKind::Memory),
+            ..SessionConfig::from_options(
+                Some(self.refresh_margin_seconds),
+                Some(f64::from(self.request_timeout_ms)),
+                Some(f64::from(self.refresh_retries)),
+            )
+        }
+    }
+
     fn validate(&self) -> Result<(), InvalidOptions> {
-        let margin = self.refresh_margin_seconds;
         check(
             origin_of(&self.base_url).is_some(),
             "base_url must be an absolute http(s) URL",
-        )?;
-        check(
-            margin.is_finite() && margin >= 0.0,
-            "refresh_margin_seconds must be ≥ 0",
-        )?;
-        check(
-            self.request_timeout_ms > 0,
-            "request_timeout_ms must be > 0",
         )?;
         check(
             !self.storage_keys.token.is_empty(),
@@ -129,19 +138,12 @@ impl ConsultClient {
         options.validate()?;
         let store = Store::new(&options.storage, options.storage_keys.clone());
         let cross_tab = options.cross_tab && store.shared_with_tabs();
-        let config = SessionConfig {
-            policy: RefreshPolicy::with_margin_seconds(options.refresh_margin_seconds),
-            request_timeout_ms: u64::from(options.request_timeout_ms),
-            refresh_retries: options.refresh_retries,
-            cross_tab,
-            auto_refresh: options.auto_refresh,
-            storage: !matches!(options.storage, StorageKind::Memory),
-        };
+        let config = options.session_config(cross_tab);
         let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
         let parts = Parts {
             base_url: options.base_url,
             allowed_origins: options.allowed_origins,
-            request_timeout_ms: options.request_timeout_ms,
+            request_timeout_ms: request_timeout(&config),
             now: options.now.unwrap_or_else(system_now),
             store,
             token_key: options.storage_keys.token,
@@ -233,6 +235,12 @@ impl ConsultClient {
     }
 }
 
+/// The timeout of the driver's own requests, as the machine settled it (`None`: none).
+pub(crate) fn request_timeout(config: &SessionConfig) -> Option<u32> {
+    let ms = config.request_timeout_ms;
+    (ms != u64::MAX).then(|| u32::try_from(ms).unwrap_or(u32::MAX))
+}
+
 /// The path of a session.
 pub(crate) fn session_path(session_id: &str) -> String {
     let mut path = String::from(wire::SESSIONS_PATH);
@@ -263,7 +271,7 @@ impl Inner {
                 init,
                 method: "GET",
                 headers,
-                timeout_ms: Some(self.request_timeout_ms),
+                timeout_ms: self.request_timeout_ms,
                 cancel: cancel.clone(),
             })
         };

@@ -33,7 +33,8 @@ type Answer = oneshot::Sender<Result<String, SessionError>>;
 pub(crate) struct Parts {
     pub(crate) base_url: String,
     pub(crate) allowed_origins: Vec<String>,
-    pub(crate) request_timeout_ms: u32,
+    /// As the machine settled it (`None`: no timeout).
+    pub(crate) request_timeout_ms: Option<u32>,
     pub(crate) now: Now,
     pub(crate) store: Store,
     pub(crate) token_key: String,
@@ -44,7 +45,7 @@ pub(crate) struct Parts {
 pub(crate) struct Inner {
     pub(crate) base_url: String,
     pub(crate) allowed_origins: Vec<String>,
-    pub(crate) request_timeout_ms: u32,
+    pub(crate) request_timeout_ms: Option<u32>,
     pub(crate) now: Now,
     pub(crate) listeners: Listeners<EventKind, ClientEvent>,
     pub(crate) tabs: RefCell<Option<Tabs>>,

@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 pub use consult_core::poll_machine::PollEnd;
 use consult_core::poll_machine::{PollInput, PollMachine, PollOutput};
 use consult_core::session::SessionError;
-use consult_core::wire;
+use consult_core::{poll, wire};
 
 use crate::client::session_path;
 use crate::env::{EventListener, page_hidden, spawn, timer_at};
@@ -17,7 +17,7 @@ use crate::{ClientError, ConsultClient, SessionDetails, http};
 
 /// Callbacks and settings of a poll.
 pub struct PollOptions {
-    /// Time between the end of one poll and the start of the next, ms.
+    /// Time between the end of one poll and the start of the next, ms (100 ms to a day).
     pub interval_ms: u32,
     /// A new version of the session (not called when unchanged).
     pub on_update: Rc<dyn Fn(SessionDetails)>,
@@ -58,6 +58,14 @@ pub struct SessionPoller {
     handle: Rc<Handle>,
 }
 
+impl PollOptions {
+    /// The interval as core settles it ([`poll::interval_ms`]: 100 ms to a day), as the
+    /// JavaScript driver's is.
+    pub(crate) fn settled_interval_ms(&self) -> u64 {
+        poll::interval_ms(Some(f64::from(self.interval_ms)))
+    }
+}
+
 impl SessionPoller {
     /// Stops polling and aborts the request in flight, if any; `on_end(Stopped)` follows.
     pub fn stop(&self) {
@@ -88,7 +96,7 @@ impl ConsultClient {
     /// ```
     pub fn poll_session(&self, session_id: &str, options: PollOptions) -> SessionPoller {
         let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
-        let machine = PollMachine::new(u64::from(options.interval_ms), seed);
+        let machine = PollMachine::new(options.settled_interval_ms(), seed);
         let shared = Rc::new_cyclic(|weak| Shared {
             client: self.clone(),
             path: session_path(session_id),

@@ -33,7 +33,8 @@ pub struct VideoSessionOptions {
     pub user_id: String,
     /// `PATIENT` or `DOCTOR`.
     pub role: String,
-    /// Reconnection settings (its `room` is set from the fields above).
+    /// Reconnection settings (its `room` is set from the fields above; the numbers are bounded
+    /// as core bounds them: at most 1,000 attempts, delays up to an hour).
     pub reconnection: ConnectionConfig,
 }
 
@@ -82,6 +83,22 @@ pub struct VideoSession {
     handle: Rc<Handle>,
 }
 
+/// The connection's configuration: the numbers settled by core
+/// ([`ConnectionConfig::from_options`]: defaults, bounds), as the JavaScript driver's are.
+pub(crate) fn connection_config(given: ConnectionConfig, room: RoomJoin) -> ConnectionConfig {
+    let number = |n: u64| Some(n as f64);
+    ConnectionConfig {
+        room: Some(room),
+        connect_timeout_ms: given.connect_timeout_ms,
+        ..ConnectionConfig::from_options(
+            Some(given.namespace),
+            Some(f64::from(given.reconnect_attempts)),
+            number(given.reconnect_delay_ms),
+            number(given.reconnect_max_delay_ms),
+        )
+    }
+}
+
 impl ConsultClient {
     /// Connects to the consultation room and stays there across token changes and network
     /// trouble, until [`VideoSession::disconnect`], the last handle's drop, or the end. The ids
@@ -106,10 +123,7 @@ impl ConsultClient {
             user_id: options.user_id,
             role: options.role,
         };
-        let config = ConnectionConfig {
-            room: Some(room),
-            ..options.reconnection
-        };
+        let config = connection_config(options.reconnection, room);
         let shared = Rc::new(Shared {
             client: self.clone(),
             url: options.url.unwrap_or_else(|| self.inner.base_url.clone()),

@@ -67,12 +67,13 @@ impl ConnectionConfig {
     ///
     /// ```
     /// use consult_core::connection::ConnectionConfig;
-    /// let config = ConnectionConfig::from_options("/".into(), None, Some(-3.0), Some(1e12));
+    /// let config = ConnectionConfig::from_options(None, None, Some(-3.0), Some(1e12));
+    /// assert_eq!(config.namespace, "/");
     /// assert_eq!(config.reconnect_attempts, 5);
     /// assert_eq!((config.reconnect_delay_ms, config.reconnect_max_delay_ms), (0, 3_600_000));
     /// ```
     pub fn from_options(
-        namespace: String,
+        namespace: Option<String>,
         attempts: Option<f64>,
         delay_ms: Option<f64>,
         max_delay_ms: Option<f64>,
@@ -86,7 +87,7 @@ impl ConnectionConfig {
                 .map_or(default, |v| v.max(0.0).min(max) as u64)
         };
         ConnectionConfig {
-            namespace,
+            namespace: namespace.unwrap_or(defaults.namespace),
             reconnect_attempts: bounded(attempts, u64::from(defaults.reconnect_attempts), 1_000.0)
                 as u32,
             reconnect_delay_ms: bounded(delay_ms, defaults.reconnect_delay_ms, 3_600_000.0),
@@ -278,6 +279,11 @@ pub struct SocketConnection {
 }
 
 impl SocketConnection {
+    /// The configuration in force (as [`ConnectionConfig::from_options`] settled it).
+    pub fn config(&self) -> &ConnectionConfig {
+        &self.config
+    }
+
     /// A machine that has not started.
     pub fn new(config: ConnectionConfig) -> Self {
         Self {

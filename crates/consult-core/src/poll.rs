@@ -109,14 +109,17 @@ pub struct PollSchedule {
 pub fn interval_ms(option: Option<f64>) -> u64 {
     option
         .filter(|ms| ms.is_finite())
-        .map_or(5_000, |ms| ms.clamp(100.0, 86_400_000.0) as u64)
+        .map_or(5_000, |ms| ms.clamp(100.0, MAX_INTERVAL_MS as f64) as u64)
 }
 
+/// The longest poll interval: a day.
+pub const MAX_INTERVAL_MS: u64 = 86_400_000;
+
 impl PollSchedule {
-    /// Polls every `interval_ms` (at least 100 ms); errors back off from one interval up to
-    /// `max(interval · 8, 30 s)`.
+    /// Polls every `interval_ms` (100 ms to a day, as [`interval_ms`] bounds an option); errors
+    /// back off from one interval up to `max(interval · 8, 30 s)`.
     pub fn new(interval_ms: u64) -> Self {
-        let interval_ms = interval_ms.max(100);
+        let interval_ms = interval_ms.clamp(100, MAX_INTERVAL_MS);
         Self {
             interval_ms,
             backoff: Backoff::new(interval_ms, interval_ms.saturating_mul(8).max(30_000)),
@@ -124,6 +127,11 @@ impl PollSchedule {
             in_flight: false,
             stopped: None,
         }
+    }
+
+    /// The interval in force (ms).
+    pub fn interval_ms(&self) -> u64 {
+        self.interval_ms
     }
 
     /// Whether polling is over.

@@ -148,6 +148,11 @@ impl PollMachine {
         self.wake_at
     }
 
+    /// The interval in force (ms).
+    pub fn interval_ms(&self) -> u64 {
+        self.schedule.interval_ms()
+    }
+
     /// Whether polling is over.
     pub fn is_ended(&self) -> bool {
         self.ended

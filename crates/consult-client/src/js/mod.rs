@@ -30,5 +30,12 @@ fn ms_u64(value: f64) -> u64 {
     ms(value).max(0) as u64
 }
 
+#[cfg(all(
+    test,
+    not(target_arch = "wasm32"),
+    feature = "rust-api",
+    feature = "js-video"
+))]
+mod options_table;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -92,6 +92,12 @@ impl PollMachine {
         }
     }
 
+    /// The interval in force (for the options table's test).
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn interval_ms(&self) -> u64 {
+        self.machine.interval_ms()
+    }
+
     /// Feeds what happened at time `now` (Unix ms): `kind` is a [`PollIn`] (an unknown number
     /// is ignored). `code` is the client's error code (Failed).
     #[allow(clippy::too_many_arguments)]

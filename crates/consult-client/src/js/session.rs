@@ -225,6 +225,12 @@ impl TokenMachine {
         }
     }
 
+    /// The configuration in force (for the options table's test).
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn config(&self) -> &SessionConfig {
+        self.session.config()
+    }
+
     /// The request timeout in force (ms; 0 for none), for the driver's own requests.
     pub fn request_timeout_ms(&self) -> f64 {
         match self.session.config().request_timeout_ms {

@@ -87,7 +87,7 @@ impl SocketMachine {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         url: &str,
-        namespace: String,
+        namespace: Option<String>,
         attempts: f64,
         delay_ms: f64,
         max_delay_ms: f64,
@@ -118,6 +118,12 @@ impl SocketMachine {
             text: None,
             extra: None,
         }
+    }
+
+    /// The configuration in force (for the options table's test).
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn config(&self) -> &ConnectionConfig {
+        self.machine.config()
     }
 
     pub fn start(&mut self, now: f64) {
@@ -302,8 +308,11 @@ pub extern "C" fn sm_new(
     role: f64,
 ) -> f64 {
     let mut strings = abi::Strings::default();
+    let (url, namespace) = (
+        strings.next(url).unwrap_or_default(),
+        strings.next(namespace),
+    );
     let mut next = |length| strings.next(length).unwrap_or_default();
-    let (url, namespace) = (next(url), next(namespace));
     let (room_id, session_id, user_id, role) =
         (next(room_id), next(session_id), next(user_id), next(role));
     let machine = SocketMachine::new(
@@ -468,7 +477,7 @@ mod tests {
         let text = String::from;
         let mut machine = SocketMachine::new(
             "http://127.0.0.1:9",
-            text("/"),
+            Some(text("/")),
             5.0,
             1000.0,
             5000.0,
@@ -570,7 +579,7 @@ mod tests {
         let text = String::from;
         let mut machine = SocketMachine::new(
             "https://api.example/",
-            text("/"),
+            None,
             f64::NAN,
             f64::NAN,
             f64::NAN,

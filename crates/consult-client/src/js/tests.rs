@@ -67,7 +67,7 @@ proptest! {
         url in ".{0,20}", namespace in ".{0,8}", attempts in any::<u32>(), delay in number(), max_delay in number(),
         inputs in proptest::collection::vec((0u8..8, ".{0,60}", number()), 0..40),
     ) {
-        let mut machine = SocketMachine::new(&url, namespace.clone(), f64::from(attempts), delay, max_delay, namespace.clone(), namespace.clone(), namespace.clone(), namespace);
+        let mut machine = SocketMachine::new(&url, Some(namespace.clone()), f64::from(attempts), delay, max_delay, namespace.clone(), namespace.clone(), namespace.clone(), namespace);
         machine.start(0.0);
         for (input, text, value) in inputs {
             match input {
