@@ -4,13 +4,13 @@
 // (when to refresh, whether an answer is trusted, backoff, the lock protocol, what ends a
 // sign-in, what each caller gets) is the machine's.
 
-import { TokenMachine, credentialRefused } from "./consult_core.js";
+import { TokenMachine, authorisedReplays, sessionAnswerError } from "./consult_core.js";
 import * as In from "./session_in.js";
 import * as Op from "./session_op.js";
 import { ConsultError, machineError } from "./errors.js";
 import { Listeners, callSafely } from "./events.js";
 import { encodeSegment, hasWindow, joinUrl, pageHidden, timerDelay } from "./env.js";
-import { json, send } from "./http.js";
+import { send } from "./http.js";
 import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
 import { TokenStorage } from "./storage.js";
@@ -139,11 +139,13 @@ export class ConsultClient {
     return this.#authorized(String(path), typeof init === "object" && init !== null ? init : undefined, []);
   }
 
-  /** `GET /api/video/sessions/{id}`; a non-2xx answer rejects with code HTTP. */
+  /** `GET /api/video/sessions/{id}`; what the answer means (a session, HTTP, BAD_RESPONSE) is core's. */
   async getSessionDetails(sessionId) {
     const response = await this.#authorized(Wire.SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
-    if (!response.ok) throw new ConsultError("HTTP", "HTTP " + response.status, response.status);
-    return json(response);
+    const body = await response.text().catch(() => undefined);
+    const code = sessionAnswerError(response.status, body);
+    if (code !== undefined) throw machineError(code, response.status);
+    return JSON.parse(body);
   }
 
   /** Polls the session until it ends, the sign-in is lost, or `stop()`. */
@@ -151,7 +153,7 @@ export class ConsultClient {
     if (typeof options?.onUpdate !== "function") throw new TypeError("options.onUpdate must be a function");
     const interval = typeof options.intervalMs === "number" ? options.intervalMs : undefined;
     const request = (path, headers, signal) => this.#authorized(path, undefined, headers, signal);
-    return new SessionPoller(request, Wire.SESSIONS_PATH + encodeSegment(sessionId), interval, options);
+    return new SessionPoller(request, Wire.SESSIONS_PATH + encodeSegment(sessionId), interval, options, this.#o.now);
   }
 
   /**
@@ -385,7 +387,7 @@ export class ConsultClient {
     }
   }
 
-  /** An authorised request; after a 401, one replacement token from the machine and one replay. */
+  /** An authorised request, replayed with a new token from the machine for as long as core says (once after a 401). */
   async #authorized(path, init, extraHeaders, cancel) {
     const o = this.#o;
     const url = joinUrl(o.baseUrl, path);
@@ -393,11 +395,12 @@ export class ConsultClient {
     if (!this.#machine.mayCarryToken(resolved)) {
       throw new ConsultError("ORIGIN_NOT_ALLOWED", "the token goes only to " + o.baseUrl + " (or options.allowedOrigins)");
     }
-    const token = await this.getValidToken();
-    const response = await this.#sendWith(url, init, extraHeaders, token, cancel);
-    if (!credentialRefused(response.status)) return response;
-    const replacement = await this.#call(In.TokenRefused, token);
-    return this.#sendWith(url, init, extraHeaders, replacement, cancel);
+    let token = await this.getValidToken();
+    for (let replayed = false; ; replayed = true) {
+      const response = await this.#sendWith(url, init, extraHeaders, token, cancel);
+      if (!authorisedReplays(response.status, replayed)) return response;
+      token = await this.#call(In.TokenRefused, token);
+    }
   }
 
   #sendWith(url, init, extraHeaders, token, cancel) {

@@ -143,9 +143,9 @@ export class PollMachine extends Machine {
   constructor(intervalMs, seed) {
     super(core.pm_new(intervalMs, seed), core.pm_free);
   }
-  feed(now, kind, hidden, status, etag, sessionStatus, retryAfter, readable, code) {
-    const [e, s, r, c] = put(core, etag, sessionStatus, retryAfter, code);
-    core.pm_feed(this.h, now, kind, hidden, status, e, s, r, readable, c);
+  feed(now, kind, hidden, status, etag, body, retryAfter, code) {
+    const [e, b, r, c] = put(core, etag, body, retryAfter, code);
+    core.pm_feed(this.h, now, kind, hidden, status, e, b, r, c);
   }
   pollOutput() {
     return core.pm_poll(this.h);
@@ -217,5 +217,8 @@ export class SocketMachine extends Machine {
 /** Whether an error with this code and HTTP status (NaN or undefined: none) may succeed later. */
 export const errorRetryable = (code, status) => core.error_retryable(...put(core, code), status) !== 0;
 
-/** Whether an authorised request's answer means the token was refused. */
-export const credentialRefused = (status) => core.credential_refused(status) !== 0;
+/** Whether an authorised call answered `status` gets a new token and is sent again (`replayed`: this is the replay's answer). */
+export const authorisedReplays = (status, replayed) => core.authorised_replays(status, replayed ? 1 : 0) !== 0;
+
+/** The error code a session answer (`status`, `body`; undefined: unreadable) fails with; undefined: a session. */
+export const sessionAnswerError = (status, body) => take(core, core.session_answer(status, ...put(core, body)));

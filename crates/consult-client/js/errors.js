@@ -34,4 +34,3 @@ export function machineError(code, status, cause) {
   return new ConsultError(code ?? "INTERNAL", message, status);
 }
 
-export const httpError = (response) => new ConsultError("HTTP", "HTTP " + response.status, response.status);

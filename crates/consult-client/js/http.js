@@ -42,13 +42,3 @@ export async function send(url, init, headers, timeoutMs, cancel) {
     for (const signal of signals) signal.removeEventListener("abort", onAbort);
   }
 }
-
-/** The body as JSON, or BAD_RESPONSE. */
-export async function json(response) {
-  try {
-    return await response.json();
-  } catch {
-    throw new ConsultError("BAD_RESPONSE", "response body is not JSON", response.status);
-  }
-}
-

@@ -8,7 +8,7 @@ export const Start = 1;
 export const Timer = 2;
 /** The page's visibility changed (`hidden`). */
 export const Visibility = 3;
-/** The request was answered: `status`, `etag`, `sessionStatus` (the body's `status`), `retryAfter`, `readable` (whether the body was JSON). */
+/** The request was answered: `status`, `etag`, `body` (its text; absent: unreadable), `retryAfter` — the answer as it came; what it means is core's. */
 export const Answered = 4;
 /** The request failed with the client's error `code` (and `status`). */
 export const Failed = 5;

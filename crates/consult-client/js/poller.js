@@ -18,13 +18,15 @@ export class SessionPoller {
   #ended = false;
   #controller = null;
   #timer;
-  /** The last session received (for onUpdate) and the last request error (for onError). */
-  #session;
+  /** The last answer's body (for onUpdate) and the last request error (for onError). */
+  #body;
   #error;
   #onVisibility;
+  #now;
 
-  constructor(request, path, intervalMs, options) {
+  constructor(request, path, intervalMs, options, now = Date.now) {
     this.#machine = new PollMachine(intervalMs, Math.random() * 2 ** 52);
+    this.#now = now;
     this.#request = request;
     this.#path = path;
     this.#options = options;
@@ -52,10 +54,10 @@ export class SessionPoller {
     this.stop();
   }
 
-  #feed(kind, hidden = false, status = 0, etag, sessionStatus, retryAfter, readable = false, code) {
+  #feed(kind, hidden = false, status = 0, etag, body, retryAfter, code) {
     if (this.#ended) return;
     const m = this.#machine;
-    m.feed(Date.now(), kind, hidden, status, etag, sessionStatus, retryAfter, readable, code);
+    m.feed(this.#now(), kind, hidden, status, etag, body, retryAfter, code);
     for (let op; (op = m.pollOutput()) !== PollOp.None; ) {
       switch (op) {
         case PollOp.Fetch:
@@ -65,7 +67,8 @@ export class SessionPoller {
           this.#controller?.abort();
           break;
         case PollOp.Update:
-          callSafely(this.#options.onUpdate, this.#session);
+          // The machine read the body as a session: JSON.parse accepts it.
+          callSafely(this.#options.onUpdate, JSON.parse(this.#body));
           break;
         case PollOp.Error:
           callSafely(this.#options.onError, this.#error ?? machineError(m.text(), m.status()));
@@ -80,7 +83,7 @@ export class SessionPoller {
     clearTimeout(this.#timer);
     const at = m.pollTimeout();
     if (!Number.isNaN(at)) {
-      this.#timer = setTimeout(() => this.#feed(PollIn.Timer), timerDelay(at - Date.now()));
+      this.#timer = setTimeout(() => this.#feed(PollIn.Timer), timerDelay(at - this.#now()));
     }
   }
 
@@ -92,22 +95,14 @@ export class SessionPoller {
       response = await this.#request(this.#path, headers, controller.signal);
     } catch (error) {
       this.#error = error;
-      return this.#feed(PollIn.Failed, false, error?.status ?? 0, undefined, undefined, undefined, false, error?.code);
+      return this.#feed(PollIn.Failed, false, error?.status ?? 0, undefined, undefined, undefined, error?.code);
     } finally {
       if (this.#controller === controller) this.#controller = null;
     }
     this.#error = undefined;
-    let session;
-    let readable = true;
-    try {
-      session = await response.json();
-    } catch {
-      readable = false;
-    }
-    this.#session = session;
+    this.#body = await response.text().catch(() => undefined);
     const header = (name) => response.headers.get(name) ?? undefined;
-    const status = typeof session?.status === "string" ? session.status : undefined;
-    this.#feed(PollIn.Answered, false, response.status, header(ETAG), status, header(RETRY_AFTER), readable);
+    this.#feed(PollIn.Answered, false, response.status, header(ETAG), this.#body, header(RETRY_AFTER));
   }
 
   #end(reason) {

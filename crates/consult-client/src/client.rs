@@ -4,10 +4,9 @@
 use std::rc::{Rc, Weak};
 
 use consult_core::session::{
-    Grant as SessionGrant, Input, SessionConfig, TokenSession, credential_refused, origin_of,
-    token_may_go_to,
+    Grant as SessionGrant, Input, SessionConfig, TokenSession, origin_of, token_may_go_to,
 };
-use consult_core::{ErrorCode, wire};
+use consult_core::{ErrorCode, authorised, wire};
 
 use crate::ClientError;
 use crate::details::SessionDetails;
@@ -186,19 +185,17 @@ impl ConsultClient {
             .await
     }
 
-    /// `GET /api/video/sessions/{id}`. A non-2xx answer is an `HTTP` error with its status.
+    /// `GET /api/video/sessions/{id}`. A non-2xx answer is an `HTTP` error with its status, a
+    /// 2xx that is not a session `BAD_RESPONSE` (core's reading: [`authorised::session_answer`]).
     pub async fn get_session_details(
         &self,
         session_id: &str,
     ) -> Result<SessionDetails, ClientError> {
         let path = session_path(session_id);
         let response = self.inner.authorized(&path, None, Vec::new(), None).await?;
-        if !response.ok() {
-            return Err(ClientError::http(response.status()));
-        }
-        let body = http::text(&response).await.unwrap_or_default();
-        SessionDetails::parse(&body)
-            .ok_or_else(|| ClientError::new(ErrorCode::BadResponse, "not a session"))
+        let body = http::text(&response).await;
+        authorised::session_answer(response.status(), body.as_deref())?;
+        Ok(SessionDetails::read(body.as_deref().unwrap_or_default()))
     }
 
     /// Subscribes to one kind of event.
@@ -249,8 +246,8 @@ pub(crate) fn session_path(session_id: &str) -> String {
 }
 
 impl Inner {
-    /// Sends an authorised request; if the answer refuses the credential, gets a new token and
-    /// replays once.
+    /// Sends an authorised request, with a new token and again for as long as core says (once,
+    /// after a 401: [`authorised::replays`]).
     pub(crate) async fn authorized(
         &self,
         path: &str,
@@ -275,14 +272,17 @@ impl Inner {
                 cancel: cancel.clone(),
             })
         };
-        let token = self.valid_token().await?;
-        let response = send(&token).await?;
-        if !credential_refused(response.status()) {
-            return Ok(response);
+        let mut token = self.valid_token().await?;
+        let mut replayed = false;
+        loop {
+            let response = send(&token).await?;
+            if !authorised::replays(response.status(), replayed) {
+                return Ok(response);
+            }
+            token = self
+                .call(|call| Input::TokenRefused { call, token })
+                .await?;
+            replayed = true;
         }
-        let token = self
-            .call(|call| Input::TokenRefused { call, token })
-            .await?;
-        send(&token).await
     }
 }

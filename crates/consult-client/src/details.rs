@@ -1,6 +1,7 @@
 //! The consultation session as the server describes it (`GET /api/video/sessions/{id}`).
 
 use consult_core::SessionStatus;
+use consult_core::json::Json;
 use serde::Deserialize;
 
 /// A consultation session.
@@ -39,8 +40,28 @@ impl SessionDetails {
         SessionStatus::parse(&self.status_text)
     }
 
-    /// Reads a session from an answer's body.
-    pub(crate) fn parse(body: &str) -> Option<SessionDetails> {
-        serde_json::from_str(body).ok()
+    /// The session in an answer's body that core read as a session
+    /// ([`consult_core::authorised::session_answer`]): the same reading in both drivers, so
+    /// nothing here can refuse what core accepted (an optional field of another type is absent).
+    pub(crate) fn read(body: &str) -> SessionDetails {
+        let json = Json::parse(body).unwrap_or(Json::Null);
+        let text = |key: &str| json.get(key).and_then(Json::as_str).map(str::to_owned);
+        let participants = match json.get("participants") {
+            Some(Json::Array(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let version = json.get("version").and_then(Json::as_f64);
+        SessionDetails {
+            session_id: text("session_id").unwrap_or_default(),
+            room_id: text("room_id").unwrap_or_default(),
+            status_text: text("status").unwrap_or_default(),
+            participants,
+            version: version.filter(|v| *v >= 0.0 && v.fract() == 0.0).map(|v| v as u64),
+            created_at: text("created_at"),
+            updated_at: text("updated_at"),
+        }
     }
 }

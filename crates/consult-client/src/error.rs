@@ -29,15 +29,7 @@ impl ClientError {
         }
     }
 
-    /// An `HTTP` error for a response with this status.
-    pub(crate) fn http(status: u16) -> Self {
-        Self {
-            status: Some(status),
-            ..Self::new(ErrorCode::Http, format!("HTTP {status}"))
-        }
-    }
-
-    /// Whether the same call may succeed later (network trouble, timeouts, 5xx, 429).
+    /// Whether the same call may succeed later (network trouble, timeouts, 403, 429, 5xx).
     ///
     /// ```
     /// use consult_client::{ClientError, ErrorCode};

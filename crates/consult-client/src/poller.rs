@@ -34,8 +34,8 @@ struct Shared {
     weak: Weak<Shared>,
     machine: RefCell<PollMachine>,
     pumping: Cell<bool>,
-    /// The session of the last answer, handed out on [`PollOutput::Update`].
-    latest: RefCell<Option<SessionDetails>>,
+    /// The body of the last answer, read as a session on [`PollOutput::Update`].
+    latest: RefCell<Option<String>>,
     request: RefCell<Option<web_sys::AbortController>>,
     timer: RefCell<Option<gloo_timers::callback::Timeout>>,
 }
@@ -154,10 +154,9 @@ fn feed(shared: &Rc<Shared>, input: PollInput) {
                 }
             }
             Some(PollOutput::Update) => {
-                let session = shared.latest.borrow_mut().take();
-                if let Some(session) = session {
-                    (options.on_update)(session);
-                }
+                // Core read the body as a session.
+                let body = shared.latest.borrow_mut().take().unwrap_or_default();
+                (options.on_update)(SessionDetails::read(&body));
             }
             Some(PollOutput::Error(error)) => {
                 if let Some(on_error) = &options.on_error {
@@ -207,27 +206,13 @@ fn fetch(shared: &Rc<Shared>, if_none_match: Option<String>) {
                 status: error.status,
             }),
             Ok(response) => {
-                let status = response.status();
-                let etag = http::header(&response, wire::ETAG);
-                let retry_after = http::header(&response, wire::RETRY_AFTER);
-                let session = match response.ok() {
-                    true => http::text(&response)
-                        .await
-                        .and_then(|body| SessionDetails::parse(&body)),
-                    false => None,
-                };
-                let session_status = session.as_ref().map(|s| s.status_text.clone());
-                match (response.ok(), session) {
-                    (true, None) => PollInput::Unreadable { status },
-                    (_, session) => {
-                        *shared.latest.borrow_mut() = session;
-                        PollInput::Answered {
-                            status,
-                            etag,
-                            session_status,
-                            retry_after,
-                        }
-                    }
+                let body = http::text(&response).await;
+                shared.latest.borrow_mut().clone_from(&body);
+                PollInput::Answered {
+                    status: response.status(),
+                    etag: http::header(&response, wire::ETAG),
+                    body,
+                    retry_after: http::header(&response, wire::RETRY_AFTER),
                 }
             }
         };

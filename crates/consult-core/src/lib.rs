@@ -15,6 +15,7 @@
 //! ```
 
 pub mod ascii;
+pub mod authorised;
 pub mod backoff;
 pub mod base64url;
 pub mod classify;

@@ -8,14 +8,16 @@
 //! let mut poll = PollMachine::new(5_000, 7);
 //! poll.handle(0, PollInput::Start { hidden: false });
 //! assert_eq!(poll.poll_output(), Some(PollOutput::Fetch { if_none_match: None }));
+//! let body = r#"{"session_id":"s1","room_id":"room-s1","status":"ended"}"#;
 //! poll.handle(40, PollInput::Answered {
-//!     status: 200, etag: Some("\"v1\"".into()), session_status: Some("ended".into()), retry_after: None,
+//!     status: 200, etag: Some("\"v1\"".into()), body: Some(body.into()), retry_after: None,
 //! });
 //! assert_eq!(poll.poll_output(), Some(PollOutput::Update));
 //! assert_eq!(poll.poll_output(), Some(PollOutput::End(PollEnd::Ended)));
 //! ```
 
 use crate::ErrorCode;
+use crate::authorised;
 use crate::classify::{Endpoint, Outcome, read_status};
 use crate::poll::{PollAction, PollResult, PollSchedule, SessionStatus, StopReason};
 use crate::rng::Rng;
@@ -42,15 +44,11 @@ pub enum PollInput {
         status: u16,
         /// The `ETag` header.
         etag: Option<String>,
-        /// The body's `status` field, when the body was a JSON object with one.
-        session_status: Option<String>,
+        /// The body as text (`None`: it could not be read); what it holds is core's to read
+        /// ([`authorised::session_answer`](crate::authorised::session_answer)).
+        body: Option<String>,
         /// The `Retry-After` header.
         retry_after: Option<String>,
-    },
-    /// A 2xx answer whose body could not be read as JSON.
-    Unreadable {
-        /// HTTP status.
-        status: u16,
     },
     /// The request failed before any answer (the client's error code).
     Failed(SessionError),
@@ -184,22 +182,15 @@ impl PollMachine {
                 self.end.get_or_insert(PollEnd::Stopped);
                 self.schedule.stop()
             }
-            PollInput::Answered { .. } | PollInput::Unreadable { .. } | PollInput::Failed(_)
-                if !self.in_flight =>
-            {
+            PollInput::Answered { .. } | PollInput::Failed(_) if !self.in_flight => {
                 return;
             }
             PollInput::Answered {
                 status,
                 etag,
-                session_status,
+                body,
                 retry_after,
-            } => self.answered(status, etag, session_status, retry_after),
-            PollInput::Unreadable { status } => {
-                self.in_flight = false;
-                let error = SessionError::with_status(ErrorCode::BadResponse, status);
-                self.failed(error, None)
-            }
+            } => self.answered(status, etag, body, retry_after),
             PollInput::Failed(error) => {
                 self.in_flight = false;
                 self.failed(error, None)
@@ -212,7 +203,7 @@ impl PollMachine {
         &mut self,
         status: u16,
         etag: Option<String>,
-        session_status: Option<String>,
+        body: Option<String>,
         retry_after: Option<String>,
     ) -> PollAction {
         self.in_flight = false;
@@ -220,10 +211,14 @@ impl PollMachine {
         match read_status(Endpoint::Poll, status) {
             Outcome::NotModified => self.schedule.on_result(PollResult::NotModified, random),
             Outcome::Success => {
+                let session_status = match authorised::session_answer(status, body.as_deref()) {
+                    Ok(session_status) => session_status,
+                    Err(unreadable) => return self.failed(unreadable, None),
+                };
                 if etag.is_some() {
                     self.etag = etag;
                 }
-                let session = SessionStatus::parse(session_status.as_deref().unwrap_or(""));
+                let session = SessionStatus::parse(&session_status);
                 match session {
                     SessionStatus::Ended => self.end = Some(PollEnd::Ended),
                     SessionStatus::Cancelled => self.end = Some(PollEnd::Cancelled),
@@ -311,10 +306,11 @@ mod tests {
     }
 
     fn answer(status: u16, session: Option<&str>) -> PollInput {
+        let body = session.map(|s| format!(r#"{{"session_id":"s","room_id":"r","status":"{s}"}}"#));
         PollInput::Answered {
             status,
             etag: Some(String::from("\"v2\"")),
-            session_status: session.map(str::to_owned),
+            body,
             retry_after: None,
         }
     }
@@ -367,6 +363,33 @@ mod tests {
     }
 
     #[test]
+    fn a_2xx_that_is_not_a_session_is_a_bad_response_and_polling_goes_on() {
+        for body in [None, Some("<html>"), Some(r#"{"status":"ended"}"#)] {
+            let mut poll = started();
+            let answer = PollInput::Answered {
+                status: 200,
+                etag: Some(String::from("\"v9\"")),
+                body: body.map(str::to_owned),
+                retry_after: None,
+            };
+            poll.handle(0, answer);
+            let bad = SessionError::with_status(ErrorCode::BadResponse, 200);
+            assert_eq!(drain(&mut poll), vec![PollOutput::Error(bad)], "{body:?}");
+            assert!(!poll.is_ended());
+            let at = poll.poll_timeout().unwrap_or(i64::MAX);
+            poll.handle(at, PollInput::Timer);
+            let refetch = PollOutput::Fetch {
+                if_none_match: None,
+            };
+            assert_eq!(
+                drain(&mut poll),
+                vec![refetch],
+                "the ETag of a bad answer is not kept"
+            );
+        }
+    }
+
+    #[test]
     fn errors_are_reported_and_backed_off_honouring_retry_after() {
         let mut poll = started();
         poll.handle(
@@ -374,7 +397,7 @@ mod tests {
             PollInput::Answered {
                 status: 503,
                 etag: None,
-                session_status: None,
+                body: None,
                 retry_after: Some(String::from("7")),
             },
         );
@@ -424,7 +447,7 @@ mod tests {
                     0 => PollInput::Timer,
                     1 => PollInput::Visibility { hidden: status % 2 == 0 },
                     2 => answer(status, Some("active")),
-                    3 => PollInput::Unreadable { status },
+                    3 => PollInput::Answered { status, etag: None, body: None, retry_after: None },
                     4 => PollInput::Failed(SessionError::new(ErrorCode::Network)),
                     5 => answer(304, None),
                     _ => PollInput::Stop,

@@ -216,7 +216,7 @@ fn poll_acts(status: u16, outcome: Outcome, row: &str) {
     let answer = PollInput::Answered {
         status,
         etag: None,
-        session_status: Some("active".into()),
+        body: Some(r#"{"session_id":"s","room_id":"r","status":"active"}"#.into()),
         retry_after: None,
     };
     poll.handle(10, answer);

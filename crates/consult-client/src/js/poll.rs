@@ -21,8 +21,8 @@ pub enum PollIn {
     Timer = 2,
     /// The page's visibility changed (`hidden`).
     Visibility = 3,
-    /// The request was answered: `status`, `etag`, `sessionStatus` (the body's `status`),
-    /// `retryAfter`, `readable` (whether the body was JSON).
+    /// The request was answered: `status`, `etag`, `body` (its text; absent: unreadable),
+    /// `retryAfter` — the answer as it came; what it means is core's.
     Answered = 4,
     /// The request failed with the client's error `code` (and `status`).
     Failed = 5,
@@ -108,9 +108,8 @@ impl PollMachine {
         hidden: bool,
         status: f64,
         etag: Option<String>,
-        session_status: Option<String>,
+        body: Option<String>,
         retry_after: Option<String>,
-        readable: bool,
         code: Option<String>,
     ) {
         let status = if (0.0..=999.0).contains(&status) {
@@ -125,13 +124,12 @@ impl PollMachine {
             PollIn::Start => PollInput::Start { hidden },
             PollIn::Timer => PollInput::Timer,
             PollIn::Visibility => PollInput::Visibility { hidden },
-            PollIn::Answered if readable || !(200..=299).contains(&status) => PollInput::Answered {
+            PollIn::Answered => PollInput::Answered {
                 status,
                 etag,
-                session_status,
+                body,
                 retry_after,
             },
-            PollIn::Answered => PollInput::Unreadable { status },
             PollIn::Failed => {
                 let code = code
                     .as_deref()
@@ -220,14 +218,13 @@ pub extern "C" fn pm_feed(
     hidden: u32,
     status: f64,
     etag: f64,
-    session_status: f64,
+    body: f64,
     retry_after: f64,
-    readable: u32,
     code: f64,
 ) {
     let mut strings = abi::Strings::default();
     let etag = strings.next(etag);
-    let session_status = strings.next(session_status);
+    let body = strings.next(body);
     let retry_after = strings.next(retry_after);
     let code = strings.next(code);
     let kind = u8::try_from(kind).unwrap_or(0);
@@ -238,9 +235,8 @@ pub extern "C" fn pm_feed(
             hidden != 0,
             status,
             etag,
-            session_status,
+            body,
             retry_after,
-            readable != 0,
             code,
         );
     });
@@ -283,19 +279,9 @@ mod tests {
     }
 
     #[test]
-    fn a_2xx_body_that_is_not_json_is_a_bad_response_and_polling_goes_on() {
+    fn a_2xx_body_that_is_not_a_session_is_a_bad_response_and_polling_goes_on() {
         let mut poll = PollMachine::new(1000.0, 1.0);
-        poll.feed(
-            0.0,
-            PollIn::Start as u8,
-            false,
-            0.0,
-            None,
-            None,
-            None,
-            false,
-            None,
-        );
+        poll.feed(0.0, PollIn::Start as u8, false, 0.0, None, None, None, None);
         assert_eq!(drain(&mut poll), vec![(PollOp::Fetch, None)]);
         poll.feed(
             5.0,
@@ -305,7 +291,6 @@ mod tests {
             None,
             None,
             None,
-            false,
             None,
         );
         assert_eq!(poll.output(), PollOp::Error);
@@ -316,17 +301,7 @@ mod tests {
     #[test]
     fn a_lost_sign_in_ends_polling_as_session_expired() {
         let mut poll = PollMachine::new(1000.0, 1.0);
-        poll.feed(
-            0.0,
-            PollIn::Start as u8,
-            false,
-            0.0,
-            None,
-            None,
-            None,
-            false,
-            None,
-        );
+        poll.feed(0.0, PollIn::Start as u8, false, 0.0, None, None, None, None);
         drain(&mut poll);
         let code = Some(String::from("REFRESH_REJECTED"));
         poll.feed(
@@ -337,7 +312,6 @@ mod tests {
             None,
             None,
             None,
-            false,
             code,
         );
         let outputs = drain(&mut poll);

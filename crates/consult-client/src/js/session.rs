@@ -496,12 +496,6 @@ impl TokenMachine {
     }
 }
 
-/// Whether an authorised request's answer means the token was refused (feed
-/// [`SessionInput::TokenRefused`], then replay once).
-pub fn credential_refused(status: u16) -> bool {
-    consult_core::session::credential_refused(status)
-}
-
 // ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
 
 thread_local! {
@@ -637,15 +631,4 @@ pub extern "C" fn tm_allow_origin(handle: f64, url: f64) {
 pub extern "C" fn tm_may_carry(handle: f64, url: f64) -> u32 {
     let url = abi::string(url).unwrap_or_default();
     u32::from(with(handle, |m| m.may_carry_token(&url)))
-}
-
-/// [`credential_refused`] (1: yes).
-#[unsafe(export_name = "credential_refused")]
-pub extern "C" fn credential_refused_export(status: f64) -> u32 {
-    let status = if (0.0..=999.0).contains(&status) {
-        status as u16
-    } else {
-        0
-    };
-    u32::from(credential_refused(status))
 }

@@ -43,7 +43,8 @@ proptest! {
             let _ = (machine.poll_timeout(), machine.fresh_until(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
         machine.allow_origin(&text);
-        let _ = (credential_refused(status), machine.may_carry_token(&text));
+        let _ = (authorised_replays(f64::from(status), status % 2 == 0), machine.may_carry_token(&text));
+        let _ = session_answer_error(f64::from(status), Some(&text));
         let _ = error_retryable(&text, f64::from(status));
     }
 
@@ -54,7 +55,7 @@ proptest! {
     ) {
         let mut poll = PollMachine::new(interval, seed);
         for (kind, value, flag, text) in inputs {
-            poll.feed(value, kind, flag, value, text.clone(), text.clone(), text.clone(), flag, text);
+            poll.feed(value, kind, flag, value, text.clone(), text.clone(), text.clone(), text);
             while poll.poll_output() != PollOp::None as u8 {
                 let _ = (poll.text(), poll.status());
             }
@@ -106,12 +107,12 @@ proptest! {
                 1 => { let _ = (tm_poll(handle), tm_id(handle), tm_text(handle), tm_extra(handle), tm_status(handle), tm_token(handle)); }
                 2 => { let _ = (tm_timeout(handle), tm_fresh_until(handle), tm_time(handle, length, kind), tm_may_carry(handle, length)); }
                 3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); }
-                4 => pm_feed(handle, length, kind, kind, length, length, length, length, kind, length),
+                4 => pm_feed(handle, length, kind, kind, length, length, length, length, length),
                 5 => { let _ = (pm_poll(handle), pm_text(handle), pm_status(handle), pm_timeout(handle)); }
                 6 => { sm_frame(handle, length, length); sm_token(handle, length, length, length, length, length); }
                 7 => { let _ = (sm_emit(handle, length, length, length, length), sm_next(handle), sm_text(handle), sm_state(handle)); }
                 8 => { sm_start(handle, length); sm_open(handle, length); sm_closed(handle, length, length); sm_timeout(handle, length, length); }
-                9 => { let _ = (error_retryable_export(length, length), credential_refused_export(length)); }
+                9 => { let _ = (error_retryable_export(length, length), authorised_replays_export(length, kind), session_answer_export(length, length)); }
                 10 => { let _ = super::abi::io_in(kind); }
                 _ => { tm_free(handle); pm_free(handle); sm_free(handle); }
             }
