@@ -147,7 +147,7 @@ export class PollMachine extends Machine {
     const [e, b, r, c] = put(core, etag, body, retryAfter, code);
     core.pm_feed(this.h, now, kind, hidden, status, e, b, r, c);
   }
-  pollOutput() {
+  pollAction() {
     return core.pm_poll(this.h);
   }
   text() {

@@ -1,4 +1,4 @@
-// The poll machine's outputs (`PollMachine.pollOutput()`), as numbers. Written from `PollOp` in
+// The poll machine's actions (`PollMachine.pollAction()`), as numbers. Written from `PollOp` in
 // src/js/poll.rs, which a test checks against this file; one constant each, so that a bundler
 // inlines them.
 

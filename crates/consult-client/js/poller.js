@@ -58,7 +58,7 @@ export class SessionPoller {
     if (this.#ended) return;
     const m = this.#machine;
     m.feed(this.#now(), kind, hidden, status, etag, body, retryAfter, code);
-    for (let op; (op = m.pollOutput()) !== PollOp.None; ) {
+    for (let op; (op = m.pollAction()) !== PollOp.None; ) {
       switch (op) {
         case PollOp.Fetch:
           this.#fetch(m.text());

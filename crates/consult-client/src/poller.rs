@@ -136,13 +136,22 @@ impl ConsultClient {
 
 /// Hands `input` to the machine and performs what follows (a nested call only feeds).
 fn feed(shared: &Rc<Shared>, input: PollInput) {
+    step(shared, Some(input));
+}
+
+/// Gives the machine what happened (an input, or `None`: its timer fired) at the client's
+/// time, then performs what follows.
+fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
     let now = shared.client.inner.now_ms();
-    shared.machine.borrow_mut().handle(now, input);
+    match input {
+        Some(input) => shared.machine.borrow_mut().handle(now, input),
+        None => shared.machine.borrow_mut().handle_timeout(now),
+    }
     if shared.pumping.replace(true) {
         return;
     }
     loop {
-        let output = shared.machine.borrow_mut().poll_output();
+        let output = shared.machine.borrow_mut().poll_action();
         let options = &shared.options;
         match output {
             None => break,
@@ -176,7 +185,7 @@ fn feed(shared: &Rc<Shared>, input: PollInput) {
     let timer = at.map(|at| {
         timer_at(&shared.client.inner.now, at, move || {
             if let Some(shared) = weak.upgrade() {
-                feed(&shared, PollInput::Timer);
+                step(&shared, None);
             }
         })
     });

@@ -7,13 +7,13 @@
 //! use consult_core::poll_machine::{PollEnd, PollInput, PollMachine, PollOutput};
 //! let mut poll = PollMachine::new(5_000, 7);
 //! poll.handle(0, PollInput::Start { hidden: false });
-//! assert_eq!(poll.poll_output(), Some(PollOutput::Fetch { if_none_match: None }));
+//! assert_eq!(poll.poll_action(), Some(PollOutput::Fetch { if_none_match: None }));
 //! let body = r#"{"session_id":"s1","room_id":"room-s1","status":"ended"}"#;
 //! poll.handle(40, PollInput::Answered {
 //!     status: 200, etag: Some("\"v1\"".into()), body: Some(body.into()), retry_after: None,
 //! });
-//! assert_eq!(poll.poll_output(), Some(PollOutput::Update));
-//! assert_eq!(poll.poll_output(), Some(PollOutput::End(PollEnd::Ended)));
+//! assert_eq!(poll.poll_action(), Some(PollOutput::Update));
+//! assert_eq!(poll.poll_action(), Some(PollOutput::End(PollEnd::Ended)));
 //! ```
 
 use crate::ErrorCode;
@@ -31,8 +31,6 @@ pub enum PollInput {
         /// Whether the page is hidden.
         hidden: bool,
     },
-    /// The timer set to [`PollMachine::poll_timeout`] fired.
-    Timer,
     /// The page became hidden or visible.
     Visibility {
         /// Whether the page is hidden now.
@@ -137,11 +135,11 @@ impl PollMachine {
     }
 
     /// The next output for the driver.
-    pub fn poll_output(&mut self) -> Option<PollOutput> {
+    pub fn poll_action(&mut self) -> Option<PollOutput> {
         (!self.outputs.is_empty()).then(|| self.outputs.remove(0))
     }
 
-    /// When to feed [`PollInput::Timer`], if ever.
+    /// When to call [`PollMachine::handle_timeout`], if ever.
     pub fn poll_timeout(&self) -> Option<i64> {
         self.wake_at
     }
@@ -156,6 +154,17 @@ impl PollMachine {
         self.ended
     }
 
+    /// The timer set to [`PollMachine::poll_timeout`] fired (one that fires early, or a stale
+    /// one, changes nothing).
+    pub fn handle_timeout(&mut self, now: i64) {
+        if self.ended || self.wake_at.is_none_or(|at| now < at) {
+            return;
+        }
+        self.wake_at = None;
+        let action = self.schedule.on_timer();
+        self.follow(now, action);
+    }
+
     /// Feeds one input at time `now`.
     pub fn handle(&mut self, now: i64, input: PollInput) {
         if self.ended {
@@ -167,12 +176,6 @@ impl PollMachine {
                     self.schedule.on_visibility(true);
                 }
                 self.schedule.start()
-            }
-            // A timer that fires early (or a stale one) changes nothing.
-            PollInput::Timer if self.wake_at.is_some_and(|at| now < at) => return,
-            PollInput::Timer => {
-                self.wake_at = None;
-                self.schedule.on_timer()
             }
             PollInput::Visibility { hidden } => self.schedule.on_visibility(hidden),
             PollInput::Stop => {
@@ -302,7 +305,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn drain(poll: &mut PollMachine) -> Vec<PollOutput> {
-        std::iter::from_fn(|| poll.poll_output()).collect()
+        std::iter::from_fn(|| poll.poll_action()).collect()
     }
 
     fn answer(status: u16, session: Option<&str>) -> PollInput {
@@ -328,7 +331,7 @@ mod tests {
         poll.handle(10, answer(200, Some("active")));
         assert_eq!(drain(&mut poll), vec![PollOutput::Update]);
         assert_eq!(poll.poll_timeout(), Some(1_010));
-        poll.handle(1_010, PollInput::Timer);
+        poll.handle_timeout(1_010);
         assert_eq!(
             drain(&mut poll),
             vec![PollOutput::Fetch {
@@ -357,7 +360,7 @@ mod tests {
             let outputs = drain(&mut poll);
             assert_eq!(outputs.last(), Some(&PollOutput::End(end)), "{input:?}");
             assert!(poll.is_ended());
-            poll.handle(20, PollInput::Timer);
+            poll.handle_timeout(20);
             assert_eq!(drain(&mut poll), vec![], "nothing after the end");
         }
     }
@@ -377,7 +380,7 @@ mod tests {
             assert_eq!(drain(&mut poll), vec![PollOutput::Error(bad)], "{body:?}");
             assert!(!poll.is_ended());
             let at = poll.poll_timeout().unwrap_or(i64::MAX);
-            poll.handle(at, PollInput::Timer);
+            poll.handle_timeout(at);
             let refetch = PollOutput::Fetch {
                 if_none_match: None,
             };
@@ -415,9 +418,9 @@ mod tests {
     fn an_early_timer_changes_nothing() {
         let mut poll = started();
         poll.handle(10, answer(304, None));
-        poll.handle(500, PollInput::Timer);
+        poll.handle_timeout(500);
         assert_eq!(drain(&mut poll), vec![]);
-        poll.handle(1_010, PollInput::Timer);
+        poll.handle_timeout(1_010);
         assert_eq!(drain(&mut poll).len(), 1, "the fetch, on time");
     }
 
@@ -444,18 +447,22 @@ mod tests {
             prop_assert_eq!(drain(&mut poll), vec![PollOutput::Fetch { if_none_match: None }]);
             for (now, (kind, status)) in inputs.into_iter().enumerate() {
                 let input = match kind {
-                    0 => PollInput::Timer,
-                    1 => PollInput::Visibility { hidden: status % 2 == 0 },
-                    2 => answer(status, Some("active")),
-                    3 => PollInput::Answered { status, etag: None, body: None, retry_after: None },
-                    4 => PollInput::Failed(SessionError::new(ErrorCode::Network)),
-                    5 => answer(304, None),
-                    _ => PollInput::Stop,
+                    0 => None,
+                    1 => Some(PollInput::Visibility { hidden: status % 2 == 0 }),
+                    2 => Some(answer(status, Some("active"))),
+                    3 => Some(PollInput::Answered { status, etag: None, body: None, retry_after: None }),
+                    4 => Some(PollInput::Failed(SessionError::new(ErrorCode::Network))),
+                    5 => Some(answer(304, None)),
+                    _ => Some(PollInput::Stop),
                 };
                 let answering = matches!(kind, 2..=5);
                 if answering && in_flight > 0 { in_flight -= 1; }
-                poll.handle(now as i64 * 1_000_000, input);
-                for output in std::iter::from_fn(|| poll.poll_output()) {
+                let now = now as i64 * 1_000_000;
+                match input {
+                    Some(input) => poll.handle(now, input),
+                    None => poll.handle_timeout(now),
+                }
+                for output in std::iter::from_fn(|| poll.poll_action()) {
                     match output {
                         PollOutput::Fetch { .. } => in_flight += 1,
                         PollOutput::Abort => in_flight = 0,

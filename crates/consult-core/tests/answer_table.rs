@@ -212,7 +212,7 @@ fn refresh_acts(status: u16, outcome: Outcome, row: &str) {
 fn poll_acts(status: u16, outcome: Outcome, row: &str) {
     let mut poll = PollMachine::new(5_000, 7);
     poll.handle(0, PollInput::Start { hidden: false });
-    while poll.poll_output().is_some() {}
+    while poll.poll_action().is_some() {}
     let answer = PollInput::Answered {
         status,
         etag: None,
@@ -220,7 +220,7 @@ fn poll_acts(status: u16, outcome: Outcome, row: &str) {
         retry_after: None,
     };
     poll.handle(10, answer);
-    let outputs: Vec<PollOutput> = std::iter::from_fn(|| poll.poll_output()).collect();
+    let outputs: Vec<PollOutput> = std::iter::from_fn(|| poll.poll_action()).collect();
     let error = outputs.iter().find_map(|o| match o {
         PollOutput::Error(error) => Some(*error),
         _ => None,

@@ -30,7 +30,7 @@ pub enum PollIn {
     Stop = 6,
 }
 
-/// What to do (returned by [`PollMachine::poll_output`]).
+/// What to do (returned by [`PollMachine::poll_action`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollOp {
     /// Nothing more to do.
@@ -122,7 +122,7 @@ impl PollMachine {
         };
         let input = match kind {
             PollIn::Start => PollInput::Start { hidden },
-            PollIn::Timer => PollInput::Timer,
+            PollIn::Timer => return self.machine.handle_timeout(ms(now)),
             PollIn::Visibility => PollInput::Visibility { hidden },
             PollIn::Answered => PollInput::Answered {
                 status,
@@ -146,14 +146,14 @@ impl PollMachine {
     }
 
     /// The next output, a [`PollOp`], or [`PollOp::None`].
-    pub fn poll_output(&mut self) -> u8 {
+    pub fn poll_action(&mut self) -> u8 {
         self.output() as u8
     }
 
     fn output(&mut self) -> PollOp {
         self.text = None;
         self.status = None;
-        match self.machine.poll_output() {
+        match self.machine.poll_action() {
             None => PollOp::None,
             Some(PollOutput::Fetch { if_none_match }) => {
                 self.text = if_none_match;
@@ -242,10 +242,10 @@ pub extern "C" fn pm_feed(
     });
 }
 
-/// [`PollMachine::poll_output`] (0 once there is none, or no machine).
+/// [`PollMachine::poll_action`] (0 once there is none, or no machine).
 #[unsafe(no_mangle)]
 pub extern "C" fn pm_poll(handle: f64) -> u32 {
-    abi::with(&MACHINES, handle, |m| u32::from(m.poll_output())).unwrap_or(0)
+    abi::with(&MACHINES, handle, |m| u32::from(m.poll_action())).unwrap_or(0)
 }
 
 /// [`PollMachine::text`] into the out buffer.

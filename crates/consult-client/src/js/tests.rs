@@ -56,7 +56,7 @@ proptest! {
         let mut poll = PollMachine::new(interval, seed);
         for (kind, value, flag, text) in inputs {
             poll.feed(value, kind, flag, value, text.clone(), text.clone(), text.clone(), text);
-            while poll.poll_output() != PollOp::None as u8 {
+            while poll.poll_action() != PollOp::None as u8 {
                 let _ = (poll.text(), poll.status());
             }
             let _ = poll.poll_timeout();
