@@ -14,6 +14,7 @@ import { send } from "./http.js";
 import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
 import { TokenStorage } from "./storage.js";
+import { Pump } from "./pump.js";
 import { TabSync } from "./tabs.js";
 import { VideoSession } from "./video_session.js";
 import * as Wire from "./wire.js";
@@ -81,8 +82,14 @@ export class ConsultClient {
   /** Refresh requests: id → AbortController. */
   #requests = new Map();
   /** Inputs fed while performing actions (a listener calling the client) wait their turn. */
-  #inbox = [];
-  #pumping = false;
+  #pump = new Pump(
+    ([kind, id, text, extra, number]) => {
+      const machine = this.#machine;
+      machine.feed(this.#o.now(), kind, id, text, extra, number);
+      for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
+    },
+    () => this.#settle(),
+  );
   #timer;
   #timeoutMs;
   #wakeTargets = [];
@@ -247,19 +254,12 @@ export class ConsultClient {
 
   /** Feeds one input, then performs every action and re-arms the timer. */
   #feed(kind, id, text, extra, number) {
-    this.#inbox.push([kind, id, text, extra, number]);
-    if (this.#pumping) return;
-    this.#pumping = true;
+    this.#pump.feed([kind, id, text, extra, number]);
+  }
+
+  /** Takes the machine's lease and re-arms its timer. */
+  #settle() {
     const machine = this.#machine;
-    try {
-      for (let input; (input = this.#inbox.shift()); ) {
-        const [kind, id, text, extra, number] = input;
-        machine.feed(this.#o.now(), kind, id, text, extra, number);
-        for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
-      }
-    } finally {
-      this.#pumping = false;
-    }
     const lease = machine.freshUntil();
     this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
     this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";

@@ -163,12 +163,12 @@ export class PollMachine extends Machine {
 
 /** The Socket.IO connection (src/js/socket.rs); ops: socket_op.js. */
 export class SocketMachine extends Machine {
-  constructor(url, namespace, attempts, delayMs, maxDelayMs, roomId, sessionId, userId, role) {
+  constructor(url, namespace, attempts, delayMs, maxDelayMs, roomId, sessionId, userId, role, seed) {
     if (!videoCore) {
       throw new TypeError('connectVideoSession is not in consult-client/slim: import "consult-client" for the video session');
     }
     const [u, n, r, s, p, o] = put(videoCore, url, namespace, roomId, sessionId, userId, role);
-    super(videoCore.sm_new(u, n, attempts, delayMs, maxDelayMs, r, s, p, o), videoCore.sm_free);
+    super(videoCore.sm_new(u, n, attempts, delayMs, maxDelayMs, r, s, p, o, seed), videoCore.sm_free);
   }
   start(now) {
     videoCore.sm_start(this.h, now);
@@ -179,25 +179,25 @@ export class SocketMachine extends Machine {
   onFrame(frame, now) {
     videoCore.sm_frame(this.h, ...put(videoCore, frame), now);
   }
-  onToken(request, token, code, now, random) {
-    videoCore.sm_token(this.h, request, ...put(videoCore, token, code), now, random);
+  onToken(request, token, code, now) {
+    videoCore.sm_token(this.h, request, ...put(videoCore, token, code), now);
   }
-  onTransportClosed(now, random) {
-    videoCore.sm_closed(this.h, now, random);
+  onTransportClosed(now) {
+    videoCore.sm_closed(this.h, now);
   }
-  onTimeout(now, random) {
-    videoCore.sm_timeout(this.h, now, random);
+  handleTimeout(now) {
+    videoCore.sm_timeout(this.h, now);
   }
-  disconnect() {
-    videoCore.sm_disconnect(this.h);
+  disconnect(now) {
+    videoCore.sm_disconnect(this.h, now);
   }
   emit(name, argsJson, ackTimeoutMs, now) {
     return videoCore.sm_emit(this.h, ...put(videoCore, name, argsJson), ackTimeoutMs, now);
   }
-  nextTimeout() {
+  pollTimeout() {
     return videoCore.sm_next_timeout(this.h);
   }
-  next() {
+  pollAction() {
     return videoCore.sm_next(this.h);
   }
   id() {

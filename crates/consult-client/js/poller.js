@@ -8,6 +8,7 @@ import * as PollOp from "./poll_op.js";
 import { ConsultError, machineError } from "./errors.js";
 import { callSafely } from "./events.js";
 import { pageHidden, timerDelay } from "./env.js";
+import { Pump } from "./pump.js";
 import { ETAG, IF_NONE_MATCH, RETRY_AFTER } from "./wire.js";
 
 export class SessionPoller {
@@ -23,6 +24,10 @@ export class SessionPoller {
   #error;
   #onVisibility;
   #now;
+  #pump = new Pump(
+    (input) => this.#step(input),
+    () => this.#settle(),
+  );
 
   constructor(request, path, intervalMs, options, now = Date.now) {
     this.#machine = new PollMachine(intervalMs, Math.random() * 2 ** 52);
@@ -55,9 +60,14 @@ export class SessionPoller {
   }
 
   #feed(kind, hidden = false, status = 0, etag, body, retryAfter, code) {
+    if (!this.#ended) this.#pump.feed([kind, hidden, status, etag, body, retryAfter, code]);
+  }
+
+  /** Feeds one input and carries out what the machine asks, until it is over. */
+  #step(input) {
     if (this.#ended) return;
     const m = this.#machine;
-    m.feed(this.#now(), kind, hidden, status, etag, body, retryAfter, code);
+    m.feed(this.#now(), ...input);
     for (let op; (op = m.pollAction()) !== PollOp.None; ) {
       switch (op) {
         case PollOp.Fetch:
@@ -80,8 +90,13 @@ export class SessionPoller {
           throw new ConsultError("INTERNAL", "unknown action " + op + " from the poll machine");
       }
     }
+  }
+
+  /** Re-arms the machine's timer. */
+  #settle() {
+    if (this.#ended) return;
     clearTimeout(this.#timer);
-    const at = m.pollTimeout();
+    const at = this.#machine.pollTimeout();
     if (!Number.isNaN(at)) {
       this.#timer = setTimeout(() => this.#feed(PollIn.Timer), timerDelay(at - this.#now()));
     }

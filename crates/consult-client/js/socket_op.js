@@ -1,4 +1,4 @@
-// The socket machine's ops (`SocketMachine.next()`), as numbers. Written from `SocketOp` in
+// The socket machine's ops (`SocketMachine.pollAction()`), as numbers. Written from `SocketOp` in
 // src/js/socket.rs, which a test checks against this file; one constant each, so that a bundler
 // inlines them.
 

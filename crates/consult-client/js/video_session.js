@@ -8,6 +8,7 @@ import * as SocketOp from "./socket_op.js";
 import { ConsultError } from "./errors.js";
 import { timerDelay } from "./env.js";
 import { Listeners } from "./events.js";
+import { Pump } from "./pump.js";
 
 /** connectVideoSession's options with their defaults; a TypeError for a missing identifier. */
 function parseSessionOptions(options, baseUrl) {
@@ -42,16 +43,21 @@ export class VideoSession {
   #timer;
   #listeners = new Listeners();
   #emits = new Map();
+  #pump = new Pump(
+    (input) => this.#step(input),
+    () => this.#rearm(),
+  );
 
   /** Made by `client.connectVideoSession(options)`; a TypeError for options it cannot use. */
   constructor(client, options, baseUrl, now) {
     const o = parseSessionOptions(options, baseUrl);
     this.#client = client;
     this.#now = now;
-    this.#machine = new SocketMachine(o.url, o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role);
+    const seed = Math.random() * 2 ** 52;
+    this.#machine = new SocketMachine(o.url, o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role, seed);
     this.#machine.start(now());
     // Let the caller attach listeners before anything is reported.
-    setTimeout(() => this.#pump(), 0);
+    setTimeout(() => this.#feed(() => {}), 0);
   }
 
   /**
@@ -75,16 +81,14 @@ export class VideoSession {
       return Promise.reject(new ConsultError("BAD_RESPONSE", "event data is not JSON-serialisable"));
     }
     const timeout = typeof ackTimeoutMs === "number" ? ackTimeoutMs : undefined;
-    const id = this.#machine.emit(String(event), args, timeout, this.#now());
-    const outcome = new Promise((resolve, reject) => this.#emits.set(id, { resolve, reject }));
-    this.#pump();
-    return outcome;
+    return new Promise((resolve, reject) => {
+      this.#feed((m, now) => this.#emits.set(m.emit(String(event), args, timeout, now), { resolve, reject }));
+    });
   }
 
   /** Leaves the room and closes the connection (no reconnect). */
   disconnect() {
-    this.#machine.disconnect();
-    this.#pump();
+    this.#feed((m, now) => m.disconnect(now));
   }
 
   /** Same as disconnect() (kept from the wasm-bindgen API). */
@@ -105,14 +109,14 @@ export class VideoSession {
 
   /** Feeds the machine an input (with the time), then carries out what it asks. */
   #feed(input) {
-    input(this.#machine, this.#now());
-    this.#pump();
+    this.#pump.feed(input);
   }
 
-  /** Carries out every pending action of the machine, then re-arms its timer. */
-  #pump() {
+  /** Feeds one input and carries out every action it caused. */
+  #step(input) {
     const m = this.#machine;
-    for (let op; (op = m.next()) !== SocketOp.None; ) {
+    input(m, this.#now());
+    for (let op; (op = m.pollAction()) !== SocketOp.None; ) {
       switch (op) {
         case SocketOp.Open:
           this.#open(m.text());
@@ -149,10 +153,14 @@ export class VideoSession {
           throw new ConsultError("INTERNAL", "unknown action " + op + " from the socket machine");
       }
     }
+  }
+
+  /** Re-arms the machine's timer. */
+  #rearm() {
     clearTimeout(this.#timer);
-    const at = m.nextTimeout();
+    const at = this.#machine.pollTimeout();
     if (!Number.isNaN(at)) {
-      this.#timer = setTimeout(() => this.#feed((m, now) => m.onTimeout(now, Math.random())), timerDelay(at - this.#now()));
+      this.#timer = setTimeout(() => this.#feed((m, now) => m.handleTimeout(now)), timerDelay(at - this.#now()));
     }
   }
 
@@ -161,7 +169,7 @@ export class VideoSession {
     try {
       socket = new WebSocket(url);
     } catch {
-      setTimeout(() => this.#feed((m, now) => m.onTransportClosed(now, Math.random())), 0);
+      setTimeout(() => this.#feed((m, now) => m.onTransportClosed(now)), 0);
       return;
     }
     socket.onopen = () => this.#feed((m, now) => m.onTransportOpen(now));
@@ -171,7 +179,7 @@ export class VideoSession {
     };
     socket.onclose = () => {
       if (this.#socket === socket) this.#socket = null;
-      this.#feed((m, now) => m.onTransportClosed(now, Math.random()));
+      this.#feed((m, now) => m.onTransportClosed(now));
     };
     this.#socket = socket;
   }
@@ -192,8 +200,8 @@ export class VideoSession {
   #fetchToken(request, forceRefresh) {
     const token = forceRefresh ? this.#client.refreshAuthToken() : this.#client.getValidToken();
     token.then(
-      (value) => this.#feed((m, now) => m.onToken(request, value, undefined, now, Math.random())),
-      (error) => this.#feed((m, now) => m.onToken(request, undefined, error?.code, now, Math.random())),
+      (value) => this.#feed((m, now) => m.onToken(request, value, undefined, now)),
+      (error) => this.#feed((m, now) => m.onToken(request, undefined, error?.code, now)),
     );
   }
 

@@ -3,12 +3,12 @@
 //! `join_room`, the room state, acknowledgements and their deadlines); this file opens the
 //! WebSocket, asks the client for tokens, runs the timer and calls the listeners.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use consult_core::ErrorCode;
 use consult_core::connection::{
-    Action, ConnectionConfig, Notice, RoomJoin, SocketConnection, TokenResult,
+    Action, ConnectionConfig, Input, Notice, RoomJoin, SocketConnection, TokenResult,
 };
 use consult_core::engineio::websocket_url;
 use futures::channel::oneshot;
@@ -65,6 +65,7 @@ struct Shared {
     timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     listeners: RefCell<Vec<SessionListener>>,
     emits: RefCell<Vec<(u64, oneshot::Sender<EmitResult>)>>,
+    next_emit: Cell<u64>,
 }
 
 /// Disconnects (DISCONNECT frame, `closed` state) when the last [`VideoSession`] clone goes.
@@ -72,7 +73,8 @@ struct Handle(Rc<Shared>);
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        self.0.machine.borrow_mut().disconnect();
+        let now = self.0.client.inner.now_ms();
+        self.0.machine.borrow_mut().handle(now, Input::Disconnect);
         pump(&self.0);
     }
 }
@@ -124,16 +126,19 @@ impl ConsultClient {
             role: options.role,
         };
         let config = connection_config(options.reconnection, room);
+        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
         let shared = Rc::new(Shared {
             client: self.clone(),
             url: options.url.unwrap_or_else(|| self.inner.base_url.clone()),
-            machine: RefCell::new(SocketConnection::new(config)),
+            machine: RefCell::new(SocketConnection::new(config, seed)),
+            next_emit: Cell::new(1),
             transport: RefCell::new(None),
             timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             emits: RefCell::new(Vec::new()),
         });
-        shared.machine.borrow_mut().start(self.inner.now_ms());
+        let now = self.inner.now_ms();
+        shared.machine.borrow_mut().handle(now, Input::Start);
         // Let the caller attach listeners before anything is reported.
         let weak = Rc::downgrade(&shared);
         crate::env::spawn(async move { feed(&weak, |_, _| {}) });
@@ -174,9 +179,15 @@ impl VideoSession {
             .map_err(|_| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?;
         let (sender, receiver) = oneshot::channel();
         let now = shared.client.inner.now_ms();
-        let timeout = ack_timeout_ms.map(u64::from);
-        let id = shared.machine.borrow_mut().emit(event, &args, timeout, now);
+        let id = shared.next_emit.replace(shared.next_emit.get().wrapping_add(1));
         shared.emits.borrow_mut().push((id, sender));
+        let emit = Input::Emit {
+            id,
+            name: event.to_owned(),
+            args_json: args,
+            ack_timeout_ms: ack_timeout_ms.map(u64::from),
+        };
+        shared.machine.borrow_mut().handle(now, emit);
         pump(shared);
         receiver
             .await
@@ -185,8 +196,9 @@ impl VideoSession {
 
     /// Leaves the room and closes the connection (no reconnect).
     pub fn disconnect(&self) {
-        self.handle.0.machine.borrow_mut().disconnect();
-        pump(&self.handle.0);
+        feed(&Rc::downgrade(&self.handle.0), |m, now| {
+            m.handle(now, Input::Disconnect)
+        });
     }
 
     /// The connection state.
@@ -223,11 +235,11 @@ fn pump(shared: &Rc<Shared>) {
             Some(Action::Notify(notice)) => on_notice(shared, notice),
         }
     }
-    let deadline = shared.machine.borrow().next_timeout();
+    let deadline = shared.machine.borrow().poll_timeout();
     let weak = Rc::downgrade(shared);
     let timer = deadline.map(|at| {
         crate::env::timer_at(&shared.client.inner.now, at, move || {
-            feed(&weak, |m, now| m.on_timeout(now, js_sys::Math::random()))
+            feed(&weak, |m, now| m.handle_timeout(now))
         })
     });
     *shared.timer.borrow_mut() = timer;
@@ -270,7 +282,7 @@ fn fetch_token(shared: &Rc<Shared>, request: u64, force_refresh: bool) {
             Err(error) => TokenResult::for_error(error.code),
         };
         feed(&weak, |m, now| {
-            m.on_token(request, result, now, js_sys::Math::random())
+            m.handle(now, Input::Token { request, result })
         });
     });
 }
@@ -286,11 +298,7 @@ fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64)) {
 fn open_transport(shared: &Rc<Shared>) {
     let weak = Rc::downgrade(shared);
     let Ok(socket) = web_sys::WebSocket::new(&websocket_url(&shared.url)) else {
-        let closed = move || {
-            feed(&weak, |m, now| {
-                m.on_transport_closed(now, js_sys::Math::random())
-            })
-        };
+        let closed = move || feed(&weak, |m, now| m.handle(now, Input::TransportClosed));
         crate::env::spawn(async move { closed() });
         return;
     };
@@ -301,9 +309,12 @@ fn open_transport(shared: &Rc<Shared>) {
         })
     };
     let handlers = [
-        handler(|m, now, _| m.on_transport_open(now)),
-        handler(|m, now, event| m.on_frame(&event.data().as_string().unwrap_or_default(), now)),
-        handler(|m, now, _| m.on_transport_closed(now, js_sys::Math::random())),
+        handler(|m, now, _| m.handle(now, Input::TransportOpened)),
+        handler(|m, now, event| {
+            let frame = event.data().as_string().unwrap_or_default();
+            m.handle(now, Input::Frame(frame))
+        }),
+        handler(|m, now, _| m.handle(now, Input::TransportClosed)),
     ];
     socket.set_onopen(Some(handlers[0].as_ref().unchecked_ref()));
     socket.set_onmessage(Some(handlers[1].as_ref().unchecked_ref()));

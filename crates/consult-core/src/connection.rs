@@ -1,6 +1,8 @@
-//! The Socket.IO connection state machine (quinn-proto style): feed it what happened — the
-//! transport opened or closed, a frame arrived, a token is ready, a timer fired, with the time —
-//! and drain [`SocketConnection::poll_action`] for what to do. No I/O, no clock, no randomness.
+//! The Socket.IO connection state machine (quinn-proto style, the token session's shape): feed
+//! it what happened with [`SocketConnection::handle`] (the transport opened or closed, a frame
+//! arrived, a token is ready, an emit) and [`SocketConnection::handle_timeout`], with the time,
+//! and drain [`SocketConnection::poll_action`] for what to do, [`SocketConnection::poll_timeout`]
+//! for when to call back. No I/O, no clock; jitter from a PRNG seeded in `new()`.
 //!
 //! Rules (socket.io-client's, plus consult's token handling):
 //! - the token is fetched afresh for every CONNECT (after each Engine.IO handshake);
@@ -26,6 +28,7 @@ mod room;
 use crate::ErrorCode;
 use crate::classify::{self, Refusal};
 use crate::engineio::{self, EioPacket};
+use crate::rng::Rng;
 use crate::socketio::{self, SioKind};
 use acks::Acks;
 pub use room::RoomJoin;
@@ -186,6 +189,52 @@ pub enum Notice {
     ProtocolError(String),
 }
 
+/// What happened, fed to [`SocketConnection::handle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Start connecting (again, after the connection closed).
+    Start,
+    /// The WebSocket is open.
+    TransportOpened,
+    /// A text frame arrived.
+    Frame(String),
+    /// The answer to [`Action::FetchToken`] `request`.
+    Token {
+        /// The request it answers.
+        request: u64,
+        /// The token, or why there is none.
+        result: TokenResult,
+    },
+    /// The WebSocket closed (or failed to open) without being asked to.
+    TransportClosed,
+    /// Send the event `name` with `args_json` (its arguments' JSON without brackets, e.g.
+    /// `{"a":1}`; empty for none), waiting for an acknowledgement until `now + ack_timeout_ms`
+    /// when that is given. Its outcome always follows as [`Notice::Emitted`] with this `id`
+    /// (the driver's; at once when not connected or no acknowledgement is wanted).
+    ///
+    /// ```
+    /// use consult_core::ErrorCode;
+    /// use consult_core::connection::*;
+    /// let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    /// let emit = Input::Emit { id: 9, name: "hello".into(), args_json: String::new(), ack_timeout_ms: None };
+    /// socket.handle(0, emit);
+    /// let failed = Notice::Emitted { id: 9, result: Err(ErrorCode::Network) };
+    /// assert_eq!(socket.poll_action(), Some(Action::Notify(failed)));
+    /// ```
+    Emit {
+        /// The driver's id of this emit.
+        id: u64,
+        /// The event name.
+        name: String,
+        /// Its arguments' JSON, without brackets.
+        args_json: String,
+        /// How long to wait for an acknowledgement (`None`: none wanted).
+        ack_timeout_ms: Option<u64>,
+    },
+    /// Leave: DISCONNECT if connected, close the transport, no reconnect.
+    Disconnect,
+}
+
 /// What the driver must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -195,8 +244,8 @@ pub enum Action {
     CloseTransport,
     /// Send this text frame.
     Send(String),
-    /// Get a token (refreshing first if `force_refresh`), then call
-    /// [`SocketConnection::on_token`] with this `request`.
+    /// Get a token (refreshing first if `force_refresh`), then feed [`Input::Token`] with
+    /// this `request`.
     FetchToken {
         /// Echo it in the answer: an answer to an earlier request is ignored.
         request: u64,
@@ -267,8 +316,9 @@ pub struct SocketConnection {
     /// The token request for `join_room` (connected, not joined yet).
     awaited_join: Option<u64>,
     next_request: u64,
-    next_emit: u64,
     acks: Acks,
+    /// Reconnect jitter, seeded in [`SocketConnection::new`].
+    rng: Rng,
     ping_deadline: Option<i64>,
     connect_deadline: Option<i64>,
     reconnect_at: Option<i64>,
@@ -284,8 +334,9 @@ impl SocketConnection {
         &self.config
     }
 
-    /// A machine that has not started.
-    pub fn new(config: ConnectionConfig) -> Self {
+    /// A machine that has not started; its reconnect jitter comes from a PRNG seeded with
+    /// `seed`, so a run replays from it.
+    pub fn new(config: ConnectionConfig, seed: u64) -> Self {
         Self {
             config,
             phase: Phase::Idle,
@@ -296,8 +347,8 @@ impl SocketConnection {
             awaited_request: None,
             awaited_join: None,
             next_request: 1,
-            next_emit: 1,
             acks: Acks::default(),
+            rng: Rng::new(seed),
             ping_deadline: None,
             connect_deadline: None,
             reconnect_at: None,
@@ -316,8 +367,33 @@ impl SocketConnection {
         (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
-    /// When [`SocketConnection::on_timeout`] must be called next (Unix ms), if ever.
-    pub fn next_timeout(&self) -> Option<i64> {
+    /// Feeds what happened at time `now` (Unix ms).
+    ///
+    /// ```
+    /// use consult_core::connection::*;
+    /// let mut socket = SocketConnection::new(ConnectionConfig::default(), 7);
+    /// socket.handle(0, Input::Start);
+    /// assert_eq!(socket.state(), ConnState::Connecting);
+    /// ```
+    pub fn handle(&mut self, now: i64, input: Input) {
+        match input {
+            Input::Start => self.start(now),
+            Input::TransportOpened => self.transport_opened(),
+            Input::Frame(frame) => self.frame(&frame, now),
+            Input::Token { request, result } => self.token(request, result, now),
+            Input::TransportClosed => self.transport_closed(now),
+            Input::Emit {
+                id,
+                name,
+                args_json,
+                ack_timeout_ms,
+            } => self.emit(id, &name, &args_json, ack_timeout_ms, now),
+            Input::Disconnect => self.disconnect(),
+        }
+    }
+
+    /// When [`SocketConnection::handle_timeout`] must be called next (Unix ms), if ever.
+    pub fn poll_timeout(&self) -> Option<i64> {
         [
             self.ping_deadline,
             self.connect_deadline,
@@ -346,15 +422,7 @@ impl SocketConnection {
         self.actions.push(Action::OpenTransport);
     }
 
-    /// Starts connecting.
-    ///
-    /// ```
-    /// use consult_core::connection::*;
-    /// let mut socket = SocketConnection::new(ConnectionConfig::default());
-    /// socket.start(0);
-    /// assert_eq!(socket.state(), ConnState::Connecting);
-    /// ```
-    pub fn start(&mut self, now: i64) {
+    fn start(&mut self, now: i64) {
         if matches!(self.phase, Phase::Idle | Phase::Closed) {
             self.failed_attempts = 0;
             self.force_refresh = false;
@@ -363,15 +431,13 @@ impl SocketConnection {
         }
     }
 
-    /// The WebSocket is open.
-    pub fn on_transport_open(&mut self, _now: i64) {
+    fn transport_opened(&mut self) {
         if self.phase == Phase::AwaitTransport {
             self.phase = Phase::AwaitHandshake;
         }
     }
 
-    /// A text frame arrived.
-    pub fn on_frame(&mut self, frame: &str, now: i64) {
+    fn frame(&mut self, frame: &str, now: i64) {
         if matches!(
             self.phase,
             Phase::Idle | Phase::Closed | Phase::WaitReconnect
@@ -394,7 +460,7 @@ impl SocketConnection {
                 self.ping_deadline = Some(now.saturating_add(self.ping_window_ms));
                 self.actions.push(Action::Send(engineio::PONG.to_owned()));
             }
-            Ok(EioPacket::Close) => self.lose_transport(now, "server closed the transport", 0.5),
+            Ok(EioPacket::Close) => self.lose_transport(now, "server closed the transport"),
             Ok(EioPacket::Message(payload)) => self.on_socket_packet(&payload, now),
             Ok(EioPacket::Pong | EioPacket::Noop) => {}
             Err(error) => self.protocol_error(error.as_str()),
@@ -487,7 +553,7 @@ impl SocketConnection {
             self.close(CloseReason::ConnectError(message));
         } else if refusal == Refusal::Transient {
             self.actions.push(Action::CloseTransport);
-            self.lose_transport(now, &message, 0.5);
+            self.lose_transport(now, &message);
         } else if !self.refreshed_this_attempt {
             self.refreshed_this_attempt = true;
             self.force_refresh = true;
@@ -496,16 +562,16 @@ impl SocketConnection {
         } else {
             // Refused again with a freshly refreshed token: count a failed attempt.
             self.actions.push(Action::CloseTransport);
-            self.lose_transport(now, &message, 0.5);
+            self.lose_transport(now, &message);
         }
     }
 
-    /// The answer to the token request `request` ([`Action::FetchToken`]); an answer to any
-    /// other request (an earlier attempt's, after a reconnect) is ignored.
-    pub fn on_token(&mut self, request: u64, result: TokenResult, now: i64, random: f64) {
+    /// An answer to any other request than the one awaited (an earlier attempt's, after a
+    /// reconnect) is ignored.
+    fn token(&mut self, request: u64, result: TokenResult, now: i64) {
         if self.phase == Phase::Connected && self.awaited_join == Some(request) {
             self.awaited_join = None;
-            return self.on_join_token(result, now, random);
+            return self.join_token(result, now);
         }
         if self.phase != Phase::AwaitToken || self.awaited_request != Some(request) {
             return;
@@ -524,13 +590,13 @@ impl SocketConnection {
             }
             TokenResult::Unavailable => {
                 self.actions.push(Action::CloseTransport);
-                self.lose_transport(now, "token refresh failed for now", random);
+                self.lose_transport(now, "token refresh failed for now");
             }
         }
     }
 
     /// The token for `join_room` came: join; or the sign-in is over; or try again later.
-    fn on_join_token(&mut self, result: TokenResult, now: i64, random: f64) {
+    fn join_token(&mut self, result: TokenResult, now: i64) {
         match (result, &self.config.room) {
             (TokenResult::Token(token), Some(room)) => {
                 let args = room.payload(&token);
@@ -545,7 +611,7 @@ impl SocketConnection {
             }
             (TokenResult::Unavailable, _) => {
                 self.actions.push(Action::CloseTransport);
-                self.lose_transport(now, "token refresh failed for now", random);
+                self.lose_transport(now, "token refresh failed for now");
             }
         }
     }
@@ -560,17 +626,16 @@ impl SocketConnection {
         }
     }
 
-    /// The WebSocket closed (or failed to open) without being asked to.
-    pub fn on_transport_closed(&mut self, now: i64, random: f64) {
+    fn transport_closed(&mut self, now: i64) {
         if !matches!(
             self.phase,
             Phase::Idle | Phase::Closed | Phase::WaitReconnect
         ) {
-            self.lose_transport(now, "transport closed", random);
+            self.lose_transport(now, "transport closed");
         }
     }
 
-    fn lose_transport(&mut self, now: i64, reason: &str, random: f64) {
+    fn lose_transport(&mut self, now: i64, reason: &str) {
         self.abandon_connection();
         self.ping_deadline = None;
         self.connect_deadline = None;
@@ -580,6 +645,7 @@ impl SocketConnection {
             return;
         }
         self.phase = Phase::WaitReconnect;
+        let random = self.rng.next_f64();
         self.reconnect_at = Some(now.saturating_add(as_ms(self.reconnect_delay_ms(random))));
         self.set_state(ConnState::Reconnecting, reason);
     }
@@ -600,8 +666,9 @@ impl SocketConnection {
         (jittered as u64).min(self.config.reconnect_max_delay_ms)
     }
 
-    /// A deadline from [`SocketConnection::next_timeout`] passed.
-    pub fn on_timeout(&mut self, now: i64, random: f64) {
+    /// A deadline from [`SocketConnection::poll_timeout`] passed (an early call changes
+    /// nothing).
+    pub fn handle_timeout(&mut self, now: i64) {
         for id in self.acks.expired(now) {
             let result = Err(ErrorCode::Timeout);
             self.notify(Notice::Emitted { id, result });
@@ -620,12 +687,12 @@ impl SocketConnection {
             } else {
                 "connect timeout"
             };
-            self.lose_transport(now, reason, random);
+            self.lose_transport(now, reason);
         }
     }
 
     /// Leaves: sends DISCONNECT if connected, closes the transport, no reconnect.
-    pub fn disconnect(&mut self) {
+    fn disconnect(&mut self) {
         if self.phase == Phase::Closed {
             return;
         }
@@ -648,32 +715,18 @@ impl SocketConnection {
         self.set_state(ConnState::Closed, reason.as_str());
     }
 
-    /// Sends the event `name` with `args_json` (its arguments' JSON without brackets, e.g.
-    /// `{"a":1}`; empty for none), waiting for an acknowledgement until `now + ack_timeout_ms`
-    /// when that is given. Returns the emit's id; its outcome always follows as
-    /// [`Notice::Emitted`] (at once when not connected or no acknowledgement is wanted).
-    ///
-    /// ```
-    /// use consult_core::ErrorCode;
-    /// use consult_core::connection::*;
-    /// let mut socket = SocketConnection::new(ConnectionConfig::default());
-    /// let id = socket.emit("hello", "", None, 0);
-    /// let failed = Notice::Emitted { id, result: Err(ErrorCode::Network) };
-    /// assert_eq!(socket.poll_action(), Some(Action::Notify(failed)));
-    /// ```
-    pub fn emit(
+    fn emit(
         &mut self,
+        id: u64,
         name: &str,
         args_json: &str,
         ack_timeout_ms: Option<u64>,
         now: i64,
-    ) -> u64 {
-        let id = self.next_emit;
-        self.next_emit = self.next_emit.wrapping_add(1);
+    ) {
         if self.phase != Phase::Connected {
             let result = Err(ErrorCode::Network);
             self.notify(Notice::Emitted { id, result });
-            return id;
+            return;
         }
         let ack_id = ack_timeout_ms.map(|_| id);
         let packet = socketio::event(&self.config.namespace, name, args_json, ack_id);
@@ -685,7 +738,6 @@ impl SocketConnection {
                 result: Ok(None),
             }),
         }
-        id
     }
 }
 

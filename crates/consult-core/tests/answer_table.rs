@@ -108,7 +108,7 @@ fn every_connect_error_has_one_meaning_and_the_socket_acts_on_it() {
         assert_eq!(read_connect_error(message), refusal, "{message:?}");
         let mut socket = awaiting_connect();
         let frame = format!(r#"44{{"message":"{message}"}}"#);
-        socket.on_frame(&frame, 10);
+        socket.handle(10, connection::Input::Frame(frame));
         let actions = drain_socket(&mut socket);
         let refreshes = actions.iter().any(|a| {
             matches!(
@@ -248,16 +248,22 @@ fn poll_acts(status: u16, outcome: Outcome, row: &str) {
 
 fn awaiting_connect() -> SocketConnection {
     const OPEN: &str = r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
-    let mut socket = SocketConnection::new(ConnectionConfig::default());
-    socket.start(0);
-    socket.on_transport_open(0);
-    socket.on_frame(OPEN, 0);
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    socket.handle(0, connection::Input::Start);
+    socket.handle(0, connection::Input::TransportOpened);
+    socket.handle(0, connection::Input::Frame(OPEN.to_owned()));
     let request = drain_socket(&mut socket).iter().find_map(|a| match a {
         connection::Action::FetchToken { request, .. } => Some(*request),
         _ => None,
     });
     let token = connection::TokenResult::Token("t1".into());
-    socket.on_token(request.unwrap_or(0), token, 0, 0.5);
+    socket.handle(
+        0,
+        connection::Input::Token {
+            request: request.unwrap_or(0),
+            result: token,
+        },
+    );
     drain_socket(&mut socket);
     socket
 }

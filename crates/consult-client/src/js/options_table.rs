@@ -93,6 +93,7 @@ fn javascript(given: &Json) -> Settled {
         "s".into(),
         "u".into(),
         "PATIENT".into(),
+        1.0,
     );
     Settled::of(session.config(), poll.interval_ms(), socket.config())
 }

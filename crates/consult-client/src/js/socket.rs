@@ -4,7 +4,7 @@
 
 use consult_core::ErrorCode;
 use consult_core::connection::{
-    Action, ConnectionConfig, Notice, RoomJoin, SocketConnection, TokenResult,
+    Action, ConnectionConfig, Input, Notice, RoomJoin, SocketConnection, TokenResult,
 };
 
 use super::abi::{self, Slab};
@@ -77,13 +77,15 @@ pub struct SocketMachine {
     id: f64,
     text: Option<String>,
     extra: Option<String>,
+    /// The id of the next emit (the machine takes the driver's ids).
+    next_emit: u64,
 }
 
 impl SocketMachine {
     /// A machine for the Socket.IO server at `url` (http(s)) and its `namespace` that
     /// reconnects up to `attempts` times in a row, after `delay_ms · 2ⁿ ± 50 %`, at most
     /// `max_delay_ms` (NaN or undefined: consult-core's defaults), and joins the room after
-    /// every CONNECT.
+    /// every CONNECT; its jitter comes from a PRNG seeded with `seed`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         url: &str,
@@ -95,6 +97,7 @@ impl SocketMachine {
         session_id: String,
         user_id: String,
         role: String,
+        seed: f64,
     ) -> SocketMachine {
         let room = RoomJoin {
             room_id,
@@ -112,7 +115,8 @@ impl SocketMachine {
             )
         };
         SocketMachine {
-            machine: SocketConnection::new(config),
+            machine: SocketConnection::new(config, seed.to_bits()),
+            next_emit: 1,
             url: consult_core::engineio::websocket_url(url),
             id: 0.0,
             text: None,
@@ -126,18 +130,19 @@ impl SocketMachine {
         self.machine.config()
     }
 
+    /// Starts connecting.
     pub fn start(&mut self, now: f64) {
-        self.machine.start(ms(now));
+        self.machine.handle(ms(now), Input::Start);
     }
 
     /// The WebSocket opened.
     pub fn on_transport_open(&mut self, now: f64) {
-        self.machine.on_transport_open(ms(now));
+        self.machine.handle(ms(now), Input::TransportOpened);
     }
 
     /// A text frame arrived.
-    pub fn on_frame(&mut self, frame: &str, now: f64) {
-        self.machine.on_frame(frame, ms(now));
+    pub fn on_frame(&mut self, frame: String, now: f64) {
+        self.machine.handle(ms(now), Input::Frame(frame));
     }
 
     /// The answer to token request `request` (`id()` of a FetchToken op): the token, or the
@@ -148,7 +153,6 @@ impl SocketMachine {
         token: Option<String>,
         code: Option<String>,
         now: f64,
-        random: f64,
     ) {
         let result = match token {
             Some(token) => TokenResult::Token(token),
@@ -157,23 +161,24 @@ impl SocketMachine {
                 TokenResult::for_error(code.unwrap_or(ErrorCode::Network))
             }
         };
+        let request = ms_u64(request);
         self.machine
-            .on_token(ms_u64(request), result, ms(now), random);
+            .handle(ms(now), Input::Token { request, result });
     }
 
     /// The WebSocket closed (or failed to open) without being asked to.
-    pub fn on_transport_closed(&mut self, now: f64, random: f64) {
-        self.machine.on_transport_closed(ms(now), random);
+    pub fn on_transport_closed(&mut self, now: f64) {
+        self.machine.handle(ms(now), Input::TransportClosed);
     }
 
-    /// The deadline from `nextTimeout` passed.
-    pub fn on_timeout(&mut self, now: f64, random: f64) {
-        self.machine.on_timeout(ms(now), random);
+    /// The deadline from `pollTimeout` passed.
+    pub fn handle_timeout(&mut self, now: f64) {
+        self.machine.handle_timeout(ms(now));
     }
 
     /// Leaves: DISCONNECT if connected, close, no reconnect.
-    pub fn disconnect(&mut self) {
-        self.machine.disconnect();
+    pub fn disconnect(&mut self, now: f64) {
+        self.machine.handle(ms(now), Input::Disconnect);
     }
 
     /// Sends an event (`args_json`: the arguments without brackets, e.g. `{"a":1}`), waiting
@@ -186,13 +191,21 @@ impl SocketMachine {
         ack_timeout_ms: Option<f64>,
         now: f64,
     ) -> f64 {
-        let timeout = ack_timeout_ms.map(ms_u64);
-        self.machine.emit(name, args_json, timeout, ms(now)) as f64
+        let id = self.next_emit;
+        self.next_emit = self.next_emit.wrapping_add(1);
+        let emit = Input::Emit {
+            id,
+            name: name.to_owned(),
+            args_json: args_json.to_owned(),
+            ack_timeout_ms: ack_timeout_ms.map(ms_u64),
+        };
+        self.machine.handle(ms(now), emit);
+        id as f64
     }
 
-    /// When `onTimeout` is due next (Unix ms); NaN: never.
-    pub fn next_timeout(&self) -> f64 {
-        self.machine.next_timeout().map_or(f64::NAN, |at| at as f64)
+    /// When `handleTimeout` is due next (Unix ms); NaN: never.
+    pub fn poll_timeout(&self) -> f64 {
+        self.machine.poll_timeout().map_or(f64::NAN, |at| at as f64)
     }
 
     /// The next action (a [`SocketOp`] number; 0 when there is none).
@@ -306,6 +319,7 @@ pub extern "C" fn sm_new(
     session_id: f64,
     user_id: f64,
     role: f64,
+    seed: f64,
 ) -> f64 {
     let mut strings = abi::Strings::default();
     let (url, namespace) = (
@@ -325,6 +339,7 @@ pub extern "C" fn sm_new(
         session_id,
         user_id,
         role,
+        seed,
     );
     MACHINES.with(|slab| slab.insert(machine))
 }
@@ -351,40 +366,33 @@ pub extern "C" fn sm_open(handle: f64, now: f64) {
 #[unsafe(no_mangle)]
 pub extern "C" fn sm_frame(handle: f64, frame: f64, now: f64) {
     let frame = abi::string(frame).unwrap_or_default();
-    with(handle, |m| m.on_frame(&frame, now));
+    with(handle, |m| m.on_frame(frame, now));
 }
 
 /// [`SocketMachine::on_token`] with the token and the code in the in buffer.
 #[unsafe(no_mangle)]
-pub extern "C" fn sm_token(
-    handle: f64,
-    request: f64,
-    token: f64,
-    code: f64,
-    now: f64,
-    random: f64,
-) {
+pub extern "C" fn sm_token(handle: f64, request: f64, token: f64, code: f64, now: f64) {
     let mut strings = abi::Strings::default();
     let (token, code) = (strings.next(token), strings.next(code));
-    with(handle, |m| m.on_token(request, token, code, now, random));
+    with(handle, |m| m.on_token(request, token, code, now));
 }
 
 /// [`SocketMachine::on_transport_closed`].
 #[unsafe(no_mangle)]
-pub extern "C" fn sm_closed(handle: f64, now: f64, random: f64) {
-    with(handle, |m| m.on_transport_closed(now, random));
+pub extern "C" fn sm_closed(handle: f64, now: f64) {
+    with(handle, |m| m.on_transport_closed(now));
 }
 
-/// [`SocketMachine::on_timeout`].
+/// [`SocketMachine::handle_timeout`].
 #[unsafe(no_mangle)]
-pub extern "C" fn sm_timeout(handle: f64, now: f64, random: f64) {
-    with(handle, |m| m.on_timeout(now, random));
+pub extern "C" fn sm_timeout(handle: f64, now: f64) {
+    with(handle, |m| m.handle_timeout(now));
 }
 
 /// [`SocketMachine::disconnect`].
 #[unsafe(no_mangle)]
-pub extern "C" fn sm_disconnect(handle: f64) {
-    with(handle, SocketMachine::disconnect);
+pub extern "C" fn sm_disconnect(handle: f64, now: f64) {
+    with(handle, |m| m.disconnect(now));
 }
 
 /// [`SocketMachine::emit`] with the name and the arguments in the in buffer; the ack timeout
@@ -404,10 +412,10 @@ pub extern "C" fn sm_emit(
     with(handle, |m| m.emit(&name, &args, timeout, now))
 }
 
-/// [`SocketMachine::next_timeout`]; NaN: none.
+/// [`SocketMachine::poll_timeout`]; NaN: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn sm_next_timeout(handle: f64) -> f64 {
-    abi::with(&MACHINES, handle, |m| m.next_timeout()).unwrap_or(f64::NAN)
+    abi::with(&MACHINES, handle, |m| m.poll_timeout()).unwrap_or(f64::NAN)
 }
 
 /// [`SocketMachine::next`] (0 once there is none, or no machine).
@@ -485,6 +493,7 @@ mod tests {
             text("s"),
             text("u"),
             text("PATIENT"),
+            1.0,
         );
         machine.start(0.0);
         assert_eq!(
@@ -495,9 +504,9 @@ mod tests {
             ]
         );
         machine.on_transport_open(1.0);
-        machine.on_frame(HANDSHAKE, 2.0);
+        machine.on_frame(HANDSHAKE.into(), 2.0);
         assert_eq!(drain(&mut machine), ["t1"]);
-        machine.on_token(1.0, Some(String::from("tok")), None, 3.0, 0.5);
+        machine.on_token(1.0, Some(String::from("tok")), None, 3.0);
         assert_eq!(drain(&mut machine), [r#"w40{"token":"tok"}"#]);
         machine
     }
@@ -505,9 +514,9 @@ mod tests {
     #[test]
     fn the_join_events_acks_and_bad_frames_come_out_as_their_ops() {
         let mut machine = connecting();
-        machine.on_frame(r#"40{"sid":"s1"}"#, 4.0);
+        machine.on_frame(r#"40{"sid":"s1"}"#.into(), 4.0);
         assert_eq!(drain(&mut machine), ["sconnected\nconnected", "t2"]);
-        machine.on_token(2.0, Some(String::from("tok2")), None, 4.0, 0.5);
+        machine.on_token(2.0, Some(String::from("tok2")), None, 4.0);
         assert_eq!(
             drain(&mut machine),
             [
@@ -516,9 +525,9 @@ mod tests {
         );
         assert_eq!(machine.state(), "connected");
         assert_eq!(machine.emit("echo", r#"{"a":1}"#, Some(100.0), 5.0), 1.0);
-        machine.on_frame(r#"431["ok"]"#, 5.0);
-        machine.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 6.0);
-        machine.on_frame("4x", 7.0);
+        machine.on_frame(r#"431["ok"]"#.into(), 5.0);
+        machine.on_frame(r#"42["joined_room",{"room_id":"r"}]"#.into(), 6.0);
+        machine.on_frame("4x".into(), 7.0);
         assert_eq!(
             drain(&mut machine),
             [
@@ -532,13 +541,13 @@ mod tests {
         assert_eq!(machine.state(), "joined");
         assert_eq!(machine.emit("echo", "", Some(100.0), 10.0), 2.0);
         drain(&mut machine);
-        machine.on_timeout(110.0, 0.5);
+        machine.handle_timeout(110.0);
         assert_eq!(drain(&mut machine), ["f2\nTIMEOUT"]);
         assert!(
-            !machine.next_timeout().is_nan(),
+            !machine.poll_timeout().is_nan(),
             "the ping watchdog is armed"
         );
-        machine.disconnect();
+        machine.disconnect(150.0);
         assert_eq!(
             drain(&mut machine),
             ["w41", "x", "sclosed\nclient disconnect"]
@@ -550,20 +559,20 @@ mod tests {
     #[test]
     fn an_auth_refusal_asks_for_a_forced_refresh_and_a_rejected_one_closes() {
         let mut machine = connecting();
-        machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
+        machine.on_frame(r#"44{"message":"Token expired"}"#.into(), 4.0);
         assert_eq!(drain(&mut machine), ["srefreshing\nToken expired", "T2"]);
-        machine.on_token(2.0, None, Some(String::from("REFRESH_REJECTED")), 5.0, 0.5);
+        machine.on_token(2.0, None, Some(String::from("REFRESH_REJECTED")), 5.0);
         assert_eq!(drain(&mut machine), ["x", "sclosed\nsession expired"]);
         assert_eq!(machine.state(), "closed");
-        assert!(machine.next_timeout().is_nan());
+        assert!(machine.poll_timeout().is_nan());
     }
 
     #[test]
     fn no_token_for_now_is_a_failed_attempt_retried_later() {
         let mut machine = connecting();
-        machine.on_frame(r#"44{"message":"Token expired"}"#, 4.0);
+        machine.on_frame(r#"44{"message":"Token expired"}"#.into(), 4.0);
         drain(&mut machine);
-        machine.on_token(2.0, None, Some(String::from("NETWORK")), 5.0, 0.5);
+        machine.on_token(2.0, None, Some(String::from("NETWORK")), 5.0);
         let actions = drain(&mut machine);
         assert!(actions.contains(&String::from("x")), "{actions:?}");
         assert!(
@@ -571,7 +580,7 @@ mod tests {
             "{actions:?}"
         );
         assert_eq!(machine.state(), "reconnecting");
-        assert!(machine.next_timeout() > 5.0);
+        assert!(machine.poll_timeout() > 5.0);
     }
 
     #[test]
@@ -587,6 +596,7 @@ mod tests {
             text("s"),
             text("u"),
             text("DOCTOR"),
+            1.0,
         );
         machine.start(0.0);
         let opened = drain(&mut machine);

@@ -68,23 +68,23 @@ proptest! {
         url in ".{0,20}", namespace in ".{0,8}", attempts in any::<u32>(), delay in number(), max_delay in number(),
         inputs in proptest::collection::vec((0u8..8, ".{0,60}", number()), 0..40),
     ) {
-        let mut machine = SocketMachine::new(&url, Some(namespace.clone()), f64::from(attempts), delay, max_delay, namespace.clone(), namespace.clone(), namespace.clone(), namespace);
+        let mut machine = SocketMachine::new(&url, Some(namespace.clone()), f64::from(attempts), delay, max_delay, namespace.clone(), namespace.clone(), namespace.clone(), namespace, delay);
         machine.start(0.0);
         for (input, text, value) in inputs {
             match input {
                 0 => machine.on_transport_open(value),
-                1 => machine.on_frame(&text, value),
-                2 => machine.on_token(value, Some(text), None, value, value),
-                3 => machine.on_token(value, None, Some(text), value, value),
-                4 => machine.on_transport_closed(value, value),
-                5 => machine.on_timeout(value, value),
+                1 => machine.on_frame(text, value),
+                2 => machine.on_token(value, Some(text), None, value),
+                3 => machine.on_token(value, None, Some(text), value),
+                4 => machine.on_transport_closed(value),
+                5 => machine.handle_timeout(value),
                 6 => { let _ = machine.emit(&text, &text, Some(value), value); }
-                _ => machine.disconnect(),
+                _ => machine.disconnect(value),
             }
             while machine.next() != SocketOp::None as u8 {
                 let _ = (machine.text(), machine.extra(), machine.id());
             }
-            let _ = (machine.next_timeout(), machine.state());
+            let _ = (machine.poll_timeout(), machine.state());
         }
     }
 }
@@ -99,7 +99,7 @@ proptest! {
     ) {
         let token = tm_new(f64::NAN, f64::NAN, f64::NAN, 1, 1, 1, 1.0);
         let poll = pm_new(f64::NAN, 1.0);
-        let socket = sm_new(-1.0, -1.0, f64::NAN, f64::NAN, f64::NAN, -1.0, -1.0, -1.0, -1.0);
+        let socket = sm_new(-1.0, -1.0, f64::NAN, f64::NAN, f64::NAN, -1.0, -1.0, -1.0, -1.0, f64::NAN);
         for (call, handle, length, kind) in calls {
             let handle = if handle.is_finite() && handle.abs() < 4.0 { handle.trunc() } else { handle };
             match call {
@@ -109,9 +109,9 @@ proptest! {
                 3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); }
                 4 => pm_feed(handle, length, kind, kind, length, length, length, length, length),
                 5 => { let _ = (pm_poll(handle), pm_text(handle), pm_status(handle), pm_timeout(handle)); }
-                6 => { sm_frame(handle, length, length); sm_token(handle, length, length, length, length, length); }
+                6 => { sm_frame(handle, length, length); sm_token(handle, length, length, length, length); }
                 7 => { let _ = (sm_emit(handle, length, length, length, length), sm_next(handle), sm_text(handle), sm_state(handle)); }
-                8 => { sm_start(handle, length); sm_open(handle, length); sm_closed(handle, length, length); sm_timeout(handle, length, length); }
+                8 => { sm_start(handle, length); sm_open(handle, length); sm_closed(handle, length); sm_timeout(handle, length); sm_disconnect(handle, length); }
                 9 => { let _ = (error_retryable_export(length, length), authorised_replays_export(length, kind), session_answer_export(length, length)); }
                 10 => { let _ = super::abi::io_in(kind); }
                 _ => { tm_free(handle); pm_free(handle); sm_free(handle); }

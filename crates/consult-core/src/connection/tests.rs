@@ -6,6 +6,26 @@ use proptest::prelude::*;
 const OPEN: &str =
     r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
+/// `Input::Emit` with the next id of this test thread; the id.
+trait EmitForTest {
+    fn emit_for_test(&mut self, name: &str, args: &str, ack: Option<u64>, now: i64) -> u64;
+}
+
+impl EmitForTest for SocketConnection {
+    fn emit_for_test(&mut self, name: &str, args: &str, ack: Option<u64>, now: i64) -> u64 {
+        thread_local!(static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(1) });
+        let id = NEXT.with(|next| next.replace(next.get() + 1));
+        let emit = Input::Emit {
+            id,
+            name: name.to_owned(),
+            args_json: args.to_owned(),
+            ack_timeout_ms: ack,
+        };
+        self.handle(now, emit);
+        id
+    }
+}
+
 fn drain(socket: &mut SocketConnection) -> Vec<Action> {
     std::iter::from_fn(|| socket.poll_action()).collect()
 }
@@ -38,30 +58,31 @@ fn states(actions: &[Action]) -> Vec<ConnState> {
 
 /// Starts and walks through the handshake up to the token request.
 fn handshaken(now: i64) -> SocketConnection {
-    let mut socket = SocketConnection::new(ConnectionConfig::default());
-    socket.start(now);
-    socket.on_transport_open(now);
-    socket.on_frame(OPEN, now);
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    socket.handle(now, Input::Start);
+    socket.handle(now, Input::TransportOpened);
+    socket.handle(now, Input::Frame(OPEN.to_owned()));
     socket
 }
 
 fn connected(now: i64) -> SocketConnection {
     let mut socket = handshaken(now);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t1".into()),
+    socket.handle(
         now,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t1".into()),
+        },
     );
-    socket.on_frame(r#"40{"sid":"s1"}"#, now);
+    socket.handle(now, Input::Frame(r#"40{"sid":"s1"}"#.into()));
     drain(&mut socket);
     socket
 }
 
 #[test]
 fn connects_with_a_fresh_token_after_the_handshake() {
-    let mut socket = SocketConnection::new(ConnectionConfig::default());
-    socket.start(0);
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    socket.handle(0, Input::Start);
     assert_eq!(
         drain(&mut socket),
         [
@@ -69,8 +90,8 @@ fn connects_with_a_fresh_token_after_the_handshake() {
             Action::OpenTransport
         ]
     );
-    socket.on_transport_open(0);
-    socket.on_frame(OPEN, 10);
+    socket.handle(0, Input::TransportOpened);
+    socket.handle(10, Input::Frame(OPEN.to_owned()));
     assert_eq!(
         drain(&mut socket),
         [Action::FetchToken {
@@ -78,14 +99,15 @@ fn connects_with_a_fresh_token_after_the_handshake() {
             force_refresh: false
         }]
     );
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("jwt".into()),
+    socket.handle(
         20,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("jwt".into()),
+        },
     );
     assert_eq!(sends(&drain(&mut socket)), [r#"40{"token":"jwt"}"#]);
-    socket.on_frame(r#"40{"sid":"s1"}"#, 30);
+    socket.handle(30, Input::Frame(r#"40{"sid":"s1"}"#.into()));
     let actions = drain(&mut socket);
     assert_eq!(states(&actions), [ConnState::Connected]);
     assert!(
@@ -99,65 +121,70 @@ fn connects_with_a_fresh_token_after_the_handshake() {
 #[test]
 fn answers_pings_and_a_ping_may_come_before_the_connect_answer() {
     let mut socket = handshaken(0);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t".into()),
+    socket.handle(
         0,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t".into()),
+        },
     );
     drain(&mut socket);
-    socket.on_frame("2", 5);
+    socket.handle(5, Input::Frame("2".into()));
     assert_eq!(sends(&drain(&mut socket)), ["3"]);
-    socket.on_frame(r#"40{"sid":"s"}"#, 6);
+    socket.handle(6, Input::Frame(r#"40{"sid":"s"}"#.into()));
     assert_eq!(socket.state(), ConnState::Connected);
 }
 
 #[test]
 fn an_expired_token_gets_one_forced_refresh_then_connects() {
     let mut socket = handshaken(0);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("old".into()),
+    socket.handle(
         0,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("old".into()),
+        },
     );
     drain(&mut socket);
-    socket.on_frame(r#"44{"message":"Token expired"}"#, 1);
+    socket.handle(1, Input::Frame(r#"44{"message":"Token expired"}"#.into()));
     let actions = drain(&mut socket);
     assert_eq!(states(&actions), [ConnState::Refreshing]);
     assert!(actions.contains(&Action::FetchToken {
         request: socket.awaited_request.unwrap_or(0),
         force_refresh: true
     }));
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("new".into()),
+    socket.handle(
         2,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("new".into()),
+        },
     );
     assert_eq!(sends(&drain(&mut socket)), [r#"40{"token":"new"}"#]);
-    socket.on_frame(r#"40{"sid":"s"}"#, 3);
+    socket.handle(3, Input::Frame(r#"40{"sid":"s"}"#.into()));
     assert_eq!(socket.state(), ConnState::Connected);
 }
 
 #[test]
 fn a_second_refusal_in_one_attempt_does_not_refresh_again_but_reconnects() {
     let mut socket = handshaken(0);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("a".into()),
+    socket.handle(
         0,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("a".into()),
+        },
     );
-    socket.on_frame(r#"44{"message":"Token expired"}"#, 1);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("b".into()),
+    socket.handle(1, Input::Frame(r#"44{"message":"Token expired"}"#.into()));
+    socket.handle(
         2,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("b".into()),
+        },
     );
     drain(&mut socket);
-    socket.on_frame(r#"44{"message":"Token expired"}"#, 3);
+    socket.handle(3, Input::Frame(r#"44{"message":"Token expired"}"#.into()));
     let actions = drain(&mut socket);
     assert!(
         !actions
@@ -172,14 +199,18 @@ fn a_second_refusal_in_one_attempt_does_not_refresh_again_but_reconnects() {
 #[test]
 fn a_non_auth_connect_error_never_refreshes() {
     let mut socket = handshaken(0);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t".into()),
+    socket.handle(
         0,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t".into()),
+        },
     );
     drain(&mut socket);
-    socket.on_frame(r#"44{"message":"Invalid namespace"}"#, 1);
+    socket.handle(
+        1,
+        Input::Frame(r#"44{"message":"Invalid namespace"}"#.into()),
+    );
     let actions = drain(&mut socket);
     assert!(
         !actions
@@ -193,19 +224,21 @@ fn a_non_auth_connect_error_never_refreshes() {
 #[test]
 fn a_refused_refresh_closes_with_session_expired() {
     let mut socket = handshaken(0);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t".into()),
+    socket.handle(
         0,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t".into()),
+        },
     );
-    socket.on_frame(r#"44{"message":"Session revoked"}"#, 1);
+    socket.handle(1, Input::Frame(r#"44{"message":"Session revoked"}"#.into()));
     drain(&mut socket);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Rejected,
+    socket.handle(
         2,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Rejected,
+        },
     );
     let actions = drain(&mut socket);
     assert_eq!(socket.state(), ConnState::Closed);
@@ -215,18 +248,23 @@ fn a_refused_refresh_closes_with_session_expired() {
 #[test]
 fn a_lost_transport_reconnects_with_a_new_token_and_capped_backoff() {
     let mut socket = connected(0);
-    socket.on_transport_closed(1_000, 0.5);
+    socket.handle(1_000, Input::TransportClosed);
     assert_eq!(socket.state(), ConnState::Reconnecting);
-    assert_eq!(
-        socket.next_timeout(),
-        Some(2_000),
-        "first delay 1 s (random 0.5: no jitter)"
+    let at = socket.poll_timeout().unwrap_or(i64::MAX);
+    assert!(
+        (1_500..=2_500).contains(&at),
+        "first delay 1 s ± 50 %: {at}"
     );
-    socket.on_timeout(2_000, 0.5);
+    socket.handle_timeout(at - 1);
+    assert!(
+        !drain(&mut socket).contains(&Action::OpenTransport),
+        "not before"
+    );
+    socket.handle_timeout(at);
     assert!(drain(&mut socket).contains(&Action::OpenTransport));
     // The new attempt asks for a token again: never the one captured at the first connect.
-    socket.on_transport_open(2_001);
-    socket.on_frame(OPEN, 2_002);
+    socket.handle(2_001, Input::TransportOpened);
+    socket.handle(2_002, Input::Frame(OPEN.to_owned()));
     assert!(drain(&mut socket).contains(&Action::FetchToken {
         request: socket.awaited_request.unwrap_or(0),
         force_refresh: false
@@ -235,22 +273,34 @@ fn a_lost_transport_reconnects_with_a_new_token_and_capped_backoff() {
 
 #[test]
 fn backoff_doubles_with_jitter_and_caps_at_the_maximum() {
-    let mut socket = connected(0);
-    let mut delays = Vec::new();
-    let mut now = 0;
-    for _ in 0..4 {
-        socket.on_transport_closed(now, 1.0);
-        let at = socket.next_timeout().unwrap_or(now);
-        delays.push(at - now);
-        now = at;
-        socket.on_timeout(now, 1.0);
-        drain(&mut socket);
+    let delays = |seed| {
+        let mut socket = SocketConnection::new(ConnectionConfig::default(), seed);
+        socket.handle(0, Input::Start);
+        let mut delays = Vec::new();
+        let mut now = 0;
+        for _ in 0..5 {
+            socket.handle(now, Input::TransportClosed);
+            let at = socket.poll_timeout().unwrap_or(now);
+            delays.push(at - now);
+            now = at;
+            socket.handle_timeout(now);
+            drain(&mut socket);
+        }
+        delays
+    };
+    let runs: Vec<Vec<i64>> = (0..200).map(delays).collect();
+    for run in &runs {
+        // 1 s · 2ⁿ ± 50 %, capped at 5 s.
+        assert!((500..=1_500).contains(&run[0]), "{run:?}");
+        assert!((1_000..=3_000).contains(&run[1]), "{run:?}");
+        assert!((2_000..=5_000).contains(&run[2]), "{run:?}");
+        assert!(
+            run[3..].iter().all(|d| (4_000..=5_000).contains(d)),
+            "{run:?}"
+        );
     }
-    assert_eq!(
-        delays,
-        [1_500, 3_000, 5_000, 5_000],
-        "+50 % jitter, capped at 5 s"
-    );
+    assert!(runs.iter().any(|run| run[0] < 900) && runs.iter().any(|run| run[0] > 1_100));
+    assert_eq!(delays(7), delays(7), "the same seed, the same delays");
 }
 
 #[test]
@@ -259,15 +309,15 @@ fn attempts_are_limited_and_reset_by_a_successful_connect() {
         reconnect_attempts: 2,
         ..ConnectionConfig::default()
     };
-    let mut socket = SocketConnection::new(config);
-    socket.start(0);
+    let mut socket = SocketConnection::new(config, 1);
+    socket.handle(0, Input::Start);
     let mut now = 0;
     for _ in 0..2 {
-        socket.on_transport_closed(now, 0.5);
-        now = socket.next_timeout().unwrap_or(now);
-        socket.on_timeout(now, 0.5);
+        socket.handle(now, Input::TransportClosed);
+        now = socket.poll_timeout().unwrap_or(now);
+        socket.handle_timeout(now);
     }
-    socket.on_transport_closed(now, 0.5);
+    socket.handle(now, Input::TransportClosed);
     assert_eq!(socket.state(), ConnState::Closed);
     let actions = drain(&mut socket);
     assert!(actions.iter().any(|a| matches!(a, Action::Notify(Notice::State(ConnState::Closed, r)) if r == "reconnect attempts exhausted")));
@@ -276,22 +326,22 @@ fn attempts_are_limited_and_reset_by_a_successful_connect() {
 #[test]
 fn a_server_disconnect_does_not_reconnect() {
     let mut socket = connected(0);
-    socket.on_frame("41", 1);
+    socket.handle(1, Input::Frame("41".into()));
     assert_eq!(socket.state(), ConnState::Closed);
-    assert_eq!(socket.next_timeout(), None);
-    socket.on_transport_closed(2, 0.5);
+    assert_eq!(socket.poll_timeout(), None);
+    socket.handle(2, Input::TransportClosed);
     assert_eq!(socket.state(), ConnState::Closed);
 }
 
 #[test]
 fn a_silent_server_is_detected_after_ping_interval_plus_timeout() {
     let mut socket = connected(0);
-    assert_eq!(socket.next_timeout(), Some(45_000));
-    socket.on_frame("2", 20_000);
-    assert_eq!(socket.next_timeout(), Some(65_000));
-    socket.on_timeout(64_999, 0.5);
+    assert_eq!(socket.poll_timeout(), Some(45_000));
+    socket.handle(20_000, Input::Frame("2".into()));
+    assert_eq!(socket.poll_timeout(), Some(65_000));
+    socket.handle_timeout(64_999);
     assert_eq!(socket.state(), ConnState::Connected);
-    socket.on_timeout(65_000, 0.5);
+    socket.handle_timeout(65_000);
     assert!(drain(&mut socket).contains(&Action::CloseTransport));
     assert_eq!(socket.state(), ConnState::Reconnecting);
 }
@@ -300,31 +350,29 @@ fn a_silent_server_is_detected_after_ping_interval_plus_timeout() {
 fn absurd_ping_settings_and_times_saturate_instead_of_overflowing() {
     // The longest ping settings a handshake may carry (a day each) at the end of time: every
     // deadline saturates at i64::MAX instead of overflowing into the past.
-    let mut socket = SocketConnection::new(ConnectionConfig::default());
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
     let late = i64::MAX - 10;
-    socket.start(late);
-    socket.on_transport_open(late);
-    socket.on_frame(
-        r#"0{"sid":"e1","upgrades":[],"pingInterval":86400000,"pingTimeout":86400000,"maxPayload":1}"#,
-        late,
-    );
+    socket.handle(late, Input::Start);
+    socket.handle(late, Input::TransportOpened);
+    socket.handle(late, Input::Frame(r#"0{"sid":"e1","upgrades":[],"pingInterval":86400000,"pingTimeout":86400000,"maxPayload":1}"#.into()));
     assert!(drain(&mut socket).contains(&Action::FetchToken {
         request: socket.awaited_request.unwrap_or(0),
         force_refresh: false
     }));
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t1".into()),
+    socket.handle(
         late,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t1".into()),
+        },
     );
-    socket.on_frame(r#"40{"sid":"s1"}"#, late);
+    socket.handle(late, Input::Frame(r#"40{"sid":"s1"}"#.into()));
     assert_eq!(socket.state(), ConnState::Connected);
-    assert_eq!(socket.next_timeout(), Some(i64::MAX));
-    socket.on_frame("2", late);
-    socket.on_timeout(late, 0.5);
+    assert_eq!(socket.poll_timeout(), Some(i64::MAX));
+    socket.handle(late, Input::Frame("2".into()));
+    socket.handle_timeout(late);
     assert_eq!(socket.state(), ConnState::Connected);
-    socket.on_transport_closed(late, 0.5);
+    socket.handle(late, Input::TransportClosed);
     assert_eq!(socket.state(), ConnState::Reconnecting);
 }
 
@@ -343,17 +391,18 @@ fn connected_to_room(now: i64) -> (SocketConnection, u64) {
         room: Some(room()),
         ..ConnectionConfig::default()
     };
-    let mut socket = SocketConnection::new(config);
-    socket.start(now);
-    socket.on_transport_open(now);
-    socket.on_frame(OPEN, now);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t1".into()),
+    let mut socket = SocketConnection::new(config, 1);
+    socket.handle(now, Input::Start);
+    socket.handle(now, Input::TransportOpened);
+    socket.handle(now, Input::Frame(OPEN.to_owned()));
+    socket.handle(
         now,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t1".into()),
+        },
     );
-    socket.on_frame(r#"40{"sid":"s1"}"#, now);
+    socket.handle(now, Input::Frame(r#"40{"sid":"s1"}"#.into()));
     let actions = drain(&mut socket);
     let join = actions.iter().rev().find_map(|a| match a {
         Action::FetchToken {
@@ -386,14 +435,23 @@ fn outcomes(actions: &[Action]) -> Vec<(u64, Result<Option<String>, ErrorCode>)>
 fn joins_the_room_after_every_connect_with_the_token_current_then() {
     let (mut socket, join) = connected_to_room(0);
     // The token for join_room is asked for after CONNECT: a refresh in between is picked up.
-    socket.on_token(join, TokenResult::Token("t2".into()), 1, 0.5);
+    socket.handle(
+        1,
+        Input::Token {
+            request: join,
+            result: TokenResult::Token("t2".into()),
+        },
+    );
     assert_eq!(
         sends(&drain(&mut socket)),
         [
             r#"42["join_room",{"room_id":"r","session_id":"s","user_id":"u","role":"PATIENT","token":"t2"}]"#
         ]
     );
-    socket.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 2);
+    socket.handle(
+        2,
+        Input::Frame(r#"42["joined_room",{"room_id":"r"}]"#.into()),
+    );
     let actions = drain(&mut socket);
     assert_eq!(states(&actions), [ConnState::Joined]);
     assert!(actions.contains(&Action::Notify(Notice::Event {
@@ -401,23 +459,27 @@ fn joins_the_room_after_every_connect_with_the_token_current_then() {
         array: r#"["joined_room",{"room_id":"r"}]"#.into(),
     })));
     // A second joined_room changes nothing; a lost transport leaves the room.
-    socket.on_frame(r#"42["joined_room",{"room_id":"r"}]"#, 3);
+    socket.handle(
+        3,
+        Input::Frame(r#"42["joined_room",{"room_id":"r"}]"#.into()),
+    );
     assert!(states(&drain(&mut socket)).is_empty());
-    socket.on_transport_closed(4, 0.5);
+    socket.handle(4, Input::TransportClosed);
     assert_eq!(socket.state(), ConnState::Reconnecting);
     // After the reconnect, a new join with a new token request.
-    let at = socket.next_timeout().unwrap_or(0);
-    socket.on_timeout(at, 0.5);
-    socket.on_transport_open(at);
-    socket.on_frame(OPEN, at);
-    socket.on_token(
-        socket.awaited_request.unwrap_or(0),
-        TokenResult::Token("t3".into()),
+    let at = socket.poll_timeout().unwrap_or(0);
+    socket.handle_timeout(at);
+    socket.handle(at, Input::TransportOpened);
+    socket.handle(at, Input::Frame(OPEN.to_owned()));
+    socket.handle(
         at,
-        0.5,
+        Input::Token {
+            request: socket.awaited_request.unwrap_or(0),
+            result: TokenResult::Token("t3".into()),
+        },
     );
     drain(&mut socket);
-    socket.on_frame(r#"40{"sid":"s2"}"#, at);
+    socket.handle(at, Input::Frame(r#"40{"sid":"s2"}"#.into()));
     let asked = drain(&mut socket)
         .iter()
         .filter(|a| {
@@ -432,14 +494,26 @@ fn joins_the_room_after_every_connect_with_the_token_current_then() {
         .count();
     assert_eq!(asked, 1, "one token request for the new join_room");
     // The old join's answer, late, is not used.
-    socket.on_token(join, TokenResult::Token("stale".into()), at + 1, 0.5);
+    socket.handle(
+        at + 1,
+        Input::Token {
+            request: join,
+            result: TokenResult::Token("stale".into()),
+        },
+    );
     assert!(sends(&drain(&mut socket)).is_empty());
 }
 
 #[test]
 fn a_refused_join_token_ends_the_session_and_a_missing_one_reconnects() {
     let (mut socket, join) = connected_to_room(0);
-    socket.on_token(join, TokenResult::Rejected, 1, 0.5);
+    socket.handle(
+        1,
+        Input::Token {
+            request: join,
+            result: TokenResult::Rejected,
+        },
+    );
     let actions = drain(&mut socket);
     assert_eq!(sends(&actions), ["41"]);
     assert!(actions.contains(&Action::CloseTransport));
@@ -450,7 +524,13 @@ fn a_refused_join_token_ends_the_session_and_a_missing_one_reconnects() {
     ))));
 
     let (mut socket, join) = connected_to_room(0);
-    socket.on_token(join, TokenResult::Unavailable, 1, 0.5);
+    socket.handle(
+        1,
+        Input::Token {
+            request: join,
+            result: TokenResult::Unavailable,
+        },
+    );
     assert!(drain(&mut socket).contains(&Action::CloseTransport));
     assert_eq!(socket.state(), ConnState::Reconnecting);
 }
@@ -459,9 +539,9 @@ fn a_refused_join_token_ends_the_session_and_a_missing_one_reconnects() {
 fn every_emit_has_one_outcome() {
     let mut socket = connected(0);
     // Sent without an acknowledgement wanted: done at once.
-    let plain = socket.emit("ping", "", None, 0);
+    let plain = socket.emit_for_test("ping", "", None, 0);
     // Acknowledged.
-    let acked = socket.emit("echo", r#"{"a":1}"#, Some(1_000), 0);
+    let acked = socket.emit_for_test("echo", r#"{"a":1}"#, Some(1_000), 0);
     let actions = drain(&mut socket);
     assert_eq!(
         sends(&actions),
@@ -471,19 +551,19 @@ fn every_emit_has_one_outcome() {
         ]
     );
     assert_eq!(outcomes(&actions), [(plain, Ok(None))]);
-    socket.on_frame(&format!(r#"43{acked}[{{"ok":true}}]"#), 10);
+    socket.handle(10, Input::Frame(format!(r#"43{acked}[{{"ok":true}}]"#)));
     // The same acknowledgement again, and one for an emit that never was: dropped.
-    socket.on_frame(&format!(r#"43{acked}[{{"ok":true}}]"#), 11);
-    socket.on_frame("43999[]", 12);
+    socket.handle(11, Input::Frame(format!(r#"43{acked}[{{"ok":true}}]"#)));
+    socket.handle(12, Input::Frame("43999[]".into()));
     assert_eq!(
         outcomes(&drain(&mut socket)),
         [(acked, Ok(Some(r#"[{"ok":true}]"#.into())))]
     );
     // No acknowledgement in time.
-    let late = socket.emit("echo", "", Some(100), 20);
+    let late = socket.emit_for_test("echo", "", Some(100), 20);
     drain(&mut socket);
-    assert_eq!(socket.next_timeout(), Some(120));
-    socket.on_timeout(120, 0.5);
+    assert_eq!(socket.poll_timeout(), Some(120));
+    socket.handle_timeout(120);
     assert_eq!(
         outcomes(&drain(&mut socket)),
         [(late, Err(ErrorCode::Timeout))]
@@ -494,14 +574,14 @@ fn every_emit_has_one_outcome() {
         "a late ack does not drop the connection"
     );
     // The connection lost before the acknowledgement.
-    let lost = socket.emit("echo", "", Some(60_000), 130);
-    socket.on_transport_closed(140, 0.5);
+    let lost = socket.emit_for_test("echo", "", Some(60_000), 130);
+    socket.handle(140, Input::TransportClosed);
     assert_eq!(
         outcomes(&drain(&mut socket)),
         [(lost, Err(ErrorCode::Aborted))]
     );
     // Not connected.
-    let offline = socket.emit("echo", "", Some(1_000), 150);
+    let offline = socket.emit_for_test("echo", "", Some(1_000), 150);
     let actions = drain(&mut socket);
     assert!(sends(&actions).is_empty());
     assert_eq!(outcomes(&actions), [(offline, Err(ErrorCode::Network))]);
@@ -510,16 +590,22 @@ fn every_emit_has_one_outcome() {
 #[test]
 fn events_reach_the_application_only_when_connected() {
     let mut socket = handshaken(0);
-    socket.on_frame(r#"42["session_status",{"status":"ended"}]"#, 1);
+    socket.handle(
+        1,
+        Input::Frame(r#"42["session_status",{"status":"ended"}]"#.into()),
+    );
     assert!(
         drain(&mut socket)
             .iter()
             .all(|a| !matches!(a, Action::Notify(Notice::Event { .. })))
     );
     let mut socket = connected(0);
-    socket.on_frame(r#"42["session_status",{"status":"ended"}]"#, 1);
-    socket.on_frame(r#"42[7]"#, 2);
-    socket.on_frame("4not a packet", 3);
+    socket.handle(
+        1,
+        Input::Frame(r#"42["session_status",{"status":"ended"}]"#.into()),
+    );
+    socket.handle(2, Input::Frame(r#"42[7]"#.into()));
+    socket.handle(3, Input::Frame("4not a packet".into()));
     let actions = drain(&mut socket);
     assert!(actions.contains(&Action::Notify(Notice::Event {
         name: "session_status".into(),
@@ -533,7 +619,7 @@ fn events_reach_the_application_only_when_connected() {
         errors, 2,
         "a nameless event and a malformed packet: {actions:?}"
     );
-    socket.disconnect();
+    socket.handle(0, Input::Disconnect);
     assert_eq!(sends(&drain(&mut socket)), ["41"]);
 }
 
@@ -543,7 +629,7 @@ proptest! {
     #[test]
     fn survives_any_sequence_of_events(events in proptest::collection::vec((0u8..12, ".{0,12}"), 0..80)) {
         let config = ConnectionConfig { room: Some(room()), ..ConnectionConfig::default() };
-        let mut socket = SocketConnection::new(config);
+        let mut socket = SocketConnection::new(config, 1);
         let mut emitted = Vec::new();
         let mut outcomes_seen = Vec::new();
         let mut now = 0i64;
@@ -551,17 +637,17 @@ proptest! {
         for (event, text) in events {
             now += 250;
             match event {
-                0 => socket.start(now),
-                1 => socket.on_transport_open(now),
-                2 => socket.on_frame(OPEN, now),
-                3 => socket.on_frame(&text, now),
-                4 => { socket.on_token(socket.awaited_request.unwrap_or(0), TokenResult::Token(text), now, 0.3); }
-                5 => socket.on_transport_closed(now, 0.7),
-                6 => socket.on_timeout(now + 60_000, 0.1),
-                7 => socket.on_frame(r#"44{"message":"Token expired"}"#, now),
-                9 => emitted.push(socket.emit("e", "", Some(1_000), now)),
-                10 => socket.on_frame(&format!("43{}[]", text.len() + emitted.len().saturating_sub(1)), now),
-                _ => socket.on_frame(r#"40{"sid":"s"}"#, now),
+                0 => socket.handle(now, Input::Start),
+                1 => socket.handle(now, Input::TransportOpened),
+                2 => socket.handle(now, Input::Frame(OPEN.to_owned())),
+                3 => socket.handle(now, Input::Frame(text.clone())),
+                4 => { socket.handle(now, Input::Token { request: socket.awaited_request.unwrap_or(0), result: TokenResult::Token(text) }); }
+                5 => socket.handle(now, Input::TransportClosed),
+                6 => socket.handle_timeout(now + 60_000),
+                7 => socket.handle(now, Input::Frame(r#"44{"message":"Token expired"}"#.into())),
+                9 => emitted.push(socket.emit_for_test("e", "", Some(1_000), now)),
+                10 => socket.handle(now, Input::Frame(format!("43{}[]", text.len() + emitted.len().saturating_sub(1)))),
+                _ => socket.handle(now, Input::Frame(r#"40{"sid":"s"}"#.into())),
             }
             if event == 4 { outstanding_token_requests = 0; }
             for action in drain(&mut socket) {
@@ -575,7 +661,7 @@ proptest! {
             }
             prop_assert!(outstanding_token_requests <= 2, "token requests pile up");
         }
-        socket.disconnect();
+        socket.handle(0, Input::Disconnect);
         outcomes_seen.extend(outcomes(&drain(&mut socket)).into_iter().map(|(id, _)| id));
         outcomes_seen.sort_unstable();
         prop_assert_eq!(outcomes_seen, emitted, "every emit has exactly one outcome");
@@ -584,24 +670,36 @@ proptest! {
 
 #[test]
 fn a_token_answer_from_an_earlier_attempt_is_ignored() {
-    let mut socket = SocketConnection::new(ConnectionConfig::default());
-    socket.start(0);
-    socket.on_transport_open(1);
-    socket.on_frame(OPEN, 2);
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    socket.handle(0, Input::Start);
+    socket.handle(1, Input::TransportOpened);
+    socket.handle(2, Input::Frame(OPEN.to_owned()));
     let first = socket.awaited_request.unwrap_or(0);
     drain(&mut socket);
     // The transport drops while the token is fetched; the next attempt asks again.
-    socket.on_transport_closed(3, 0.5);
-    let at = socket.next_timeout().unwrap_or(0);
-    socket.on_timeout(at, 0.5);
-    socket.on_transport_open(at + 1);
-    socket.on_frame(OPEN, at + 2);
+    socket.handle(3, Input::TransportClosed);
+    let at = socket.poll_timeout().unwrap_or(0);
+    socket.handle_timeout(at);
+    socket.handle(at + 1, Input::TransportOpened);
+    socket.handle(at + 2, Input::Frame(OPEN.to_owned()));
     drain(&mut socket);
     let second = socket.awaited_request.unwrap_or(0);
     assert_ne!(first, second);
     // The first request's answer arrives late: it is not the one awaited.
-    socket.on_token(first, TokenResult::Token("old".into()), at + 3, 0.5);
+    socket.handle(
+        at + 3,
+        Input::Token {
+            request: first,
+            result: TokenResult::Token("old".into()),
+        },
+    );
     assert!(sends(&drain(&mut socket)).is_empty());
-    socket.on_token(second, TokenResult::Token("new".into()), at + 4, 0.5);
+    socket.handle(
+        at + 4,
+        Input::Token {
+            request: second,
+            result: TokenResult::Token("new".into()),
+        },
+    );
     assert_eq!(sends(&drain(&mut socket)), [r#"40{"token":"new"}"#]);
 }
