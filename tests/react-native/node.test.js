@@ -192,10 +192,10 @@ test("the UTF-8 fallback agrees with TextEncoder / TextDecoder (astral, lone sur
 async function coreWebsocketUrl() {
   const { SocketMachine } = await import(pathToFileURL(resolve(PKG, "consult_core.js")).href);
   return (base) => {
-    const machine = new SocketMachine(base, "/", NaN, NaN, NaN, "r", "s", "u", "PATIENT");
+    const machine = new SocketMachine(base, "/", NaN, NaN, NaN, "r", "s", "u", "PATIENT", 1);
     machine.start(0);
     let url;
-    for (let op; (op = machine.next()) !== 0; ) if (op === 1) url = machine.text();
+    for (let op; (op = machine.pollAction()) !== 0; ) if (op === 1) url = machine.text();
     machine.free();
     return url;
   };
