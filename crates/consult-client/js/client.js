@@ -111,7 +111,6 @@ export class ConsultClient {
     if (crossTab) {
       this.#tabs = new TabSync(
         o.tokenKey,
-        (message) => this.#feed(In.PeerMessage, 0, message),
         (token, expiresAt) => this.#feed(In.PeerToken, 0, token, expiresAt),
         (token) => this.#feed(In.PeerSignedOut, 0, token),
       );
@@ -319,8 +318,10 @@ export class ConsultClient {
         send(joinUrl(o.baseUrl, Wire.LOGOUT_PATH), { method: "POST" }, [[Wire.AUTHORIZATION, Wire.BEARER + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
+        this.#tabs?.announceToken(m.text(), m.extra());
+        return;
       case Op.AnnounceSignOut:
-        this.#tabs?.post(m.text());
+        this.#tabs?.announceSignOut(m.text());
         return;
       case Op.Resolve:
       case Op.Reject: {

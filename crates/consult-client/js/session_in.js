@@ -38,6 +38,3 @@ export const Wake = 16;
 export const Dispose = 17;
 /** The timer set to [`TokenMachine::poll_timeout`] fired. */
 export const Timeout = 18;
-/** A message `text` from another tab's channel (core's `wire::TabMessage`; anything else is
- * ignored). */
-export const PeerMessage = 19;

@@ -20,9 +20,9 @@ export const SendRefresh = 6;
 export const AbortRefresh = 7;
 /** POST the logout endpoint with token `text` (best effort). */
 export const SendLogout = 8;
-/** Post the message `text` (a new token) to the other tabs. */
+/** Tell the other tabs about token `text` (expiry text `extra`). */
 export const AnnounceToken = 9;
-/** Post the message `text` (the sign-in is over) to the other tabs. */
+/** Tell the other tabs that the sign-in of token `text` is over. */
 export const AnnounceSignOut = 10;
 /** Resolve call `id` with token `text` (empty for a sign-out). */
 export const Resolve = 11;

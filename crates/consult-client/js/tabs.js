@@ -1,20 +1,19 @@
-// Other tabs: BroadcastChannel messages (text the core encodes and decodes) and `storage`
-// events of the mirror key, passed to the machine as they are (it decides what they mean); and
-// announcements to the other tabs.
+// Other tabs: BroadcastChannel messages (core's `wire::TabMessage`, by the names in wire.js) and
+// `storage` events of the mirror key, passed to the machine as they are (it decides what they
+// mean); and announcements to the other tabs.
 
 import { hasWindow } from "./env.js";
-import { CHANNEL_PREFIX } from "./wire.js";
+import { CHANNEL_PREFIX, FIELD_EXPIRES_AT, FIELD_TOKEN, KIND_SIGNOUT, KIND_TOKEN, MESSAGE_KIND } from "./wire.js";
 
 const text = (value) => (typeof value === "string" ? value : undefined);
 
 export class TabSync {
   /**
    * @param {string} tokenKey
-   * @param {(message: string) => void} onMessage a channel message, for the core to read
    * @param {(token: string | undefined, expiresAt: string | undefined) => void} onToken
    * @param {(token: string | undefined) => void} onSignOut
    */
-  constructor(tokenKey, onMessage, onToken, onSignOut) {
+  constructor(tokenKey, onToken, onSignOut) {
     this.channel = null;
     try {
       if (typeof BroadcastChannel === "function") this.channel = new BroadcastChannel(CHANNEL_PREFIX + tokenKey);
@@ -23,7 +22,10 @@ export class TabSync {
     }
     if (this.channel) {
       this.channel.onmessage = (event) => {
-        if (typeof event.data === "string") onMessage(event.data);
+        const field = (name) => text(event.data?.[name]);
+        const token = field(FIELD_TOKEN);
+        if (field(MESSAGE_KIND) === KIND_TOKEN && token) onToken(token, field(FIELD_EXPIRES_AT));
+        else if (field(MESSAGE_KIND) === KIND_SIGNOUT) onSignOut(token);
       };
     }
     this.onStorage = (event) => {
@@ -34,8 +36,15 @@ export class TabSync {
     if (hasWindow()) window.addEventListener("storage", this.onStorage);
   }
 
-  /** Posts a message the core encoded. */
-  post(message) {
+  announceToken(token, expiresAt) {
+    this.#post({ [MESSAGE_KIND]: KIND_TOKEN, [FIELD_TOKEN]: token, [FIELD_EXPIRES_AT]: expiresAt });
+  }
+
+  announceSignOut(token) {
+    this.#post({ [MESSAGE_KIND]: KIND_SIGNOUT, [FIELD_TOKEN]: token });
+  }
+
+  #post(message) {
     try {
       this.channel?.postMessage(message);
     } catch {

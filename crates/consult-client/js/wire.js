@@ -1,7 +1,6 @@
 // The wire: the names and paths the driver shares with the server and with the other tabs.
 // Written from consult-core's `wire` module, which a test checks against this file by name and
-// value; one constant each, so that a bundler inlines them. Cross-tab messages are encoded and
-// decoded by the core (they cross the wasm boundary as text).
+// value; one constant each, so that a bundler inlines them.
 
 /** `POST`: a new token for the bearer token. */
 export const REFRESH_PATH = "/api/video/auth/refresh-token";
@@ -30,3 +29,8 @@ export const FIELD_EXPIRES_AT = "expiresAt";
 /** The Web Lock's and the BroadcastChannel's name prefixes (the token key follows). */
 export const LOCK_PREFIX = "consult-refresh:";
 export const CHANNEL_PREFIX = "consult:";
+/** A cross-tab message: `{[MESSAGE_KIND]: KIND_TOKEN, [FIELD_TOKEN], [FIELD_EXPIRES_AT]?}` or
+ * `{[MESSAGE_KIND]: KIND_SIGNOUT, [FIELD_TOKEN]?}` (core's `wire::TabMessage`). */
+export const MESSAGE_KIND = "type";
+export const KIND_TOKEN = "token";
+export const KIND_SIGNOUT = "signout";

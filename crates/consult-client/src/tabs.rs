@@ -1,6 +1,6 @@
 //! The other tabs: a `BroadcastChannel` (`consult:<token key>`) carries new tokens and
-//! sign-outs both ways, as core's [`TabMessage`] text, and `storage` events of the mirror's token
-//! key cover tabs that miss it. What they mean is the token session's business
+//! sign-outs both ways, as core's [`TabMessage`] (an object of its fields), and `storage`
+//! events of the mirror's token key cover tabs that miss it. What they mean is the token session's business
 //! ([`Input::PeerToken`], [`Input::PeerSignedOut`]).
 
 use consult_core::session::Input;
@@ -28,8 +28,8 @@ impl Tabs {
             let feed = feed.clone();
             listeners.push(EventListener::new(channel, "message", move |event| {
                 let data = event.unchecked_into::<web_sys::MessageEvent>().data();
-                let message = data.as_string().and_then(|text| TabMessage::decode(&text));
-                if let Some(message) = message {
+                let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok()?.as_string();
+                if let Some(message) = TabMessage::read(field) {
                     feed(message.into_input());
                 }
             }));
@@ -56,10 +56,14 @@ impl Tabs {
         }
     }
 
-    /// Posts `message` to the other tabs.
+    /// Posts `message` (an object of its fields) to the other tabs.
     pub(crate) fn announce(&self, message: &TabMessage) {
+        let object = js_sys::Object::new();
+        for (name, value) in message.fields() {
+            let _ = js_sys::Reflect::set(&object, &name.into(), &value.into());
+        }
         if let Some(channel) = &self.channel {
-            let _ = channel.post_message(&message.encode().into());
+            let _ = channel.post_message(&object);
         }
     }
 }

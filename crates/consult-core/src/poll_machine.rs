@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn a_2xx_that_is_not_a_session_is_a_bad_response_and_polling_goes_on() {
-        for body in [None, Some("<html>"), Some(r#"{"status":"ended"}"#)] {
+        for body in [None, Some("<html>"), Some(r#"{"status":5}"#)] {
             let mut poll = started();
             let answer = PollInput::Answered {
                 status: 200,

@@ -17,8 +17,6 @@ use consult_core::session::{
     Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
 
-use consult_core::wire::TabMessage;
-
 use super::abi::{self, Slab};
 use super::ms;
 
@@ -63,9 +61,6 @@ pub enum SessionInput {
     Dispose = 17,
     /// The timer set to [`TokenMachine::poll_timeout`] fired.
     Timeout = 18,
-    /// A message `text` from another tab's channel (core's `wire::TabMessage`; anything else is
-    /// ignored).
-    PeerMessage = 19,
 }
 
 /// What to do (returned by [`TokenMachine::poll_action`]); read its fields with the getters.
@@ -89,9 +84,9 @@ pub enum SessionOp {
     AbortRefresh = 7,
     /// POST the logout endpoint with token `text` (best effort).
     SendLogout = 8,
-    /// Post the message `text` (a new token) to the other tabs.
+    /// Tell the other tabs about token `text` (expiry text `extra`).
     AnnounceToken = 9,
-    /// Post the message `text` (the sign-in is over) to the other tabs.
+    /// Tell the other tabs that the sign-in of token `text` is over.
     AnnounceSignOut = 10,
     /// Resolve call `id` with token `text` (empty for a sign-out).
     Resolve = 11,
@@ -111,7 +106,7 @@ pub enum SessionOp {
 
 impl SessionInput {
     /// Every kind, in order of its number (1, 2, …).
-    pub const ALL: [SessionInput; 19] = {
+    pub const ALL: [SessionInput; 18] = {
         use SessionInput::*;
         [
             GetToken,
@@ -132,7 +127,6 @@ impl SessionInput {
             Wake,
             Dispose,
             Timeout,
-            PeerMessage,
         ]
     };
 
@@ -312,10 +306,6 @@ impl TokenMachine {
                 None => return,
             },
             SessionInput::PeerSignedOut => Input::PeerSignedOut { token: text },
-            SessionInput::PeerMessage => match text.as_deref().and_then(TabMessage::decode) {
-                Some(message) => message.into_input(),
-                None => return,
-            },
             SessionInput::Wake => Input::Wake,
             SessionInput::Dispose => Input::Dispose,
             SessionInput::Timeout => {
@@ -382,13 +372,12 @@ impl TokenMachine {
                 SessionOp::SendLogout
             }
             Action::AnnounceToken { token, expires_at } => {
-                let expires_at = Some(expires_at);
-                self.text = Some(TabMessage::Token { token, expires_at }.encode());
+                self.text = Some(token);
+                self.extra = Some(expires_at);
                 SessionOp::AnnounceToken
             }
             Action::AnnounceSignOut { token } => {
-                let token = Some(token);
-                self.text = Some(TabMessage::SignOut { token }.encode());
+                self.text = Some(token);
                 SessionOp::AnnounceSignOut
             }
             Action::Resolve { call, result } => {

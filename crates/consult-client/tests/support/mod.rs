@@ -224,11 +224,11 @@ pub fn channel_delivered(name: &str, n: u32) -> JsFuture {
     JsFuture::from(js_sys::Promise::from(promise))
 }
 
-/// Posts `message` (JSON text, the cross-tab message format of `consult_core::wire`) on the
-/// BroadcastChannel `name`, as another tab would.
+/// Posts `message` (JSON text) on the BroadcastChannel `name`, as another tab would.
 pub fn post_to_channel(name: &str, message: &str) {
     let channel = web_sys::BroadcastChannel::new(name).expect("channel");
-    channel.post_message(&message.into()).expect("post");
+    let data = js_sys::JSON::parse(message).expect("json");
+    channel.post_message(&data).expect("post");
     channel.close();
 }
 
