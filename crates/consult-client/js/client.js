@@ -14,10 +14,10 @@ import { send } from "./http.js";
 import { requestLock } from "./lock.js";
 import { SessionPoller } from "./poller.js";
 import { TokenStorage } from "./storage.js";
-import { Pump } from "./pump.js";
+import { pump } from "./pump.js";
 import { TabSync } from "./tabs.js";
 import { VideoSession } from "./video_session.js";
-import * as Wire from "./wire.js";
+import { AUTHORIZATION, BEARER, DATE, EXPIRES_KEY, LOCK_PREFIX, LOGOUT_PATH, REFRESH_PATH, RETRY_AFTER, SESSIONS_PATH, TOKEN_KEY } from "./wire.js";
 
 const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning"];
 
@@ -45,8 +45,8 @@ function parseOptions(options) {
     baseUrl: options.baseUrl,
     storage,
     allowedOrigins: allowed,
-    tokenKey: typeof keys.token === "string" ? keys.token : Wire.TOKEN_KEY,
-    expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : Wire.EXPIRES_KEY,
+    tokenKey: typeof keys.token === "string" ? keys.token : TOKEN_KEY,
+    expiresKey: typeof keys.expiresAt === "string" ? keys.expiresAt : EXPIRES_KEY,
     // Numbers go to the machine as given: consult-core applies the defaults and bounds.
     marginSeconds: number(options.refreshMarginSeconds),
     timeoutMs: number(options.requestTimeoutMs),
@@ -82,7 +82,7 @@ export class ConsultClient {
   /** Refresh requests: id → AbortController. */
   #requests = new Map();
   /** Inputs fed while performing actions (a listener calling the client) wait their turn. */
-  #pump = new Pump(
+  #pump = pump(
     ([kind, id, text, extra, number]) => {
       const machine = this.#machine;
       machine.feed(this.#o.now(), kind, id, text, extra, number);
@@ -147,7 +147,7 @@ export class ConsultClient {
 
   /** `GET /api/video/sessions/{id}`; what the answer means (a session, HTTP, BAD_RESPONSE) is core's. */
   async getSessionDetails(sessionId) {
-    const response = await this.#authorized(Wire.SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
+    const response = await this.#authorized(SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
     const body = await response.text().catch(() => undefined);
     const code = sessionAnswerError(response.status, body);
     if (code !== undefined) throw machineError(code, response.status);
@@ -159,7 +159,7 @@ export class ConsultClient {
     if (typeof options?.onUpdate !== "function") throw new TypeError("options.onUpdate must be a function");
     const interval = typeof options.intervalMs === "number" ? options.intervalMs : undefined;
     const request = (path, headers, signal) => this.#authorized(path, undefined, headers, signal);
-    return new SessionPoller(request, Wire.SESSIONS_PATH + encodeSegment(sessionId), interval, options, this.#o.now);
+    return new SessionPoller(request, SESSIONS_PATH + encodeSegment(sessionId), interval, options, this.#o.now);
   }
 
   /**
@@ -253,7 +253,7 @@ export class ConsultClient {
 
   /** Feeds one input, then performs every action and re-arms the timer. */
   #feed(kind, id, text, extra, number) {
-    this.#pump.feed([kind, id, text, extra, number]);
+    this.#pump([kind, id, text, extra, number]);
   }
 
   /** Takes the machine's lease and re-arms its timer. */
@@ -298,7 +298,7 @@ export class ConsultClient {
         );
         return;
       case Op.AcquireLock: {
-        const release = requestLock(Wire.LOCK_PREFIX + o.tokenKey, () => this.#feed(In.LockGranted, id));
+        const release = requestLock(LOCK_PREFIX + o.tokenKey, () => this.#feed(In.LockGranted, id));
         if (release) this.#locks.set(id, release);
         else queueMicrotask(() => this.#feed(In.LockUnavailable, id));
         return;
@@ -315,7 +315,7 @@ export class ConsultClient {
         this.#requests.delete(id);
         return;
       case Op.SendLogout:
-        send(joinUrl(o.baseUrl, Wire.LOGOUT_PATH), { method: "POST" }, [[Wire.AUTHORIZATION, Wire.BEARER + m.text()]], this.#timeoutMs).catch(() => {});
+        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [[AUTHORIZATION, BEARER + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
         this.#tabs?.announceToken(m.text(), m.extra());
@@ -350,8 +350,8 @@ export class ConsultClient {
   #refresh(id, token) {
     const controller = new AbortController();
     this.#requests.set(id, controller);
-    const init = { method: "POST", headers: { [Wire.AUTHORIZATION]: Wire.BEARER + token }, signal: controller.signal };
-    fetch(joinUrl(this.#o.baseUrl, Wire.REFRESH_PATH), init)
+    const init = { method: "POST", headers: { [AUTHORIZATION]: BEARER + token }, signal: controller.signal };
+    fetch(joinUrl(this.#o.baseUrl, REFRESH_PATH), init)
       .then(
         async (response) => {
           let body;
@@ -361,8 +361,8 @@ export class ConsultClient {
             return this.#feed(In.RefreshUnreadable, id);
           }
           const header = (name) => response.headers.get(name) ?? undefined;
-          this.#machine.setRetryAfter(header(Wire.RETRY_AFTER));
-          this.#feed(In.RefreshAnswered, id, body, header(Wire.DATE), response.status);
+          this.#machine.setRetryAfter(header(RETRY_AFTER));
+          this.#feed(In.RefreshAnswered, id, body, header(DATE), response.status);
         },
         () => this.#feed(In.RefreshNetworkError, id),
       )
@@ -406,7 +406,7 @@ export class ConsultClient {
 
   #sendWith(url, init, extraHeaders, token, cancel) {
     // A copy, so the caller's init object is never modified and can be replayed.
-    const headers = [...extraHeaders, [Wire.AUTHORIZATION, Wire.BEARER + token]];
+    const headers = [...extraHeaders, [AUTHORIZATION, BEARER + token]];
     return send(url, Object.assign({}, init), headers, this.#timeoutMs, cancel);
   }
 }

@@ -8,7 +8,7 @@ import * as PollOp from "./poll_op.js";
 import { ConsultError, machineError } from "./errors.js";
 import { callSafely } from "./events.js";
 import { pageHidden, timerDelay } from "./env.js";
-import { Pump } from "./pump.js";
+import { pump } from "./pump.js";
 import { ETAG, IF_NONE_MATCH, RETRY_AFTER } from "./wire.js";
 
 export class SessionPoller {
@@ -24,7 +24,7 @@ export class SessionPoller {
   #error;
   #onVisibility;
   #now;
-  #pump = new Pump(
+  #pump = pump(
     (input) => this.#step(input),
     () => this.#settle(),
   );
@@ -60,7 +60,7 @@ export class SessionPoller {
   }
 
   #feed(kind, hidden = false, status = 0, etag, body, retryAfter, code) {
-    if (!this.#ended) this.#pump.feed([kind, hidden, status, etag, body, retryAfter, code]);
+    if (!this.#ended) this.#pump([kind, hidden, status, etag, body, retryAfter, code]);
   }
 
   /** Feeds one input and carries out what the machine asks, until it is over. */

@@ -2,29 +2,24 @@
 // and its actions carried out before the next input is; an input that arrives meanwhile (a
 // listener calling back into the driver) waits its turn, then the timer is re-armed once.
 
-export class Pump {
-  #inbox = [];
-  #pumping = false;
-
-  /**
-   * @param {(input: any) => void} step feeds one input and carries out the actions it caused
-   * @param {() => void} settle runs once the inbox is empty (re-arms the machine's timer)
-   */
-  constructor(step, settle) {
-    this.step = step;
-    this.settle = settle;
-  }
-
-  /** Feeds `input` (never undefined) now, or after the input being carried out. */
-  feed(input) {
-    this.#inbox.push(input);
-    if (this.#pumping) return;
-    this.#pumping = true;
+/**
+ * The function that feeds an input (never undefined): now, or after the input being carried out.
+ * @param {(input: any) => void} step feeds one input and carries out the actions it caused
+ * @param {() => void} settle runs once the inbox is empty (re-arms the machine's timer)
+ * @returns {(input: any) => void}
+ */
+export function pump(step, settle) {
+  const inbox = [];
+  let pumping = false;
+  return (input) => {
+    inbox.push(input);
+    if (pumping) return;
+    pumping = true;
     try {
-      for (let next; (next = this.#inbox.shift()) !== undefined; ) this.step(next);
+      for (let next; (next = inbox.shift()) !== undefined; ) step(next);
     } finally {
-      this.#pumping = false;
+      pumping = false;
     }
-    this.settle();
-  }
+    settle();
+  };
 }

@@ -8,7 +8,7 @@ import * as SocketOp from "./socket_op.js";
 import { ConsultError } from "./errors.js";
 import { timerDelay } from "./env.js";
 import { Listeners } from "./events.js";
-import { Pump } from "./pump.js";
+import { pump } from "./pump.js";
 
 /** connectVideoSession's options with their defaults; a TypeError for a missing identifier. */
 function parseSessionOptions(options, baseUrl) {
@@ -43,7 +43,8 @@ export class VideoSession {
   #timer;
   #listeners = new Listeners();
   #emits = new Map();
-  #pump = new Pump(
+  /** Feeds the machine an input (with the time), then carries out what it asks. */
+  #feed = pump(
     (input) => this.#step(input),
     () => this.#rearm(),
   );
@@ -106,11 +107,6 @@ export class VideoSession {
   }
 
   // --- internals ---------------------------------------------------------------------------
-
-  /** Feeds the machine an input (with the time), then carries out what it asks. */
-  #feed(input) {
-    this.#pump.feed(input);
-  }
 
   /** Feeds one input and carries out every action it caused. */
   #step(input) {

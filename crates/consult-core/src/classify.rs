@@ -77,6 +77,7 @@ pub fn transient_status(status: u16) -> bool {
 /// assert_eq!(read_status(Endpoint::Authorised, 401), Outcome::RefreshAndReplay);
 /// assert_eq!(read_status(Endpoint::Poll, 304), Outcome::NotModified);
 /// ```
+#[inline(always)]
 pub fn read_status(endpoint: Endpoint, status: u16) -> Outcome {
     match (endpoint, status) {
         (_, 200..=299) => Outcome::Success,
