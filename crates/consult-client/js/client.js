@@ -88,7 +88,18 @@ export class ConsultClient {
       machine.feed(this.#o.now(), kind, id, text, extra, number);
       for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
     },
-    () => this.#settle(),
+    () => {
+      // The machine's lease, and its timer re-armed.
+      const machine = this.#machine;
+      const lease = machine.freshUntil();
+      this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
+      this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
+      clearTimeout(this.#timer);
+      const at = machine.pollTimeout();
+      if (!Number.isNaN(at)) {
+        this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - this.#o.now()));
+      }
+    },
   );
   #timer;
   #timeoutMs;
@@ -254,19 +265,6 @@ export class ConsultClient {
   /** Feeds one input, then performs every action and re-arms the timer. */
   #feed(kind, id, text, extra, number) {
     this.#pump([kind, id, text, extra, number]);
-  }
-
-  /** Takes the machine's lease and re-arms its timer. */
-  #settle() {
-    const machine = this.#machine;
-    const lease = machine.freshUntil();
-    this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
-    this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
-    clearTimeout(this.#timer);
-    const at = machine.pollTimeout();
-    if (!Number.isNaN(at)) {
-      this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - this.#o.now()));
-    }
   }
 
   /** A call answered by the machine (Resolve/Reject with its id). */

@@ -24,10 +24,6 @@ export class SessionPoller {
   #error;
   #onVisibility;
   #now;
-  #pump = pump(
-    (input) => this.#step(input),
-    () => this.#settle(),
-  );
 
   constructor(request, path, intervalMs, options, now = Date.now) {
     this.#machine = new PollMachine(intervalMs, Math.random() * 2 ** 52);
@@ -35,9 +31,9 @@ export class SessionPoller {
     this.#request = request;
     this.#path = path;
     this.#options = options;
-    this.#onVisibility = () => this.#feed(PollIn.Visibility, pageHidden());
+    this.#onVisibility = () => this.#feed([PollIn.Visibility, pageHidden()]);
     if (typeof document !== "undefined") document.addEventListener("visibilitychange", this.#onVisibility);
-    this.#feed(PollIn.Start, pageHidden());
+    this.#feed([PollIn.Start, pageHidden()]);
   }
 
   /** Whether polling has ended. */
@@ -47,7 +43,7 @@ export class SessionPoller {
 
   /** Stops polling and aborts the request in flight; onEnd("stopped") follows. */
   stop() {
-    this.#feed(PollIn.Stop);
+    this.#feed([PollIn.Stop]);
   }
 
   /** Same as stop() (kept from the wasm-bindgen API). */
@@ -59,48 +55,47 @@ export class SessionPoller {
     this.stop();
   }
 
-  #feed(kind, hidden = false, status = 0, etag, body, retryAfter, code) {
-    if (!this.#ended) this.#pump([kind, hidden, status, etag, body, retryAfter, code]);
-  }
-
-  /** Feeds one input and carries out what the machine asks, until it is over. */
-  #step(input) {
-    if (this.#ended) return;
-    const m = this.#machine;
-    m.feed(this.#now(), ...input);
-    for (let op; (op = m.pollAction()) !== PollOp.None; ) {
-      switch (op) {
-        case PollOp.Fetch:
-          this.#fetch(m.text());
-          break;
-        case PollOp.Abort:
-          this.#controller?.abort();
-          break;
-        case PollOp.Update:
-          // The machine read the body as a session: JSON.parse accepts it.
-          callSafely(this.#options.onUpdate, JSON.parse(this.#body));
-          break;
-        case PollOp.Error:
-          callSafely(this.#options.onError, this.#error ?? machineError(m.text(), m.status()));
-          break;
-        case PollOp.End:
-          this.#end(m.text());
-          return;
-        default:
-          throw new ConsultError("INTERNAL", "unknown action " + op + " from the poll machine");
+  /**
+   * Feeds one input (`[kind, hidden, status, etag, body, retryAfter, code]`) and carries out
+   * what the machine asks, until it is over; one input at a time (pump.js), then the timer.
+   */
+  #feed = pump(
+    (input) => {
+      if (this.#ended) return;
+      const m = this.#machine;
+      m.feed(this.#now(), ...input);
+      for (let op; (op = m.pollAction()) !== PollOp.None; ) {
+        switch (op) {
+          case PollOp.Fetch:
+            this.#fetch(m.text());
+            break;
+          case PollOp.Abort:
+            this.#controller?.abort();
+            break;
+          case PollOp.Update:
+            // The machine read the body as a session: JSON.parse accepts it.
+            callSafely(this.#options.onUpdate, JSON.parse(this.#body));
+            break;
+          case PollOp.Error:
+            callSafely(this.#options.onError, this.#error ?? machineError(m.text(), m.status()));
+            break;
+          case PollOp.End:
+            this.#end(m.text());
+            return;
+          default:
+            throw new ConsultError("INTERNAL", "unknown action " + op + " from the poll machine");
+        }
       }
-    }
-  }
-
-  /** Re-arms the machine's timer. */
-  #settle() {
-    if (this.#ended) return;
-    clearTimeout(this.#timer);
-    const at = this.#machine.pollTimeout();
-    if (!Number.isNaN(at)) {
-      this.#timer = setTimeout(() => this.#feed(PollIn.Timer), timerDelay(at - this.#now()));
-    }
-  }
+    },
+    () => {
+      if (this.#ended) return;
+      clearTimeout(this.#timer);
+      const at = this.#machine.pollTimeout();
+      if (!Number.isNaN(at)) {
+        this.#timer = setTimeout(() => this.#feed([PollIn.Timer]), timerDelay(at - this.#now()));
+      }
+    },
+  );
 
   async #fetch(etag) {
     const controller = (this.#controller = new AbortController());
@@ -110,14 +105,14 @@ export class SessionPoller {
       response = await this.#request(this.#path, headers, controller.signal);
     } catch (error) {
       this.#error = error;
-      return this.#feed(PollIn.Failed, false, error?.status ?? 0, undefined, undefined, undefined, error?.code);
+      return this.#feed([PollIn.Failed, false, error?.status ?? 0, undefined, undefined, undefined, error?.code]);
     } finally {
       if (this.#controller === controller) this.#controller = null;
     }
     this.#error = undefined;
     this.#body = await response.text().catch(() => undefined);
     const header = (name) => response.headers.get(name) ?? undefined;
-    this.#feed(PollIn.Answered, false, response.status, header(ETAG), this.#body, header(RETRY_AFTER));
+    this.#feed([PollIn.Answered, false, response.status, header(ETAG), this.#body, header(RETRY_AFTER)]);
   }
 
   #end(reason) {

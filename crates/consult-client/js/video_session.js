@@ -43,11 +43,6 @@ export class VideoSession {
   #timer;
   #listeners = new Listeners();
   #emits = new Map();
-  /** Feeds the machine an input (with the time), then carries out what it asks. */
-  #feed = pump(
-    (input) => this.#step(input),
-    () => this.#rearm(),
-  );
 
   /** Made by `client.connectVideoSession(options)`; a TypeError for options it cannot use. */
   constructor(client, options, baseUrl, now) {
@@ -108,57 +103,60 @@ export class VideoSession {
 
   // --- internals ---------------------------------------------------------------------------
 
-  /** Feeds one input and carries out every action it caused. */
-  #step(input) {
-    const m = this.#machine;
-    input(m, this.#now());
-    for (let op; (op = m.pollAction()) !== SocketOp.None; ) {
-      switch (op) {
-        case SocketOp.Open:
-          this.#open(m.text());
-          break;
-        case SocketOp.Close:
-          this.#close();
-          break;
-        case SocketOp.Send:
-          try {
-            this.#socket?.send(m.text());
-          } catch {
-            // A socket closing under us: its close event follows.
-          }
-          break;
-        case SocketOp.FetchToken:
-        case SocketOp.FetchRefreshedToken:
-          this.#fetchToken(m.id(), op === SocketOp.FetchRefreshedToken);
-          break;
-        case SocketOp.State:
-          this.#listeners.emit("state", { state: m.text(), reason: m.extra() });
-          break;
-        case SocketOp.Event:
-          this.#onEvent(m.text());
-          break;
-        case SocketOp.EmitDone:
-          this.#settle(m.id(), (emit) => emit.resolve(firstArgument(m.text())));
-          break;
-        case SocketOp.EmitFailed:
-          this.#settle(m.id(), (emit) => emit.reject(new ConsultError(m.text(), "the emit failed")));
-          break;
-        case SocketOp.ProtocolError:
-          break;
-        default:
-          throw new ConsultError("INTERNAL", "unknown action " + op + " from the socket machine");
+  /**
+   * Feeds the machine an input (`(machine, now) => …`) and carries out every action it caused;
+   * one input at a time (pump.js), then the timer is re-armed.
+   */
+  #feed = pump(
+    (input) => {
+      const m = this.#machine;
+      input(m, this.#now());
+      for (let op; (op = m.pollAction()) !== SocketOp.None; ) {
+        switch (op) {
+          case SocketOp.Open:
+            this.#open(m.text());
+            break;
+          case SocketOp.Close:
+            this.#close();
+            break;
+          case SocketOp.Send:
+            try {
+              this.#socket?.send(m.text());
+            } catch {
+              // A socket closing under us: its close event follows.
+            }
+            break;
+          case SocketOp.FetchToken:
+          case SocketOp.FetchRefreshedToken:
+            this.#fetchToken(m.id(), op === SocketOp.FetchRefreshedToken);
+            break;
+          case SocketOp.State:
+            this.#listeners.emit("state", { state: m.text(), reason: m.extra() });
+            break;
+          case SocketOp.Event:
+            this.#onEvent(m.text());
+            break;
+          case SocketOp.EmitDone:
+            this.#settle(m.id(), (emit) => emit.resolve(firstArgument(m.text())));
+            break;
+          case SocketOp.EmitFailed:
+            this.#settle(m.id(), (emit) => emit.reject(new ConsultError(m.text(), "the emit failed")));
+            break;
+          case SocketOp.ProtocolError:
+            break;
+          default:
+            throw new ConsultError("INTERNAL", "unknown action " + op + " from the socket machine");
+        }
       }
-    }
-  }
-
-  /** Re-arms the machine's timer. */
-  #rearm() {
-    clearTimeout(this.#timer);
-    const at = this.#machine.pollTimeout();
-    if (!Number.isNaN(at)) {
-      this.#timer = setTimeout(() => this.#feed((m, now) => m.handleTimeout(now)), timerDelay(at - this.#now()));
-    }
-  }
+    },
+    () => {
+      clearTimeout(this.#timer);
+      const at = this.#machine.pollTimeout();
+      if (!Number.isNaN(at)) {
+        this.#timer = setTimeout(() => this.#feed((m, now) => m.handleTimeout(now)), timerDelay(at - this.#now()));
+      }
+    },
+  );
 
   #open(url) {
     let socket;

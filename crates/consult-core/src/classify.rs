@@ -98,10 +98,11 @@ pub enum Refusal {
     /// "Session revoked", anything about `expired`, `revoked` or `jwt`): one forced refresh,
     /// then a new CONNECT. The refresh, not this answer, decides whether the sign-in ends.
     Credential,
-    /// The server cannot check now ("Service unavailable", "Too many connections"): a failed
-    /// attempt, reconnect with backoff.
+    /// Any other refusal ("Service unavailable", "Too many connections", one this client does
+    /// not know): a failed attempt, reconnect with backoff (at most `attempts` in a row).
     Transient,
-    /// Nothing a token or a wait can fix (e.g. "Invalid namespace"): close; the sign-in is kept.
+    /// The namespace is refused ("Invalid namespace"): nothing a token or a wait can fix;
+    /// close, the sign-in is kept.
     Final,
 }
 
@@ -131,9 +132,9 @@ pub fn read_connect_error(message: &str) -> Refusal {
         || contains("jwt")
     {
         Refusal::Credential
-    } else if lower == "service unavailable" || lower == "too many connections" {
-        Refusal::Transient
-    } else {
+    } else if contains("namespace") {
         Refusal::Final
+    } else {
+        Refusal::Transient
     }
 }

@@ -9,10 +9,9 @@
 //! - an auth CONNECT_ERROR ("Token expired", "Invalid token", "unauthorized…", "Session revoked")
 //!   leads to at most one forced refresh per attempt, then a new CONNECT; a second refusal in the
 //!   same attempt counts as a failed attempt (reconnect with backoff);
-//! - a CONNECT_ERROR saying the server cannot check now ("Service unavailable", "Too many
-//!   connections") is a failed attempt: reconnect with backoff;
-//! - any other CONNECT_ERROR (e.g. "Invalid namespace") closes without refreshing (what each
-//!   message means: [`classify::read_connect_error`]);
+//! - a CONNECT_ERROR about the namespace ("Invalid namespace") closes without refreshing;
+//! - any other CONNECT_ERROR ("Service unavailable", "Too many connections") is a failed
+//!   attempt: reconnect with backoff (what each message means: [`classify::read_connect_error`]);
 //! - a refused refresh closes with [`CloseReason::SessionExpired`];
 //! - transport loss reconnects after `delay·2ⁿ ± 50 %`, capped, up to `attempts` times in a row,
 //!   reset by a successful connect; a server DISCONNECT (`41`) does not reconnect;

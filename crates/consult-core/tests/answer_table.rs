@@ -64,8 +64,9 @@ const REFUSALS: &[(&str, Refusal)] = &[
     ("jwt malformed", Refusal::Credential),
     ("Service unavailable", Refusal::Transient),
     ("Too many connections", Refusal::Transient),
+    ("Something new", Refusal::Transient),
+    ("", Refusal::Transient),
     ("Invalid namespace", Refusal::Final),
-    ("", Refusal::Final),
 ];
 
 #[test]
