@@ -25,7 +25,7 @@ export class SessionPoller {
   #onVisibility;
   #now;
 
-  constructor(request, path, intervalMs, options, now = Date.now) {
+  constructor(request, path, intervalMs, options, now) {
     this.#machine = new PollMachine(intervalMs, Math.random() * 2 ** 52);
     this.#now = now;
     this.#request = request;
@@ -110,7 +110,7 @@ export class SessionPoller {
       if (this.#controller === controller) this.#controller = null;
     }
     this.#error = undefined;
-    this.#body = await response.text().catch(() => undefined);
+    this.#body = await response.text().catch(() => {});
     const header = (name) => response.headers.get(name) ?? undefined;
     this.#feed([PollIn.Answered, false, response.status, header(ETAG), this.#body, header(RETRY_AFTER)]);
   }

@@ -21,11 +21,10 @@ export class TabSync {
       this.channel = null;
     }
     if (this.channel) {
-      this.channel.onmessage = (event) => {
-        const field = (name) => text(event.data?.[name]);
-        const token = field(FIELD_TOKEN);
-        if (field(MESSAGE_KIND) === KIND_TOKEN && token) onToken(token, field(FIELD_EXPIRES_AT));
-        else if (field(MESSAGE_KIND) === KIND_SIGNOUT) onSignOut(token);
+      this.channel.onmessage = ({ data }) => {
+        const token = text(data?.[FIELD_TOKEN]);
+        if (data?.[MESSAGE_KIND] === KIND_TOKEN && token) onToken(token, text(data[FIELD_EXPIRES_AT]));
+        else if (data?.[MESSAGE_KIND] === KIND_SIGNOUT) onSignOut(token);
       };
     }
     this.onStorage = (event) => {

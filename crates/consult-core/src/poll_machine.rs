@@ -52,6 +52,8 @@ pub enum PollInput {
     Failed(SessionError),
     /// The application stops polling.
     Stop,
+    /// The timer fired: what [`PollMachine::handle_timeout`] feeds.
+    Timer,
 }
 
 /// Why polling ended.
@@ -157,12 +159,7 @@ impl PollMachine {
     /// The timer set to [`PollMachine::poll_timeout`] fired (one that fires early, or a stale
     /// one, changes nothing).
     pub fn handle_timeout(&mut self, now: i64) {
-        if self.ended || self.wake_at.is_none_or(|at| now < at) {
-            return;
-        }
-        self.wake_at = None;
-        let action = self.schedule.on_timer();
-        self.follow(now, action);
+        self.handle(now, PollInput::Timer);
     }
 
     /// Feeds one input at time `now`.
@@ -176,6 +173,12 @@ impl PollMachine {
                     self.schedule.on_visibility(true);
                 }
                 self.schedule.start()
+            }
+            // A timer that fires early (or a stale one) changes nothing.
+            PollInput::Timer if self.wake_at.is_some_and(|at| now < at) => return,
+            PollInput::Timer => {
+                self.wake_at = None;
+                self.schedule.on_timer()
             }
             PollInput::Visibility { hidden } => self.schedule.on_visibility(hidden),
             PollInput::Stop => {
