@@ -15,6 +15,8 @@
 # and a second entry, `consult-client/slim`: the same API without connectVideoSession, over a
 # core built without the socket machine (consult_client_slim_bg.wasm, 7 KB gz less) — slim.js in
 # browsers and bundlers, slim.d.ts; node.js and the React Native entry serve it as they are.
+# and `consult-client/react`: React hooks over one client (react/index.js, for React on the web
+# and React Native alike: it imports no core, only React, an optional peer dependency).
 # Every entry binds the same hand-written core binding (js/consult_core.js) to the core's
 # exports before any module that imports the package runs.
 # No entry has an init() to call, so none can be forgotten.
@@ -41,6 +43,10 @@ mkdir -p "$OUT"
 cp "$WEB/consult_client_bg.wasm" "$WEB/consult_client_slim_bg.wasm" "$OUT/"
 cp "$CRATE"/js/*.js "$CRATE/js/consult_client.d.ts" "$CRATE/js/slim.d.ts" "$OUT/"
 cp "$CRATE/README.md" "$CRATE/CHANGELOG.md" "$ROOT/LICENSE-MIT" "$ROOT/LICENSE-APACHE" "$OUT/"
+# consult-client/react: the hooks, plain modules that import only React (a peer dependency) and
+# are handed the app's client, so they add nothing to the other entries.
+mkdir -p "$OUT/react"
+cp "$CRATE"/js/react/*.js "$CRATE/js/react/index.d.ts" "$OUT/react/"
 
 cat >"$OUT/index.js" <<'JS'
 // consult-client for browsers and bundlers. The core is loaded here, once, before any module
@@ -99,6 +105,7 @@ const entry = (types, browser) => ({
   default: browser,
 });
 const files = fs.readdirSync(dir).filter((f) => /\.(js|d\.ts|wasm|md)$|^LICENSE/.test(f)).sort();
+files.push("react/");
 if (hasRn === "1") files.push("react-native/");
 const pkg = {
   name: "consult-client",
@@ -109,6 +116,7 @@ const pkg = {
   exports: {
     ".": entry("./consult_client.d.ts", "./index.js"),
     "./slim": entry("./slim.d.ts", "./slim.js"),
+    "./react": { types: "./react/index.d.ts", default: "./react/index.js" },
     "./package.json": "./package.json",
   },
   main: "./index.js",
@@ -116,6 +124,9 @@ const pkg = {
   types: "./consult_client.d.ts",
   ...(hasRn === "1" ? { "react-native": "./react-native/index.js" } : {}),
   engines: { node: ">=20" },
+  // Only consult-client/react uses React (useSyncExternalStore: React 18 or newer).
+  peerDependencies: { react: ">=18" },
+  peerDependenciesMeta: { react: { optional: true } },
   files,
   sideEffects: ["./index.js", "./slim.js", "./node.js", "./react-native/index.js"],
   keywords: ["jwt", "refresh-token", "wasm", "telehealth", "session", "socket.io", "react-native"],
