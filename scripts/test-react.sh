@@ -2,7 +2,7 @@
 # Tests consult-client/react (the hooks) and the Expo example app, in the tools React and React
 # Native developers use, against a real consult-stub (target/debug/consult-stub, or
 # CONSULT_STUB_BIN):
-#   1. tsc: the hooks' declarations (tests/react/tsconfig.json, @types/react 19) and their
+#   1. the hooks' declarations: no `any`, tsc (tests/react/tsconfig.json, @types/react 19); their
 #      JavaScript with checkJs (tsconfig.hooks.json);
 #   2. a React 19 web app with the packed package installed, served by Vite's dev server
 #      (StrictMode: effects mounted twice) and built by `vite build`, in headless Chromium
@@ -50,7 +50,10 @@ if [[ ! -x "$CONSULT_STUB_BIN" ]]; then
   cargo build --locked -p consult-stub
 fi
 
-step "consult-client/react's declarations and JavaScript (tsc)"
+step "consult-client/react's declarations (no any; tsc) and JavaScript (tsc, checkJs)"
+if grep -nE '[:(<,|]\s*any([^A-Za-z0-9_$]|$)' target/pkg/react/*.d.ts; then
+  FAILED+=("any in react/index.d.ts")
+fi
 for config in tests/react/tsconfig.json tests/react/tsconfig.hooks.json; do
   if ! tests/node_modules/.bin/tsc -p "$config"; then
     FAILED+=("tsc -p $config")

@@ -153,6 +153,8 @@ test("AppState: back in the foreground, a token that fell due in the background 
   await waitFor(() => expect(screen.getByTestId("token")).toHaveTextContent(first.access_token));
   const onChange = appStateListener();
 
+  let started = 0;
+  client.on("refreshStarted", () => (started += 1));
   act(() => onChange("background"));
   const before = (await stats()).refresh_ok;
   await act(() => sleep(2500));
@@ -168,6 +170,7 @@ test("AppState: back in the foreground, a token that fell due in the background 
     { timeout: 5000 },
   );
   expect((await stats()).refresh_ok - before).toBe(1);
+  expect(started).toBe(1); // the event behind useConsultSession().refreshing
 });
 
 test("AppState: polling pauses in the background and polls at once back in the foreground", async () => {
