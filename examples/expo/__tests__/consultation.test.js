@@ -173,6 +173,31 @@ test("AppState: back in the foreground, a token that fell due in the background 
   expect(started).toBe(1); // the event behind useConsultSession().refreshing
 });
 
+test("network status: back online, a token that fell due offline is refreshed at once", async () => {
+  const user = uniqueUser("patient");
+  client = new ConsultClient({ baseUrl: STUB, storage: "memory", autoRefresh: false });
+  const first = await mintToken(user, 4); // due 2 s after it was minted
+  await client.setSession(first);
+  function Token() {
+    return <Text testID="token">{useValidToken().token ?? "none"}</Text>;
+  }
+  const tree = (isConnected) => (
+    <ConsultProvider client={client} isConnected={isConnected}>
+      <Token />
+    </ConsultProvider>
+  );
+  const view = render(tree(false));
+  await waitFor(() => expect(screen.getByTestId("token")).toHaveTextContent(first.access_token));
+  const before = (await stats()).refresh_ok;
+  await act(() => sleep(2500));
+  expect((await stats()).refresh_ok).toBe(before);
+
+  view.rerender(tree(true)); // e.g. NetInfo's isConnected
+  await waitFor(() => expect(screen.getByTestId("token")).not.toHaveTextContent(first.access_token), { timeout: 5000 });
+  expect(screen.getByTestId("token")).not.toHaveTextContent("none");
+  expect((await stats()).refresh_ok - before).toBe(1);
+});
+
 test("AppState: polling pauses in the background and polls at once back in the foreground", async () => {
   const user = uniqueUser("patient");
   client = createConsultClient(STUB);
