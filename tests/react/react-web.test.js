@@ -6,7 +6,8 @@
 //   - StrictMode's double mount opens one room (one socket, one join) and one poller per session
 //     (two components show each): the stub counts the requests;
 //   - the session ends: every component shows it, polling stops, the room is left;
-//   - unmounting the app closes the room: another participant (socket.io-client) sees it leave.
+//   - unmounting the app closes the room (another participant, with socket.io-client, sees it
+//     leave) and leaves no listener on the client.
 // Build the package first: scripts/build-package.sh (scripts/test-react.sh does).
 
 import { after, before, test } from "node:test";
@@ -73,6 +74,8 @@ async function scenario(origin, where, { strictMode }) {
     assert.notEqual(tokens[0], expired.access_token, `${where}: the expired token was replaced`);
     assert.deepEqual((await text("participants")).split(",").sort(), ["doctor", user].sort());
     assert.equal(await text("refreshing"), "false");
+    // The token state's five listeners on the client, once for all components and both mounts.
+    assert.equal(await page.evaluate(() => window.clientListeners()), 5, `${where}: the client's listeners`);
 
     // One poller for the two components (and StrictMode's second mount), one socket, one join.
     const before = await since();
@@ -100,6 +103,7 @@ async function scenario(origin, where, { strictMode }) {
     const left = doctor.left(user);
     await page.evaluate(() => window.unmountApp());
     await withTimeout(left, 10_000, `${where}: participant_left after unmount`);
+    assert.equal(await page.evaluate(() => window.clientListeners()), 0, `${where}: no listener left on the client`);
     assert.deepEqual(errors, [], `${where}: no error in the page`);
   } finally {
     doctor.socket.disconnect();

@@ -12,6 +12,18 @@ const query = new URLSearchParams(location.search);
 const sessionId = query.get("session");
 const userId = query.get("user");
 const client = new ConsultClient({ baseUrl: query.get("stub") });
+// The listeners attached to the client now (the test checks none leaks): client.on, counted.
+let listening = 0;
+const on = client.on.bind(client);
+client.on = (event, listener) => {
+  const off = on(event, listener);
+  listening += 1;
+  return () => {
+    listening -= 1;
+    off();
+  };
+};
+window.clientListeners = () => listening;
 
 function TokenBadge({ id }) {
   const { token } = useValidToken();
