@@ -1,11 +1,11 @@
 // consult-client/react in React Native's tools: Jest with the react-native preset (jest-expo),
 // React Native Testing Library, AsyncStorage's Jest mock, against a real consult-stub. The screen
 // is the example app's VideoConsultationScreen; the client is the app's (AsyncStorage, seed keys).
-import { AppState, Text } from "react-native";
-import { act, render, screen, waitFor } from "@testing-library/react-native";
+import { AppState, Button, Text } from "react-native";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react-native";
 import AsyncStorage from "@react-native-async-storage/async-storage";
 import { ConsultClient } from "consult-client";
-import { ConsultProvider, useConsultSession, useValidToken } from "consult-client/react";
+import { ConsultProvider, useConsultSession, useValidToken, useVideoRoom } from "consult-client/react";
 import { createConsultClient } from "../src/consult";
 import { VideoConsultationScreen } from "../src/VideoConsultationScreen";
 import { STUB, createSession, mintToken, patchSession, stats, uniqueUser } from "../jest/stub-api";
@@ -94,15 +94,10 @@ test("unmounting the screen stops polling and closes the room (another participa
   const session = await createSession([patient, doctor]);
   client = createConsultClient(STUB);
   await client.setSession(await mintToken(patient));
-  // The doctor, in the same room through the plain client API.
-  const doctorClient = new ConsultClient({ baseUrl: STUB, storage: "memory" });
-  await doctorClient.setSession(await mintToken(doctor));
-  const doctorRoom = doctorClient.connectVideoSession({ sessionId: session.session_id, roomId: session.room_id, userId: doctor, role: "DOCTOR" });
-  const left = new Promise((done) => doctorRoom.on("participant_left", (p) => p.user_id === patient && done(p)));
-  const doctorJoined = new Promise((done) => doctorRoom.on("state", ({ state }) => state === "joined" && done()));
+  const doctorRoom = await doctorInRoom(session, doctor);
+  const left = doctorRoom.left(patient);
 
   try {
-    await doctorJoined;
     const view = render(
       <ConsultProvider client={client} appState={AppState}>
         <VideoConsultationScreen sessionId={session.session_id} userId={patient} intervalMs={POLL_MS} />
@@ -117,10 +112,63 @@ test("unmounting the screen stops polling and closes the room (another participa
     await sleep(POLL_MS * 5);
     expect((await stats()).session_get).toBe(polls);
   } finally {
-    doctorRoom.disconnect();
-    doctorClient.dispose();
+    doctorRoom.close();
   }
 });
+
+test("useVideoRoom's emit sends in the room: leave_room, and the other participant sees it", async () => {
+  const patient = uniqueUser("patient");
+  const doctor = uniqueUser("doctor");
+  const session = await createSession([patient, doctor]);
+  client = createConsultClient(STUB);
+  await client.setSession(await mintToken(patient));
+  const doctorRoom = await doctorInRoom(session, doctor);
+  const left = doctorRoom.left(patient);
+  function LeaveButton() {
+    const room = useVideoRoom(session.session_id, { roomId: session.room_id, userId: patient, role: "PATIENT" });
+    return (
+      <>
+        <Text testID="room">{room.state}</Text>
+        <Button title="Leave the room" onPress={() => room.emit("leave_room", { room_id: session.room_id })} />
+      </>
+    );
+  }
+  try {
+    render(
+      <ConsultProvider client={client}>
+        <LeaveButton />
+      </ConsultProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId("room")).toHaveTextContent("joined"), { timeout: 10000 });
+    fireEvent.press(screen.getByText("Leave the room"));
+    await expect(Promise.race([left, sleep(5000).then(() => "timeout")])).resolves.toMatchObject({ user_id: patient });
+  } finally {
+    doctorRoom.close();
+  }
+});
+
+/** Another participant (a doctor) joined to the session's room through the plain client API. */
+async function doctorInRoom(session, doctor) {
+  const doctorClient = new ConsultClient({ baseUrl: STUB, storage: "memory" });
+  await doctorClient.setSession(await mintToken(doctor));
+  const room = doctorClient.connectVideoSession({ sessionId: session.session_id, roomId: session.room_id, userId: doctor, role: "DOCTOR" });
+  const departures = [];
+  room.on("participant_left", (p) => departures.push(p));
+  await new Promise((done) => room.on("state", ({ state }) => state === "joined" && done()));
+  return {
+    /** Resolves with the participant_left of `userId` (seen already, or to come). */
+    left: (userId) =>
+      new Promise((done) => {
+        const seen = () => departures.find((p) => p.user_id === userId);
+        if (seen()) return done(seen());
+        room.on("participant_left", () => seen() && done(seen()));
+      }),
+    close: () => {
+      room.disconnect();
+      doctorClient.dispose();
+    },
+  };
+}
 
 /** The AppState listener the provider registered (React Native's AppState is the preset's mock). */
 function appStateListener() {
