@@ -63,7 +63,9 @@ export class TokenStore {
       this.#state.update({ loaded: true, refreshing: false, ...fromInfo(info), ...(info === null ? { token: null } : {}) });
       if (info !== null) this.#requestToken();
     });
-    // The first call loads the stored session (and refreshes it if it is due).
+    // The first call loads the stored session (and refreshes it if it is due). A refresh seen
+    // before the listeners were last detached is over, or its end was missed: not refreshing.
+    if (this.#state.get().refreshing) this.#state.update({ refreshing: false });
     this.#requestToken();
   }
 
