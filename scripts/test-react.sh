@@ -80,7 +80,7 @@ if ! node tests/react/expo-export.mjs "$WORK/dist"; then
 fi
 
 step "examples/expo: Jest (react-native preset) + React Native Testing Library against consult-stub"
-if ! (cd "$EXPO" && npx jest --ci); then
+if ! (cd "$EXPO" && node_modules/.bin/jest --ci); then
   FAILED+=("jest")
 fi
 

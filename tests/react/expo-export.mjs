@@ -34,9 +34,10 @@ const files = (dir) =>
 
 /** `npx expo export --platform android` of examples/expo into `out`; returns the .hbc and its source map. */
 export function exportAndroid(out) {
-  execFileSync("npx", ["expo", "export", "--platform", "android", "--output-dir", out, "--source-maps"], {
+  // The app's own Expo CLI (never a download), offline: no version checks, no telemetry.
+  execFileSync(join(EXPO_APP, "node_modules", ".bin", "expo"), ["export", "--platform", "android", "--output-dir", out, "--source-maps"], {
     cwd: EXPO_APP,
-    env: { ...process.env, CI: "1", EXPO_NO_TELEMETRY: "1" },
+    env: { ...process.env, CI: "1", EXPO_OFFLINE: "1", EXPO_NO_TELEMETRY: "1" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const all = files(out);
