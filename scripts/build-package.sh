@@ -8,8 +8,8 @@
 # js-video,small-alloc`): no wasm-bindgen, no import; the build fails if the module imports anything.
 # wasm-opt must be npm binaryen 132 (tests/node_modules/.bin, put first on PATH here): Debian's
 # binaryen 108 miscompiles what rustc 1.95 emits.
-# The wasm comes from scripts/build-core-wasm.sh (std rebuilt, `panic = immediate-abort`, in
-# target/wasm-pkg), as the React Native build's does (with the MVP target): twice, the main
+# The wasm comes from scripts/build-core-wasm.sh (stable Rust, the crate `no_std`, in
+# target/wasm-pkg), as the React Native build's does (for `wasm32v1-none`): twice, the main
 # entry's core (consult_client_bg.wasm) and consult-client/slim's, without the socket machine
 # (consult_client_slim_bg.wasm).
 # Idempotent: cargo rebuilds only what changed; each run replaces target/pkg-web and target/pkg.

@@ -14,11 +14,10 @@
 #     react_native.js, utf8.js     crates/consult-client/js/react-native/
 #     consult_core_wasm2js.js      consult-core as JavaScript (wasm2js -O of the wasm-opt -Oz wasm)
 #
-# How the wasm is made so that wasm2js takes it (../shared/TOOLCHAIN.md, "wasm2js"):
-#   - scripts/build-core-wasm.sh, as the npm build (std rebuilt, `panic = immediate-abort`: a
-#     panic is a trap, which wasm2js turns into a thrown Error), with MVP features only
-#     (`-C target-cpu=mvp`, no reference-types / multivalue / bulk-memory), in its own target
-#     directory (the flags differ from the npm build's).
+# How the wasm is made so that wasm2js takes it: scripts/build-core-wasm.sh, as the npm build (the
+# crate is `no_std` there; a panic is a trap, which wasm2js turns into a thrown Error), for the
+# stable target `wasm32v1-none` — WebAssembly 1.0, no reference types, multivalue or bulk
+# memory, which wasm2js does not take — in its own target directory.
 # wasm2js replaces the memory's ArrayBuffer when it grows without detaching the old one: the
 # binding reads `memory.buffer` afresh on every call, so no stale view can exist.
 # Checks: no export takes or returns an i64 (wasm2js would split it; times are f64 ms), nothing
@@ -46,8 +45,8 @@ for tool in wasm-opt wasm2js; do
   says="$("$tool" --version 2>&1 || true)"
   grep -Eq "^$tool version $BINARYEN_VERSION( |$)" <<<"$says" || die "$tool says '$says'; version $BINARYEN_VERSION is required"
 done
-# MVP features only: wasm2js takes no reference-types, multivalue or bulk-memory.
-WASM_IN="$(bash "$ROOT/scripts/build-core-wasm.sh" "$TARGET_DIR" -C target-cpu=mvp -C target-feature=-reference-types,-multivalue)"
+# WebAssembly 1.0 only: wasm2js takes no reference-types, multivalue or bulk-memory.
+WASM_IN="$(bash "$ROOT/scripts/build-core-wasm.sh" "$TARGET_DIR" wasm32v1-none)"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

@@ -27,6 +27,12 @@
 //! # let _ = token; Ok(()) }
 //! ```
 
+// Without its Rust API (the npm package's wasm) the crate is `no_std`: stable Rust's prebuilt
+// `core` and `alloc` serve it, with no rebuilt std and no unstable flag (scripts/build-core-wasm.sh).
+#![cfg_attr(not(feature = "rust-api"), no_std)]
+
+extern crate alloc;
+
 /// Declares the Rust API's modules: they compile only with the feature `rust-api` (the
 /// default), so the npm package's wasm (`--no-default-features --features js-video,small-alloc`)
 /// holds consult-core's machines and their exports alone.
@@ -66,6 +72,15 @@ pub use {
 /// What sign-in (or a refresh done elsewhere) returned.
 #[cfg(feature = "rust-api")]
 pub use consult_core::session::Grant as SessionGrant;
+
+/// The package's wasm (`no_std`) stops at a panic: a trap, no message (no input reaches one; a
+/// property test feeds every export arbitrary values). Nothing formats the panic, so none of
+/// `core`'s formatting is linked.
+#[cfg(all(target_arch = "wasm32", not(feature = "rust-api"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.
 #[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
