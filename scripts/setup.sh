@@ -84,7 +84,7 @@ else
 fi
 
 # 4. wasm-bindgen-cli at exactly the version the workspace uses.
-#    Not --locked: its lock pins a webpki-roots the registry mirror lacks (TOOLCHAIN.md).
+#    Not --locked: its lock pins a webpki-roots version the registry mirror here lacks.
 WB_VERSION="$(wasm_bindgen_version)"
 if [[ -z "$WB_VERSION" ]]; then
   log "error: cannot find the wasm-bindgen version in Cargo.lock or Cargo.toml" >&2
