@@ -60,7 +60,7 @@ impl PollIn {
     ];
 }
 
-// For the host test that checks the driver's code modules (src/js/tests.rs).
+// For the host test that checks the driver's code modules (src/tests.rs).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl PollOp {
     /// Every op, in order of its number (0, 1, …).

@@ -40,7 +40,7 @@ pub enum SocketOp {
     ProtocolError = 10,
 }
 
-// For the host test that checks the driver's code module (src/js/tests.rs).
+// For the host test that checks the driver's code module (src/tests.rs).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl SocketOp {
     /// Every op, in order of its number (0, 1, …).

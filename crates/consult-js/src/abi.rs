@@ -20,38 +20,38 @@
 use alloc::{boxed::Box, string::String, vec::Vec};
 use core::cell::RefCell;
 
-/// A value of the boundary's one thread. With std (the Rust API, host tests) it is a
+/// A value of the boundary's one thread. On the host (the tests, several threads) it is a
 /// `thread_local!`; the package's wasm is `no_std`, where wasm32 without atomics has one thread
 /// and a plain `static` ([`SingleThreaded`]) is that thread's.
-#[cfg(feature = "rust-api")]
+#[cfg(not(target_arch = "wasm32"))]
 pub type Local<T> = std::thread::LocalKey<T>;
-#[cfg(not(feature = "rust-api"))]
+#[cfg(target_arch = "wasm32")]
 pub type Local<T> = SingleThreaded<T>;
 
 /// Declares boundary state: `local! { static NAME: Type = const { value }; }` (see [`Local`]).
-#[cfg(feature = "rust-api")]
+#[cfg(not(target_arch = "wasm32"))]
 macro_rules! local {
     ($($tokens:tt)*) => { std::thread_local! { $($tokens)* } };
 }
-#[cfg(not(feature = "rust-api"))]
+#[cfg(target_arch = "wasm32")]
 macro_rules! local {
     ($(static $name:ident: $ty:ty = const { $value:expr };)*) => {
-        $(static $name: $crate::js::abi::Local<$ty> = $crate::js::abi::SingleThreaded($value);)*
+        $(static $name: $crate::abi::Local<$ty> = $crate::abi::SingleThreaded($value);)*
     };
 }
 pub(crate) use local;
 
 /// A `static` for the package's wasm, which runs on one thread (wasm32 without atomics): read
 /// with [`SingleThreaded::with`], as a `thread_local!` is.
-#[cfg(not(feature = "rust-api"))]
+#[cfg(target_arch = "wasm32")]
 pub struct SingleThreaded<T>(pub T);
 
 // SAFETY: the package's wasm (`no_std`, wasm32 without the atomics feature) has one thread, so
-// no second thread can see the value. Builds with threads use `thread_local!` (`rust-api`).
-#[cfg(not(feature = "rust-api"))]
+// no second thread can see the value. The host build (threads) uses `thread_local!`.
+#[cfg(target_arch = "wasm32")]
 unsafe impl<T> Sync for SingleThreaded<T> {}
 
-#[cfg(not(feature = "rust-api"))]
+#[cfg(target_arch = "wasm32")]
 impl<T> SingleThreaded<T> {
     /// Runs `f` on the value, as `LocalKey::with` does.
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
