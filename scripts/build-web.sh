@@ -4,9 +4,8 @@
 # Usage: scripts/build-web.sh   (expects scripts/setup.sh done)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$ROOT/tests/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 cargo fetch --locked >/dev/null
 trunk build --release
 test -f dist/index.html

@@ -6,3 +6,4 @@ export PATH="$ROOT/tests/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 SCRIPT_NAME="$(basename "${BASH_SOURCE[1]:-$0}" .sh)"
 log() { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
+step() { printf '\n==> %s\n' "$*"; }

@@ -5,10 +5,9 @@
 # Each step says why its pin is what it is.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WASM_PACK_VERSION="0.15.1"
 
-log() { printf '[setup] %s\n' "$*"; }
 
 have_version() { # have_version CMD EXPECTED  -> true when `CMD --version` mentions EXPECTED
   command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"
@@ -26,7 +25,6 @@ wasm_bindgen_version() {
   printf '%s' "$v"
 }
 
-export PATH="$HOME/.cargo/bin:$PATH"
 
 # 1. The pinned Rust toolchain (rust-toolchain.toml: channel, targets, components), from the
 #    rustup dist server. Stable only: nothing in the build needs a nightly feature.

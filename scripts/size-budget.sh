@@ -22,7 +22,7 @@
 # Exits 1 when an entry exceeds its ceiling, 2 on a usage or missing-file error.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PKG="$ROOT/target/pkg"
 TARGET=30720   # 30 KiB: the issues' budget, for consult-client/slim
 RATCHET=35300  # consult-client: measured 35,084 B (webpack, the larger; Vite 34,356) since the

@@ -23,12 +23,10 @@
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 export CONSULT_STUB_BIN="${CONSULT_STUB_BIN:-$ROOT/target/debug/consult-stub}"
 
-step() { printf '\n==> %s\n' "$*"; }
 FAILED=()
 
 step "build the npm package"
