@@ -22,14 +22,15 @@
 # Exits 1 when an entry exceeds its ceiling, 2 on a usage or missing-file error.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PKG="$ROOT/target/pkg"
 TARGET=30720   # 30 KiB: the issues' budget, for consult-client/slim
-RATCHET=34900  # consult-client: measured 34,686 B (webpack, the larger; Vite 33,958): BENCHMARKS.md
+RATCHET=35300  # consult-client: measured 35,084 B (webpack, the larger; Vite 34,356) since the
+               # stable-only build (no rebuilt std: +398 B): BENCHMARKS.md, "Stable Rust only"
 BUDGET="${SIZE_BUDGET_BYTES:-$TARGET}"
 MAIN_BUDGET="${RATCHET_BYTES:-$RATCHET}"
 # The React Native entry (react-native/index.js, consult-core as wasm2js JavaScript), bundled and
-# minified by esbuild (as a bundler would ship it): a ratchet of its own (measured 52,565 B).
+# minified by esbuild (as a bundler would ship it): a ratchet of its own (measured 52,838 B).
 RN_RATCHET=53500
 
 BUILD=1

@@ -21,9 +21,8 @@
 # Expects scripts/setup.sh done (tests/node_modules and examples/expo/node_modules).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 export CONSULT_STUB_BIN="${CONSULT_STUB_BIN:-$ROOT/target/debug/consult-stub}"
 EXPO="$ROOT/examples/expo"
 
@@ -36,15 +35,14 @@ for arg in "$@"; do
   esac
 done
 
-step() { printf '\n==> %s\n' "$*"; }
 FAILED=()
 
 if [[ $BUILD -eq 1 ]]; then
   step "build the npm package"
   bash scripts/build-package.sh
 fi
-[[ -f target/pkg/react/index.js ]] || { echo "test-react.sh: target/pkg/react missing: run scripts/build-package.sh" >&2; exit 2; }
-[[ -d "$EXPO/node_modules/expo" ]] || { echo "test-react.sh: $EXPO/node_modules missing: run scripts/setup.sh" >&2; exit 2; }
+[[ -f target/pkg/react/index.js ]] || die "target/pkg/react missing: run scripts/build-package.sh"
+[[ -d "$EXPO/node_modules/expo" ]] || die "$EXPO/node_modules missing: run scripts/setup.sh"
 if [[ ! -x "$CONSULT_STUB_BIN" ]]; then
   step "build consult-stub"
   cargo build --locked -p consult-stub
@@ -55,7 +53,7 @@ if grep -nE '[:(<,|]\s*any([^A-Za-z0-9_$]|$)' target/pkg/react/*.d.ts; then
   FAILED+=("any in react/index.d.ts")
 fi
 for config in tests/react/tsconfig.json tests/react/tsconfig.hooks.json; do
-  if ! tests/node_modules/.bin/tsc -p "$config"; then
+  if ! tsc -p "$config"; then
     FAILED+=("tsc -p $config")
   fi
 done
