@@ -14,7 +14,7 @@ step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
-# The npm package's cores as crates/consult-js/build-package.mjs builds them (`no_std` on wasm32):
+# The npm package's cores as crates/consult-js/build/package.mjs builds them (`no_std` on wasm32):
 # with the socket machine (the main entry, and React Native's on WebAssembly 1.0) and without it
 # (consult-client/slim).
 for target in wasm32-unknown-unknown wasm32v1-none; do
