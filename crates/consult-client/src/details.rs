@@ -59,7 +59,9 @@ impl SessionDetails {
             room_id: text("room_id").unwrap_or_default(),
             status_text: text("status").unwrap_or_default(),
             participants,
-            version: version.filter(|v| *v >= 0.0 && v.fract() == 0.0).map(|v| v as u64),
+            version: version
+                .filter(|v| *v >= 0.0 && v.fract() == 0.0)
+                .map(|v| v as u64),
             created_at: text("created_at"),
             updated_at: text("updated_at"),
         }

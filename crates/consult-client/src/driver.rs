@@ -10,11 +10,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use consult_core::wire::{self, TabMessage};
 use consult_core::ErrorCode;
 use consult_core::session::{
     Action, CallId, Input, OpId, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
+use consult_core::wire::{self, TabMessage};
 use futures::channel::oneshot;
 
 use crate::env::{EventListener, Now, now_ms, spawn, timer_at};
@@ -24,7 +24,6 @@ use crate::lock::{self, HeldLock};
 use crate::storage::Store;
 use crate::tabs::Tabs;
 use crate::{ClientError, wake};
-
 
 /// Where the machine's answer to one call goes.
 type Answer = oneshot::Sender<Result<String, SessionError>>;
@@ -222,9 +221,9 @@ impl Inner {
                 token,
                 expires_at: Some(expires_at),
             }),
-            Action::AnnounceSignOut { token } => self.announce(TabMessage::SignOut {
-                token: Some(token),
-            }),
+            Action::AnnounceSignOut { token } => {
+                self.announce(TabMessage::SignOut { token: Some(token) })
+            }
             Action::Resolve { call, result } => {
                 for (_, sender) in take(&self.calls, call) {
                     let _ = sender.send(result.clone());

@@ -69,7 +69,9 @@ impl Idb {
         db: &IdbDatabase,
         key: &str,
     ) -> Result<(Option<String>, Option<String>), JsValue> {
-        let store = db.transaction_with_str(IDB_STORE)?.object_store(IDB_STORE)?;
+        let store = db
+            .transaction_with_str(IDB_STORE)?
+            .object_store(IDB_STORE)?;
         let value = request_done(&store.get(&key.into())?).await?;
         let text = |field: &str| Reflect::get(&value, &field.into()).ok()?.as_string();
         Ok((text(FIELD_TOKEN), text(FIELD_EXPIRES_AT)))
@@ -81,7 +83,8 @@ impl Idb {
         key: &str,
         value: Option<(&str, &str)>,
     ) -> Result<(), JsValue> {
-        let transaction = db.transaction_with_str_and_mode(IDB_STORE, IdbTransactionMode::Readwrite)?;
+        let transaction =
+            db.transaction_with_str_and_mode(IDB_STORE, IdbTransactionMode::Readwrite)?;
         let store = transaction.object_store(IDB_STORE)?;
         match value {
             Some((token, expires_at)) => {

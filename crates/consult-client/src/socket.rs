@@ -179,7 +179,9 @@ impl VideoSession {
             .map_err(|_| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?;
         let (sender, receiver) = oneshot::channel();
         let now = shared.client.inner.now_ms();
-        let id = shared.next_emit.replace(shared.next_emit.get().wrapping_add(1));
+        let id = shared
+            .next_emit
+            .replace(shared.next_emit.get().wrapping_add(1));
         shared.emits.borrow_mut().push((id, sender));
         let emit = Input::Emit {
             id,

@@ -28,7 +28,8 @@ impl Tabs {
             let feed = feed.clone();
             listeners.push(EventListener::new(channel, "message", move |event| {
                 let data = event.unchecked_into::<web_sys::MessageEvent>().data();
-                let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok()?.as_string();
+                let field =
+                    |name: &str| js_sys::Reflect::get(&data, &name.into()).ok()?.as_string();
                 if let Some(message) = TabMessage::read(field) {
                     feed(message.into_input());
                 }

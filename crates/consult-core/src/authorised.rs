@@ -14,6 +14,9 @@
 //!     token = feed(TokenRefused { token })
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::ErrorCode;
 use crate::classify::{Endpoint, Outcome, read_status};
 use crate::json::Json;

@@ -22,6 +22,7 @@ use crate::classify::{Endpoint, Outcome, read_status};
 use crate::poll::{PollAction, PollResult, PollSchedule, SessionStatus, StopReason};
 use crate::rng::Rng;
 use crate::session::SessionError;
+use alloc::{string::String, vec::Vec};
 
 /// What happened to the poller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,14 +306,16 @@ impl PollMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{borrow::ToOwned, vec};
     use proptest::prelude::*;
 
     fn drain(poll: &mut PollMachine) -> Vec<PollOutput> {
-        std::iter::from_fn(|| poll.poll_action()).collect()
+        core::iter::from_fn(|| poll.poll_action()).collect()
     }
 
     fn answer(status: u16, session: Option<&str>) -> PollInput {
-        let body = session.map(|s| format!(r#"{{"session_id":"s","room_id":"r","status":"{s}"}}"#));
+        let body =
+            session.map(|s| alloc::format!(r#"{{"session_id":"s","room_id":"r","status":"{s}"}}"#));
         PollInput::Answered {
             status,
             etag: Some(String::from("\"v2\"")),
@@ -465,7 +468,7 @@ mod tests {
                     Some(input) => poll.handle(now, input),
                     None => poll.handle_timeout(now),
                 }
-                for output in std::iter::from_fn(|| poll.poll_action()) {
+                for output in core::iter::from_fn(|| poll.poll_action()) {
                     match output {
                         PollOutput::Fetch { .. } => in_flight += 1,
                         PollOutput::Abort => in_flight = 0,

@@ -16,6 +16,10 @@
 //! assert_eq!(wire::channel_name("authToken"), "consult:authToken");
 //! ```
 
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use crate::session::Input;
 
 /// `POST`: a new token for the bearer token (lenient: an expired one within the grace).

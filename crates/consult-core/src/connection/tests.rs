@@ -1,6 +1,7 @@
 //! The connection machine, driven through whole scenarios with injected time.
 
 use super::*;
+use alloc::{format, string::String, string::ToString, vec::Vec};
 use proptest::prelude::*;
 
 const OPEN: &str =
@@ -13,7 +14,7 @@ trait EmitForTest {
 
 impl EmitForTest for SocketConnection {
     fn emit_for_test(&mut self, name: &str, args: &str, ack: Option<u64>, now: i64) -> u64 {
-        thread_local!(static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(1) });
+        std::thread_local!(static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(1) });
         let id = NEXT.with(|next| next.replace(next.get() + 1));
         let emit = Input::Emit {
             id,
@@ -27,7 +28,7 @@ impl EmitForTest for SocketConnection {
 }
 
 fn drain(socket: &mut SocketConnection) -> Vec<Action> {
-    std::iter::from_fn(|| socket.poll_action()).collect()
+    core::iter::from_fn(|| socket.poll_action()).collect()
 }
 
 fn sends(actions: &[Action]) -> Vec<String> {
