@@ -191,8 +191,8 @@ export class SocketMachine extends Machine {
   disconnect(now) {
     videoCore.sm_disconnect(this.h, now);
   }
-  emit(name, argsJson, ackTimeoutMs, now) {
-    return videoCore.sm_emit(this.h, ...put(videoCore, name, argsJson), ackTimeoutMs, now);
+  emit(id, name, argsJson, ackTimeoutMs, now) {
+    videoCore.sm_emit(this.h, id, ...put(videoCore, name, argsJson), ackTimeoutMs, now);
   }
   pollTimeout() {
     return videoCore.sm_next_timeout(this.h);

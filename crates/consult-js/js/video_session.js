@@ -43,6 +43,7 @@ export class VideoSession {
   #timer;
   #listeners = new Listeners();
   #emits = new Map();
+  #nextEmit = 1;
 
   /** Made by `client.connectVideoSession(options)`; a TypeError for options it cannot use. */
   constructor(client, options, baseUrl, now) {
@@ -78,7 +79,9 @@ export class VideoSession {
     }
     const timeout = typeof ackTimeoutMs === "number" ? ackTimeoutMs : undefined;
     return new Promise((resolve, reject) => {
-      this.#feed((m, now) => this.#emits.set(m.emit(String(event), args, timeout, now), { resolve, reject }));
+      const id = this.#nextEmit++;
+      this.#emits.set(id, { resolve, reject });
+      this.#feed((m, now) => m.emit(id, String(event), args, timeout, now));
     });
   }
 

@@ -78,8 +78,6 @@ pub struct SocketMachine {
     id: f64,
     text: Option<String>,
     extra: Option<String>,
-    /// The id of the next emit (the machine takes the driver's ids).
-    next_emit: u64,
 }
 
 impl SocketMachine {
@@ -117,7 +115,6 @@ impl SocketMachine {
         };
         SocketMachine {
             machine: SocketConnection::new(config, seed.to_bits()),
-            next_emit: 1,
             url: consult_core::engineio::websocket_url(url),
             id: 0.0,
             text: None,
@@ -183,25 +180,23 @@ impl SocketMachine {
     }
 
     /// Sends an event (`args_json`: the arguments without brackets, e.g. `{"a":1}`), waiting
-    /// `ack_timeout_ms` for an acknowledgement if given. Returns the emit's id; its outcome
-    /// comes as an `EmitDone` or `EmitFailed` op with that id.
+    /// `ack_timeout_ms` for an acknowledgement if given; `id` is the driver's for this emit,
+    /// whose outcome comes as an `EmitDone` or `EmitFailed` op with that id.
     pub fn emit(
         &mut self,
+        id: f64,
         name: &str,
         args_json: &str,
         ack_timeout_ms: Option<f64>,
         now: f64,
-    ) -> f64 {
-        let id = self.next_emit;
-        self.next_emit = self.next_emit.wrapping_add(1);
+    ) {
         let emit = Input::Emit {
-            id,
+            id: ms_u64(id),
             name: name.to_owned(),
             args_json: args_json.to_owned(),
             ack_timeout_ms: ack_timeout_ms.map(ms_u64),
         };
         self.machine.handle(ms(now), emit);
-        id as f64
     }
 
     /// When `handleTimeout` is due next (Unix ms); NaN: never.
@@ -397,20 +392,21 @@ pub extern "C" fn sm_disconnect(handle: f64, now: f64) {
 }
 
 /// [`SocketMachine::emit`] with the name and the arguments in the in buffer; the ack timeout
-/// NaN for none. The emit's id (0: no machine).
+/// NaN for none.
 #[unsafe(no_mangle)]
 pub extern "C" fn sm_emit(
     handle: f64,
+    id: f64,
     name: f64,
     args_json: f64,
     ack_timeout_ms: f64,
     now: f64,
-) -> f64 {
+) {
     let mut strings = abi::Strings::default();
     let name = strings.next(name).unwrap_or_default();
     let args = strings.next(args_json).unwrap_or_default();
     let timeout = (!ack_timeout_ms.is_nan()).then_some(ack_timeout_ms);
-    with(handle, |m| m.emit(&name, &args, timeout, now))
+    with(handle, |m| m.emit(id, &name, &args, timeout, now));
 }
 
 /// [`SocketMachine::poll_timeout`]; NaN: none.
@@ -525,7 +521,7 @@ mod tests {
             ]
         );
         assert_eq!(machine.state(), "connected");
-        assert_eq!(machine.emit("echo", r#"{"a":1}"#, Some(100.0), 5.0), 1.0);
+        machine.emit(1.0, "echo", r#"{"a":1}"#, Some(100.0), 5.0);
         machine.on_frame(r#"431["ok"]"#.into(), 5.0);
         machine.on_frame(r#"42["joined_room",{"room_id":"r"}]"#.into(), 6.0);
         machine.on_frame("4x".into(), 7.0);
@@ -540,7 +536,7 @@ mod tests {
             ]
         );
         assert_eq!(machine.state(), "joined");
-        assert_eq!(machine.emit("echo", "", Some(100.0), 10.0), 2.0);
+        machine.emit(2.0, "echo", "", Some(100.0), 10.0);
         drain(&mut machine);
         machine.handle_timeout(110.0);
         assert_eq!(drain(&mut machine), ["f2\nTIMEOUT"]);
@@ -553,7 +549,7 @@ mod tests {
             drain(&mut machine),
             ["w41", "x", "sclosed\nclient disconnect"]
         );
-        assert_eq!(machine.emit("echo", "", None, 200.0), 3.0);
+        machine.emit(3.0, "echo", "", None, 200.0);
         assert_eq!(drain(&mut machine), ["f3\nNETWORK"], "no emit once closed");
     }
 

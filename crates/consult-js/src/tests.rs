@@ -78,7 +78,7 @@ proptest! {
                 3 => machine.on_token(value, None, Some(text), value),
                 4 => machine.on_transport_closed(value),
                 5 => machine.handle_timeout(value),
-                6 => { let _ = machine.emit(&text, &text, Some(value), value); }
+                6 => machine.emit(value, &text, &text, Some(value), value),
                 _ => machine.disconnect(value),
             }
             while machine.next() != SocketOp::None as u8 {
@@ -110,7 +110,7 @@ proptest! {
                 4 => pm_feed(handle, length, kind, kind, length, length, length, length, length),
                 5 => { let _ = (pm_poll(handle), pm_text(handle), pm_status(handle), pm_timeout(handle)); }
                 6 => { sm_frame(handle, length, length); sm_token(handle, length, length, length, length); }
-                7 => { let _ = (sm_emit(handle, length, length, length, length), sm_next(handle), sm_text(handle), sm_state(handle)); }
+                7 => { sm_emit(handle, length, length, length, length, length); let _ = (sm_next(handle), sm_text(handle), sm_state(handle)); }
                 8 => { sm_start(handle, length); sm_open(handle, length); sm_closed(handle, length); sm_timeout(handle, length); sm_disconnect(handle, length); }
                 9 => { let _ = (error_retryable_export(length, length), authorised_replays_export(length, kind), session_answer_export(length, length)); }
                 10 => { let _ = super::abi::io_in(kind); }
