@@ -31,9 +31,8 @@ use crate::session::SessionError;
 /// assert!(!replays(401, true)); // a second 401 is final
 /// assert!(!replays(403, false));
 /// ```
-#[inline(always)]
 pub fn replays(status: u16, replayed: bool) -> bool {
-    !replayed && read_status(Endpoint::Authorised, status) == Outcome::RefreshAndReplay
+    !replayed && crate::classify::refuses_credential(status)
 }
 
 /// The `status` field of a session (`GET /api/video/sessions/{id}`): `Some` when `body` is a

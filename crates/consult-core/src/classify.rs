@@ -68,6 +68,17 @@ pub fn transient_status(status: u16) -> bool {
     matches!(status, 403 | 408 | 425 | 429 | 500..=599)
 }
 
+/// Whether `status` says the credential was refused (401): from the refresh endpoint the
+/// sign-in ends, from an authorised call it is refreshed and replayed once.
+///
+/// ```
+/// assert!(consult_core::classify::refuses_credential(401));
+/// assert!(!consult_core::classify::refuses_credential(403));
+/// ```
+pub fn refuses_credential(status: u16) -> bool {
+    status == 401
+}
+
 /// What `status` from `endpoint` means.
 ///
 /// ```
@@ -84,8 +95,8 @@ pub fn read_status(endpoint: Endpoint, status: u16) -> Outcome {
         (Endpoint::Poll, 304) => Outcome::NotModified,
         (Endpoint::Poll, 404) => Outcome::NotFound,
         (Endpoint::Poll, 403) => Outcome::Forbidden,
-        (Endpoint::Refresh, 401) => Outcome::EndSignIn,
-        (Endpoint::Authorised, 401) => Outcome::RefreshAndReplay,
+        (Endpoint::Refresh, status) if refuses_credential(status) => Outcome::EndSignIn,
+        (Endpoint::Authorised, status) if refuses_credential(status) => Outcome::RefreshAndReplay,
         (_, status) if transient_status(status) => Outcome::Transient,
         _ => Outcome::Failed,
     }
