@@ -159,7 +159,7 @@ export class ConsultClient {
   /** `GET /api/video/sessions/{id}`; what the answer means (a session, HTTP, BAD_RESPONSE) is core's. */
   async getSessionDetails(sessionId) {
     const response = await this.#authorized(SESSIONS_PATH + encodeSegment(sessionId), undefined, []);
-    const body = await response.text().catch(() => {});
+    const body = await response.text().catch(() => undefined);
     const code = sessionAnswerError(response.status, body);
     if (code !== undefined) throw machineError(code, response.status);
     return JSON.parse(body);

@@ -110,7 +110,7 @@ export class SessionPoller {
       if (this.#controller === controller) this.#controller = null;
     }
     this.#error = undefined;
-    this.#body = await response.text().catch(() => {});
+    this.#body = await response.text().catch(() => undefined);
     const header = (name) => response.headers.get(name) ?? undefined;
     this.#feed([PollIn.Answered, false, response.status, header(ETAG), this.#body, header(RETRY_AFTER)]);
   }
