@@ -6,7 +6,7 @@ use super::answer::accept_refresh;
 use super::io::{Action, OpId, SessionError, SessionEvent};
 use super::storage::{Pending, STORAGE_TIMEOUT_MS, StorageOp};
 use super::token::Token;
-use super::{MIN_REFRESH_INTERVAL_MS, TokenSession};
+use super::{MIN_REFRESH_INTERVAL_MS, Now, TokenSession};
 use crate::ErrorCode;
 
 /// Shortest wait between two failed attempts (full jitter can draw zero).
@@ -110,8 +110,8 @@ impl TokenSession {
     }
 
     /// Starts an attempt (or waits for the backoff first).
-    pub(super) fn begin_attempt(&mut self, now: i64) {
-        if now < self.not_before {
+    pub(super) fn begin_attempt(&mut self, now: Now) {
+        if now.mono_ms < self.not_before {
             self.flight.step = Step::Waiting {
                 until: self.not_before,
             };
@@ -120,14 +120,14 @@ impl TokenSession {
             self.actions.push(Action::AcquireLock { op: lock });
             self.flight.step = Step::Locking {
                 lock,
-                deadline: now.saturating_add(self.lock_wait_ms()),
+                deadline: now.mono_ms.saturating_add(self.lock_wait_ms()),
             };
         } else {
             self.send_request(now, None);
         }
     }
 
-    fn send_request(&mut self, now: i64, lock: Option<OpId>) {
+    fn send_request(&mut self, now: Now, lock: Option<OpId>) {
         let Some(current) = &self.current else {
             self.release_held_lock();
             self.flight.step = Step::Idle;
@@ -143,7 +143,7 @@ impl TokenSession {
         self.flight.step = Step::Requesting {
             op,
             token,
-            deadline: now.saturating_add(timeout),
+            deadline: now.mono_ms.saturating_add(timeout),
             lock,
         };
     }
@@ -171,7 +171,7 @@ impl TokenSession {
         self.flight = Flight::default();
     }
 
-    pub(super) fn lock_granted(&mut self, now: i64, op: OpId) {
+    pub(super) fn lock_granted(&mut self, now: Now, op: OpId) {
         match self.flight.step {
             Step::Locking { lock, .. } if lock == op => {
                 let read = self.op();
@@ -188,7 +188,7 @@ impl TokenSession {
         let _ = now;
     }
 
-    pub(super) fn lock_unavailable(&mut self, now: i64, op: OpId) {
+    pub(super) fn lock_unavailable(&mut self, now: Now, op: OpId) {
         if matches!(self.flight.step, Step::Locking { lock, .. } if lock == op) {
             self.lock_available = false;
             self.send_request(now, None);
@@ -197,7 +197,7 @@ impl TokenSession {
 
     /// Under the lock, the shared store said `found`: adopt it unless ours is newer, then
     /// refresh only if still wanted, and always the newest token known.
-    pub(super) fn reread_done(&mut self, now: i64, found: Option<Token>) {
+    pub(super) fn reread_done(&mut self, now: Now, found: Option<Token>) {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
@@ -215,7 +215,7 @@ impl TokenSession {
 
     pub(super) fn refresh_answered(
         &mut self,
-        now: i64,
+        now: Now,
         op: OpId,
         status: u16,
         body: &str,
@@ -237,7 +237,7 @@ impl TokenSession {
         let (sent, lock) = (sent.clone(), *lock);
         match status {
             200..=299 => {
-                match accept_refresh(body, date.as_deref(), now, &sent, &self.config.policy) {
+                match accept_refresh(body, date.as_deref(), now.wall_ms, &sent, &self.config.policy) {
                     Some(accepted) => self.refreshed(now, accepted, lock),
                     None => self.attempt_failed(
                         now,
@@ -261,12 +261,12 @@ impl TokenSession {
         }
     }
 
-    fn refreshed(&mut self, now: i64, accepted: super::Accepted, lock: Option<OpId>) {
+    fn refreshed(&mut self, now: Now, accepted: super::Accepted, lock: Option<OpId>) {
         self.skew_ms = accepted.skew_ms;
         self.refresh_count = self.refresh_count.saturating_add(1);
-        self.last_refresh_at_ms = Some(now);
+        self.last_refresh_at_ms = Some(now.wall_ms);
         self.backoff.reset();
-        self.not_before = now.saturating_add(MIN_REFRESH_INTERVAL_MS);
+        self.not_before = now.mono_ms.saturating_add(MIN_REFRESH_INTERVAL_MS);
         let token = accepted.token;
         let write = self.store(&token, Vec::new());
         // Announced now, not once stored: if this tab dies before its write lands, the other
@@ -291,7 +291,7 @@ impl TokenSession {
 
     pub(super) fn attempt_failed(
         &mut self,
-        now: i64,
+        now: Now,
         error: SessionError,
         retry_after_ms: Option<u64>,
         retryable: bool,
@@ -309,7 +309,7 @@ impl TokenSession {
             .backoff
             .next_delay_ms(self.rng.next_f64(), retry_after_ms)
             .max(RETRY_FLOOR_MS);
-        self.not_before = now.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+        self.not_before = now.mono_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
         self.flight.step = Step::Waiting {
             until: self.not_before,
         };
@@ -336,11 +336,11 @@ impl TokenSession {
     }
 
     /// Deadlines of the flight: the backoff is over, the lock or the answer did not come.
-    pub(super) fn flight_timeout(&mut self, now: i64) {
+    pub(super) fn flight_timeout(&mut self, now: Now) {
         match self.flight.step {
-            Step::Waiting { until } if now >= until => self.flight.step = Step::Idle,
+            Step::Waiting { until } if now.mono_ms >= until => self.flight.step = Step::Idle,
             Step::Locking { deadline, .. } | Step::Requesting { deadline, .. }
-                if now >= deadline =>
+                if now.mono_ms >= deadline =>
             {
                 if let Step::Requesting { op, .. } = self.flight.step {
                     self.actions.push(Action::AbortRefresh { op });

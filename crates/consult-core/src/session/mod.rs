@@ -5,8 +5,10 @@
 //! A driver feeds [`TokenSession::handle`] what happened (a call of the application, a storage,
 //! lock or HTTP result, a message of another tab) and [`TokenSession::handle_timeout`] when
 //! [`TokenSession::poll_timeout`] is reached, then performs every [`Action`] from
-//! [`TokenSession::poll_action`]. Times are device Unix milliseconds; jitter comes from a PRNG
-//! seeded in [`TokenSession::new`].
+//! [`TokenSession::poll_action`]. Each input comes with [`Now`], the driver's two clocks: wall
+//! time (device Unix ms) for token expiry and skew only, monotonic time for every deadline
+//! ([`TokenSession::poll_timeout`] is on the monotonic clock). Jitter comes from a PRNG seeded
+//! in [`TokenSession::new`].
 //!
 //! The rules:
 //! - storage is read once, on first need; concurrent first calls wait for that one read;
@@ -60,6 +62,34 @@ use storage::{Pending, StorageOp, StorageOutcome, StorageQueue};
 pub const RECHECK_MS: i64 = 30_000;
 /// Successful refreshes of one client are at least this far apart, whatever the server answers.
 pub const MIN_REFRESH_INTERVAL_MS: i64 = 5_000;
+
+/// The driver's two clocks at one moment. Wall time (device Unix ms, corrected by the measured
+/// skew) decides only when a token expires; every deadline, wait, backoff and spacing runs on
+/// the monotonic clock (`performance.now()`, `Instant`), because wall clocks step by hours (NTP,
+/// users, a VM resuming). A bare `i64` is both clocks at once (tests, hosts with one clock).
+///
+/// ```
+/// use consult_core::session::Now;
+/// let now = Now { wall_ms: 1_700_000_000_000, mono_ms: 1_234 };
+/// assert_eq!(Now::from(5), Now { wall_ms: 5, mono_ms: 5 });
+/// # let _ = now;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Device wall clock, Unix ms (for token expiry and clock skew only).
+    pub wall_ms: i64,
+    /// Monotonic clock, ms from any origin (for every deadline and wait).
+    pub mono_ms: i64,
+}
+
+impl From<i64> for Now {
+    fn from(ms: i64) -> Self {
+        Now {
+            wall_ms: ms,
+            mono_ms: ms,
+        }
+    }
+}
 
 /// How a session behaves.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,7 +272,8 @@ impl TokenSession {
         (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
-    /// When [`TokenSession::handle_timeout`] must be called next (device Unix ms), if ever.
+    /// When [`TokenSession::handle_timeout`] must be called next, on the monotonic clock
+    /// ([`Now::mono_ms`]), if ever.
     pub fn poll_timeout(&self) -> Option<i64> {
         [
             self.flight.deadline(),
@@ -254,13 +285,13 @@ impl TokenSession {
         .min()
     }
 
-    /// The current token, if any.
-    pub fn view(&self, now: i64) -> Option<TokenView<'_>> {
+    /// The current token, if any, at device wall time `wall_now`.
+    pub fn view(&self, wall_now: i64) -> Option<TokenView<'_>> {
         let current = self.current.as_ref()?;
         let server_now = ClockSkew {
             offset_ms: self.skew_ms,
         }
-        .server_now(now);
+        .server_now(wall_now);
         Some(TokenView {
             token: &current.text,
             expires_at_ms: current.info.expires_at_ms,
@@ -272,7 +303,7 @@ impl TokenSession {
         })
     }
 
-    /// The lease on the current token: until this device time, [`Input::GetToken`] would be
+    /// The lease on the current token: until this device wall time, [`Input::GetToken`] would be
     /// answered at once with the current token, so a driver may hand it out without feeding
     /// the call (the hot path). `None`: feed every call (also while the token is being
     /// stored). Re-read it after every input.
@@ -308,8 +339,9 @@ impl TokenSession {
         self.ended.is_some()
     }
 
-    /// Feeds one input at device time `now`.
-    pub fn handle(&mut self, now: i64, input: Input) {
+    /// Feeds one input at `now` (both clocks; a bare `i64` is both).
+    pub fn handle(&mut self, now: impl Into<Now>, input: Input) {
+        let now = now.into();
         match input {
             Input::GetToken { call } => self.wait(call, Want::Valid),
             Input::TokenRefused { call, token } => self.wait(call, Want::Replace(token)),
@@ -380,8 +412,9 @@ impl TokenSession {
     }
 
     /// Call when [`TokenSession::poll_timeout`] is reached (late is fine: hidden tabs).
-    pub fn handle_timeout(&mut self, now: i64) {
-        if let Some(pending) = self.storage.timed_out(now) {
+    pub fn handle_timeout(&mut self, now: impl Into<Now>) {
+        let now = now.into();
+        if let Some(pending) = self.storage.timed_out(now.mono_ms) {
             self.complete_storage(now, pending, StorageOutcome::Failed);
         }
         self.flight_timeout(now);
@@ -425,21 +458,21 @@ impl TokenSession {
         op
     }
 
-    fn is_due(&self, token: &Token, now: i64) -> bool {
-        self.config.policy.is_due(&token.info, now, self.skew_ms)
+    fn is_due(&self, token: &Token, now: Now) -> bool {
+        self.config.policy.is_due(&token.info, now.wall_ms, self.skew_ms)
     }
 
-    fn is_expired(&self, token: &Token, now: i64) -> bool {
+    fn is_expired(&self, token: &Token, now: Now) -> bool {
         token.info.is_expired(
             ClockSkew {
                 offset_ms: self.skew_ms,
             }
-            .server_now(now),
+            .server_now(now.wall_ms),
         )
     }
 
     /// What a waiter gets now, if it can be answered.
-    fn answer_for(&self, waiter: &Waiter, now: i64) -> Option<Result<String, SessionError>> {
+    fn answer_for(&self, waiter: &Waiter, now: Now) -> Option<Result<String, SessionError>> {
         if let Some(error) = self.ended {
             return Some(Err(error));
         }
@@ -464,7 +497,7 @@ impl TokenSession {
     /// Answers every waiter that can be answered: once the storage is loaded, and not while a
     /// new token is being stored (a caller never holds a token the storage does not have yet;
     /// the storage's own deadline bounds the wait).
-    fn settle(&mut self, now: i64) {
+    fn settle(&mut self, now: Now) {
         if self.load != Load::Done || self.storage.writing() {
             return;
         }
@@ -489,7 +522,7 @@ impl TokenSession {
     }
 
     /// Whether a refresh is wanted now.
-    fn refresh_wanted(&self, now: i64) -> bool {
+    fn refresh_wanted(&self, now: Now) -> bool {
         let Some(current) = &self.current else {
             return false;
         };
@@ -501,7 +534,7 @@ impl TokenSession {
     }
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
-    fn drive(&mut self, now: i64) {
+    fn drive(&mut self, now: Now) {
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
@@ -515,7 +548,7 @@ impl TokenSession {
                 // the attempt asks again after the lock's re-read.
                 self.begin_attempt(now);
             }
-            match self.storage.start_next(now, &mut self.actions) {
+            match self.storage.start_next(now.mono_ms, &mut self.actions) {
                 Some(skipped) => {
                     let outcome = match skipped.kind {
                         StorageOp::Read => StorageOutcome::Read(None),
@@ -536,8 +569,8 @@ impl TokenSession {
                 let delay = self
                     .config
                     .policy
-                    .delay_until_due_ms(&current.info, now, self.skew_ms);
-                Some(now.saturating_add(delay.clamp(0, RECHECK_MS)))
+                    .delay_until_due_ms(&current.info, now.wall_ms, self.skew_ms);
+                Some(now.mono_ms.saturating_add(delay.clamp(0, RECHECK_MS)))
             }
             _ => None,
         };
@@ -545,7 +578,7 @@ impl TokenSession {
 
     // --- the application's own calls ------------------------------------------------------------
 
-    fn set_session(&mut self, now: i64, call: CallId, grant: Grant) {
+    fn set_session(&mut self, now: Now, call: CallId, grant: Grant) {
         let Some(token) = Token::parse(&grant.access_token, grant.expires_at.as_deref()) else {
             self.resolve(call, Err(SessionError::new(ErrorCode::BadResponse)));
             return;
@@ -553,7 +586,7 @@ impl TokenSession {
         // Only `expires_in` tells the server's "now" here: a sign-in token's `iat` may be old.
         let server_now =
             ClockSkew::server_time_from_expires_in(token.info.expires_at_ms, grant.expires_in);
-        self.skew_ms = ClockSkew::estimate(now, server_now, None)
+        self.skew_ms = ClockSkew::estimate(now.wall_ms, server_now, None)
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
         // A sign-out asked for before this sign-in comes first (its call is answered too).
@@ -653,13 +686,13 @@ impl TokenSession {
         }
     }
 
-    fn storage_finished(&mut self, now: i64, op: OpId, outcome: StorageOutcome) {
+    fn storage_finished(&mut self, now: Now, op: OpId, outcome: StorageOutcome) {
         if let Some(pending) = self.storage.finish(op) {
             self.complete_storage(now, pending, outcome);
         }
     }
 
-    fn complete_storage(&mut self, now: i64, pending: Pending, outcome: StorageOutcome) {
+    fn complete_storage(&mut self, now: Now, pending: Pending, outcome: StorageOutcome) {
         if outcome == StorageOutcome::Failed && self.storage.usable {
             self.storage.usable = false;
             if !self.storage_warned {
