@@ -9,6 +9,8 @@ use super::token::Token;
 use super::{MIN_REFRESH_INTERVAL_MS, Now, TokenSession};
 use crate::ErrorCode;
 
+/// Failed re-reads under the lock in a row before the tab refreshes without one.
+const REREAD_ATTEMPTS: u32 = 3;
 /// Shortest wait between two failed attempts (full jitter can draw zero).
 const RETRY_FLOOR_MS: u64 = 500;
 
@@ -195,14 +197,22 @@ impl TokenSession {
         }
     }
 
-    /// Under the lock, the shared store said `found`: adopt it unless ours is newer, then
-    /// refresh only if still wanted, and always the newest token known.
+    /// Under the lock, the shared store said `found`: it is the current token (the lock holder's
+    /// view is the order), unless this client replaced it already, or holds a token of its own
+    /// the store does not have yet (its write failed: written again now). Then refresh only if
+    /// still wanted.
     pub(super) fn reread_done(&mut self, now: Now, found: Option<Token>) {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
-        if let Some(token) = found {
-            self.adopt_unless_older(token);
+        let current = self.current.as_ref().map(|c| c.text.clone());
+        let ours_unstored = current.is_some() && current == self.unstored;
+        match found {
+            Some(token) if !ours_unstored => self.adopt_unless_retired(token),
+            _ => {}
+        }
+        if ours_unstored && let Some(token) = self.current.clone() {
+            self.store(&token, Vec::new());
         }
         self.settle(now);
         if self.refresh_wanted(now) {
@@ -211,6 +221,28 @@ impl TokenSession {
             self.actions.push(Action::ReleaseLock { op: lock });
             self.flight.step = Step::Idle;
         }
+    }
+
+    /// Under the lock, the store could not be read: the current token may have been replaced
+    /// by another tab, so it is not refreshed; the attempt fails and is retried. A storage that
+    /// keeps failing (IndexedDB that does not open) does not stop refreshes for good: after a
+    /// few failures in a row the tab refreshes the newest token it knows.
+    pub(super) fn reread_failed(&mut self, now: Now) {
+        let Step::Rereading { lock, .. } = self.flight.step else {
+            return;
+        };
+        self.reread_failures = self.reread_failures.saturating_add(1);
+        if self.reread_failures >= REREAD_ATTEMPTS {
+            self.settle(now);
+            if self.refresh_wanted(now) {
+                self.send_request(now, Some(lock));
+            } else {
+                self.actions.push(Action::ReleaseLock { op: lock });
+                self.flight.step = Step::Idle;
+            }
+            return;
+        }
+        self.attempt_failed(now, SessionError::new(ErrorCode::Storage), None, true);
     }
 
     pub(super) fn refresh_answered(
@@ -272,7 +304,8 @@ impl TokenSession {
         // Announced now, not once stored: if this tab dies before its write lands, the other
         // tabs still know the successor (a re-read under the lock would find the old token).
         self.announce(&token);
-        self.current = Some(token);
+        self.unstored = Some(token.text.clone());
+        self.replace_current(Some(token));
         self.ended = None;
         self.emit(SessionEvent::TokenRefreshed);
         self.emit(SessionEvent::TokenChanged);
@@ -325,7 +358,9 @@ impl TokenSession {
             kind: StorageOp::Clear,
             then: Vec::new(),
         });
-        if let Some(old) = self.current.take()
+        let old = self.current.clone();
+        self.replace_current(None);
+        if let Some(old) = old
             && self.config.cross_tab
         {
             self.actions

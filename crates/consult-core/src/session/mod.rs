@@ -58,8 +58,12 @@ use crate::{Backoff, ClockSkew, ErrorCode, RefreshPolicy};
 use flight::Flight;
 use storage::{Pending, StorageOp, StorageOutcome, StorageQueue};
 
+/// Reads of the first load before the tab goes on without the stored token.
+const LOAD_ATTEMPTS: u32 = 3;
 /// Longest sleep before re-checking the token (hidden tabs throttle and stretch timers).
 pub const RECHECK_MS: i64 = 30_000;
+/// How many replaced tokens a client remembers (messages arrive seconds late at most).
+const RETIRED_KEPT: usize = 8;
 /// Successful refreshes of one client are at least this far apart, whatever the server answers.
 pub const MIN_REFRESH_INTERVAL_MS: i64 = 5_000;
 
@@ -227,6 +231,18 @@ pub struct TokenSession {
     lock_available: bool,
     storage: StorageQueue,
     storage_warned: bool,
+    /// Failed reads of the first load (retried a few times: one failure must not leave the
+    /// tab without the shared token).
+    load_failures: u32,
+    /// Re-reads under the lock that failed in a row: the tab does not refresh a token it did
+    /// not see current, unless its storage keeps failing.
+    reread_failures: u32,
+    /// A token this client got from the server (a refresh, a sign-in) that the store may not
+    /// have: its write has not succeeded yet.
+    unstored: Option<String>,
+    /// Tokens this client held and replaced (the last few): a message or a store holding one of
+    /// them is behind, never newer.
+    retired: Vec<String>,
     next_op: OpId,
     recheck_at: Option<i64>,
     /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
@@ -256,6 +272,10 @@ impl TokenSession {
             lock_available: true,
             storage,
             storage_warned: false,
+            load_failures: 0,
+            reread_failures: 0,
+            unstored: None,
+            retired: Vec::new(),
             next_op: 1,
             recheck_at: None,
             actions: Vec::new(),
@@ -396,7 +416,7 @@ impl TokenSession {
             }
             Input::PeerToken { token, expires_at } => {
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
-                    self.adopt_unless_older(token);
+                    self.adopt_unless_retired(token);
                 }
             }
             Input::PeerSignedOut { token } => self.peer_signed_out(token),
@@ -600,7 +620,8 @@ impl TokenSession {
         self.not_before = i64::MIN;
         self.store(&token, vec![(call, Ok(token.text.clone()))]);
         self.announce(&token);
-        self.current = Some(token);
+        self.unstored = Some(token.text.clone());
+        self.replace_current(Some(token));
         self.emit(SessionEvent::TokenChanged);
     }
 
@@ -614,7 +635,8 @@ impl TokenSession {
             kind: StorageOp::Clear,
             then: vec![(call, Ok(String::new()))],
         });
-        if let Some(old) = self.current.take() {
+        if let Some(old) = self.current.clone() {
+            self.replace_current(None);
             if self.config.cross_tab {
                 self.actions.push(Action::AnnounceSignOut {
                     token: old.text.clone(),
@@ -627,19 +649,30 @@ impl TokenSession {
 
     // --- tokens from elsewhere ------------------------------------------------------------------
 
-    /// Adopts `token` unless the current one is newer. Tokens issued in the same second carry
-    /// the same `exp` and `iat`, so a tie is adopted: it is another tab's latest token (a peer
-    /// announces only its current one, the store holds the last one written). Adopting an older
+    /// Adopts `token` (another tab's, or the store's) unless this client already replaced it.
+    /// Which token is newer is never decided by comparing `exp`/`iat`: servers behind one
+    /// balancer have their own clocks, and tokens of one second tie. A peer announces only the
+    /// token it just got; a token this client held and replaced is behind. Adopting an older
     /// one by mistake costs nothing: every refresh re-reads the store under the lock first.
-    fn adopt_unless_older(&mut self, token: Token) {
+    fn adopt_unless_retired(&mut self, token: Token) {
         let adopt = match &self.current {
-            Some(current) => current.text != token.text && !current.is_newer_than(&token),
-            None => true,
+            Some(current) => current.text != token.text && !self.retired.contains(&token.text),
+            None => !self.retired.contains(&token.text),
         };
         if adopt {
-            self.current = Some(token);
+            self.replace_current(Some(token));
             self.ended = None;
             self.emit(SessionEvent::TokenChanged);
+        }
+    }
+
+    /// Makes `token` the current one; the one it replaces is retired.
+    fn replace_current(&mut self, token: Option<Token>) {
+        if let Some(old) = std::mem::replace(&mut self.current, token) {
+            if self.retired.len() >= RETIRED_KEPT {
+                self.retired.remove(0);
+            }
+            self.retired.push(old.text);
         }
     }
 
@@ -656,7 +689,7 @@ impl TokenSession {
         };
         if ours {
             self.abandon_flight();
-            self.current = None;
+            self.replace_current(None);
             self.emit(SessionEvent::TokenChanged);
         }
     }
@@ -693,30 +726,49 @@ impl TokenSession {
     }
 
     fn complete_storage(&mut self, now: Now, pending: Pending, outcome: StorageOutcome) {
-        if outcome == StorageOutcome::Failed && self.storage.usable {
-            self.storage.usable = false;
-            if !self.storage_warned {
-                self.storage_warned = true;
-                self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
-            }
+        // A failure degrades this operation, not the storage: the next one tries again (a tab
+        // that stopped using the store would stop taking part in the cross-tab protocol).
+        if outcome == StorageOutcome::Failed && !self.storage_warned {
+            self.storage_warned = true;
+            self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
+        }
+        if outcome == StorageOutcome::Done
+            && let StorageOp::Write { token, .. } = &pending.kind
+            && self.unstored.as_ref() == Some(token)
+        {
+            self.unstored = None;
         }
         for (call, result) in pending.then {
             self.resolve(call, result);
         }
+        let failed = outcome == StorageOutcome::Failed;
         let found = match outcome {
             StorageOutcome::Read(token) => token,
             _ => None,
         };
         if self.load == Load::Reading(pending.op) {
+            if failed && self.load_failures < LOAD_ATTEMPTS - 1 {
+                self.load_failures += 1;
+                self.load = Load::NotStarted;
+                self.ensure_loaded();
+                return;
+            }
             self.load = Load::Done;
-            if let Some(token) = found {
-                self.adopt_unless_older(token);
+            if let Some(token) = found
+                && self.current.is_none()
+            {
+                self.adopt_unless_retired(token);
             }
             for call in std::mem::take(&mut self.sign_outs_after_load) {
                 self.sign_out(call);
             }
         } else if self.flight.is_reread(pending.op) {
-            self.reread_done(now, found);
+            if failed {
+                self.reread_failed(now);
+            } else {
+                self.reread_failures = 0;
+                self.reread_done(now, found);
+            }
         } else if self.flight.is_store(pending.op) {
             self.stored_under_lock();
         }

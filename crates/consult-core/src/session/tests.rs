@@ -360,9 +360,14 @@ fn a_lock_granted_after_its_deadline_is_given_back() {
 #[test]
 fn peer_messages_never_sign_out_a_newer_sign_in() {
     let mut h = Harness::new(single_tab());
+    let old = jwt(4 * 3600, 0, 1);
     let mine = jwt(8 * 3600, 4 * 3600, 2);
     let actions = h.feed(Input::GetToken { call: 1 });
-    h.load(&actions, Some(&mine));
+    h.load(&actions, Some(&old));
+    h.feed(Input::PeerToken {
+        token: mine.clone(),
+        expires_at: None,
+    });
     // A message with no usable token is ignored, not a sign-out.
     h.feed(Input::PeerToken {
         token: String::from("garbage"),
@@ -370,12 +375,12 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     });
     // A sign-out of an older token (a message that arrived late) leaves us signed in.
     h.feed(Input::PeerSignedOut {
-        token: Some(jwt(4 * 3600, 0, 1)),
+        token: Some(old.clone()),
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
-    // An older token is not adopted; a newer one is.
+    // A token this tab replaced is not adopted again (a late message); a new one is.
     h.feed(Input::PeerToken {
-        token: jwt(4 * 3600, 0, 1),
+        token: old,
         expires_at: None,
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
@@ -426,7 +431,7 @@ fn refreshes_are_at_least_the_minimum_interval_apart() {
 }
 
 #[test]
-fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
+fn a_failing_storage_warns_once_and_the_next_operation_tries_again() {
     let mut h = Harness::new(single_tab());
     let token = jwt(4 * 3600, 0, 1);
     let actions = h.feed(Input::GetToken { call: 1 });
@@ -436,6 +441,15 @@ fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
         &actions,
         SessionEvent::Warning(SessionError::new(ErrorCode::Storage))
     ));
+    // One failed read does not leave the tab without the stored token: it reads again.
+    let op = read_op(&actions).expect("the first load is read again");
+    let actions = h.feed(Input::StorageDone { op, ok: false });
+    let op = read_op(&actions).expect("and once more");
+    let actions = h.feed(Input::StorageDone { op, ok: false });
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
     let actions = h.feed(Input::SetSession {
         call: 2,
         grant: Grant {
@@ -443,10 +457,18 @@ fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
             ..Grant::default()
         },
     });
+    let write = write_op(&actions).expect("the storage is still used after failures");
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
     assert_eq!(resolved(&actions, 2), Some(Ok(token.clone())));
     assert!(
-        write_op(&actions).is_none(),
-        "no more writes to a broken storage"
+        !emitted(
+            &actions,
+            SessionEvent::Warning(SessionError::new(ErrorCode::Storage))
+        ),
+        "warned once"
     );
     let actions = h.feed(Input::GetToken { call: 3 });
     assert_eq!(resolved(&actions, 3), Some(Ok(token)));
@@ -457,11 +479,131 @@ fn a_hung_storage_times_out() {
     let mut h = Harness::new(single_tab());
     let actions = h.feed(Input::GetToken { call: 1 });
     assert!(read_op(&actions).is_some());
-    let actions = h.advance_to(STORAGE_TIMEOUT_MS);
+    // Each read of the first load has its deadline; after the last one the caller is answered.
+    let mut actions = Vec::new();
+    for attempt in 1..=3 {
+        actions = h.advance_to(attempt * STORAGE_TIMEOUT_MS);
+    }
     assert_eq!(
         resolved(&actions, 1),
         Some(Err(SessionError::new(ErrorCode::NoToken)))
     );
+}
+
+/// Regression (simulator, issue 18 (a)): a tab that cannot read the store under the lock does
+/// not refresh the token it holds (another tab may have rotated it): the attempt fails and is
+/// retried, and the storage stays in use.
+#[test]
+fn a_failed_re_read_under_the_lock_does_not_refresh() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S; // due
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let reread = read_op(&actions).unwrap();
+    let actions = h.feed(Input::StorageDone {
+        op: reread,
+        ok: false,
+    });
+    assert!(refresh_op(&actions).is_none(), "{actions:?}");
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    assert!(emitted(
+        &actions,
+        SessionEvent::RefreshFailed(SessionError::new(ErrorCode::Storage))
+    ));
+    // The retry takes the lock and reads the store again (the storage was not given up).
+    let at = h.session.poll_timeout().unwrap();
+    let actions = h.advance_to(at);
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    assert!(read_op(&actions).is_some());
+}
+
+/// Regression (simulator, issue 18 (b)): under the lock, the store's token is the current one,
+/// even when its `exp` is earlier than ours (another server instance, its clock behind,
+/// minted it): refreshing ours would be a reuse.
+#[test]
+fn under_the_lock_the_store_decides_which_token_is_current() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S;
+    let ours = jwt(4 * 3600, 0, 1);
+    // The successor, minted by an instance whose clock is 30 s behind: an earlier exp.
+    let successor = jwt(4 * 3600 - 30, -30, 2);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&ours));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&successor));
+    let (_, sent) = refresh_op(&actions).expect("still due: refreshed");
+    assert_eq!(sent, successor, "the store's token is refreshed, never ours");
+}
+
+/// Regression (simulator, strict seed 0): tokens minted in the same second tie on `exp`/`iat`;
+/// a late `storage` event with the predecessor must not take a tab back.
+#[test]
+fn a_late_message_with_a_replaced_token_is_ignored() {
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(3600, 0, 1);
+    let second = jwt(3606, 6, 2);
+    let third = jwt(3606, 6, 3);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&first));
+    for token in [&second, &third, &second] {
+        h.feed(Input::PeerToken {
+            token: token.clone(),
+            expires_at: None,
+        });
+    }
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
+
+/// Regression (simulator, issue 18 (c)): deadlines run on the monotonic clock: a wall clock
+/// stepping back an hour does not stretch a request's deadline.
+#[test]
+fn a_wall_clock_step_does_not_stretch_a_deadline() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let deadline = h.session.poll_timeout().unwrap();
+    assert_eq!(deadline, h.now + 10 * S);
+    // Ten seconds later on the monotonic clock, an hour earlier on the wall clock.
+    let later = Now {
+        wall_ms: h.now - HOUR + 10 * S,
+        mono_ms: deadline,
+    };
+    h.session.handle_timeout(later);
+    let actions = h.drain();
+    assert!(actions.contains(&Action::AbortRefresh { op }), "{actions:?}");
+}
+
+/// Regression (simulator, issue 18 (d)): the successor a server hands back again inside its
+/// reuse window may be due already (a 6 s token, 3 s old); it is kept, not refused as a bad
+/// answer (which would refresh its predecessor again until the window closes).
+#[test]
+fn a_replayed_successor_already_due_is_kept() {
+    let mut h = Harness::new(single_tab());
+    h.now = 3 * S;
+    let grant = Grant {
+        access_token: jwt(6, 0, 1),
+        expires_in: Some(6.0),
+        ..Grant::default()
+    };
+    let actions = h.feed(Input::SetSession { call: 1, grant });
+    h.feed(Input::StorageDone {
+        op: write_op(&actions).unwrap(),
+        ok: true,
+    });
+    h.now = 6 * S;
+    let actions = h.feed(Input::GetToken { call: 2 });
+    let (op, _) = refresh_op(&actions).unwrap();
+    // Minted at 3 s (6 s lifetime), replayed at 6 s: due (3 s left, half its lifetime).
+    let replayed = jwt(9, 3, 2);
+    let actions = h.feed(with_op(answer(&replayed, 3), op));
+    assert!(emitted(&actions, SessionEvent::TokenRefreshed), "{actions:?}");
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(replayed.as_str()));
 }
 
 #[test]
