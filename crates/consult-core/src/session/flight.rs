@@ -269,7 +269,13 @@ impl TokenSession {
         let (sent, lock) = (sent.clone(), *lock);
         match status {
             200..=299 => {
-                match accept_refresh(body, date.as_deref(), now.wall_ms, &sent, &self.config.policy) {
+                match accept_refresh(
+                    body,
+                    date.as_deref(),
+                    now.wall_ms,
+                    &sent,
+                    &self.config.policy,
+                ) {
                     Some(accepted) => self.refreshed(now, accepted, lock),
                     None => self.attempt_failed(
                         now,
@@ -342,7 +348,9 @@ impl TokenSession {
             .backoff
             .next_delay_ms(self.rng.next_f64(), retry_after_ms)
             .max(RETRY_FLOOR_MS);
-        self.not_before = now.mono_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+        self.not_before = now
+            .mono_ms
+            .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
         self.flight.step = Step::Waiting {
             until: self.not_before,
         };

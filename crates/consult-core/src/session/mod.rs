@@ -479,7 +479,9 @@ impl TokenSession {
     }
 
     fn is_due(&self, token: &Token, now: Now) -> bool {
-        self.config.policy.is_due(&token.info, now.wall_ms, self.skew_ms)
+        self.config
+            .policy
+            .is_due(&token.info, now.wall_ms, self.skew_ms)
     }
 
     fn is_expired(&self, token: &Token, now: Now) -> bool {
@@ -586,10 +588,10 @@ impl TokenSession {
                     && self.load == Load::Done
                     && self.flight.is_idle() =>
             {
-                let delay = self
-                    .config
-                    .policy
-                    .delay_until_due_ms(&current.info, now.wall_ms, self.skew_ms);
+                let delay =
+                    self.config
+                        .policy
+                        .delay_until_due_ms(&current.info, now.wall_ms, self.skew_ms);
                 Some(now.mono_ms.saturating_add(delay.clamp(0, RECHECK_MS)))
             }
             _ => None,

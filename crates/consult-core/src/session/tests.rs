@@ -536,7 +536,10 @@ fn under_the_lock_the_store_decides_which_token_is_current() {
     let actions = h.feed(Input::LockGranted { op: lock });
     let actions = h.load(&actions, Some(&successor));
     let (_, sent) = refresh_op(&actions).expect("still due: refreshed");
-    assert_eq!(sent, successor, "the store's token is refreshed, never ours");
+    assert_eq!(
+        sent, successor,
+        "the store's token is refreshed, never ours"
+    );
 }
 
 /// Regression (simulator, strict seed 0): tokens minted in the same second tie on `exp`/`iat`;
@@ -576,7 +579,10 @@ fn a_wall_clock_step_does_not_stretch_a_deadline() {
     };
     h.session.handle_timeout(later);
     let actions = h.drain();
-    assert!(actions.contains(&Action::AbortRefresh { op }), "{actions:?}");
+    assert!(
+        actions.contains(&Action::AbortRefresh { op }),
+        "{actions:?}"
+    );
 }
 
 /// Regression (simulator, issue 18 (d)): the successor a server hands back again inside its
@@ -602,8 +608,14 @@ fn a_replayed_successor_already_due_is_kept() {
     // Minted at 3 s (6 s lifetime), replayed at 6 s: due (3 s left, half its lifetime).
     let replayed = jwt(9, 3, 2);
     let actions = h.feed(with_op(answer(&replayed, 3), op));
-    assert!(emitted(&actions, SessionEvent::TokenRefreshed), "{actions:?}");
-    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(replayed.as_str()));
+    assert!(
+        emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(replayed.as_str())
+    );
 }
 
 #[test]

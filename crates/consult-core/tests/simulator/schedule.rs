@@ -115,7 +115,10 @@ impl Schedule {
     /// on or off on its own.
     pub fn random(seed: u64, protocol: Protocol) -> Self {
         let mut rng = Rng::new(seed);
-        let ttl_ms = pick(&mut rng, &[6 * S, 20 * S, 60 * S, 300 * S, 900 * S, 4 * HOUR]);
+        let ttl_ms = pick(
+            &mut rng,
+            &[6 * S, 20 * S, 60 * S, 300 * S, 900 * S, 4 * HOUR],
+        );
         let reuse_window_ms = pick(&mut rng, &[0, 0, 10 * S, 30 * S]);
         let mut tabs = pick(&mut rng, &[1, 2, 3, 4, 4, 5]);
         let lifetimes = pick(&mut rng, &[4, 6, 10]);

@@ -350,7 +350,13 @@ impl Server {
         let rules = self.rules();
         let sign_in = self.sign_ins.get(issued.sid as usize - 1);
         let ended = sign_in.is_some_and(|s| s.revoked.is_some());
-        let latest = self.rules().instance_offsets_ms.iter().copied().max().unwrap_or(0);
+        let latest = self
+            .rules()
+            .instance_offsets_ms
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0);
         let local = now.saturating_add(EPOCH_MS).saturating_add(latest.max(0));
         ended
             || local > issued.auth_time_ms.saturating_add(rules.max_age_ms)

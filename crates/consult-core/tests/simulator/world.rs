@@ -39,20 +39,60 @@ const EVENTS_PER_RUN: u64 = 5_000_000;
 
 #[derive(Debug)]
 enum Ev {
-    Timer { tab: usize, generation: u64 },
-    Deliver { tab: usize, input: Input },
-    RefreshArrives { tab: usize, op: OpId, token: String },
-    RefreshAnswer { tab: usize, op: OpId, input: Input, successor: Option<String> },
-    ApiArrives { tab: usize, token: String, replay: bool },
-    AppCall { tab: usize },
-    IdbCommit { tab: usize, op: OpId, value: Option<String> },
-    LsPropagate { tab: usize, old: Option<String>, value: Option<String> },
+    Timer {
+        tab: usize,
+        generation: u64,
+    },
+    Deliver {
+        tab: usize,
+        input: Input,
+    },
+    RefreshArrives {
+        tab: usize,
+        op: OpId,
+        token: String,
+    },
+    RefreshAnswer {
+        tab: usize,
+        op: OpId,
+        input: Input,
+        successor: Option<String>,
+    },
+    ApiArrives {
+        tab: usize,
+        token: String,
+        replay: bool,
+    },
+    AppCall {
+        tab: usize,
+    },
+    IdbCommit {
+        tab: usize,
+        op: OpId,
+        value: Option<String>,
+    },
+    LsPropagate {
+        tab: usize,
+        old: Option<String>,
+        value: Option<String>,
+    },
     OpenTab,
-    CloseTab { tab: usize },
-    Visibility { tab: usize, hidden: bool },
-    Sleep { duration: i64 },
-    WallStep { delta: i64 },
-    Freeze { duration: i64 },
+    CloseTab {
+        tab: usize,
+    },
+    Visibility {
+        tab: usize,
+        hidden: bool,
+    },
+    Sleep {
+        duration: i64,
+    },
+    WallStep {
+        delta: i64,
+    },
+    Freeze {
+        duration: i64,
+    },
     SignOut,
     SignInAgain,
     Dispose,
@@ -282,13 +322,16 @@ impl World {
             }
         }
         if let Some(duration) = self.schedule.sleep_ms {
-            let at = self.between(end / 4, end);
+            // Over before the quiet period starts.
+            let duration = duration.min(end * 3 / 4);
+            let at = self.between(end / 4, end.saturating_sub(duration).max(end / 4 + 1));
             self.at(at, Ev::Sleep { duration });
         }
         for (at, delta) in self.schedule.faults.wall_steps.clone() {
             self.at(at, Ev::WallStep { delta });
         }
         for (at, duration) in self.schedule.faults.freezes.clone() {
+            let duration = duration.min(end.saturating_sub(at).max(0));
             self.at(at, Ev::Freeze { duration });
         }
         let user = self.schedule.user.clone();
@@ -307,7 +350,11 @@ impl World {
     fn open_tab(&mut self) -> usize {
         let tab = self.tabs.len();
         let skew = self.schedule.skew_ms;
-        let mut wall_offset = if skew == 0 { 0 } else { self.between(-skew, skew) };
+        let mut wall_offset = if skew == 0 {
+            0
+        } else {
+            self.between(-skew, skew)
+        };
         // A tab opened after a step sees the stepped clock.
         for (at, delta) in self.schedule.faults.wall_steps.clone() {
             if at <= self.now {
@@ -406,7 +453,9 @@ impl World {
                 return;
             }
             if self.stats.events > EVENTS_PER_RUN {
-                self.violation(format!("livelock: more than {EVENTS_PER_RUN} events in one run"));
+                self.violation(format!(
+                    "livelock: more than {EVENTS_PER_RUN} events in one run"
+                ));
                 return;
             }
             if self.trace {
@@ -514,8 +563,11 @@ impl World {
                 self.sleeps.push((self.now, self.frozen_until));
                 // Connections die with the sleep: answers in flight are lost.
                 for tab in 0..self.tabs.len() {
-                    let sent: Vec<String> =
-                        self.tabs[tab].sent.values().map(|(t, _)| t.clone()).collect();
+                    let sent: Vec<String> = self.tabs[tab]
+                        .sent
+                        .values()
+                        .map(|(t, _)| t.clone())
+                        .collect();
                     for token in sent {
                         self.server.excuse(&token, Excuse::SleptMidRefresh);
                     }
@@ -589,7 +641,9 @@ impl World {
     }
 
     fn any_alive_tab(&mut self) -> Option<usize> {
-        let alive: Vec<usize> = (0..self.tabs.len()).filter(|t| self.tabs[*t].alive).collect();
+        let alive: Vec<usize> = (0..self.tabs.len())
+            .filter(|t| self.tabs[*t].alive)
+            .collect();
         (!alive.is_empty()).then(|| alive[self.rng.below(alive.len() as u64) as usize])
     }
 
@@ -711,7 +765,10 @@ impl World {
             if other == tab || !self.tabs[other].alive {
                 continue;
             }
-            if self.fault(self.schedule.faults.storage_event_loss, "fault: storage event lost") {
+            if self.fault(
+                self.schedule.faults.storage_event_loss,
+                "fault: storage event lost",
+            ) {
                 self.tabs[other].lost_message = true;
                 continue;
             }
@@ -721,7 +778,10 @@ impl World {
                 self.between(0, 50)
             };
             // `storage` events reach a tab in order.
-            let at = self.now.saturating_add(lag).max(self.tabs[other].ls_last_at);
+            let at = self
+                .now
+                .saturating_add(lag)
+                .max(self.tabs[other].ls_last_at);
             self.tabs[other].ls_last_at = at;
             self.at(
                 at,
@@ -970,13 +1030,23 @@ impl World {
         }
     }
 
+    /// How far a token handed out may lag the server: a message in flight, and the spread of
+    /// the instances' clocks (the skew is measured against whichever answered).
+    fn allowance(&self) -> i64 {
+        let offsets = &self.schedule.rules.instance_offsets_ms;
+        let spread = offsets.iter().max().unwrap_or(&0) - offsets.iter().min().unwrap_or(&0);
+        PROPAGATION_MS + spread
+    }
+
     fn fault_recent(&self, since: i64) -> bool {
         self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
 
     fn resolved(&mut self, tab: usize, call: CallId, result: Result<String, SessionError>) {
         let Some(pending) = self.tabs[tab].calls.remove(&call) else {
-            self.violation(format!("tab {tab}: call {call} answered twice or never asked"));
+            self.violation(format!(
+                "tab {tab}: call {call} answered twice or never asked"
+            ));
             return;
         };
         let waited = self.now - pending.since - self.slept_during(pending.since);
@@ -987,7 +1057,7 @@ impl World {
         if pending.probe {
             let verdict = match &result {
                 Ok(token) if self.server.legitimately_over(self.now, token) => Ok(Ok(())),
-                Ok(token) => Ok(self.server.current(self.now, token, PROPAGATION_MS)),
+                Ok(token) => Ok(self.server.current(self.now, token, self.allowance())),
                 Err(error) => Err(*error),
             };
             self.tabs[tab].probe_answer = Some(verdict);
@@ -1037,7 +1107,7 @@ impl World {
             // Signed out or ended elsewhere; this tab hears of it by message (or a 401).
             return;
         }
-        if let Err(why) = self.server.current(self.now, token, PROPAGATION_MS) {
+        if let Err(why) = self.server.current(self.now, token, self.allowance()) {
             let excused = self.fault_recent(since)
                 || self.tabs[tab].lost_message
                 || self.tabs[tab].storage_faulted
@@ -1168,10 +1238,19 @@ impl World {
         let (status, body, successor, local) = if status != 200 {
             (status, String::new(), None, true_local)
         } else {
-            match self.server.refresh(self.now, instance, token, sender_excuse) {
+            match self
+                .server
+                .refresh(self.now, instance, token, sender_excuse)
+            {
                 Outcome::Issued(text, expires_in, local) => {
                     if self.fault(faults.lose_answer, "fault: answer lost") {
                         self.server.excuse(token, Excuse::AnswerLost);
+                        // The browser gives up on its own after a while.
+                        let input = Input::RefreshFailed {
+                            op,
+                            failure: TransportFailure::Network,
+                        };
+                        self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::Deliver { tab, input });
                         return;
                     }
                     if delay >= timeout {
@@ -1250,7 +1329,11 @@ impl World {
             return;
         }
         // A connection the sleep broke: the answer never arrives; the request fails.
-        if self.sleeps.iter().any(|(from, _)| (sent_at..self.now).contains(from)) {
+        if self
+            .sleeps
+            .iter()
+            .any(|(from, _)| (sent_at..self.now).contains(from))
+        {
             let input = Input::RefreshFailed {
                 op,
                 failure: TransportFailure::Network,
