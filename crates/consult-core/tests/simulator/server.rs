@@ -395,9 +395,4 @@ impl Server {
     pub fn position(&self, token: &str) -> Option<(u32, u32)> {
         self.get(token).map(|i| (i.sid, i.index))
     }
-
-    /// The latest sign-in's id.
-    pub fn latest_sign_in(&self) -> u32 {
-        self.sign_ins.len() as u32
-    }
 }

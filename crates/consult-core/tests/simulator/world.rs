@@ -1401,7 +1401,6 @@ impl World {
     /// the sign-in legitimately ended (then with an error, and no token held).
     fn judge_liveness(&mut self, tab: usize) {
         let answer = self.tabs[tab].probe_answer.clone();
-        let latest = self.server.latest_sign_in();
         let ended = |server: &Server, now: i64, token: &Option<String>| {
             token
                 .as_ref()
@@ -1416,12 +1415,7 @@ impl World {
             Some(Err(error)) => {
                 // Only when the sign-in is over (or there never was one in this tab's reach).
                 let last = self.tabs[tab].last_token.clone();
-                let over = ended(&self.server, self.now, &last);
-                let latest_on = self
-                    .server
-                    .position(last.as_deref().unwrap_or(""))
-                    .is_some_and(|(sid, _)| sid == latest);
-                if !over || (latest_on && !over) {
+                if !ended(&self.server, self.now, &last) {
                     self.violation(format!(
                         "tab {tab}: after the quiet period a call still fails ({:?})",
                         error.code
