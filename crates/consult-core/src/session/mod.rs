@@ -234,6 +234,10 @@ pub struct TokenSession {
     /// Failed reads of the first load (retried a few times: one failure must not leave the
     /// tab without the shared token).
     load_failures: u32,
+    /// The first load failed for good: the next call reads the store again.
+    load_failed: bool,
+    /// The last token the server refused on a request (401): never handed out again.
+    refused: Option<String>,
     /// Re-reads under the lock that failed in a row: the tab does not refresh a token it did
     /// not see current, unless its storage keeps failing.
     reread_failures: u32,
@@ -273,6 +277,8 @@ impl TokenSession {
             storage,
             storage_warned: false,
             load_failures: 0,
+            load_failed: false,
+            refused: None,
             reread_failures: 0,
             unstored: None,
             retired: Vec::new(),
@@ -346,6 +352,9 @@ impl TokenSession {
             return None;
         }
         let current = self.current.as_ref()?;
+        if self.refused.as_ref() == Some(&current.text) {
+            return None;
+        }
         Some(
             self.config
                 .policy
@@ -364,7 +373,10 @@ impl TokenSession {
         let now = now.into();
         match input {
             Input::GetToken { call } => self.wait(call, Want::Valid),
-            Input::TokenRefused { call, token } => self.wait(call, Want::Replace(token)),
+            Input::TokenRefused { call, token } => {
+                self.refused = Some(token.clone());
+                self.wait(call, Want::Replace(token));
+            }
             Input::ForceRefresh { call } => match (&self.load, &self.current) {
                 (Load::Done, Some(current)) => {
                     let want = Want::Replace(current.text.clone());
@@ -444,6 +456,12 @@ impl TokenSession {
     // --- callers ------------------------------------------------------------------------------
 
     fn wait(&mut self, call: CallId, want: Want) {
+        if self.load_failed && self.current.is_none() {
+            // The store could not be read: try again for this caller.
+            self.load_failed = false;
+            self.load_failures = 0;
+            self.load = Load::NotStarted;
+        }
         self.ensure_loaded();
         self.waiters.push(Waiter {
             call,
@@ -501,9 +519,12 @@ impl TokenSession {
         let Some(current) = &self.current else {
             return Some(Err(SessionError::new(ErrorCode::NoToken)));
         };
-        let fresh = !self.is_due(current, now);
+        let refused = self.refused.as_ref() == Some(&current.text);
+        let fresh = !self.is_due(current, now) && !refused;
         let satisfied = match &waiter.want {
-            Want::Valid => fresh || (self.flight.has_failed() && !self.is_expired(current, now)),
+            Want::Valid => {
+                fresh || (self.flight.has_failed() && !refused && !self.is_expired(current, now))
+            }
             Want::Replace(refused) => fresh && current.text != *refused,
             Want::ReplaceLoaded => false,
         };
@@ -756,6 +777,7 @@ impl TokenSession {
                 return;
             }
             self.load = Load::Done;
+            self.load_failed = failed;
             if let Some(token) = found
                 && self.current.is_none()
             {

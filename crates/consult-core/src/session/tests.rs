@@ -864,3 +864,43 @@ fn a_wake_up_before_the_first_load_is_kept_until_the_load() {
         "the due token is refreshed after the load"
     );
 }
+
+/// Regression (simulator, seed 144): a token the server refused (401 on a request) is not
+/// handed to the next caller while its replacement is on the way (a device clock minutes off,
+/// never measured, made the expired token look fresh).
+#[test]
+fn a_refused_token_is_not_handed_out_again() {
+    let mut h = Harness::new(SessionConfig::default());
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&token));
+    assert_eq!(resolved(&actions, 1), Some(Ok(token.clone())));
+    let actions = h.feed(Input::TokenRefused {
+        call: 2,
+        token: token.clone(),
+    });
+    assert!(lock_op(&actions).is_some(), "a refresh starts");
+    let actions = h.feed(Input::GetToken { call: 3 });
+    assert_eq!(resolved(&actions, 3), None, "waits for the replacement");
+    assert_eq!(h.session.fresh_until(), None, "no lease on a refused token");
+}
+
+/// Regression (simulator, seed 247): a first load that failed for good is read again for the
+/// next caller (the tab would otherwise answer "no token" until a message came).
+#[test]
+fn a_failed_first_load_is_read_again_for_the_next_call() {
+    let mut h = Harness::new(single_tab());
+    let mut actions = h.feed(Input::GetToken { call: 1 });
+    for _ in 0..3 {
+        let op = read_op(&actions).unwrap();
+        actions = h.feed(Input::StorageDone { op, ok: false });
+    }
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 2 });
+    let actions = h.load(&actions, Some(&token));
+    assert_eq!(resolved(&actions, 2), Some(Ok(token)));
+}

@@ -99,6 +99,12 @@ impl Totals {
         }
         self.coverage.merge(&world.coverage);
         if let Some(failure) = failure {
+            if env_number("SIM_LIST") == Some(1) {
+                println!(
+                    "FAIL {}",
+                    failure.lines().take(3).collect::<Vec<_>>().join(" | ")
+                );
+            }
             self.failed_seeds.push(world_seed(&failure));
             if self.failures.len() < 5 {
                 self.failures.push(failure);

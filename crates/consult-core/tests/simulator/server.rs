@@ -364,8 +364,15 @@ impl Server {
     }
 
     /// Whether `token` may be handed to a caller at true time `now`: its sign-in is on, it is
-    /// the head of its chain or was rotated at most `window + allowance` ago.
-    pub fn current(&self, now: i64, token: &str, allowance_ms: i64) -> Result<(), String> {
+    /// the head of its chain or was rotated at most `window + allowance` ago, and it expired
+    /// at most `expiry_allowance` ago (the client's skew estimate is only so good).
+    pub fn current(
+        &self,
+        now: i64,
+        token: &str,
+        allowance_ms: i64,
+        expiry_allowance_ms: i64,
+    ) -> Result<(), String> {
         let Some(issued) = self.get(token) else {
             return Err(String::from("a token the server never issued"));
         };
@@ -380,7 +387,7 @@ impl Server {
                 ));
             }
         }
-        if now > issued.exp_true_ms.saturating_add(allowance_ms) {
+        if now > issued.exp_true_ms.saturating_add(expiry_allowance_ms) {
             return Err(format!(
                 "token #{} of sign-in {}, expired {} ms before",
                 issued.index,

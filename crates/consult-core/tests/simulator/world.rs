@@ -1038,6 +1038,19 @@ impl World {
         PROPAGATION_MS + spread
     }
 
+    /// How far the tab's skew estimate is from the truth (closest instance): a tab that never
+    /// measured it (its token came from the store or a peer) believes its own clock.
+    fn skew_error(&self, tab: usize) -> i64 {
+        let wall = self.clocks(tab).wall_ms;
+        let estimate = self.tabs[tab].session.view(wall).map_or(0, |v| v.skew_ms);
+        let offsets = &self.schedule.rules.instance_offsets_ms;
+        offsets
+            .iter()
+            .map(|off| (estimate - (off - self.tabs[tab].wall_offset)).abs())
+            .min()
+            .unwrap_or(0)
+    }
+
     fn fault_recent(&self, since: i64) -> bool {
         self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
@@ -1057,7 +1070,12 @@ impl World {
         if pending.probe {
             let verdict = match &result {
                 Ok(token) if self.server.legitimately_over(self.now, token) => Ok(Ok(())),
-                Ok(token) => Ok(self.server.current(self.now, token, self.allowance())),
+                Ok(token) => {
+                    let expiry = self.allowance() + self.skew_error(tab);
+                    Ok(self
+                        .server
+                        .current(self.now, token, self.allowance(), expiry))
+                }
                 Err(error) => Err(*error),
             };
             self.tabs[tab].probe_answer = Some(verdict);
@@ -1107,7 +1125,11 @@ impl World {
             // Signed out or ended elsewhere; this tab hears of it by message (or a 401).
             return;
         }
-        if let Err(why) = self.server.current(self.now, token, self.allowance()) {
+        let expiry = self.allowance() + self.skew_error(tab);
+        if let Err(why) = self
+            .server
+            .current(self.now, token, self.allowance(), expiry)
+        {
             let excused = self.fault_recent(since)
                 || self.tabs[tab].lost_message
                 || self.tabs[tab].storage_faulted
