@@ -359,7 +359,8 @@ impl Server {
             .unwrap_or(0);
         let local = now.saturating_add(EPOCH_MS).saturating_add(latest.max(0));
         ended
-            || local > issued.auth_time_ms.saturating_add(rules.max_age_ms)
+            // The server refuses once less than a second of the sign-in is left.
+            || local >= issued.auth_time_ms.saturating_add(rules.max_age_ms) - 1000
             || local > issued.exp_ms.saturating_add(rules.grace_ms)
     }
 

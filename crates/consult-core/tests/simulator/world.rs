@@ -612,6 +612,8 @@ impl World {
             Ev::SignInAgain => {
                 if let Some(tab) = self.any_alive_tab() {
                     self.coverage.hit("user: second sign-in");
+                    // The 5 s spacing is per sign-in.
+                    self.tabs[tab].last_success_mono = None;
                     let (token, expires_in) = self.server.sign_in(self.now);
                     self.user_action(tab, |call| Input::SetSession {
                         call,
