@@ -151,6 +151,10 @@ impl Server {
         jti_of(token).and_then(|jti| self.issued.get(&jti))
     }
 
+    pub fn by_jti(&self, jti: u64) -> Option<&Issued> {
+        self.issued.get(&jti)
+    }
+
     fn get_mut(&mut self, token: &str) -> Option<&mut Issued> {
         jti_of(token).and_then(|jti| self.issued.get_mut(&jti))
     }

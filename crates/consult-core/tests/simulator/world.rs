@@ -1132,7 +1132,15 @@ impl World {
             .server
             .current(self.now, token, self.allowance(), expiry)
         {
-            let excused = self.fault_recent(since)
+            // Its successor hidden by a recorded fault (lost, garbled, late, unstored...).
+            let hidden = self.server.get(token).is_some_and(|i| {
+                i.excuse.is_some()
+                    || i.successor
+                        .and_then(|(next, _, _)| self.server.by_jti(next))
+                        .is_some_and(|n| n.write_failed)
+            });
+            let excused = hidden
+                || self.fault_recent(since)
                 || self.tabs[tab].lost_message
                 || self.tabs[tab].storage_faulted
                 || !self.schedule.faults.wall_steps.is_empty()
