@@ -64,6 +64,12 @@ function parseOptions(options) {
   };
 }
 
+/** The monotonic clock every deadline of the machine runs on (wall clocks step). */
+const monoNow =
+  typeof performance === "object" && performance !== null && typeof performance.now === "function"
+    ? () => performance.now()
+    : Date.now;
+
 /** An `expires_at` as text: a string as is, a number (epoch seconds) in decimal. */
 const expiresAtText = (value) =>
   typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
@@ -253,7 +259,7 @@ export class ConsultClient {
     try {
       for (let input; (input = this.#inbox.shift()); ) {
         const [kind, id, text, extra, number] = input;
-        machine.feed(this.#o.now(), kind, id, text, extra, number);
+        machine.feed(this.#o.now(), monoNow(), kind, id, text, extra, number);
         for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
       }
     } finally {
@@ -265,7 +271,7 @@ export class ConsultClient {
     clearTimeout(this.#timer);
     const at = machine.pollTimeout();
     if (!Number.isNaN(at)) {
-      this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - this.#o.now()));
+      this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - monoNow()));
     }
   }
 

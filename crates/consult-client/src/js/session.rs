@@ -9,12 +9,13 @@
 //! import * as In from "./session_in.js";
 //! import * as Op from "./session_op.js";
 //! const m = new TokenMachine(300, 10000, 3, true, true, true, seed);
-//! m.feed(Date.now(), In.GetToken, 1);
+//! m.feed(Date.now(), performance.now(), In.GetToken, 1);
 //! for (let op; (op = m.pollAction()) !== Op.None; ) perform(op, m.id(), m.text());
 //! ```
 
 use consult_core::session::{
-    Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
+    Action, Grant, Input, Now, SessionConfig, SessionError, SessionEvent, TokenSession,
+    TransportFailure,
 };
 
 use super::abi::{self, Slab};
@@ -232,11 +233,14 @@ impl TokenMachine {
         self.retry_after = value;
     }
 
-    /// Feeds what happened at device time `now` (Unix ms): `kind` is a [`SessionInput`] (an
+    /// Feeds what happened at device time `now` (Unix ms) and monotonic time `mono`
+    /// (`performance.now()`: every deadline runs on it): `kind` is a [`SessionInput`] (an
     /// unknown number is ignored); `number` NaN (`undefined`) when the kind has none.
+    #[allow(clippy::too_many_arguments)]
     pub fn feed(
         &mut self,
         now: f64,
+        mono: f64,
         kind: u8,
         id: f64,
         text: Option<String>,
@@ -246,7 +250,10 @@ impl TokenMachine {
         let Some(kind) = SessionInput::from_number(kind) else {
             return;
         };
-        let now = ms(now);
+        let now = Now {
+            wall_ms: ms(now),
+            mono_ms: ms(mono),
+        };
         // NaN is no number: core ignores a non-finite `expires_in` and reads status 0.
         let number = Some(number);
         let (call, op) = (call(id), call(id));
@@ -538,9 +545,11 @@ pub extern "C" fn tm_set_retry_after(handle: f64, value: f64) {
 
 /// [`TokenMachine::feed`]; `text` and `extra` are in the in buffer.
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub extern "C" fn tm_feed(
     handle: f64,
     now: f64,
+    mono: f64,
     kind: u32,
     id: f64,
     text: f64,
@@ -550,7 +559,7 @@ pub extern "C" fn tm_feed(
     let mut strings = abi::Strings::default();
     let (text, extra) = (strings.next(text), strings.next(extra));
     let kind = u8::try_from(kind).unwrap_or(0);
-    with(handle, |m| m.feed(now, kind, id, text, extra, number));
+    with(handle, |m| m.feed(now, mono, kind, id, text, extra, number));
 }
 
 /// [`TokenMachine::poll_action`] (0 once there is none, or no machine).

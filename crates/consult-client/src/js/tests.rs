@@ -36,7 +36,7 @@ proptest! {
         for (kind, value, text, extra, number) in inputs {
             machine.set_retry_after(extra.clone());
             let url = text.clone().unwrap_or_default();
-            machine.feed(value, kind, value, text, extra, number.unwrap_or(f64::NAN));
+            machine.feed(value, value, kind, value, text, extra, number.unwrap_or(f64::NAN));
             while machine.poll_action() != SessionOp::None as u8 {
                 let _ = (machine.id(), machine.text(), machine.extra(), machine.status());
             }
@@ -102,7 +102,7 @@ proptest! {
         for (call, handle, length, kind) in calls {
             let handle = if handle.is_finite() && handle.abs() < 4.0 { handle.trunc() } else { handle };
             match call {
-                0 => tm_feed(handle, length, kind, length, length, length, length),
+                0 => tm_feed(handle, length, length, kind, length, length, length, length),
                 1 => { let _ = (tm_poll(handle), tm_id(handle), tm_text(handle), tm_extra(handle), tm_status(handle), tm_token(handle)); }
                 2 => { let _ = (tm_timeout(handle), tm_fresh_until(handle), tm_time(handle, length, kind), tm_may_carry(handle, length)); }
                 3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); }

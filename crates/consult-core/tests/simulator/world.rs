@@ -1275,6 +1275,11 @@ impl World {
                 .refresh(self.now, instance, token, sender_excuse)
             {
                 Outcome::Issued(text, expires_in, local) => {
+                    if expires_in <= 0 {
+                        // Instances whose clocks differ by more than a token's lifetime: the
+                        // answering one calls the successor expired already.
+                        self.fault_injected("fault: server clocks disagree");
+                    }
                     if self.fault(faults.lose_answer, "fault: answer lost") {
                         self.server.excuse(token, Excuse::AnswerLost);
                         // The browser gives up on its own after a while.
