@@ -112,7 +112,7 @@ export class ConsultClient {
     if (crossTab) {
       this.#tabs = new TabSync(
         o.tokenKey,
-        (token, expiresAt) => this.#feed(In.PeerToken, 0, token, expiresAt),
+        (token, expiresAt, replaces) => this.#feed(In.PeerToken, 0, token, expiresAt, undefined, replaces),
         (token) => this.#feed(In.PeerSignedOut, 0, token),
       );
     }
@@ -251,14 +251,15 @@ export class ConsultClient {
   // --- the machine's I/O -------------------------------------------------------------------
 
   /** Feeds one input, then performs every action and re-arms the timer. */
-  #feed(kind, id, text, extra, number) {
-    this.#inbox.push([kind, id, text, extra, number]);
+  #feed(kind, id, text, extra, number, replaces) {
+    this.#inbox.push([kind, id, text, extra, number, replaces]);
     if (this.#pumping) return;
     this.#pumping = true;
     const machine = this.#machine;
     try {
       for (let input; (input = this.#inbox.shift()); ) {
-        const [kind, id, text, extra, number] = input;
+        const [kind, id, text, extra, number, replaces] = input;
+        if (kind === In.PeerToken) machine.setReplaces(replaces);
         machine.feed(this.#o.now(), monoNow(), kind, id, text, extra, number);
         for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
       }
@@ -324,7 +325,7 @@ export class ConsultClient {
         send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [["Authorization", "Bearer " + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
-        this.#tabs?.announceToken(m.text(), m.extra());
+        this.#tabs?.announceToken(m.text(), m.extra(), m.replaces());
         return;
       case Op.AnnounceSignOut:
         this.#tabs?.announceSignOut(m.text());

@@ -97,6 +97,12 @@ export class TokenMachine extends Machine {
   requestTimeoutMs() {
     return core.tm_request_timeout(this.h);
   }
+  setReplaces(value) {
+    core.tm_set_replaces(this.h, ...put(core, value));
+  }
+  replaces() {
+    return take(core, core.tm_replaces(this.h));
+  }
   setRetryAfter(value) {
     core.tm_set_retry_after(this.h, ...put(core, value));
   }

@@ -8,7 +8,7 @@ const text = (value) => (typeof value === "string" ? value : undefined);
 export class TabSync {
   /**
    * @param {string} tokenKey
-   * @param {(token: string | undefined, expiresAt: string | undefined) => void} onToken
+   * @param {(token: string | undefined, expiresAt: string | undefined, replaces: string | undefined) => void} onToken
    * @param {(token: string | undefined) => void} onSignOut
    */
   constructor(tokenKey, onToken, onSignOut) {
@@ -21,20 +21,21 @@ export class TabSync {
     if (this.channel) {
       this.channel.onmessage = (event) => {
         const data = event.data;
-        if (data?.type === "token" && text(data.token)) onToken(data.token, text(data.expiresAt));
+        if (data?.type === "token" && text(data.token)) onToken(data.token, text(data.expiresAt), text(data.replaces));
         else if (data?.type === "signout") onSignOut(text(data.token));
       };
     }
     this.onStorage = (event) => {
       if (event.key !== tokenKey) return;
-      if (typeof event.newValue === "string") onToken(event.newValue, undefined);
+      // The old value is the token this write replaced.
+      if (typeof event.newValue === "string") onToken(event.newValue, undefined, text(event.oldValue));
       else onSignOut(text(event.oldValue));
     };
     if (hasWindow()) window.addEventListener("storage", this.onStorage);
   }
 
-  announceToken(token, expiresAt) {
-    this.#post({ type: "token", token, expiresAt });
+  announceToken(token, expiresAt, replaces) {
+    this.#post({ type: "token", token, expiresAt, replaces });
   }
 
   announceSignOut(token) {

@@ -228,10 +228,12 @@ impl Inner {
                 let url = join_url(&self.base_url, LOGOUT_PATH);
                 spawn(async move { drop(post(&url, &token, None).await) });
             }
-            Action::AnnounceToken { token, expires_at } => {
-                self.announce("token", &token, Some(&expires_at))
-            }
-            Action::AnnounceSignOut { token } => self.announce("signout", &token, None),
+            Action::AnnounceToken {
+                token,
+                expires_at,
+                replaces,
+            } => self.announce("token", &token, Some(&expires_at), replaces.as_deref()),
+            Action::AnnounceSignOut { token } => self.announce("signout", &token, None, None),
             Action::Resolve { call, result } => {
                 for (_, sender) in take(&self.calls, call) {
                     let _ = sender.send(result.clone());
@@ -241,9 +243,9 @@ impl Inner {
         }
     }
 
-    fn announce(&self, kind: &str, token: &str, expires_at: Option<&str>) {
+    fn announce(&self, kind: &str, token: &str, expires_at: Option<&str>, replaces: Option<&str>) {
         if let Some(tabs) = &*self.tabs.borrow() {
-            tabs.announce(kind, token, expires_at);
+            tabs.announce(kind, token, expires_at, replaces);
         }
     }
 

@@ -18,13 +18,14 @@ fn text(object: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(object, &key.into()).ok()?.as_string()
 }
 
-/// What a channel message says: `{type: "token", token, expiresAt?}` with a string token, or
-/// `{type: "signout", token?}`. Anything else is ignored.
+/// What a channel message says: `{type: "token", token, expiresAt?, replaces?}` with a string
+/// token, or `{type: "signout", token?}`. Anything else is ignored.
 fn message_input(data: &JsValue) -> Option<Input> {
     match text(data, "type")?.as_str() {
         "token" => Some(Input::PeerToken {
             token: text(data, "token")?,
             expires_at: text(data, "expiresAt"),
+            replaces: text(data, "replaces"),
         }),
         "signout" => Some(Input::PeerSignedOut {
             token: text(data, "token"),
@@ -58,9 +59,11 @@ impl Tabs {
                 let event: web_sys::StorageEvent = event.unchecked_into();
                 if event.key().as_deref() == Some(key.as_str()) {
                     feed(match event.new_value() {
+                        // The old value is the token this write replaced.
                         Some(token) => Input::PeerToken {
                             token,
                             expires_at: None,
+                            replaces: event.old_value(),
                         },
                         None => Input::PeerSignedOut {
                             token: event.old_value(),
@@ -75,13 +78,22 @@ impl Tabs {
         }
     }
 
-    /// Posts `{type, token, expiresAt?}` to the other tabs.
-    pub(crate) fn announce(&self, kind: &str, token: &str, expires_at: Option<&str>) {
+    /// Posts `{type, token, expiresAt?, replaces?}` to the other tabs.
+    pub(crate) fn announce(
+        &self,
+        kind: &str,
+        token: &str,
+        expires_at: Option<&str>,
+        replaces: Option<&str>,
+    ) {
         let message = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&message, &"type".into(), &kind.into());
         let _ = js_sys::Reflect::set(&message, &"token".into(), &token.into());
         if let Some(expires_at) = expires_at {
             let _ = js_sys::Reflect::set(&message, &"expiresAt".into(), &expires_at.into());
+        }
+        if let Some(replaces) = replaces {
+            let _ = js_sys::Reflect::set(&message, &"replaces".into(), &replaces.into());
         }
         if let Some(channel) = &self.channel {
             let _ = channel.post_message(&message);

@@ -170,9 +170,13 @@ impl SessionOp {
 pub struct TokenMachine {
     session: TokenSession,
     retry_after: Option<String>,
+    /// The token the next [`SessionInput::PeerToken`] replaces (set first, like `Retry-After`).
+    replaces_in: Option<String>,
     id: f64,
     text: Option<String>,
     extra: Option<String>,
+    /// The token the last [`SessionOp::AnnounceToken`] replaces.
+    replaces: Option<String>,
     error: Option<SessionError>,
     origins: Vec<String>,
 }
@@ -212,9 +216,11 @@ impl TokenMachine {
         TokenMachine {
             session: TokenSession::new(config, seed.to_bits()),
             retry_after: None,
+            replaces_in: None,
             id: 0.0,
             text: None,
             extra: None,
+            replaces: None,
             error: None,
             origins: Vec::new(),
         }
@@ -231,6 +237,12 @@ impl TokenMachine {
     /// The `Retry-After` header of the refresh answer fed next.
     pub fn set_retry_after(&mut self, value: Option<String>) {
         self.retry_after = value;
+    }
+
+    /// The token that the peer token fed next replaces (a broadcast's `replaces`, a `storage`
+    /// event's old value).
+    pub fn set_replaces(&mut self, value: Option<String>) {
+        self.replaces_in = value;
     }
 
     /// Feeds what happened at device time `now` (Unix ms) and monotonic time `mono`
@@ -303,6 +315,7 @@ impl TokenMachine {
                 Some(token) => Input::PeerToken {
                     token,
                     expires_at: extra,
+                    replaces: self.replaces_in.take(),
                 },
                 None => return,
             },
@@ -327,6 +340,7 @@ impl TokenMachine {
         self.id = 0.0;
         self.text = None;
         self.extra = None;
+        self.replaces = None;
         self.error = None;
         let Some(action) = self.session.poll_action() else {
             return SessionOp::None;
@@ -372,9 +386,14 @@ impl TokenMachine {
                 self.text = Some(token);
                 SessionOp::SendLogout
             }
-            Action::AnnounceToken { token, expires_at } => {
+            Action::AnnounceToken {
+                token,
+                expires_at,
+                replaces,
+            } => {
                 self.text = Some(token);
                 self.extra = Some(expires_at);
+                self.replaces = replaces;
                 SessionOp::AnnounceToken
             }
             Action::AnnounceSignOut { token } => {
@@ -431,6 +450,11 @@ impl TokenMachine {
     /// The expiry text of the last action.
     pub fn extra(&self) -> Option<&str> {
         self.extra.as_deref()
+    }
+
+    /// The token the last action (an announcement) replaces.
+    pub fn replaces(&self) -> Option<&str> {
+        self.replaces.as_deref()
     }
 
     /// The HTTP status behind the last action's error.
@@ -578,6 +602,18 @@ pub extern "C" fn tm_id(handle: f64) -> f64 {
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_text(handle: f64) -> f64 {
     abi::with(&MACHINES, handle, |m| abi::out(m.text())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::replaces`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_replaces(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(m.replaces())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::set_replaces`] with the string in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_set_replaces(handle: f64, value: f64) {
+    with(handle, |m| m.set_replaces(abi::string(value)));
 }
 
 /// [`TokenMachine::extra`] into the out buffer.

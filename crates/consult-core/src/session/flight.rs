@@ -276,7 +276,7 @@ impl TokenSession {
                     &sent,
                     &self.config.policy,
                 ) {
-                    Some(accepted) => self.refreshed(now, accepted, lock),
+                    Some(accepted) => self.refreshed(now, accepted, lock, sent),
                     None => self.attempt_failed(
                         now,
                         SessionError::with_status(ErrorCode::BadResponse, status),
@@ -299,7 +299,7 @@ impl TokenSession {
         }
     }
 
-    fn refreshed(&mut self, now: Now, accepted: super::Accepted, lock: Option<OpId>) {
+    fn refreshed(&mut self, now: Now, accepted: super::Accepted, lock: Option<OpId>, sent: String) {
         self.skew_ms = accepted.skew_ms;
         self.refresh_count = self.refresh_count.saturating_add(1);
         self.last_refresh_at_ms = Some(now.wall_ms);
@@ -309,7 +309,9 @@ impl TokenSession {
         let write = self.store(&token, Vec::new());
         // Announced now, not once stored: if this tab dies before its write lands, the other
         // tabs still know the successor (a re-read under the lock would find the old token).
-        self.announce(&token);
+        // The successor replaces the token sent: the other tabs retire that one.
+        self.announce(&token, Some(sent.clone()));
+        self.retire(sent);
         self.unstored = Some(token.text.clone());
         self.replace_current(Some(token));
         self.ended = None;

@@ -426,7 +426,17 @@ impl TokenSession {
                     self.attempt_failed(now, SessionError::new(code), None, retryable);
                 }
             }
-            Input::PeerToken { token, expires_at } => {
+            Input::PeerToken {
+                token,
+                expires_at,
+                replaces,
+            } => {
+                if let Some(replaced) = replaces
+                    && replaced != token
+                    && !self.retired.contains(&token)
+                {
+                    self.retire(replaced);
+                }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
                     self.adopt_unless_retired(token);
                 }
@@ -642,7 +652,8 @@ impl TokenSession {
         self.backoff.reset();
         self.not_before = i64::MIN;
         self.store(&token, vec![(call, Ok(token.text.clone()))]);
-        self.announce(&token);
+        let previous = self.current.as_ref().map(|c| c.text.clone());
+        self.announce(&token, previous);
         self.unstored = Some(token.text.clone());
         self.replace_current(Some(token));
         self.emit(SessionEvent::TokenChanged);
@@ -692,11 +703,19 @@ impl TokenSession {
     /// Makes `token` the current one; the one it replaces is retired.
     fn replace_current(&mut self, token: Option<Token>) {
         if let Some(old) = std::mem::replace(&mut self.current, token) {
-            if self.retired.len() >= RETIRED_KEPT {
-                self.retired.remove(0);
-            }
-            self.retired.push(old.text);
+            self.retire(old.text);
         }
+    }
+
+    /// Remembers that `text` was replaced (the last few).
+    fn retire(&mut self, text: String) {
+        if self.retired.contains(&text) {
+            return;
+        }
+        if self.retired.len() >= RETIRED_KEPT {
+            self.retired.remove(0);
+        }
+        self.retired.push(text);
     }
 
     fn peer_signed_out(&mut self, token: Option<String>) {
@@ -733,11 +752,13 @@ impl TokenSession {
         op
     }
 
-    fn announce(&mut self, token: &Token) {
+    /// Tells the other tabs about `token`, which replaces `replaces`.
+    fn announce(&mut self, token: &Token, replaces: Option<String>) {
         if self.config.cross_tab {
             self.actions.push(Action::AnnounceToken {
                 token: token.text.clone(),
                 expires_at: token.expires_at_text(),
+                replaces,
             });
         }
     }

@@ -367,11 +367,13 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     h.feed(Input::PeerToken {
         token: mine.clone(),
         expires_at: None,
+        replaces: None,
     });
     // A message with no usable token is ignored, not a sign-out.
     h.feed(Input::PeerToken {
         token: String::from("garbage"),
         expires_at: None,
+        replaces: None,
     });
     // A sign-out of an older token (a message that arrived late) leaves us signed in.
     h.feed(Input::PeerSignedOut {
@@ -382,12 +384,14 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     h.feed(Input::PeerToken {
         token: old,
         expires_at: None,
+        replaces: None,
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     let newer = jwt(12 * 3600, 8 * 3600, 3);
     let actions = h.feed(Input::PeerToken {
         token: newer.clone(),
         expires_at: None,
+        replaces: None,
     });
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     // Our own token signed out elsewhere: gone.
@@ -556,6 +560,7 @@ fn a_late_message_with_a_replaced_token_is_ignored() {
         h.feed(Input::PeerToken {
             token: token.clone(),
             expires_at: None,
+            replaces: None,
         });
     }
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
@@ -708,6 +713,7 @@ fn a_peer_token_issued_in_the_same_second_is_adopted() {
     let actions = h.feed(Input::PeerToken {
         token: second.clone(),
         expires_at: None,
+        replaces: None,
     });
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     assert_eq!(
@@ -903,4 +909,48 @@ fn a_failed_first_load_is_read_again_for_the_next_call() {
     let actions = h.feed(Input::GetToken { call: 2 });
     let actions = h.load(&actions, Some(&token));
     assert_eq!(resolved(&actions, 2), Some(Ok(token)));
+}
+
+/// Regression (simulator, seeds 49, 247, 321): a broadcast of the newest token overtakes the
+/// `storage` event of the one before, which this tab never held. The broadcast says which token
+/// it replaces, so the late event is ignored (no `exp`/`iat` comparison could tell: tokens of one
+/// second tie, and servers' clocks differ).
+#[test]
+fn a_late_storage_event_with_a_token_a_broadcast_replaced_is_ignored() {
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(3600, 0, 1);
+    let second = jwt(3606, 6, 2);
+    let third = jwt(3606, 6, 3);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&first));
+    h.feed(Input::PeerToken {
+        token: third.clone(),
+        expires_at: None,
+        replaces: Some(second.clone()),
+    });
+    // The storage event of the write before: `second` replacing `first`.
+    h.feed(Input::PeerToken {
+        token: second,
+        expires_at: None,
+        replaces: Some(first),
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
+
+/// A refresh announces the token it replaces (the one it sent).
+#[test]
+fn a_refresh_announces_the_token_it_replaces() {
+    let mut h2 = Harness::new(SessionConfig::default());
+    h2.now = 4 * HOUR - 100 * S;
+    let old = jwt(4 * 3600, 0, 1);
+    let actions = h2.feed(Input::GetToken { call: 1 });
+    let actions = h2.load(&actions, Some(&old));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h2.feed(Input::LockGranted { op: lock });
+    let actions = h2.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new = jwt(8 * 3600, 4 * 3600 - 100, 2);
+    let actions = h2.feed(with_op(answer(&new, 4 * 3600), op));
+    assert!(actions.iter().any(|a| matches!(a,
+        Action::AnnounceToken { token, replaces: Some(r), .. } if *token == new && *r == old)));
 }

@@ -536,6 +536,7 @@ impl World {
                     Some(token) => Input::PeerToken {
                         token,
                         expires_at: None,
+                        replaces: old,
                     },
                     None => Input::PeerSignedOut { token: old },
                 };
@@ -943,10 +944,13 @@ impl World {
                 }
             }
             Action::SendLogout { token } => self.server.logout(&token),
-            Action::AnnounceToken { token, .. } => {
+            Action::AnnounceToken {
+                token, replaces, ..
+            } => {
                 let input = Input::PeerToken {
                     token,
                     expires_at: None,
+                    replaces,
                 };
                 self.broadcast(tab, &input);
             }
