@@ -56,6 +56,9 @@ pub enum Excuse {
     StorageAndMessageLost,
     /// The user signed out or in again while the request was out (the machine dropped it).
     UserAction,
+    /// The cap cut the successor to a few seconds (consult-stub mints it anyway): the sign-in
+    /// is ending, the client may not be able to use it.
+    SignInEnding,
 }
 
 #[derive(Debug, Clone)]
@@ -280,8 +283,12 @@ impl Server {
             rules.ttl_ms.min(left),
         );
         let successor = jti_of(&text).unwrap_or_default();
+        let cut_short = left < rules.ttl_ms && left < 5_000;
         if let Some(i) = self.get_mut(token) {
             i.successor = Some((successor, now, local));
+            if cut_short {
+                i.excuse.get_or_insert(Excuse::SignInEnding);
+            }
         }
         self.rotations += 1;
         let expires_in = self.expires_in_s(&text, local);
