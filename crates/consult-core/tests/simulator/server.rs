@@ -54,6 +54,9 @@ pub enum Excuse {
     StoreWriteFailed,
     /// The refreshing tab's storage failed and it missed a message (two faults).
     StorageAndMessageLost,
+    /// The refreshing tab's IndexedDB never opened: it refreshes without the re-read, racing
+    /// the other tabs' messages.
+    StorageBroken,
     /// The user signed out or in again while the request was out (the machine dropped it).
     UserAction,
     /// The cap cut the successor to a few seconds (consult-stub mints it anyway): the sign-in

@@ -1268,8 +1268,12 @@ impl World {
             self.between(5, 300)
         };
         let tab_state = &self.tabs[tab];
-        let sender_excuse = (tab_state.storage_faulted && tab_state.lost_message)
-            .then_some(Excuse::StorageAndMessageLost);
+        let sender_excuse = if tab_state.storage_broken {
+            Some(Excuse::StorageBroken)
+        } else {
+            (tab_state.storage_faulted && tab_state.lost_message)
+                .then_some(Excuse::StorageAndMessageLost)
+        };
         let true_local = self.now.saturating_add(EPOCH_MS);
         let (status, body, successor, local) = if status != 200 {
             (status, String::new(), None, true_local)
