@@ -306,6 +306,14 @@ impl TokenSession {
         self.backoff.reset();
         self.not_before = now.mono_ms.saturating_add(MIN_REFRESH_INTERVAL_MS);
         let token = accepted.token;
+        if self.retired.contains(&token.text) {
+            // A successor this client already replaced (another tab's newer token came while
+            // the request was out, and the server handed back the old successor inside its
+            // reuse window): it stays behind.
+            self.release_held_lock();
+            self.flight = Flight::default();
+            return;
+        }
         let write = self.store(&token, Vec::new());
         // Announced now, not once stored: if this tab dies before its write lands, the other
         // tabs still know the successor (a re-read under the lock would find the old token).

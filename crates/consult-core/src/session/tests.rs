@@ -954,3 +954,30 @@ fn a_refresh_announces_the_token_it_replaces() {
     assert!(actions.iter().any(|a| matches!(a,
         Action::AnnounceToken { token, replaces: Some(r), .. } if *token == new && *r == old)));
 }
+
+/// Regression (simulator, seed 2348): while a refresh is out, a newer token arrives from another
+/// tab; the server hands back the old successor (reuse window). The tab keeps the newer one.
+#[test]
+fn a_successor_already_replaced_is_not_taken_back() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let first = jwt(4 * 3600, 0, 1);
+    let second = jwt(8 * 3600, 4 * 3600 - 200, 2);
+    let third = jwt(8 * 3600 + 5, 4 * 3600 - 195, 3);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&first));
+    let (op, _) = refresh_op(&actions).unwrap();
+    for (token, replaces) in [(&second, &first), (&third, &second)] {
+        h.feed(Input::PeerToken {
+            token: token.clone(),
+            expires_at: None,
+            replaces: Some(replaces.clone()),
+        });
+    }
+    let actions = h.feed(with_op(answer(&second, 4 * 3600), op));
+    assert!(
+        !emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
