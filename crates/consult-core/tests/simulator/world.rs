@@ -47,6 +47,11 @@ enum Ev {
         tab: usize,
         input: Input,
     },
+    /// A broadcast the channel held back (a recorded fault): it may arrive after newer ones.
+    DeliverLate {
+        tab: usize,
+        input: Input,
+    },
     RefreshArrives {
         tab: usize,
         op: OpId,
@@ -208,6 +213,8 @@ pub struct World {
     last_user_action_at: i64,
     /// Inside a user action: an abort then is the user's doing.
     in_user_action: bool,
+    /// Feeding a late broadcast (a recorded fault).
+    late_delivery: bool,
     /// Events at the current instant.
     instant_events: u32,
     pub stats: Stats,
@@ -243,6 +250,7 @@ impl World {
             last_fault_at: i64::MIN / 2,
             last_user_action_at: i64::MIN / 2,
             in_user_action: false,
+            late_delivery: false,
             instant_events: 0,
             stats: Stats::default(),
             coverage: Coverage::default(),
@@ -473,6 +481,7 @@ impl World {
         match ev {
             Ev::Timer { tab, .. }
             | Ev::Deliver { tab, .. }
+            | Ev::DeliverLate { tab, .. }
             | Ev::RefreshAnswer { tab, .. }
             | Ev::AppCall { tab }
             | Ev::IdbCommit { tab, .. }
@@ -499,6 +508,11 @@ impl World {
                     self.tabs[tab].sent.remove(op);
                 }
                 self.feed(tab, input);
+            }
+            Ev::DeliverLate { tab, input } => {
+                self.late_delivery = true;
+                self.feed(tab, input);
+                self.late_delivery = false;
             }
             Ev::RefreshArrives { tab, op, token } => self.server_refresh(tab, op, &token),
             Ev::RefreshAnswer {
@@ -806,23 +820,21 @@ impl World {
                 self.tabs[other].lost_message = true;
                 continue;
             }
-            let late = self.schedule.faults.broadcast_delay_ms > 200;
-            let delay = if self.chance(0.1) {
-                if late && !quiet(&self.schedule, self.now) {
+            let can_be_late = self.schedule.faults.broadcast_delay_ms > 200;
+            let input = input.clone();
+            if self.chance(0.1) {
+                let delay = self.between(0, self.schedule.faults.broadcast_delay_ms.max(1));
+                if can_be_late && !quiet(&self.schedule, self.now) {
                     self.fault_injected("fault: broadcast late");
                     self.tabs[other].lost_message = true;
+                    self.after(delay, Ev::DeliverLate { tab: other, input });
+                } else {
+                    self.after(delay, Ev::Deliver { tab: other, input });
                 }
-                self.between(0, self.schedule.faults.broadcast_delay_ms.max(1))
             } else {
-                self.between(0, 20)
-            };
-            self.after(
-                delay,
-                Ev::Deliver {
-                    tab: other,
-                    input: input.clone(),
-                },
-            );
+                let delay = self.between(0, 20);
+                self.after(delay, Ev::Deliver { tab: other, input });
+            }
         }
     }
 
@@ -1189,7 +1201,8 @@ impl World {
         match self.tabs[tab].highest.clone() {
             Some((highest, newer)) if position < highest => {
                 let excused = self.server.get(&newer).is_some_and(|i| i.write_failed)
-                    || self.server.get(token).is_some_and(|i| i.excuse.is_some());
+                    || self.server.get(token).is_some_and(|i| i.excuse.is_some())
+                    || self.late_delivery;
                 if excused {
                     self.coverage.hit("world: excused regression");
                 } else {
