@@ -306,10 +306,13 @@ impl TokenSession {
         self.backoff.reset();
         self.not_before = now.mono_ms.saturating_add(MIN_REFRESH_INTERVAL_MS);
         let token = accepted.token;
-        if self.retired.contains(&token.text) {
-            // A successor this client already replaced (another tab's newer token came while
-            // the request was out, and the server handed back the old successor inside its
-            // reuse window): it stays behind.
+        let moved_on = self.current.as_ref().is_some_and(|c| c.text != sent);
+        if self.retired.contains(&token.text) || moved_on {
+            // While the request was out, this client moved on to another tab's token (a newer
+            // one, or a new sign-in): the answer is behind, and writing it would put the old
+            // chain back in the store. Also a successor this client already replaced (handed
+            // back inside the reuse window).
+            self.retire(token.text);
             self.release_held_lock();
             self.flight = Flight::default();
             return;

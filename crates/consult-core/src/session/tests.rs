@@ -981,3 +981,28 @@ fn a_successor_already_replaced_is_not_taken_back() {
     );
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
 }
+
+/// Regression (simulator, seeds 4161, 4818): a refresh is out when another tab signs in again;
+/// the old sign-in's successor that comes back is not taken (nor stored over the new sign-in).
+#[test]
+fn an_answer_for_a_sign_in_replaced_meanwhile_is_dropped() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let old = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
+    h.feed(Input::PeerToken {
+        token: new_sign_in.clone(),
+        expires_at: None,
+        replaces: Some(old.clone()),
+    });
+    let successor = jwt(8 * 3600, 4 * 3600 - 90, 2);
+    let actions = h.feed(with_op(answer(&successor, 4 * 3600), op));
+    assert!(write_op(&actions).is_none(), "{actions:?}");
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(new_sign_in.as_str())
+    );
+}
