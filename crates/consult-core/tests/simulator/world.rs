@@ -211,6 +211,8 @@ pub struct World {
     last_fault_at: i64,
     /// The last time the user signed out or in.
     last_user_action_at: i64,
+    /// The user signed out (and has not signed in again since): every tab may lose its token.
+    signed_out: bool,
     /// Inside a user action: an abort then is the user's doing.
     in_user_action: bool,
     /// Feeding a late broadcast (a recorded fault).
@@ -249,6 +251,7 @@ impl World {
             sleeps: Vec::new(),
             last_fault_at: i64::MIN / 2,
             last_user_action_at: i64::MIN / 2,
+            signed_out: false,
             in_user_action: false,
             late_delivery: false,
             instant_events: 0,
@@ -621,12 +624,14 @@ impl World {
             Ev::SignOut => {
                 if let Some(tab) = self.any_alive_tab() {
                     self.coverage.hit("user: sign-out");
+                    self.signed_out = true;
                     self.user_action(tab, |call| Input::SignOut { call });
                 }
             }
             Ev::SignInAgain => {
                 if let Some(tab) = self.any_alive_tab() {
                     self.coverage.hit("user: second sign-in");
+                    self.signed_out = false;
                     // The 5 s spacing is per sign-in.
                     self.tabs[tab].last_success_mono = None;
                     let (token, expires_in) = self.server.sign_in(self.now);
@@ -1183,7 +1188,8 @@ impl World {
             Some(token) => self.server.legitimately_over(self.now, token),
             None => true, // no token: never signed in here, or signed out (a message said so)
         };
-        let user = self.last_user_action_at >= since.saturating_sub(FAULT_MEMORY_MS);
+        let user =
+            self.signed_out || self.last_user_action_at >= since.saturating_sub(FAULT_MEMORY_MS);
         if !(ended || user || self.fault_recent(since)) {
             self.violation(format!(
                 "tab {tab}: a caller got {:?} with no fault active and the sign-in on",
@@ -1228,6 +1234,7 @@ impl World {
                     && let Some(last) = self.tabs[tab].last_token.clone()
                     && !self.server.legitimately_over(self.now, &last)
                     && self.now.saturating_sub(self.last_user_action_at) > PROPAGATION_MS
+                    && !self.signed_out
                 {
                     self.violation(format!("tab {tab} lost its token with no legitimate cause"));
                 }
