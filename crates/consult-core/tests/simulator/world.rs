@@ -1074,6 +1074,16 @@ impl World {
             .unwrap_or(0)
     }
 
+    /// Whether a recorded fault hid `token`'s successor (lost, garbled, late, unstored...).
+    fn successor_hidden(&self, token: &str) -> bool {
+        self.server.get(token).is_some_and(|i| {
+            i.excuse.is_some()
+                || i.successor
+                    .and_then(|(next, _, _)| self.server.by_jti(next))
+                    .is_some_and(|n| n.write_failed)
+        })
+    }
+
     fn fault_recent(&self, since: i64) -> bool {
         self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
@@ -1096,7 +1106,8 @@ impl World {
                 // Valid means the API takes it: a rotated token where rotated tokens still work
                 // (this tab missed the messages; its next refresh re-reads the store first).
                 Ok(token)
-                    if self.server.authorises(self.now, token) && self.tabs[tab].lost_message =>
+                    if self.server.authorises(self.now, token)
+                        && (self.tabs[tab].lost_message || self.successor_hidden(token)) =>
                 {
                     Ok(Ok(()))
                 }
@@ -1160,14 +1171,7 @@ impl World {
             .server
             .current(self.now, token, self.allowance(), expiry)
         {
-            // Its successor hidden by a recorded fault (lost, garbled, late, unstored...).
-            let hidden = self.server.get(token).is_some_and(|i| {
-                i.excuse.is_some()
-                    || i.successor
-                        .and_then(|(next, _, _)| self.server.by_jti(next))
-                        .is_some_and(|n| n.write_failed)
-            });
-            let excused = hidden
+            let excused = self.successor_hidden(token)
                 || self.fault_recent(since)
                 || self.tabs[tab].lost_message
                 || self.tabs[tab].storage_faulted
