@@ -102,6 +102,8 @@ pub enum Outcome {
 pub struct Server {
     rules: Option<Rules>,
     issued: HashMap<u64, Issued>,
+    /// Token text → jti (the judge looks tokens up constantly; parsing each is slow).
+    by_text: HashMap<String, u64>,
     sign_ins: Vec<SignIn>,
     next_jti: u64,
     /// Refresh requests for a token already rotated (within the window: the same successor).
@@ -123,12 +125,6 @@ pub fn jwt(exp_ms: i64, iat_ms: i64, jti: u64) -> String {
         iat_ms.div_euclid(1000)
     );
     format!("e30.{}.sig", base64url::encode(payload.as_bytes()))
-}
-
-pub fn jti_of(token: &str) -> Option<u64> {
-    let payload = consult_core::jwt::payload_json(token).ok()?;
-    let json = consult_core::json::Json::parse(&payload)?;
-    json.get("n")?.as_f64().map(|n| n as u64)
 }
 
 impl Server {
@@ -154,7 +150,7 @@ impl Server {
     }
 
     pub fn get(&self, token: &str) -> Option<&Issued> {
-        jti_of(token).and_then(|jti| self.issued.get(&jti))
+        self.by_text.get(token).and_then(|jti| self.issued.get(jti))
     }
 
     pub fn by_jti(&self, jti: u64) -> Option<&Issued> {
@@ -162,7 +158,8 @@ impl Server {
     }
 
     fn get_mut(&mut self, token: &str) -> Option<&mut Issued> {
-        jti_of(token).and_then(|jti| self.issued.get_mut(&jti))
+        let jti = *self.by_text.get(token)?;
+        self.issued.get_mut(&jti)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -181,6 +178,7 @@ impl Server {
         let iat = local_now.div_euclid(1000) * 1000;
         let exp = iat.saturating_add(lifetime_ms.max(1000));
         let text = jwt(exp, iat, jti);
+        self.by_text.insert(text.clone(), jti);
         self.issued.insert(
             jti,
             Issued {
@@ -285,7 +283,7 @@ impl Server {
             issued.auth_time_ms,
             rules.ttl_ms.min(left),
         );
-        let successor = jti_of(&text).unwrap_or_default();
+        let successor = self.by_text.get(&text).copied().unwrap_or_default();
         let cut_short = left < rules.ttl_ms && left < 5_000;
         if let Some(i) = self.get_mut(token) {
             i.successor = Some((successor, now, local));
@@ -334,7 +332,9 @@ impl Server {
 
     /// The successor `token` died with a tab before it was stored: its predecessor is excused.
     pub fn successor_lost(&mut self, token: &str) {
-        let Some(jti) = jti_of(token) else { return };
+        let Some(&jti) = self.by_text.get(token) else {
+            return;
+        };
         for issued in self.issued.values_mut() {
             if issued.successor.is_some_and(|(s, _, _)| s == jti) {
                 issued.excuse.get_or_insert(Excuse::TabClosed);
