@@ -91,6 +91,8 @@ impl Totals {
         t.simulated_ms += s.simulated_ms;
         t.max_wait_ms = t.max_wait_ms.max(s.max_wait_ms);
         t.tabs_opened += s.tabs_opened;
+        t.backoff_draws += s.backoff_draws;
+        t.backoff_round += s.backoff_round;
         for (why, n) in &s.revocations {
             *t.revocations.entry(why.clone()).or_default() += n;
         }
@@ -106,7 +108,7 @@ impl Totals {
                 );
             }
             self.failed_seeds.push(world_seed(&failure));
-            if self.failures.len() < 5 {
+            if self.failures.len() < 200 {
                 self.failures.push(failure);
             }
         }
@@ -134,6 +136,8 @@ impl Totals {
         self.coverage.merge(&other.coverage);
         self.failures.extend(other.failures);
         self.failed_seeds.extend(other.failed_seeds);
+        self.stats.backoff_draws += other.stats.backoff_draws;
+        self.stats.backoff_round += other.stats.backoff_round;
     }
 }
 
@@ -206,10 +210,13 @@ const STRICT_REGRESSION_SEEDS: &[(u64, &str)] = &[(
     "a late storage event with the predecessor (same exp/iat) took a tab back",
 )];
 
-/// Failing seeds among the default 10,000 under the full judge and swarm, not fixed yet
-/// (storage events and broadcasts racing each other; see ARCHITECTURE.md). A ratchet: it may
-/// only go down.
-const KNOWN_OPEN_FAILURES: usize = 30;
+/// Seeds among the default 10,000 that still fail the full judge, not fixed yet (see
+/// ARCHITECTURE.md, "The deterministic simulator"). A ratchet: a seed failing that is not
+/// listed fails the suite, and the list may only shrink.
+const KNOWN_OPEN_SEEDS: &[u64] = &[
+    138, 344, 917, 941, 1238, 1439, 1869, 2053, 2381, 3578, 3581, 3861, 4342, 4757, 5066, 5913,
+    6286, 6310, 6507, 6817, 6831, 6867, 7233, 7540, 7973, 8520, 9421, 9655, 9812, 9936,
+];
 
 #[test]
 fn regression_seeds_keep_every_invariant() {
@@ -278,16 +285,34 @@ fn random_schedules_keep_every_invariant_and_reach_everything() {
             "never reached in {total} schedules: {missing:?}"
         );
     }
-    let allowed = if total == 10_000 {
-        KNOWN_OPEN_FAILURES
-    } else {
-        0
-    };
+    let new_failures: Vec<u64> = failed
+        .iter()
+        .copied()
+        .filter(|seed| !KNOWN_OPEN_SEEDS.contains(seed))
+        .collect();
+    let firsts: Vec<&String> = totals
+        .failures
+        .iter()
+        .filter(|f| new_failures.contains(&world_seed(f)))
+        .take(5)
+        .collect();
     assert!(
-        failed.len() <= allowed,
-        "{} failing schedule(s) (known open: {allowed}), first ones:\n{}",
-        failed.len(),
-        totals.failures.join("\n")
+        new_failures.is_empty(),
+        "{} failing schedule(s) not known open: {new_failures:?}; first ones:\n{}",
+        new_failures.len(),
+        firsts
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Backoff with jitter: failed attempts wait a random share of the ceiling, so the waits are
+    // almost never whole seconds (without jitter they all are, and tabs retry in lockstep).
+    let (draws, round) = (t.backoff_draws, t.backoff_round);
+    println!("simulator: {draws} backoff waits, {round} of them whole seconds");
+    assert!(
+        draws < 100 || round * 4 < draws,
+        "backoff waits are whole seconds ({round} of {draws}): no jitter"
     );
 }
 

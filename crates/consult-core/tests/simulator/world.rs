@@ -189,6 +189,9 @@ pub struct Stats {
     pub revocations: BTreeMap<String, u64>,
     /// Stale tokens handed out, excused by a fault.
     pub stale_excused: u64,
+    /// Backoff waits after a failed attempt, and how many were whole seconds.
+    pub backoff_draws: u64,
+    pub backoff_round: u64,
 }
 
 /// One run.
@@ -217,6 +220,8 @@ pub struct World {
     in_user_action: bool,
     /// Feeding a late broadcast (a recorded fault).
     late_delivery: bool,
+    /// A refresh attempt just failed: the next timer is its backoff.
+    just_failed: bool,
     /// Events at the current instant.
     instant_events: u32,
     pub stats: Stats,
@@ -254,6 +259,7 @@ impl World {
             signed_out: false,
             in_user_action: false,
             late_delivery: false,
+            just_failed: false,
             instant_events: 0,
             stats: Stats::default(),
             coverage: Coverage::default(),
@@ -859,6 +865,17 @@ impl World {
             self.coverage.action(&action);
             self.act(tab, action);
         }
+        if std::mem::take(&mut self.just_failed)
+            && let Some(at) = self.tabs[tab].session.poll_timeout()
+        {
+            let wait = at - self.clocks(tab).mono_ms;
+            if wait > 0 {
+                self.stats.backoff_draws += 1;
+                if wait % 1000 == 0 {
+                    self.stats.backoff_round += 1;
+                }
+            }
+        }
         let Some(mono_at) = self.tabs[tab].session.poll_timeout() else {
             self.tabs[tab].timer_at = None;
             self.tabs[tab].timer_generation += 1;
@@ -1266,7 +1283,10 @@ impl World {
                     self.violation(format!("tab {tab} signed out with no legitimate cause"));
                 }
             }
-            SessionEvent::RefreshFailed(_) => self.coverage.hit("event: refresh failed"),
+            SessionEvent::RefreshFailed(_) => {
+                self.coverage.hit("event: refresh failed");
+                self.just_failed = true;
+            }
             SessionEvent::Warning(_) => self.coverage.hit("event: warning"),
         }
     }
