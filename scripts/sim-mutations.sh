@@ -30,7 +30,7 @@ MUTATIONS=(
   "any-peer-sign-out-signs-out|session/mod.rs|s/        if ours {/        if ours || token.is_some() {/"
   "expired-token-after-failure|session/mod.rs|s/fresh || (self.flight.has_failed() \&\& !refused \&\& !self.is_expired(current, now))/fresh || (self.flight.has_failed() \&\& !refused)/"
   "fail-fast|session/mod.rs|s/waiter.failures_seen > self.config.refresh_retries/waiter.failures_seen > 0/"
-  "force-refresh-restarts-flight|session/mod.rs|s/            Input::ForceRefresh { call } => match/            Input::ForceRefresh { call } if { self.abandon_flight(); true } => match/"
+  "force-refresh-restarts-flight|session/mod.rs|s/                    let want = Want::Replace(current.text.clone());/                    let want = Want::Replace(current.text.clone()); self.abandon_flight();/"
 )
 
 wanted=("$@")
