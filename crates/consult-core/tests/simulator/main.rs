@@ -262,6 +262,10 @@ fn random_schedules_keep_every_invariant_and_reach_everything() {
         t.max_wait_ms
     );
     println!(
+        "simulator: {} backoff waits, {} of them whole seconds",
+        t.backoff_draws, t.backoff_round
+    );
+    println!(
         "simulator: {} runs ended revoked; revocations by recorded cause: {:?}",
         totals.revoked_runs, t.revocations
     );
@@ -309,7 +313,6 @@ fn random_schedules_keep_every_invariant_and_reach_everything() {
     // Backoff with jitter: failed attempts wait a random share of the ceiling, so the waits are
     // almost never whole seconds (without jitter they all are, and tabs retry in lockstep).
     let (draws, round) = (t.backoff_draws, t.backoff_round);
-    println!("simulator: {draws} backoff waits, {round} of them whole seconds");
     assert!(
         draws < 100 || round * 4 < draws,
         "backoff waits are whole seconds ({round} of {draws}): no jitter"
