@@ -95,6 +95,8 @@ pub struct Schedule {
     pub cross_tab: bool,
     pub auto_refresh: bool,
     pub storage: bool,
+    /// The environment has Web Locks (without: `LockUnavailable`, one tab).
+    pub web_locks: bool,
 }
 
 fn pick<T: Copy>(rng: &mut Rng, choices: &[T]) -> T {
@@ -152,7 +154,8 @@ impl Schedule {
             2 => (true, true, false),
             _ => (true, true, true),
         };
-        if !cross_tab || !storage {
+        let web_locks = variant != 3;
+        if !cross_tab || !storage || !web_locks {
             // The application opted out of sharing: one tab (several would race by design).
             tabs = 1;
         }
@@ -246,6 +249,7 @@ impl Schedule {
             cross_tab,
             auto_refresh,
             storage,
+            web_locks,
         }
     }
 
@@ -271,6 +275,7 @@ impl Schedule {
         schedule.cross_tab = true;
         schedule.auto_refresh = true;
         schedule.storage = true;
+        schedule.web_locks = true;
         schedule
     }
 }

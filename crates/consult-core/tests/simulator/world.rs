@@ -313,6 +313,46 @@ impl World {
     }
 
     fn set_up(&mut self) {
+        let schedule = &self.schedule;
+        let config = [
+            (!schedule.cross_tab, "config: cross-tab off"),
+            (!schedule.auto_refresh, "config: auto-refresh off"),
+            (!schedule.storage, "config: storage off"),
+            (!schedule.web_locks, "config: no Web Locks"),
+            (
+                schedule.request_timeout_ms == u64::MAX,
+                "config: no request timeout",
+            ),
+            (
+                schedule.request_timeout_ms == 1_000,
+                "config: request timeout 1 s",
+            ),
+            (
+                schedule.request_timeout_ms == 30_000,
+                "config: request timeout 30 s",
+            ),
+            (
+                schedule.rules.reuse_window_ms == 0,
+                "config: reuse window 0",
+            ),
+            (
+                schedule.rules.reuse_window_ms == 10 * S,
+                "config: reuse window 10 s",
+            ),
+            (
+                schedule.rules.reuse_window_ms == 30 * S,
+                "config: reuse window 30 s",
+            ),
+            (
+                schedule.duration_ms > 12 * 3_600 * S,
+                "config: a run past the 12 h cap",
+            ),
+        ];
+        for (on, what) in config {
+            if on {
+                self.coverage.hit(what);
+            }
+        }
         let first = self.open_tab();
         let (token, expires_in) = self.server.sign_in(0);
         self.feed_call(
@@ -332,7 +372,8 @@ impl World {
             self.after(delay, Ev::OpenTab);
         }
         let end = self.schedule.duration_ms;
-        if self.schedule.churn && self.schedule.cross_tab && self.schedule.storage {
+        let shared = self.schedule.cross_tab && self.schedule.storage && self.schedule.web_locks;
+        if self.schedule.churn && shared {
             for _ in 0..self.between(1, 6) {
                 let at = self.between(0, end);
                 self.at(at, Ev::OpenTab);
@@ -958,6 +999,10 @@ impl World {
                 self.write(tab, op, Some(token))
             }
             Action::ClearStorage { op } => self.write(tab, op, None),
+            Action::AcquireLock { op } if !self.schedule.web_locks => {
+                let input = Input::LockUnavailable { op };
+                self.after(1, Ev::Deliver { tab, input });
+            }
             Action::AcquireLock { op } => {
                 if let Some(grant) = self.lock.request(tab, op) {
                     self.grant(grant);
