@@ -8,6 +8,7 @@ use super::storage::{Pending, STORAGE_TIMEOUT_MS, StorageOp};
 use super::token::Token;
 use super::{MIN_REFRESH_INTERVAL_MS, Now, TokenSession};
 use crate::ErrorCode;
+use alloc::{string::String, vec::Vec};
 
 /// Failed re-reads under the lock in a row before the tab refreshes without one.
 const REREAD_ATTEMPTS: u32 = 3;

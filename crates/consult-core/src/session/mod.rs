@@ -40,6 +40,7 @@
 //! assert!(matches!(session.poll_action(), Some(Action::Resolve { call: 1, result: Err(_) })));
 //! ```
 
+use alloc::{string::String, vec, vec::Vec};
 mod answer;
 mod flight;
 mod io;
@@ -342,7 +343,7 @@ impl TokenSession {
     /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
     /// session.handle(0, Input::SetSession { call: 1, grant });
     /// assert_eq!(session.fresh_until(), None, "not stored yet");
-    /// let write = std::iter::from_fn(|| session.poll_action())
+    /// let write = core::iter::from_fn(|| session.poll_action())
     ///     .find_map(|a| match a { Action::WriteStorage { op, .. } => Some(op), _ => None });
     /// session.handle(1, Input::StorageDone { op: write.unwrap(), ok: true });
     /// assert_eq!(session.fresh_until(), Some(14_400_000 - 300_000));
@@ -554,7 +555,7 @@ impl TokenSession {
         if self.load != Load::Done || self.storage.writing() {
             return;
         }
-        let mut waiting = std::mem::take(&mut self.waiters);
+        let mut waiting = core::mem::take(&mut self.waiters);
         for waiter in &mut waiting {
             if waiter.want == Want::ReplaceLoaded {
                 let loaded = self.current.as_ref().map(|c| c.text.clone());
@@ -643,7 +644,7 @@ impl TokenSession {
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
         // A sign-out asked for before this sign-in comes first (its call is answered too).
-        for call in std::mem::take(&mut self.sign_outs_after_load) {
+        for call in core::mem::take(&mut self.sign_outs_after_load) {
             self.sign_out(call);
         }
         self.abandon_flight();
@@ -702,7 +703,7 @@ impl TokenSession {
 
     /// Makes `token` the current one; the one it replaces is retired.
     fn replace_current(&mut self, token: Option<Token>) {
-        if let Some(old) = std::mem::replace(&mut self.current, token) {
+        if let Some(old) = core::mem::replace(&mut self.current, token) {
             self.retire(old.text);
         }
     }
@@ -804,7 +805,7 @@ impl TokenSession {
             {
                 self.adopt_unless_retired(token);
             }
-            for call in std::mem::take(&mut self.sign_outs_after_load) {
+            for call in core::mem::take(&mut self.sign_outs_after_load) {
                 self.sign_out(call);
             }
         } else if self.flight.is_reread(pending.op) {

@@ -13,6 +13,7 @@
 //! for (let op; (op = m.pollAction()) !== Op.None; ) perform(op, m.id(), m.text());
 //! ```
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use consult_core::session::{
     Action, Grant, Input, Now, SessionConfig, SessionError, SessionEvent, TokenSession,
     TransportFailure,
@@ -137,7 +138,7 @@ impl SessionInput {
     }
 }
 
-// For the host test that checks the driver's code modules (src/js/tests.rs).
+// For the host test that checks the driver's code modules (src/tests.rs).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl SessionOp {
     /// Every op, in order of its number (0, 1, …).
@@ -518,7 +519,7 @@ pub fn credential_refused(status: u16) -> bool {
 
 // ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
 
-thread_local! {
+abi::local! {
     static MACHINES: Slab<TokenMachine> = const { Slab::new() };
 }
 
