@@ -44,7 +44,7 @@ free_port() {
 }
 export CONSULT_JWT_SECRET="cluster-bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 REDIS_PORT="$(free_port)"
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$TMP" \
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly yes --maxmemory-policy noeviction --dir "$TMP" \
   >"$TMP/redis.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]] && break; sleep 0.1; done

@@ -93,7 +93,8 @@ impl AppState {
     pub async fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, ApiError> {
         let claims = self.tokens.verify(token, leniency, self.clock.now())?;
         let sign_in = self.storage().sign_in(&claims.sid).await?;
-        if sign_in.revoked {
+        // A sign-in the store lost (`unknown`) is refused like a revoked one: fail closed.
+        if sign_in.revoked || sign_in.unknown {
             return Err(AuthError::SessionRevoked.into());
         }
         if leniency != Leniency::Rotation
@@ -214,10 +215,10 @@ impl AppState {
         Ok(())
     }
 
-    /// Mints a token for a new sign-in (dev endpoint). `ttl_secs` is clamped to
-    /// `[-session max age, token TTL]`; a negative one makes a token that expired that long ago,
-    /// issued one normal lifetime before its expiry.
-    pub fn mint(&self, user: User, ttl_secs: i64) -> Result<TokenResponse, AuthError> {
+    /// Mints a token for a new sign-in (dev endpoint) and records the sign-in's birth in the
+    /// store. `ttl_secs` is clamped to `[-session max age, token TTL]`; a negative one makes a
+    /// token that expired that long ago, issued one normal lifetime before its expiry.
+    pub async fn mint(&self, user: User, ttl_secs: i64) -> Result<TokenResponse, ApiError> {
         let now = self.clock.now();
         let ttl = secs(self.tokens.token_ttl());
         let ttl_secs = ttl_secs.clamp(-secs(self.settings.session_max_age), ttl);
@@ -242,6 +243,10 @@ impl AppState {
             nbf: None,
         };
         let access_token = self.tokens.sign(&claims)?;
+        let presented = self.presented(&claims)?;
+        self.storage()
+            .begin_sign_in(presented, now, self.settings.limits.refresh_burst)
+            .await?;
         Ok(token_response(access_token, exp, now, user))
     }
 }

@@ -30,6 +30,7 @@ pub mod faults;
 pub mod ids;
 pub mod limits;
 pub mod logging;
+pub mod preauth;
 pub mod proxy;
 pub mod pubsub;
 pub mod rooms;
@@ -118,7 +119,21 @@ pub async fn connect_app(
     };
     let timeout = settings.redis_timeout;
     let client = storage::redis::client(&url)?;
-    let storage = Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?);
+    let redis = Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?);
+    match storage::durability::check(&redis).await {
+        Ok(()) => {}
+        Err(reason) if settings.redis_may_lose_data => tracing::warn!(
+            "this Redis may lose data ({reason}); started anyway (--redis-may-lose-data): a loss \
+             signs everybody out"
+        ),
+        Err(reason) => return Err(ConnectError::MayLoseData(reason).into()),
+    }
+    let epoch = storage::durability::Epoch::default();
+    if let Ok(storage::durability::EpochSeen::Written) = epoch.check(&redis).await {
+        tracing::info!("a new epoch marker was written: this Redis held no consult data");
+    }
+    tokio::spawn(epoch.watch(redis.clone()));
+    let storage: Arc<dyn storage::Storage> = redis;
     let pubsub = PubSub::connect(&client, timeout).await?;
     let adapter = RedisAdapterCtr::new_with_driver(
         pubsub,
@@ -198,9 +213,17 @@ fn assemble<A: Adapter>(
         ),
         None => router.fallback(routes::not_found),
     };
+    let gate = preauth::PreAuthGate::new(preauth::PreAuthLimits {
+        global: limits.max_unauthenticated_sessions,
+        per_client: limits.max_unauthenticated_sessions_per_client,
+        retry_after_secs: u32::try_from(limits.connect_timeout.as_secs().max(1))
+            .unwrap_or(u32::MAX),
+        websocket_only: state.settings.websocket_only,
+    });
     router
         .with_state(state.clone())
         .layer(axum::middleware::map_response(error::json_refusal))
         .layer(socket_layer)
+        .layer(preauth::PreAuthLayer(gate))
         .layer(cors::layer(&state.settings))
 }

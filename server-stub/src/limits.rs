@@ -7,6 +7,13 @@ use std::time::Duration;
 pub struct Limits {
     /// Most TCP connections served at once (`--max-connections`).
     pub max_connections: usize,
+    /// Most TCP connections of one client address at once (`--max-connections-per-client`).
+    pub max_connections_per_client: usize,
+    /// Most Engine.IO sessions without an accepted CONNECT at once
+    /// (`--max-unauthenticated-sessions`).
+    pub max_unauthenticated_sessions: usize,
+    /// The same, per client address (`--max-unauthenticated-sessions-per-client`).
+    pub max_unauthenticated_sessions_per_client: usize,
     /// Time a client has to send a complete request head.
     pub header_read_timeout: Duration,
     /// Largest HTTP request body read by the API.
@@ -41,6 +48,9 @@ impl Limits {
     /// The defaults.
     pub const DEFAULT: Limits = Limits {
         max_connections: 1024,
+        max_connections_per_client: 256,
+        max_unauthenticated_sessions: 1024,
+        max_unauthenticated_sessions_per_client: 64,
         header_read_timeout: Duration::from_secs(5),
         max_body_bytes: 16 * 1024,
         max_socket_message_bytes: 16 * 1024,
@@ -61,6 +71,18 @@ impl Limits {
     pub fn first_zero(&self) -> Option<&'static str> {
         [
             (self.max_connections, "--max-connections"),
+            (
+                self.max_connections_per_client,
+                "--max-connections-per-client",
+            ),
+            (
+                self.max_unauthenticated_sessions,
+                "--max-unauthenticated-sessions",
+            ),
+            (
+                self.max_unauthenticated_sessions_per_client,
+                "--max-unauthenticated-sessions-per-client",
+            ),
             (self.max_sockets_per_sign_in, "--max-sockets-per-sign-in"),
             (self.max_sign_ins, "--max-sign-ins"),
             (self.refresh_burst as usize, "--refresh-burst"),

@@ -17,9 +17,11 @@ use socketioxide::handler::ConnectHandler;
 use crate::error::{ApiError, AuthError};
 use crate::ids::valid_id;
 use crate::limits::Bucket;
+use crate::preauth::HeldSlot;
 use crate::rooms::sign_in_room;
 use crate::state::AppState;
 use crate::stats::bump;
+use crate::storage::SweepState;
 use crate::tokens::{Claims, Leniency, User};
 
 /// Registers the default namespace with its auth middleware (in-memory adapter).
@@ -103,11 +105,15 @@ fn within_rate<A: Adapter>(socket: &SocketRef<A>, app: &AppState) -> bool {
 }
 
 /// Every second: disconnects this instance's sockets whose sign-in ended, was revoked (on any
-/// instance: a backstop for a revocation broadcast lost while Redis was away), or whose latest
-/// token expired without the sign-in being refreshed. One store call per sweep; when the store
-/// does not answer, the sweep is skipped (nobody is disconnected on a guess).
+/// instance: a backstop for a revocation broadcast lost while Redis was away) or lost by the
+/// store, or whose latest token expired without the sign-in being refreshed. One store call per
+/// sweep. While the store does not answer, the sweep goes on with what each socket knows (its
+/// latest token's `exp` and its sign-in's end), and once the outage has lasted
+/// `--outage-disconnect-after` every socket is disconnected: revocations made meanwhile cannot
+/// be known.
 pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let mut outage_since: Option<tokio::time::Instant> = None;
     loop {
         ticker.tick().await;
         let Some(namespace) = io.of("/") else {
@@ -127,31 +133,56 @@ pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
         let mut sids: Vec<String> = sockets.iter().map(|(_, s)| s.sid.clone()).collect();
         sids.sort_unstable();
         sids.dedup();
-        let Ok(states) = app.storage().sign_ins(sids.clone()).await else {
-            continue;
+        let states = match app.storage().sign_ins(sids.clone()).await {
+            Ok(states) => {
+                outage_since = None;
+                Some(states)
+            }
+            Err(_) => {
+                let since = *outage_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() >= app.settings.outage_disconnect_after {
+                    for (socket, _) in sockets {
+                        let unavailable = ApiError::from(crate::storage::Unavailable);
+                        send_unavailable(&socket, &unavailable);
+                        let _ = socket.disconnect();
+                    }
+                    continue;
+                }
+                None
+            }
         };
         let now = app.clock.now().unix_timestamp();
         for (socket, sign_in) in sockets {
-            let state = sids
-                .binary_search(&sign_in.sid)
-                .ok()
-                .and_then(|i| states.get(i).copied())
-                .unwrap_or_default();
-            let exp = state
-                .current_exp
-                .map_or(sign_in.exp, |e| e.max(sign_in.exp));
-            let reason = if state.revoked {
-                AuthError::SessionRevoked
-            } else if now > sign_in.end {
-                AuthError::SessionExpired
-            } else if now >= exp {
-                AuthError::TokenExpired
-            } else {
-                continue;
-            };
-            send_error(&socket, reason.code(), &reason.to_string());
-            let _ = socket.disconnect();
+            let state = states.as_ref().map(|states| {
+                sids.binary_search(&sign_in.sid)
+                    .ok()
+                    .and_then(|i| states.get(i).copied())
+                    .unwrap_or_default()
+            });
+            if let Some(reason) = socket_end(&sign_in, state, now) {
+                send_error(&socket, reason.code(), &reason.to_string());
+                let _ = socket.disconnect();
+            }
         }
+    }
+}
+
+/// Why a socket must go now, if it must: its sign-in revoked or lost by the store, over, or its
+/// latest token expired (the store's current `exp` counts when the store answered; `state` is
+/// `None` during an outage, when only what the socket knows is judged).
+fn socket_end(sign_in: &SocketSignIn, state: Option<SweepState>, now: i64) -> Option<AuthError> {
+    let state = state.unwrap_or_default();
+    let exp = state
+        .current_exp
+        .map_or(sign_in.exp, |e| e.max(sign_in.exp));
+    if state.revoked || state.unknown {
+        Some(AuthError::SessionRevoked)
+    } else if now > sign_in.end {
+        Some(AuthError::SessionExpired)
+    } else if now >= exp {
+        Some(AuthError::TokenExpired)
+    } else {
+        None
     }
 }
 
@@ -191,6 +222,10 @@ async fn authenticate<A: Adapter>(
             });
             socket.join(room);
             socket.extensions.insert(SocketUser(claims.user()));
+            // Authenticated: its Engine.IO session no longer counts as unauthenticated.
+            if let Some(HeldSlot(slot)) = socket.req_parts().extensions.get::<HeldSlot>() {
+                slot.release();
+            }
             // Handlers are attached here, before the CONNECT answer leaves: socketioxide runs
             // the connect handler in a task spawned after answering, so an event the client
             // sends at once could otherwise find no handler and be dropped.

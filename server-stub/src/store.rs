@@ -118,6 +118,7 @@ impl Store {
                     .last
                     .as_ref()
                     .map(|r| (r.jti.clone(), now_ms(r.refreshed_at))),
+                unknown: false,
             },
         }
     }

@@ -72,7 +72,9 @@ async fn mint_token(
         user_id,
     };
     let default_ttl = i64::try_from(app.settings.token_ttl.as_secs()).unwrap_or(i64::MAX);
-    Ok(Json(app.mint(user, req.ttl_secs.unwrap_or(default_ttl))?))
+    Ok(Json(
+        app.mint(user, req.ttl_secs.unwrap_or(default_ttl)).await?,
+    ))
 }
 
 /// Body of `POST /api/dev/sessions`.

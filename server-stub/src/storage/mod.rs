@@ -6,6 +6,7 @@
 //! Every call may fail with [`Unavailable`] (Redis down or slower than its timeout): the caller
 //! then refuses with 503 and `Retry-After`, and never accepts what the rules might refuse.
 
+pub mod durability;
 pub mod memory;
 pub mod redis;
 
@@ -56,6 +57,11 @@ pub struct SignInView {
     pub current_exp: Option<i64>,
     /// `jti` of the token the last rotation replaced, and when (Unix milliseconds).
     pub last: Option<(String, i64)>,
+    /// The store holds no record of this sign-in although it records every sign-in at its
+    /// birth (Redis): the record was lost (a Redis that lost its data, or evicted it), so
+    /// nothing about the sign-in can be trusted and its tokens are refused. The in-memory
+    /// store never says so: one process, whose restart with the same secret keeps tokens valid.
+    pub unknown: bool,
 }
 
 impl SignInView {
@@ -81,6 +87,8 @@ pub struct SweepState {
     pub revoked: bool,
     /// `exp` of the current token, when the sign-in was ever refreshed.
     pub current_exp: Option<i64>,
+    /// The store lost the sign-in's record (see [`SignInView::unknown`]): its sockets go.
+    pub unknown: bool,
 }
 
 /// A successor token, minted before the store decides whether it is needed.
@@ -150,6 +158,16 @@ pub trait Storage: Send + Sync + 'static {
         rules: RotationRules,
         mint: MintSuccessor<'a>,
     ) -> StorageFuture<'a, Result<Rotated, RefreshRefused>>;
+
+    /// Records a new sign-in at its birth (its first token, `presented`), so that a store that
+    /// later loses the record refuses the sign-in's tokens instead of trusting them (see
+    /// [`SignInView::unknown`]). In memory there is nothing to record.
+    fn begin_sign_in<'a>(
+        &'a self,
+        presented: Presented<'a>,
+        now: OffsetDateTime,
+        burst: u32,
+    ) -> StorageFuture<'a, Result<(), Unavailable>>;
 
     /// Revokes sign-in `sid`, remembered until its end. Never refused for capacity.
     fn revoke<'a>(

@@ -4,7 +4,8 @@
 //! and a late or failed call is [`Unavailable`], never a guess.
 //!
 //! Keys (prefix `consult:`): `signin:{sid}` (hash: current jti and exp, last rotation, revoked,
-//! rate-limit bucket; expires at the sign-in's end), `succ:{sid}` (the last successor token,
+//! rate-limit bucket; written when the sign-in is born, expires at its end: a sign-in without
+//! one is refused, so a Redis that lost its data refuses every token from before), `succ:{sid}` (the last successor token,
 //! expires just after the reuse window), `session:{id}` (hash: rendered JSON, ETag,
 //! participants, room, version), `room:{room}` → session id, `sessions` (set of ids, for the
 //! cap), `joins` (list, the latest 200).
@@ -56,6 +57,7 @@ pub struct RedisStorage {
     timeout: Duration,
     limits: Limits,
     rotate: Script,
+    begin: Script,
     revoke: Script,
     insert_session: Script,
     set_session: Script,
@@ -105,6 +107,12 @@ pub enum ConnectError {
     /// The first connection failed or timed out.
     #[error("cannot reach Redis within {0:?} ({1})")]
     Unreachable(Duration, String),
+    /// Redis may lose data (see [`super::durability::check`]) and `--redis-may-lose-data`
+    /// was not given.
+    #[error(
+        "this Redis may lose data: {0}. Use one with appendonly yes and maxmemory-policy noeviction, or pass --redis-may-lose-data (a loss then signs everybody out)"
+    )]
+    MayLoseData(String),
 }
 
 /// Opens a self-healing connection (reconnects with backoff after Redis comes back), every
@@ -166,6 +174,7 @@ impl RedisStorage {
             timeout,
             limits,
             rotate: Script::new(include_str!("lua/rotate.lua")),
+            begin: Script::new(include_str!("lua/begin.lua")),
             revoke: Script::new(include_str!("lua/revoke.lua")),
             insert_session: Script::new(include_str!("lua/insert_session.lua")),
             set_session: Script::new(include_str!("lua/set_session.lua")),
@@ -179,8 +188,13 @@ impl RedisStorage {
         self.timeout
     }
 
+    /// A handle on the shared connection (cheap: the manager multiplexes one connection).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     /// Runs one Redis call under the deadline; any failure is [`Unavailable`].
-    async fn run<T, F>(&self, what: &'static str, call: F) -> Result<T, Unavailable>
+    pub(crate) async fn run<T, F>(&self, what: &'static str, call: F) -> Result<T, Unavailable>
     where
         F: Future<Output = redis::RedisResult<T>>,
     {
@@ -282,6 +296,7 @@ impl Storage for RedisStorage {
                 current_jti: field(1),
                 current_exp: parse_i64(field(2).as_ref()),
                 last: field(3).zip(parse_i64(field(4).as_ref())),
+                unknown: field(1).is_none(),
             })
         })
     }
@@ -298,7 +313,7 @@ impl Storage for RedisStorage {
             for sid in &sids {
                 pipe.cmd("HMGET")
                     .arg(sign_in_key(sid))
-                    .arg(&["rev", "cexp"]);
+                    .arg(&["rev", "cexp", "cur"]);
             }
             let mut conn = self.conn.clone();
             let rows: Vec<Vec<Option<String>>> =
@@ -308,6 +323,7 @@ impl Storage for RedisStorage {
                 .map(|row| SweepState {
                     revoked: row.first().is_some_and(Option::is_some),
                     current_exp: parse_i64(row.get(1).and_then(Option::as_ref)),
+                    unknown: row.get(2).is_none_or(Option::is_none),
                 })
                 .collect())
         })
@@ -353,11 +369,34 @@ impl Storage for RedisStorage {
                     }),
                     _ => Err(RefreshRefused::Unavailable),
                 },
-                Some("revoked") => Err(RefreshRefused::Auth(AuthError::SessionRevoked)),
+                // No record: lost with Redis's data (or never born here). Refused, not trusted.
+                Some("revoked" | "unknown") => Err(RefreshRefused::Auth(AuthError::SessionRevoked)),
                 Some("reused") => Err(RefreshRefused::Auth(AuthError::TokenReused)),
                 Some("limited") => Err(RefreshRefused::RateLimited),
                 _ => Err(RefreshRefused::Unavailable),
             }
+        })
+    }
+
+    fn begin_sign_in<'a>(
+        &'a self,
+        presented: Presented<'a>,
+        now: OffsetDateTime,
+        burst: u32,
+    ) -> StorageFuture<'a, Result<(), Unavailable>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let mut invocation = self.begin.key(sign_in_key(presented.sid));
+            invocation
+                .arg(presented.jti)
+                .arg(presented.exp)
+                .arg(presented.end)
+                .arg(now_ms(now))
+                .arg(burst);
+            let _: i64 = self
+                .run("begin_sign_in", invocation.invoke_async(&mut conn))
+                .await?;
+            Ok(())
         })
     }
 
