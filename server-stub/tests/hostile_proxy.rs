@@ -174,15 +174,30 @@ async fn n3_a_half_closed_connection_is_closed_after_the_half_close_timeout() {
 
 #[test]
 fn n4_the_proxy_refuses_a_non_loopback_listen_address_without_the_explicit_flag() {
-    let output = Command::new(proxy_binary())
+    let mut child = Command::new(proxy_binary())
         .args(["--listen", "0.0.0.0:0", "--backend", "127.0.0.1:9"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .unwrap_or_else(|e| panic!("spawn consult-proxy: {e}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // A refusal exits at once; a proxy still running after 5 s listened publicly.
+    let mut status = None;
+    for _ in 0..50 {
+        if let Ok(Some(exited)) = child.try_wait() {
+            status = Some(exited);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
     assert!(
-        !output.status.success() && stderr.contains("--listen-on-public-address"),
-        "{stderr}"
+        status.is_some_and(|s| !s.success()) && stderr.contains("--listen-on-public-address"),
+        "{status:?}: {stderr}"
     );
 }
