@@ -25,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod event_limit;
 pub mod extract;
 pub mod faults;
 pub mod ids;

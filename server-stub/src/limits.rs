@@ -115,6 +115,16 @@ impl Bucket {
         }
     }
 
+    /// The instant (Unix ms) by which the bucket is full again.
+    pub fn full_at(&self, burst: u32, interval: Duration) -> i64 {
+        let interval_ms = i64::try_from(interval.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let missing = i64::from(burst.saturating_sub(self.tokens));
+        self.updated_ms
+            .saturating_add(missing.saturating_mul(interval_ms))
+    }
+
     /// Takes one token if there is one; `false` when the caller must wait.
     ///
     /// ```

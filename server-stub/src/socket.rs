@@ -2,7 +2,6 @@
 //! (`join_room`, `leave_room`), presence events, and session status pushes.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +15,6 @@ use socketioxide::handler::ConnectHandler;
 
 use crate::error::{ApiError, AuthError};
 use crate::ids::valid_id;
-use crate::limits::Bucket;
 use crate::preauth::HeldSlot;
 use crate::rooms::sign_in_room;
 use crate::state::AppState;
@@ -74,35 +72,51 @@ struct SocketSignIn {
     exp: i64,
     /// `auth_time + max age`.
     end: i64,
-    /// Event rate limit.
-    events: Arc<Mutex<Bucket>>,
 }
 
 fn now_ms(app: &AppState) -> i64 {
     i64::try_from(app.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-/// Whether the socket may handle one more event; a socket over its rate is told and dropped.
+/// Marks a socket cut off for flooding: its later events are ignored until it is gone.
+#[derive(Debug, Clone, Copy)]
+struct CutOff;
+
+/// Whether the socket may handle one more event (its sign-in's bucket, shared by the sign-in's
+/// sockets on this instance). A socket over the rate is cut off: its events are ignored from
+/// then on, it is told `error {code: "rate_limited"}` once what it was sent before has left
+/// (an `error` queued behind a burst of answers was lost when the socket closed at once), and
+/// then disconnected.
 fn within_rate<A: Adapter>(socket: &SocketRef<A>, app: &AppState) -> bool {
+    if socket.extensions.get::<CutOff>().is_some() {
+        return false;
+    }
     let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
         return false;
     };
     let limits = app.settings.limits;
-    let allowed = sign_in
-        .events
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take(
-            limits.socket_event_burst,
-            limits.socket_event_interval,
-            now_ms(app),
-        );
+    let allowed = app.event_limit.take(
+        &sign_in.sid,
+        limits.socket_event_burst,
+        limits.socket_event_interval,
+        now_ms(app),
+    );
     if !allowed {
-        send_error(socket, "rate_limited", "too many events; disconnected");
-        let _ = socket.clone().disconnect();
+        socket.extensions.insert(CutOff);
+        let socket = socket.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RATE_LIMIT_DRAIN).await;
+            send_error(&socket, "rate_limited", "too many events; disconnected");
+            tokio::time::sleep(RATE_LIMIT_DRAIN).await;
+            let _ = socket.disconnect();
+        });
     }
     allowed
 }
+
+/// How long a cut-off socket's queued answers get to leave before its `rate_limited` error,
+/// and that error before the disconnect.
+const RATE_LIMIT_DRAIN: Duration = Duration::from_millis(100);
 
 /// Every second: disconnects this instance's sockets whose sign-in ended, was revoked (on any
 /// instance: a backstop for a revocation broadcast lost while Redis was away) or lost by the
@@ -116,6 +130,12 @@ pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
     let mut outage_since: Option<tokio::time::Instant> = None;
     loop {
         ticker.tick().await;
+        let limits = app.settings.limits;
+        app.event_limit.forget_refilled(
+            limits.socket_event_burst,
+            limits.socket_event_interval,
+            now_ms(&app),
+        );
         let Some(namespace) = io.of("/") else {
             continue;
         };
@@ -210,15 +230,10 @@ async fn authenticate<A: Adapter>(
                 bump(&app.stats.socket_reject);
                 return Err(HandshakeRefused(HandshakeReason::TooManySockets));
             }
-            let limits = app.settings.limits;
             socket.extensions.insert(SocketSignIn {
                 sid: claims.sid.clone(),
                 exp: claims.exp,
                 end: app.tokens.sign_in_end(&claims).unwrap_or(claims.exp),
-                events: Arc::new(Mutex::new(Bucket::full(
-                    limits.socket_event_burst,
-                    now_ms(&app),
-                ))),
             });
             socket.join(room);
             socket.extensions.insert(SocketUser(claims.user()));
@@ -392,11 +407,9 @@ async fn join_room<A: Adapter>(
         }
     };
     if !session.admits(&claims.sub) {
-        send_error(
-            &socket,
-            "not_a_participant",
-            "user is not a participant of this session",
-        );
+        // The same answer as for a room no session has: an outsider cannot tell whether a
+        // private session exists (as GET session answers 404 to both).
+        send_error(&socket, "session_not_found", "no session has this room");
         return;
     }
     let already_in = socket.rooms().iter().any(|room| room == &request.room_id);

@@ -108,12 +108,17 @@ impl Storage for MemoryStorage {
 
     fn begin_sign_in<'a>(
         &'a self,
-        _presented: Presented<'a>,
-        _now: OffsetDateTime,
+        presented: Presented<'a>,
+        now: OffsetDateTime,
         _burst: u32,
-    ) -> StorageFuture<'a, Result<(), Unavailable>> {
-        // A sign-in this process never saw is current (see `SignInView::unknown`).
-        ready(Ok(()))
+    ) -> StorageFuture<'a, Result<(), ApiError>> {
+        // Counted against the cap; a sign-in this process never saw (a token from before a
+        // restart with the same secret) is still current (see `SignInView::unknown`).
+        let answer = self
+            .store()
+            .begin(presented, now.unix_timestamp())
+            .map_err(|_| ApiError::Full("sign-ins"));
+        ready(answer)
     }
 
     fn revoke<'a>(

@@ -161,13 +161,14 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Records a new sign-in at its birth (its first token, `presented`), so that a store that
     /// later loses the record refuses the sign-in's tokens instead of trusting them (see
-    /// [`SignInView::unknown`]). In memory there is nothing to record.
+    /// [`SignInView::unknown`]). In memory the record counts against `--max-sign-ins`
+    /// (`server_full` when no room is left).
     fn begin_sign_in<'a>(
         &'a self,
         presented: Presented<'a>,
         now: OffsetDateTime,
         burst: u32,
-    ) -> StorageFuture<'a, Result<(), Unavailable>>;
+    ) -> StorageFuture<'a, Result<(), ApiError>>;
 
     /// Revokes sign-in `sid`, remembered until its end. Never refused for capacity.
     fn revoke<'a>(

@@ -383,7 +383,7 @@ impl Storage for RedisStorage {
         presented: Presented<'a>,
         now: OffsetDateTime,
         burst: u32,
-    ) -> StorageFuture<'a, Result<(), Unavailable>> {
+    ) -> StorageFuture<'a, Result<(), ApiError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let mut invocation = self.begin.key(sign_in_key(presented.sid));
