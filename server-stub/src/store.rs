@@ -119,6 +119,7 @@ impl Store {
                     .as_ref()
                     .map(|r| (r.jti.clone(), now_ms(r.refreshed_at))),
                 unknown: false,
+                store_now_ms: None,
             },
         }
     }

@@ -62,6 +62,10 @@ pub struct SignInView {
     /// nothing about the sign-in can be trusted and its tokens are refused. The in-memory
     /// store never says so: one process, whose restart with the same secret keeps tokens valid.
     pub unknown: bool,
+    /// The store's own clock when it answered (Unix milliseconds; Redis's `TIME`), which
+    /// wrote the rotation times: the reuse window is judged on it, not on each instance's
+    /// clock. `None` in memory (one process, one clock).
+    pub store_now_ms: Option<i64>,
 }
 
 impl SignInView {
@@ -73,7 +77,8 @@ impl SignInView {
             Some(current) => {
                 current == jti
                     || self.last.as_ref().is_some_and(|(last, at_ms)| {
-                        last == jti && now_ms(now).saturating_sub(*at_ms) <= millis(window)
+                        let now = self.store_now_ms.unwrap_or_else(|| now_ms(now));
+                        last == jti && now.saturating_sub(*at_ms) <= millis(window)
                     })
             }
         }

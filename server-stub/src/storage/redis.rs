@@ -281,12 +281,16 @@ impl Storage for RedisStorage {
         let key = sign_in_key(sid);
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let fields: Vec<Option<String>> = self
+            // The chain and Redis's clock in one round trip: the rotation times were written
+            // on that clock.
+            let (fields, (seconds, micros)): (Vec<Option<String>>, (i64, i64)) = self
                 .run(
                     "sign_in",
-                    redis::cmd("HMGET")
+                    redis::pipe()
+                        .cmd("HMGET")
                         .arg(key)
                         .arg(&["rev", "cur", "cexp", "lj", "lat"])
+                        .cmd("TIME")
                         .query_async(&mut conn),
                 )
                 .await?;
@@ -297,6 +301,7 @@ impl Storage for RedisStorage {
                 current_exp: parse_i64(field(2).as_ref()),
                 last: field(3).zip(parse_i64(field(4).as_ref())),
                 unknown: field(1).is_none(),
+                store_now_ms: Some(seconds.saturating_mul(1000).saturating_add(micros / 1000)),
             })
         })
     }

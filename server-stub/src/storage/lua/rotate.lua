@@ -1,13 +1,15 @@
 -- One refresh of a sign-in, decided and recorded atomically (consult-stub, storage/redis.rs).
 -- KEYS[1] the sign-in's hash, KEYS[2] its successor token (lives a little past the reuse window).
--- ARGV: 1 presented jti, 2 its exp, 3 sign-in end (Unix s), 4 now (Unix ms), 5 reuse window (ms),
+-- ARGV: 1 presented jti, 2 its exp, 3 sign-in end (Unix s), 4 (unused: now is Redis's TIME, so
+--       every instance judges the reuse window and the rate limit on one clock), 5 reuse window (ms),
 --       6 burst, 7 refill interval (ms), 8 successor jti, 9 successor token, 10 successor exp.
 -- Answers {'minted'}, {'repeat', token, exp}, {'revoked'}, {'reused'} (now revoked), {'limited'},
 -- {'unknown'} (no record: every sign-in is recorded at birth, so its record was lost with
 -- Redis's data; refused rather than started afresh from whatever token comes first).
 local h, succ = KEYS[1], KEYS[2]
 local jti = ARGV[1]
-local now = tonumber(ARGV[4])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local window = tonumber(ARGV[5])
 local burst = tonumber(ARGV[6])
 local interval = math.max(tonumber(ARGV[7]), 1)
