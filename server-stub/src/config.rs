@@ -136,6 +136,12 @@ pub struct Cli {
     )]
     pub redis_url: Option<String>,
 
+    /// The `--redis` URL is a node of a sharded Redis Cluster (several comma-separated nodes
+    /// may be given: one that answers is enough). Each sign-in's keys, and the sessions', share
+    /// one hash slot, so every script runs on one node.
+    #[arg(long, env = "CONSULT_REDIS_CLUSTER")]
+    pub redis_cluster: bool,
+
     /// Start even on a Redis that may lose data: persistence off (`appendonly no`), an evicting
     /// `maxmemory-policy`, or one whose CONFIG cannot be read. Without it such a Redis is
     /// refused. A loss never lets anybody in (a sign-in whose record is gone is refused), but it
@@ -234,6 +240,8 @@ pub struct Settings {
     pub redis_timeout: Duration,
     /// Start on a Redis that may lose data (with a warning) instead of refusing it.
     pub redis_may_lose_data: bool,
+    /// `redis_url` lists nodes of a Redis Cluster.
+    pub redis_cluster: bool,
     /// Refuse Engine.IO's polling transport.
     pub websocket_only: bool,
     /// Outage length after which every socket is disconnected.
@@ -264,6 +272,7 @@ impl Settings {
             redis_url: None,
             redis_timeout: Duration::from_secs(1),
             redis_may_lose_data: false,
+            redis_cluster: false,
             websocket_only: false,
             outage_disconnect_after: Duration::from_secs(60),
         }
@@ -380,6 +389,7 @@ impl Cli {
             redis_url: self.redis_url.filter(|url| !url.is_empty()),
             redis_timeout: self.redis_timeout,
             redis_may_lose_data: self.redis_may_lose_data,
+            redis_cluster: self.redis_cluster,
             websocket_only: self.websocket_only,
             outage_disconnect_after: self.outage_disconnect_after,
         };

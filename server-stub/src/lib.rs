@@ -119,8 +119,22 @@ pub async fn connect_app(
         return build_app(settings, clock);
     };
     let timeout = settings.redis_timeout;
-    let client = storage::redis::client(&url)?;
-    let redis = Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?);
+    let redis = if settings.redis_cluster {
+        let nodes: Vec<String> = url
+            .split(',')
+            .map(str::trim)
+            .filter(|node| !node.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let conn = storage::redis_conn::connect_cluster(&nodes, timeout).await?;
+        Arc::new(RedisStorage::over(conn, timeout, settings.limits))
+    } else {
+        let client = storage::redis::client(&url)?;
+        Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?)
+    };
+    // The Socket.IO adapter's pub/sub: on a cluster, through its first node (classic pub/sub
+    // reaches every node's subscribers).
+    let client = storage::redis::client(url.split(',').next().unwrap_or_default().trim())?;
     match storage::durability::check(&redis).await {
         Ok(()) => {}
         Err(reason) if settings.redis_may_lose_data => tracing::warn!(

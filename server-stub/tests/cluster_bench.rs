@@ -249,14 +249,14 @@ async fn redis_bytes_per_live_sign_in() {
     let hash = redis.cli(&[
         "MEMORY",
         "USAGE",
-        &format!("consult:signin:{sid}"),
+        &format!("consult:signin:{{{sid}}}"),
         "SAMPLES",
         "0",
     ]);
     let succ = redis.cli(&[
         "MEMORY",
         "USAGE",
-        &format!("consult:succ:{sid}"),
+        &format!("consult:succ:{{{sid}}}"),
         "SAMPLES",
         "0",
     ]);

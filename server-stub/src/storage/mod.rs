@@ -9,6 +9,7 @@
 pub mod durability;
 pub mod memory;
 pub mod redis;
+pub mod redis_conn;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,12 +3,13 @@
 //! Lua script (atomic on the Redis server); every call has a deadline ([`RedisStorage::timeout`])
 //! and a late or failed call is [`Unavailable`], never a guess.
 //!
-//! Keys (prefix `consult:`): `signin:{sid}` (hash: current jti and exp, last rotation, revoked,
-//! rate-limit bucket; written when the sign-in is born, expires at its end: a sign-in without
-//! one is refused, so a Redis that lost its data refuses every token from before), `succ:{sid}` (the last successor token,
-//! expires just after the reuse window), `session:{id}` (hash: rendered JSON, ETag,
-//! participants, room, version), `room:{room}` → session id, `sessions` (set of ids, for the
-//! cap), `joins` (list, the latest 200).
+//! Keys (prefix `consult:`; `{…}` is a literal Redis Cluster hash tag): `signin:{<sid>}` (hash:
+//! current jti and exp, last rotation, revoked, rate-limit bucket; written when the sign-in is
+//! born, expires at its end: a sign-in without one is refused, so a Redis that lost its data
+//! refuses every token from before), `succ:{<sid>}` (the last successor token, expires just
+//! after the reuse window), `{sessions}:session:<id>` (hash: rendered JSON, ETag, participants,
+//! room, version), `{sessions}:room:<room>` → session id, `{sessions}:ids` (set of ids, for the
+//! cap), `joins` (list, the latest 200), `stats`, `epoch` (see [`super::durability`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -28,6 +29,7 @@ use crate::error::{ApiError, AuthError};
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
 use crate::stats::StatsSnapshot;
+use crate::storage::redis_conn::RedisConn;
 use crate::storage::{JOINS_KEPT, JoinRecord};
 use crate::storage::{Presented, RefreshRefused};
 
@@ -35,25 +37,28 @@ const PREFIX: &str = "consult:";
 /// Attempts at a session change when another instance changes it at the same moment.
 const SET_STATUS_ATTEMPTS: usize = 8;
 
+// Hash tags (`{…}`): the keys one script touches share a slot, so every script runs on one node
+// of a Redis Cluster. A sign-in's keys are tagged with its sid; the sessions, their rooms and
+// the set of ids (the cap) with `{sessions}` (one slot: they are few, and checked together).
 fn sign_in_key(sid: &str) -> String {
-    format!("{PREFIX}signin:{sid}")
+    format!("{PREFIX}signin:{{{sid}}}")
 }
 fn successor_key(sid: &str) -> String {
-    format!("{PREFIX}succ:{sid}")
+    format!("{PREFIX}succ:{{{sid}}}")
 }
 fn session_key(id: &str) -> String {
-    format!("{PREFIX}session:{id}")
+    format!("{PREFIX}{{sessions}}:session:{id}")
 }
 fn room_key(room: &str) -> String {
-    format!("{PREFIX}room:{room}")
+    format!("{PREFIX}{{sessions}}:room:{room}")
 }
-const SESSIONS_KEY: &str = "consult:sessions";
+const SESSIONS_KEY: &str = "consult:{sessions}:ids";
 const JOINS_KEY: &str = "consult:joins";
 const STATS_KEY: &str = "consult:stats";
 
 /// Rules and sessions on a Redis server.
 pub struct RedisStorage {
-    conn: ConnectionManager,
+    conn: RedisConn,
     timeout: Duration,
     limits: Limits,
     rotate: Script,
@@ -162,14 +167,20 @@ pub fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
 }
 
 impl RedisStorage {
-    /// Connects (bounded by `timeout`) and loads nothing else: scripts are sent on first use.
+    /// Connects to one Redis (bounded by `timeout`) and loads nothing else: scripts are sent on
+    /// first use.
     pub async fn connect(
         client: &redis::Client,
         timeout: Duration,
         limits: Limits,
     ) -> Result<Self, ConnectError> {
         let conn = connect_manager(client, manager_config(timeout), timeout).await?;
-        Ok(RedisStorage {
+        Ok(Self::over(RedisConn::Single(conn), timeout, limits))
+    }
+
+    /// The storage over an open connection (one Redis or a cluster).
+    pub fn over(conn: RedisConn, timeout: Duration, limits: Limits) -> Self {
+        RedisStorage {
             conn,
             timeout,
             limits,
@@ -180,7 +191,7 @@ impl RedisStorage {
             set_session: Script::new(include_str!("lua/set_session.lua")),
             add_stats: Script::new(include_str!("lua/add_stats.lua")),
             outage: OutageLog::default(),
-        })
+        }
     }
 
     /// The deadline of every call.
@@ -189,7 +200,7 @@ impl RedisStorage {
     }
 
     /// A handle on the shared connection (cheap: the manager multiplexes one connection).
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> RedisConn {
         self.conn.clone()
     }
 
