@@ -1,6 +1,8 @@
 //! Authentication decisions over HTTP headers and Socket.IO payloads: who is calling, and the
 //! refresh with rotation, reuse detection and revocation.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, header};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -90,7 +92,11 @@ impl AppState {
     /// sign-in has replaced (outside the reuse window) is refused as superseded, except by
     /// refresh and logout, which judge it themselves. A store that does not answer is
     /// [`ApiError::Unavailable`]: nothing is accepted unchecked.
-    pub async fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, ApiError> {
+    pub async fn verify_token(
+        &self,
+        token: &str,
+        leniency: Leniency,
+    ) -> Result<Arc<Claims>, ApiError> {
         let claims = self.tokens.verify(token, leniency, self.clock.now())?;
         let sign_in = self.storage().sign_in(&claims.sid).await?;
         // A sign-in the store lost (`unknown`) is refused like a revoked one: fail closed.
@@ -111,7 +117,7 @@ impl AppState {
         headers: &HeaderMap,
         leniency: Leniency,
         place: &'static str,
-    ) -> Result<Claims, ApiError> {
+    ) -> Result<Arc<Claims>, ApiError> {
         let token = bearer_token(headers)
             .inspect_err(|reason| self.stats.credential_rejected(*reason, place))?;
         self.verify_token(token, leniency).await.inspect_err(|e| {

@@ -43,6 +43,7 @@ pub mod state;
 pub mod stats;
 pub mod storage;
 pub mod store;
+pub mod token_cache;
 pub mod tokens;
 
 use std::sync::Arc;
