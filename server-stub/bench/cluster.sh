@@ -53,6 +53,7 @@ start() { # start NAME [FLAGS...] -> sets URL_<NAME>
   local name="$1"
   shift
   RUST_LOG=warn "$BIN_DIR/consult-stub" --dev --bind 127.0.0.1 --port 0 --max-connections 4096 \
+    --max-connections-per-client 4096 --max-unauthenticated-sessions-per-client 1024 \
     --reuse-window 10m "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PIDS+=($!)
   local port="" _

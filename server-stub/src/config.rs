@@ -100,6 +100,15 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_MAX_UNAUTHENTICATED_SESSIONS_PER_CLIENT", default_value_t = Limits::DEFAULT.max_unauthenticated_sessions_per_client)]
     pub max_unauthenticated_sessions_per_client: usize,
 
+    /// Socket events one sign-in's sockets together may send in a burst (each socket also has
+    /// its own 20, one more per 100 ms); reconnecting does not refill it.
+    #[arg(long, env = "CONSULT_SIGN_IN_EVENT_BURST", default_value_t = Limits::DEFAULT.sign_in_event_burst)]
+    pub sign_in_event_burst: u32,
+
+    /// Time for a sign-in to earn back one event of its burst.
+    #[arg(long, env = "CONSULT_SIGN_IN_EVENT_INTERVAL", default_value = "10ms", value_parser = humantime::parse_duration)]
+    pub sign_in_event_interval: Duration,
+
     /// Socket.IO over WebSocket only: HTTP long-polling handshakes are refused (`400`).
     #[arg(long, env = "CONSULT_WEBSOCKET_ONLY")]
     pub websocket_only: bool,
@@ -384,6 +393,8 @@ impl Cli {
                 max_sessions: self.max_sessions,
                 refresh_burst: self.refresh_burst,
                 refresh_interval: self.refresh_interval,
+                sign_in_event_burst: self.sign_in_event_burst,
+                sign_in_event_interval: self.sign_in_event_interval,
                 ..Limits::DEFAULT
             },
             redis_url: self.redis_url.filter(|url| !url.is_empty()),

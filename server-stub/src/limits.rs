@@ -28,6 +28,11 @@ pub struct Limits {
     pub socket_event_burst: u32,
     /// Time to earn back one socket event of the burst.
     pub socket_event_interval: Duration,
+    /// Socket events one sign-in's sockets together may send in a burst
+    /// (`--sign-in-event-burst`); reconnecting does not refill it.
+    pub sign_in_event_burst: u32,
+    /// Time to earn back one of them (`--sign-in-event-interval`).
+    pub sign_in_event_interval: Duration,
     /// Sign-ins remembered for rotation at once (`--max-sign-ins`).
     pub max_sign_ins: usize,
     /// Refreshes one sign-in may make in a burst (`--refresh-burst`).
@@ -58,6 +63,8 @@ impl Limits {
         max_sockets_per_sign_in: 16,
         socket_event_burst: 20,
         socket_event_interval: Duration::from_millis(100),
+        sign_in_event_burst: 1000,
+        sign_in_event_interval: Duration::from_millis(10),
         max_sign_ins: 1_000_000,
         refresh_burst: 10,
         refresh_interval: Duration::from_secs(1),
@@ -86,6 +93,7 @@ impl Limits {
             (self.max_sockets_per_sign_in, "--max-sockets-per-sign-in"),
             (self.max_sign_ins, "--max-sign-ins"),
             (self.refresh_burst as usize, "--refresh-burst"),
+            (self.sign_in_event_burst as usize, "--sign-in-event-burst"),
         ]
         .into_iter()
         .find(|(value, _)| *value == 0)

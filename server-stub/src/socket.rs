@@ -2,6 +2,7 @@
 //! (`join_room`, `leave_room`), presence events, and session status pushes.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use socketioxide::handler::ConnectHandler;
 
 use crate::error::{ApiError, AuthError};
 use crate::ids::valid_id;
+use crate::limits::Bucket;
 use crate::preauth::HeldSlot;
 use crate::rooms::sign_in_room;
 use crate::state::AppState;
@@ -72,6 +74,8 @@ struct SocketSignIn {
     exp: i64,
     /// `auth_time + max age`.
     end: i64,
+    /// This socket's own event bucket (the sign-in's is in [`AppState::event_limit`]).
+    events: Arc<Mutex<Bucket>>,
 }
 
 fn now_ms(app: &AppState) -> i64 {
@@ -82,8 +86,9 @@ fn now_ms(app: &AppState) -> i64 {
 #[derive(Debug, Clone, Copy)]
 struct CutOff;
 
-/// Whether the socket may handle one more event (its sign-in's bucket, shared by the sign-in's
-/// sockets on this instance). A socket over the rate is cut off: its events are ignored from
+/// Whether the socket may handle one more event: its own bucket and its sign-in's (shared by
+/// the sign-in's sockets on this instance, not refilled by reconnecting). A socket over either
+/// rate is cut off: its events are ignored from
 /// then on, it is told `error {code: "rate_limited"}` once what it was sent before has left
 /// (an `error` queued behind a burst of answers was lost when the socket closed at once), and
 /// then disconnected.
@@ -95,12 +100,18 @@ fn within_rate<A: Adapter>(socket: &SocketRef<A>, app: &AppState) -> bool {
         return false;
     };
     let limits = app.settings.limits;
-    let allowed = app.event_limit.take(
-        &sign_in.sid,
-        limits.socket_event_burst,
-        limits.socket_event_interval,
-        now_ms(app),
-    );
+    let now = now_ms(app);
+    let allowed = sign_in
+        .events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(limits.socket_event_burst, limits.socket_event_interval, now)
+        && app.event_limit.take(
+            &sign_in.sid,
+            limits.sign_in_event_burst,
+            limits.sign_in_event_interval,
+            now,
+        );
     if !allowed {
         socket.extensions.insert(CutOff);
         let socket = socket.clone();
@@ -132,8 +143,8 @@ pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
         ticker.tick().await;
         let limits = app.settings.limits;
         app.event_limit.forget_refilled(
-            limits.socket_event_burst,
-            limits.socket_event_interval,
+            limits.sign_in_event_burst,
+            limits.sign_in_event_interval,
             now_ms(&app),
         );
         let Some(namespace) = io.of("/") else {
@@ -234,6 +245,10 @@ async fn authenticate<A: Adapter>(
                 sid: claims.sid.clone(),
                 exp: claims.exp,
                 end: app.tokens.sign_in_end(&claims).unwrap_or(claims.exp),
+                events: Arc::new(Mutex::new(Bucket::full(
+                    app.settings.limits.socket_event_burst,
+                    now_ms(&app),
+                ))),
             });
             socket.join(room);
             socket.extensions.insert(SocketUser(claims.user()));

@@ -111,7 +111,12 @@ async fn n10_an_event_flood_is_told_rate_limited_before_it_is_disconnected() {
 
 #[tokio::test]
 async fn n10_reconnecting_does_not_refill_a_sign_ins_event_budget() {
-    let stub = Stub::dev(&[]);
+    let stub = Stub::dev(&[
+        "--sign-in-event-burst",
+        "30",
+        "--sign-in-event-interval",
+        "1h",
+    ]);
     let token = stub.mint("pat-n10-again", 3600).await;
     let join = json!({"room_id": "room-none", "user_id": "pat-n10-again", "role": "PATIENT", "token": token});
     let mut first = Sio::connect(&stub.addr, &token)
@@ -127,12 +132,15 @@ async fn n10_reconnecting_does_not_refill_a_sign_ins_event_budget() {
     let mut second = Sio::connect(&stub.addr, &token)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    for _ in 0..5 {
+    for _ in 0..15 {
         second.emit("join_room", join.clone()).await;
     }
-    let (codes, _) = errors_until_end(&mut second, WAIT).await;
-    assert!(
-        codes.iter().any(|c| c == "rate_limited"),
-        "a new socket of the same sign-in got a full budget again: {codes:?}"
+    let (codes, end) = errors_until_end(&mut second, WAIT).await;
+    assert_eq!(
+        codes.iter().filter(|c| *c == "session_not_found").count(),
+        10,
+        "a new socket of the same sign-in got more than the sign-in had left: {codes:?}"
     );
+    assert_eq!(codes.last().map(String::as_str), Some("rate_limited"));
+    assert_eq!(end, Seen::Disconnect);
 }
