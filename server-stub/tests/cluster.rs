@@ -572,3 +572,41 @@ async fn while_redis_is_down_an_expired_socket_is_still_disconnected_and_every_s
     assert_eq!(errors, vec!["store_unavailable".to_owned()]);
     redis.resume();
 }
+
+#[tokio::test]
+async fn an_acl_user_confined_to_the_consult_keys_and_channels_is_enough() {
+    let redis = RedisServer::start();
+    let created = redis.cli(&[
+        "ACL",
+        "SETUSER",
+        "consult",
+        "on",
+        ">acl-user-password-for-the-test",
+        "~consult:*",
+        "&consult-socket.io*",
+        "+@all",
+        "-@dangerous",
+        "+config|get",
+        "+info",
+    ]);
+    assert!(created.contains("OK"), "ACL SETUSER: {created}");
+    let url = format!(
+        "redis://consult:acl-user-password-for-the-test@127.0.0.1:{}",
+        redis.port
+    );
+    let a = Stub::start(
+        &["--dev", "--redis", &url, "--create-session", "acl-1"],
+        &[("CONSULT_JWT_SECRET", SECRET)],
+    );
+    let token = a.mint("pat-acl", 3600).await;
+    let (status, body) = a.refresh(&token).await;
+    assert_eq!(status, 200, "{body}");
+    let successor = token_of(&body);
+    assert_eq!(a.get_session("acl-1", &successor).await.0, 200);
+    joined(&a, "pat-acl", &successor, "room-acl-1").await;
+    assert_eq!(a.logout(&successor).await, 204);
+    assert!(
+        !a.stderr().contains("acl-user-password-for-the-test"),
+        "the password reached the log"
+    );
+}
