@@ -118,7 +118,7 @@ impl PreAuthGate {
     /// use consult_stub::preauth::{PreAuthGate, PreAuthLimits, Refusal};
     /// let limits = PreAuthLimits { global: 2, per_client: 1, retry_after_secs: 5, websocket_only: false };
     /// let gate = PreAuthGate::new(limits);
-    /// let a = Some("10.0.0.1".parse().unwrap());
+    /// let a = Some(std::net::Ipv4Addr::new(10, 0, 0, 1).into());
     /// let first = gate.admit(a);
     /// assert!(first.is_ok());
     /// assert_eq!(gate.admit(a).err(), Some(Refusal::Client));
