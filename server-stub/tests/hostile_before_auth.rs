@@ -176,5 +176,21 @@ async fn n10_one_client_cannot_take_every_connection() {
         "the refusal waited"
     );
     drop(held);
+    // The server gives the places back once it has seen the connections close.
+    let mut served = 0;
+    for _ in 0..40 {
+        served = status_of(&raw_http(&stub.addr, STATS_CLOSE, Duration::from_secs(3)).await);
+        if served == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        served, 200,
+        "the places of closed connections were not given back"
+    );
     stub.assert_alive().await;
 }
+
+const STATS_CLOSE: &[u8] =
+    b"GET /api/dev/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
