@@ -11,9 +11,8 @@
 #   out, the room is joined again. Extra arguments go to both instances.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 
 CLUSTER=0
 if [[ "${1:-}" == "--cluster" ]]; then

@@ -5,10 +5,9 @@
 # Each step says why its pin is what it is.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WASM_PACK_VERSION="0.15.1"
 
-log() { printf '[setup] %s\n' "$*"; }
 
 have_version() { # have_version CMD EXPECTED  -> true when `CMD --version` mentions EXPECTED
   command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"
@@ -26,26 +25,32 @@ wasm_bindgen_version() {
   printf '%s' "$v"
 }
 
-export PATH="$HOME/.cargo/bin:$PATH"
 
-# 1. Rust wasm target.
-if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  log "wasm32-unknown-unknown target: present"
-else
-  log "adding wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
+# 1. The pinned Rust toolchain (rust-toolchain.toml: channel, targets, components), from the
+#    rustup dist server. Stable only: nothing in the build needs a nightly feature.
+cd "$ROOT"
+TOOLCHAIN="$(sed -n 's/^channel = "\(.*\)"/\1/p' "$ROOT/rust-toolchain.toml")"
+[[ -n "$TOOLCHAIN" ]] || { log "error: no channel in rust-toolchain.toml" >&2; exit 1; }
+if ! rustup toolchain list | grep -q "^$TOOLCHAIN-"; then
+  log "installing Rust $TOOLCHAIN"
+  rustup toolchain install "$TOOLCHAIN" --profile minimal
 fi
-
-# 1b. rust-src: the npm package's wasm is built with std rebuilt from source (`-Z build-std`,
-#     `panic = immediate-abort`, scripts/build-package.sh), which needs std's sources. It comes
-#     from the rustup dist server, like the target above.
-SYSROOT="$(rustc --print sysroot)"
-if [[ -d "$SYSROOT/lib/rustlib/src/rust/library/std" ]]; then
-  log "rust-src component: present"
-else
-  log "adding the rust-src component"
-  rustup component add rust-src
-fi
+for target in $(sed -n 's/^targets = \[\(.*\)\]/\1/p' "$ROOT/rust-toolchain.toml" | tr -d '",'); do
+  if rustup target list --toolchain "$TOOLCHAIN" --installed | grep -qx "$target"; then
+    log "Rust $TOOLCHAIN target $target: present"
+  else
+    log "adding Rust $TOOLCHAIN target $target"
+    rustup target add --toolchain "$TOOLCHAIN" "$target"
+  fi
+done
+for component in $(sed -n 's/^components = \[\(.*\)\]/\1/p' "$ROOT/rust-toolchain.toml" | tr -d '",'); do
+  if rustup component list --toolchain "$TOOLCHAIN" --installed | grep -q "^$component"; then
+    log "Rust $TOOLCHAIN component $component: present"
+  else
+    log "adding Rust $TOOLCHAIN component $component"
+    rustup component add --toolchain "$TOOLCHAIN" "$component"
+  fi
+done
 
 # 2. Chromium + chromedriver from Debian (never a downloaded browser).
 if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
@@ -77,7 +82,7 @@ else
 fi
 
 # 4. wasm-bindgen-cli at exactly the version the workspace uses.
-#    Not --locked: its lock pins a webpki-roots the registry mirror lacks (TOOLCHAIN.md).
+#    Not --locked: its lock pins a webpki-roots version the registry mirror here lacks.
 WB_VERSION="$(wasm_bindgen_version)"
 if [[ -z "$WB_VERSION" ]]; then
   log "error: cannot find the wasm-bindgen version in Cargo.lock or Cargo.toml" >&2

@@ -5,9 +5,8 @@
 # Usage: scripts/test-browser.sh   (expects scripts/setup.sh done and target/debug/consult-stub built)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 export CONSULT_STUB_BIN="${CONSULT_STUB_BIN:-$ROOT/target/debug/consult-stub}"
 
 LINE_FILE="$(mktemp)"

@@ -9,9 +9,8 @@
 #   `node --test --test-concurrency=1 e2e/` in tests/.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 export CONSULT_STUB_BIN="${CONSULT_STUB_BIN:-$ROOT/target/debug/consult-stub}"
 
 BUILD=1
@@ -22,7 +21,6 @@ for arg in "$@"; do
   esac
 done
 
-step() { printf '\n==> %s\n' "$*"; }
 
 if [[ "$BUILD" == 1 && -f scripts/build-web.sh ]]; then
   step "build the demo (scripts/build-web.sh)"

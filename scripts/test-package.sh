@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests consult-client's npm package as a consumer sees it:
-#   1. builds it (scripts/build-package.sh → target/pkg, one package; assemble-package.sh);
+#   1. builds it (scripts/build-package.sh → target/pkg, one package);
 #   2. no `any` in any of its declaration files (all hand-written);
 #   3. type-checks the declarations with tsc (typescript from tests/node_modules, pinned in
 #      tests/package.json): types-check.ts with the newest lib, types-check-common.ts with a
@@ -13,8 +13,8 @@
 #      (against the official npm socket.io 4.8 server and socket.io-client), the soak;
 #   5. packs the package and installs the tarball into Vite 8, webpack 5 and Node 20 apps
 #      (tests/consumers/), each signing in, refreshing and polling to `ended` against the stub;
-#   6. the React Native entry (target/pkg/react-native: consult-core through wasm2js, built by
-#      scripts/build-react-native.sh): its .d.ts with tsc, then tests/react-native/*.test.js — in
+#   6. the React Native entry (target/pkg/react-native: consult-core through wasm2js, built with
+#      the package): its .d.ts with tsc, then tests/react-native/*.test.js — in
 #      Node 20 without WebAssembly, localStorage, BroadcastChannel and navigator.locks against
 #      consult-stub, and in the Hermes engine (npm hermes-engine-cli) after React Native's Babel
 #      preset.
@@ -23,12 +23,10 @@
 # Usage: scripts/test-package.sh   (expects scripts/setup.sh done)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 export CONSULT_STUB_BIN="${CONSULT_STUB_BIN:-$ROOT/target/debug/consult-stub}"
 
-step() { printf '\n==> %s\n' "$*"; }
 FAILED=()
 
 step "build the npm package"

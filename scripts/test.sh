@@ -3,11 +3,9 @@
 # Usage: scripts/test.sh
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-export PATH="$HOME/.cargo/bin:$PATH"
 
-step() { printf '\n==> %s\n' "$*"; }
 
 step "set-up"
 bash scripts/setup.sh
@@ -15,12 +13,14 @@ bash scripts/setup.sh
 step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --all-features --locked -- -D warnings
-# The npm package's two cores: the exports alone, without the Rust API (scripts/build-package.sh),
-# with the socket machine (the main entry) and without it (consult-client/slim).
-for features in js-video,small-alloc js,small-alloc; do
-  cargo clippy -p consult-client --target wasm32-unknown-unknown --lib --no-default-features --features "$features" --locked -- -D warnings
+cargo clippy -p consult-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+# The npm package's cores as crates/consult-js/build/package.mjs builds them (`no_std` on wasm32):
+# with the socket machine (the main entry, and React Native's on WebAssembly 1.0) and without it
+# (consult-client/slim).
+for target in wasm32-unknown-unknown wasm32v1-none; do
+  cargo clippy -p consult-js --target "$target" --lib --locked -- -D warnings
 done
+cargo clippy -p consult-js --target wasm32-unknown-unknown --lib --no-default-features --locked -- -D warnings
 
 step "Rust tests (unit, integration, doc)"
 cargo test --workspace --all-features --locked

@@ -1,6 +1,6 @@
 //! consult-stub: the video-consultation backend consult's clients are built and tested against.
 //!
-//! It keeps the seed backend's wire contract (see `DESIGN.md`, "The wire contract") and makes it
+//! It keeps the seed backend's wire contract (the README's "What it answers") and makes it
 //! safer: expired tokens are accepted only within a refresh grace and a session max age, each
 //! sign-in is one rotation chain (a repeat within the reuse window gets the same successor, any
 //! other old token revokes the sign-in and disconnects its sockets), logout revokes, every

@@ -1,7 +1,7 @@
 // The React Native entry (wasm2js) beside the wasm entry, in Node 20: sizes as shipped and the
 // getValidToken() hot path. Not a test; figures for BENCHMARKS.md ("React Native entry").
 //
-//   scripts/build-package.sh && scripts/build-react-native.sh
+//   scripts/build-package.sh
 //   cd tests && node bench/react-native.mjs [--rounds 7] [--round-ms 1000]
 //
 // Sizes: each entry bundled by esbuild (minified, ESM) with the driver and glue; the wasm entry's

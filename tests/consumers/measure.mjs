@@ -2,7 +2,7 @@
 // folder, with the packed package installed), for each entry: every .js and .wasm file of dist/,
 // each gzipped with -9 as a server sends it. Prints one JSON line, in bytes:
 // { "consult-client": { vite: {js, wasm, total}, webpack: {…} }, "consult-client/slim": {…} }.
-// Used by scripts/size-budget.sh.
+// Used by crates/consult-js/build/sizes.mjs (scripts/size-budget.sh).
 
 import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";

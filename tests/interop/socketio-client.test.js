@@ -1,5 +1,5 @@
 // Interop: the official socket.io-client 4.8.4 against the real consult-stub
-// (DESIGN.md, "The wire contract": handshake refusals, join_room, presence, status pushes).
+// (the README's "What it answers": handshake refusals, join_room, presence, status pushes).
 
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";

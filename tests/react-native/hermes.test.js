@@ -10,7 +10,7 @@
 // TextDecoder or anything else Hermes lacks (Hermes then throws and no RESULT is printed), or if
 // Hermes cannot parse it.
 //
-// Run: scripts/build-react-native.sh, then `node --test --test-concurrency=1 react-native/` from
+// Run: scripts/build-package.sh, then `node --test --test-concurrency=1 react-native/` from
 // tests/ (scripts/test-package.sh does both).
 
 import { test } from "node:test";
@@ -49,7 +49,7 @@ function scenarioTokens() {
 }
 
 async function scenarioInHermes(perModule) {
-  assert.ok(existsSync(join(PKG, "index.js")), `${PKG}/index.js missing: run scripts/build-react-native.sh first`);
+  assert.ok(existsSync(join(PKG, "index.js")), `${PKG}/index.js missing: run scripts/build-package.sh first`);
   assert.ok(existsSync(HERMES), `${HERMES} missing: run scripts/setup.sh (npm hermes-engine-cli in tests/)`);
 
   // The entry alone, as an app's bundle would hold it: nothing in its code may use WebAssembly

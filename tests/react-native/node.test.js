@@ -1,5 +1,5 @@
 // consult-client's React Native entry (target/pkg/react-native, built by
-// scripts/build-react-native.sh: the JavaScript driver over consult-core compiled by wasm2js) in
+// scripts/build-package.sh: the JavaScript driver over consult-core compiled by wasm2js) in
 // Node 20, with what React Native lacks taken away before the entry is imported — WebAssembly,
 // localStorage, BroadcastChannel, navigator.locks, and TextDecoder/TextEncoder while the entry
 // evaluates (so the glue binds the UTF-8 fallback, as on Hermes) — and what React Native adds put
@@ -11,7 +11,7 @@
 // request: one request is made before WebAssembly is deleted. That is Node's plumbing; React
 // Native's fetch is native.
 //
-// Run: scripts/build-react-native.sh, then `node --test --test-concurrency=1 react-native/` from
+// Run: scripts/build-package.sh, then `node --test --test-concurrency=1 react-native/` from
 // tests/ (scripts/test-package.sh does both).
 
 import { after, before, test } from "node:test";
@@ -55,7 +55,7 @@ const requests = [];
 
 async function setUp() {
   if (!existsSync(resolve(PKG, "index.js"))) {
-    throw new Error(`${PKG}/index.js missing: run scripts/build-react-native.sh first`);
+    throw new Error(`${PKG}/index.js missing: run scripts/build-package.sh first`);
   }
   stub = await startStub();
   await stub.stats(); // Node's fetch compiles its HTTP parser (WebAssembly) now, while it exists.

@@ -1,6 +1,6 @@
 // Harness shared by the browser tests of the built npm package (tests/package/two-tabs,
 // token-scenarios, video-session and socketio-interop .test.js): where the package is
-// (target/pkg, assembled by scripts/assemble-package.sh), the "missing prerequisite" checks, the page
+// (target/pkg, built by scripts/build-package.sh), the "missing prerequisite" checks, the page
 // that imports it, the static server of that page and the package files, and opening
 // such a page in Chromium until the package is ready. Each test file keeps its own page script
 // (what it records: fetches, WebSockets, …), its own stubs and its own assertions.

@@ -5,11 +5,8 @@
 //! adopt another tab's token or end the sign-in; this crate only does the browser I/O — fetch,
 //! IndexedDB and web storage, timers, Web Locks, BroadcastChannel, page events, WebSocket.
 //!
-//! JavaScript gets the npm package instead: its own driver (`js/`) over the same machines,
-//! exported by the `js` feature (`src/js/`, a hand-written boundary with no import). The Rust API
-//! is the default feature `rust-api`; the npm build turns it off and turns on `small-alloc`, so
-//! its wasm holds the machines and their exports only. By default no global allocator is
-//! installed.
+//! JavaScript gets the npm package instead (crate `consult-js`): its own driver over the same
+//! machines, compiled to wasm.
 //!
 //! ```no_run
 //! use std::rc::Rc;
@@ -27,27 +24,22 @@
 //! # let _ = token; Ok(()) }
 //! ```
 
-/// Declares the Rust API's modules: they compile only with the feature `rust-api` (the
-/// default), so the npm package's wasm (`--no-default-features --features js-video,small-alloc`)
-/// holds consult-core's machines and their exports alone.
-macro_rules! rust_api_modules {
-    ($($module:ident),* $(,)?) => {
-        $(
-            #[cfg(feature = "rust-api")]
-            mod $module;
-        )*
-    };
-}
+mod client;
+mod details;
+mod driver;
+mod env;
+mod error;
+mod events;
+mod http;
+mod idb;
+mod lock;
+mod poller;
+mod room_event;
+mod socket;
+mod storage;
+mod tabs;
+mod wake;
 
-rust_api_modules!(
-    client, details, driver, env, error, events, http, idb, lock, poller, room_event, socket,
-    storage, tabs, wake,
-);
-
-#[cfg(feature = "js")]
-mod js;
-
-#[cfg(feature = "rust-api")]
 pub use {
     client::{ClientOptions, ConsultClient, Subscription},
     consult_core::connection::ConnectionConfig,
@@ -64,12 +56,4 @@ pub use {
 };
 
 /// What sign-in (or a refresh done elsewhere) returned.
-#[cfg(feature = "rust-api")]
 pub use consult_core::session::Grant as SessionGrant;
-
-/// A small allocator: std's dlmalloc costs ~7 KB of wasm; the client allocates little.
-#[cfg(all(target_arch = "wasm32", feature = "small-alloc"))]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-    // SAFETY: wasm32-unknown-unknown without atomics runs one thread.
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

@@ -78,6 +78,7 @@ pub fn trim_end(text: &str, byte: u8) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{vec, vec::Vec};
     use proptest::prelude::*;
 
     proptest! {

@@ -1,5 +1,6 @@
 //! Base64url (RFC 4648 §5), padding optional: just what JWT payloads need.
 
+use alloc::{string::String, vec::Vec};
 /// Decodes base64url text (with or without `=` padding). `None` on any invalid character or
 /// impossible length.
 ///
@@ -60,6 +61,7 @@ fn sextet(byte: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
     use proptest::prelude::*;
 
     #[test]

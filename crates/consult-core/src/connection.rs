@@ -17,6 +17,7 @@
 //! - every emit has an outcome ([`Notice::Emitted`]): sent, acknowledged, or failed (not
 //!   connected, no acknowledgement before its deadline, connection lost).
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 mod acks;
 mod room;
 
@@ -423,7 +424,7 @@ impl SocketConnection {
 
     fn request_token(&mut self) {
         self.phase = Phase::AwaitToken;
-        let force_refresh = std::mem::take(&mut self.force_refresh);
+        let force_refresh = core::mem::take(&mut self.force_refresh);
         self.awaited_request = Some(self.fetch_token(force_refresh));
     }
 

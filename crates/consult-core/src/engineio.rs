@@ -6,6 +6,7 @@
 //! ```
 
 use crate::json::Json;
+use alloc::{borrow::ToOwned, string::String};
 
 /// The handshake values of an Engine.IO `open` packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl core::fmt::Display for FrameError {
     }
 }
 
-impl std::error::Error for FrameError {}
+impl core::error::Error for FrameError {}
 
 fn millis(value: Option<&Json>) -> Option<u64> {
     value

@@ -70,6 +70,7 @@ pub(crate) fn int(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     proptest::proptest! {
         #[test]

@@ -2,6 +2,7 @@
 //! Engine.IO handshake, Socket.IO CONNECT and CONNECT_ERROR). Event payloads are passed through
 //! as text: the driver parses those with the platform's `JSON.parse`.
 
+use alloc::{string::String, vec::Vec};
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
@@ -269,7 +270,7 @@ impl Reader<'_> {
             }
             exponent = exponent.saturating_add(sign * power);
         }
-        let value = mantissa * 10f64.powi(exponent);
+        let value = mantissa * powi(10.0, exponent);
         value
             .is_finite()
             .then_some(Json::Number(if negative { -value } else { value }))
@@ -298,7 +299,7 @@ impl Reader<'_> {
             while !matches!(self.peek()?, b'"' | b'\\' | 0..=0x1f) {
                 self.at += 1;
             }
-            out.push_str(std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?);
+            out.push_str(core::str::from_utf8(self.bytes.get(start..self.at)?).ok()?);
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
@@ -343,6 +344,26 @@ impl Reader<'_> {
     }
 }
 
+/// `base` to the power `exponent`, as `f64::powi` computes it (compiler-rt's `__powidf2`:
+/// square-and-multiply, then one division for a negative exponent). `powi` is std's, and this
+/// crate is `no_std`.
+fn powi(base: f64, exponent: i32) -> f64 {
+    let mut result = 1.0;
+    let mut square = base;
+    let mut remaining = exponent.unsigned_abs();
+    loop {
+        if remaining & 1 == 1 {
+            result *= square;
+        }
+        remaining /= 2;
+        if remaining == 0 {
+            break;
+        }
+        square *= square;
+    }
+    if exponent < 0 { 1.0 / result } else { result }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,7 +376,7 @@ mod tests {
             let expected = digits
                 .as_bytes()
                 .get(..4)
-                .and_then(|window| std::str::from_utf8(window).ok())
+                .and_then(|window| core::str::from_utf8(window).ok())
                 .and_then(|window| u32::from_str_radix(window, 16).ok());
             prop_assert_eq!(reader.hex4(), expected);
         }

@@ -2,6 +2,7 @@
 //! the signature (only the server can; the client only needs the times).
 
 use crate::base64url;
+use alloc::string::String;
 
 /// Why a string is not usable as an access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,7 @@ impl core::fmt::Display for JwtError {
     }
 }
 
-impl std::error::Error for JwtError {}
+impl core::error::Error for JwtError {}
 
 /// The JSON text of a JWT's payload (the middle segment), undecoded otherwise.
 /// Parsing the JSON is left to the caller (the browser's `JSON.parse` costs no bytes).

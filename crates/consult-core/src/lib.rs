@@ -14,6 +14,12 @@
 //! assert!(policy.is_due(&token, 4 * 3600 * 1000 - 299_000, 0));
 //! ```
 
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
 pub mod ascii;
 pub mod backoff;
 pub mod base64url;

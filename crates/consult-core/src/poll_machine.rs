@@ -19,6 +19,7 @@ use crate::ErrorCode;
 use crate::poll::{PollAction, PollResult, PollSchedule, SessionStatus, StopReason};
 use crate::rng::Rng;
 use crate::session::SessionError;
+use alloc::{string::String, vec::Vec};
 
 /// What happened to the poller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,10 +297,11 @@ impl PollMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{borrow::ToOwned, vec};
     use proptest::prelude::*;
 
     fn drain(poll: &mut PollMachine) -> Vec<PollOutput> {
-        std::iter::from_fn(|| poll.poll_output()).collect()
+        core::iter::from_fn(|| poll.poll_output()).collect()
     }
 
     fn answer(status: u16, session: Option<&str>) -> PollInput {
@@ -424,7 +426,7 @@ mod tests {
                 let answering = matches!(kind, 2..=5);
                 if answering && in_flight > 0 { in_flight -= 1; }
                 poll.handle(now as i64 * 1_000_000, input);
-                for output in std::iter::from_fn(|| poll.poll_output()) {
+                for output in core::iter::from_fn(|| poll.poll_output()) {
                     match output {
                         PollOutput::Fetch { .. } => in_flight += 1,
                         PollOutput::Abort => in_flight = 0,

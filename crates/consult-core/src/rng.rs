@@ -48,6 +48,7 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn draws_stay_in_range_and_vary() {

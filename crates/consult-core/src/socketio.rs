@@ -10,6 +10,7 @@
 
 use crate::engineio::FrameError;
 use crate::json::{Json, push_decimal, quote};
+use alloc::{borrow::ToOwned, string::String};
 
 /// Socket.IO packet types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! date-time (which is **UTC**, never local time: the seed's "2026-01-26T08:00:00"), or epoch
 //! seconds as a number-like string.
 
+use alloc::string::String;
 /// Parses `expires_at` into Unix milliseconds. `None` when it is none of the accepted forms.
 ///
 /// ```

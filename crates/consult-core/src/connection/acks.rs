@@ -1,5 +1,6 @@
 //! The emits waiting for the server's acknowledgement, each with its deadline.
 
+use alloc::vec::Vec;
 /// Pending acknowledgements: emit id and the time (Unix ms) after which it has failed.
 /// Every entry has a deadline, so whatever the server does (or does not) send, the table
 /// empties.

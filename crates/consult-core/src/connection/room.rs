@@ -1,6 +1,7 @@
 //! The room a connection joins after every CONNECT, and what its `join_room` says.
 
 use crate::json::quote;
+use alloc::string::String;
 
 /// The consultation room to join (`join_room`) after every CONNECT, with the token current at
 /// that moment (after a forced refresh, never the one the socket connected with).

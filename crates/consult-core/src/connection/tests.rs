@@ -1,13 +1,14 @@
 //! The connection machine, driven through whole scenarios with injected time.
 
 use super::*;
+use alloc::{format, string::String, string::ToString, vec::Vec};
 use proptest::prelude::*;
 
 const OPEN: &str =
     r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
 fn drain(socket: &mut SocketConnection) -> Vec<Action> {
-    std::iter::from_fn(|| socket.poll_action()).collect()
+    core::iter::from_fn(|| socket.poll_action()).collect()
 }
 
 fn sends(actions: &[Action]) -> Vec<String> {

@@ -6,6 +6,7 @@
 use super::token::Token;
 use crate::json::Json;
 use crate::{ClockSkew, RefreshPolicy};
+use alloc::string::String;
 
 /// Largest refresh answer read (a token and a few fields).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -111,6 +112,7 @@ fn epoch_seconds_text(seconds: f64) -> Option<String> {
 mod tests {
     use super::*;
     use crate::base64url;
+    use alloc::format;
     use proptest::prelude::*;
 
     const HOUR: i64 = 3_600_000;

@@ -8,6 +8,7 @@ use super::storage::{Pending, STORAGE_TIMEOUT_MS, StorageOp};
 use super::token::Token;
 use super::{MIN_REFRESH_INTERVAL_MS, TokenSession};
 use crate::ErrorCode;
+use alloc::{string::String, vec::Vec};
 
 /// Shortest wait between two failed attempts (full jitter can draw zero).
 const RETRY_FLOOR_MS: u64 = 500;

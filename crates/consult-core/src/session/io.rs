@@ -4,6 +4,7 @@
 //! same id: an answer that matches nothing outstanding is ignored (or, for a lock, released).
 
 use crate::ErrorCode;
+use alloc::string::String;
 
 /// Identifies one call of the application (a waiter): the driver picks it, the machine answers
 /// it exactly once with [`Action::Resolve`].

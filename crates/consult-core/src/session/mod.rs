@@ -38,6 +38,7 @@
 //! assert!(matches!(session.poll_action(), Some(Action::Resolve { call: 1, result: Err(_) })));
 //! ```
 
+use alloc::{string::String, vec, vec::Vec};
 mod answer;
 mod flight;
 mod io;
@@ -285,7 +286,7 @@ impl TokenSession {
     /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
     /// session.handle(0, Input::SetSession { call: 1, grant });
     /// assert_eq!(session.fresh_until(), None, "not stored yet");
-    /// let write = std::iter::from_fn(|| session.poll_action())
+    /// let write = core::iter::from_fn(|| session.poll_action())
     ///     .find_map(|a| match a { Action::WriteStorage { op, .. } => Some(op), _ => None });
     /// session.handle(1, Input::StorageDone { op: write.unwrap(), ok: true });
     /// assert_eq!(session.fresh_until(), Some(14_400_000 - 300_000));
@@ -468,7 +469,7 @@ impl TokenSession {
         if self.load != Load::Done || self.storage.writing() {
             return;
         }
-        let mut waiting = std::mem::take(&mut self.waiters);
+        let mut waiting = core::mem::take(&mut self.waiters);
         for waiter in &mut waiting {
             if waiter.want == Want::ReplaceLoaded {
                 let loaded = self.current.as_ref().map(|c| c.text.clone());
@@ -557,7 +558,7 @@ impl TokenSession {
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
         // A sign-out asked for before this sign-in comes first (its call is answered too).
-        for call in std::mem::take(&mut self.sign_outs_after_load) {
+        for call in core::mem::take(&mut self.sign_outs_after_load) {
             self.sign_out(call);
         }
         self.abandon_flight();
@@ -679,7 +680,7 @@ impl TokenSession {
             if let Some(token) = found {
                 self.adopt_unless_older(token);
             }
-            for call in std::mem::take(&mut self.sign_outs_after_load) {
+            for call in core::mem::take(&mut self.sign_outs_after_load) {
                 self.sign_out(call);
             }
         } else if self.flight.is_reread(pending.op) {

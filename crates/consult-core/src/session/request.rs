@@ -1,6 +1,7 @@
 //! Decisions about the application's own authorised requests: where the token may go, and what
 //! an answer means for the token.
 
+use alloc::string::String;
 /// Whether an authorised request's answer says the server refused the credential, so the
 /// driver feeds [`Input::TokenRefused`](super::Input::TokenRefused) and replays once.
 ///

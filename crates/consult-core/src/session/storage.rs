@@ -4,6 +4,7 @@
 
 use super::io::{Action, CallId, OpId};
 use super::token::Token;
+use alloc::{string::String, vec::Vec};
 
 /// Longest wait for one storage operation (a custom async adapter may hang).
 pub const STORAGE_TIMEOUT_MS: i64 = 5_000;

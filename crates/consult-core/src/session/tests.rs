@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::base64url;
+use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
 
 const S: i64 = 1_000;
 const HOUR: i64 = 3_600 * S;
@@ -41,7 +42,7 @@ impl Harness {
     }
 
     fn drain(&mut self) -> Vec<Action> {
-        std::iter::from_fn(|| self.session.poll_action()).collect()
+        core::iter::from_fn(|| self.session.poll_action()).collect()
     }
 
     /// Moves the clock to `at` and fires the timer if it is due.

@@ -4,6 +4,7 @@
 use crate::TokenInfo;
 use crate::json::Json;
 use crate::jwt;
+use alloc::{borrow::ToOwned, string::String};
 
 /// Longest access token accepted (a JWT with a handful of claims is well under 2 KB).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;

@@ -1,5 +1,5 @@
 // The socket machine's ops (`SocketMachine.next()`), as numbers. Written from `SocketOp` in
-// src/js/socket.rs, which a test checks against this file; one constant each, so that a bundler
+// src/socket.rs, which a test checks against this file; one constant each, so that a bundler
 // inlines them.
 
 /** Nothing more to do. */

@@ -13,6 +13,7 @@
 //! for (let op; (op = m.pollAction()) !== Op.None; ) perform(op, m.id(), m.text());
 //! ```
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use consult_core::session::{
     Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
@@ -136,7 +137,7 @@ impl SessionInput {
     }
 }
 
-// For the host test that checks the driver's code modules (src/js/tests.rs).
+// For the host test that checks the driver's code modules (src/tests.rs).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl SessionOp {
     /// Every op, in order of its number (0, 1, …).
@@ -487,7 +488,7 @@ pub fn credential_refused(status: u16) -> bool {
 
 // ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
 
-thread_local! {
+abi::local! {
     static MACHINES: Slab<TokenMachine> = const { Slab::new() };
 }
 

@@ -1,5 +1,5 @@
 // The token machine's input kinds (`TokenMachine.feed(now, kind, …)`), as numbers. Written from
-// `SessionInput` in src/js/session.rs, which a test checks against this file; one constant each,
+// `SessionInput` in src/session.rs, which a test checks against this file; one constant each,
 // so that a bundler inlines them.
 
 /** The application wants a valid token (`id`: call). */

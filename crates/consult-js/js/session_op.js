@@ -1,5 +1,5 @@
 // The token machine's actions (`TokenMachine.pollAction()`), as numbers. Written from `SessionOp`
-// in src/js/session.rs, which a test checks against this file; one constant each, so that a
+// in src/session.rs, which a test checks against this file; one constant each, so that a
 // bundler inlines them.
 
 /** Nothing more to do. */

@@ -5,6 +5,7 @@
 //! for the driver by `js/poll_in.js` and `js/poll_op.js` (checked against these enums by a test,
 //! as the token machine's are).
 
+use alloc::{borrow::ToOwned, string::String};
 use consult_core::ErrorCode;
 use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
 use consult_core::session::SessionError;
@@ -59,7 +60,7 @@ impl PollIn {
     ];
 }
 
-// For the host test that checks the driver's code modules (src/js/tests.rs).
+// For the host test that checks the driver's code modules (src/tests.rs).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl PollOp {
     /// Every op, in order of its number (0, 1, …).
@@ -187,7 +188,7 @@ impl PollMachine {
 
 // ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
 
-thread_local! {
+abi::local! {
     static MACHINES: Slab<PollMachine> = const { Slab::new() };
 }
 
@@ -269,7 +270,7 @@ mod tests {
     use super::*;
 
     fn drain(poll: &mut PollMachine) -> Vec<(PollOp, Option<String>)> {
-        std::iter::from_fn(|| match poll.output() {
+        core::iter::from_fn(|| match poll.output() {
             PollOp::None => None,
             op => Some((op, poll.text().map(String::from))),
         })

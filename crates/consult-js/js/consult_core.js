@@ -1,5 +1,5 @@
 // consult-core's machines as the classes the driver calls: a thin, hand-written layer over the
-// wasm exports of crates/consult-client/src/js/ (their conventions: src/js/abi.rs). Machines
+// wasm exports of crates/consult-js/src/ (their conventions: src/abi.rs). Machines
 // live in the wasm behind handles; numbers cross as numbers (NaN or undefined: none); strings
 // are written into the core's in buffer as UTF-8 (their byte lengths passed, -1: none) and read
 // from its out buffer. No decision is taken here.
@@ -89,7 +89,7 @@ class Machine {
   }
 }
 
-/** The token session (src/js/session.rs); ops and kinds: session_op.js, session_in.js. */
+/** The token session (src/session.rs); ops and kinds: session_op.js, session_in.js. */
 export class TokenMachine extends Machine {
   constructor(marginSeconds, requestTimeoutMs, refreshRetries, crossTab, autoRefresh, storage, seed) {
     super(core.tm_new(marginSeconds, requestTimeoutMs, refreshRetries, crossTab, autoRefresh, storage, seed), core.tm_free);
@@ -138,7 +138,7 @@ export class TokenMachine extends Machine {
   }
 }
 
-/** The session poller (src/js/poll.rs); ops and kinds: poll_op.js, poll_in.js. */
+/** The session poller (src/poll.rs); ops and kinds: poll_op.js, poll_in.js. */
 export class PollMachine extends Machine {
   constructor(intervalMs, seed) {
     super(core.pm_new(intervalMs, seed), core.pm_free);
@@ -161,7 +161,7 @@ export class PollMachine extends Machine {
   }
 }
 
-/** The Socket.IO connection (src/js/socket.rs); ops: socket_op.js. */
+/** The Socket.IO connection (src/socket.rs); ops: socket_op.js. */
 export class SocketMachine extends Machine {
   constructor(url, namespace, attempts, delayMs, maxDelayMs, roomId, sessionId, userId, role) {
     if (!videoCore) {

@@ -1,5 +1,5 @@
 // The poll machine's input kinds (`PollMachine.feed(now, kind, …)`), as numbers. Written from
-// `PollIn` in src/js/poll.rs, which a test checks against this file; one constant each, so that a
+// `PollIn` in src/poll.rs, which a test checks against this file; one constant each, so that a
 // bundler inlines them.
 
 /** Start polling (`hidden`: the page is hidden now). */

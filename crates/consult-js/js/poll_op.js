@@ -1,5 +1,5 @@
 // The poll machine's outputs (`PollMachine.pollOutput()`), as numbers. Written from `PollOp` in
-// src/js/poll.rs, which a test checks against this file; one constant each, so that a bundler
+// src/poll.rs, which a test checks against this file; one constant each, so that a bundler
 // inlines them.
 
 /** Nothing more to do. */

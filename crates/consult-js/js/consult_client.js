@@ -5,7 +5,7 @@
 // WebSocket) is plain JavaScript, in these modules; every decision (token times, clock skew, when to
 // refresh, backoff, how to read a status, the poll schedule, the Socket.IO codec and connection
 // state machine) is a synchronous call into consult-core compiled to wasm (`./consult_core.js`,
-// exported by `crates/consult-client/src/js/`). This split keeps the package small: the same
+// exported by `crates/consult-js/src/`). This split keeps the package small: the same
 // orchestration written in Rust (the crate's Rust API, used by the Leptos demo) costs about
 // 70 KB gz of wasm, these modules about 6 KB minified (BENCHMARKS.md, "Package size").
 

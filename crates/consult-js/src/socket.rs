@@ -2,6 +2,7 @@
 //! Its ops cross as plain numbers, named for the driver by `js/socket_op.js` (checked against
 //! [`SocketOp`] by a test, as the token and poll machines' are).
 
+use alloc::{borrow::ToOwned, string::String};
 use consult_core::ErrorCode;
 use consult_core::connection::{
     Action, ConnectionConfig, Notice, RoomJoin, SocketConnection, TokenResult,
@@ -39,7 +40,7 @@ pub enum SocketOp {
     ProtocolError = 10,
 }
 
-// For the host test that checks the driver's code module (src/js/tests.rs).
+// For the host test that checks the driver's code module (src/tests.rs).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 impl SocketOp {
     /// Every op, in order of its number (0, 1, …).
@@ -275,7 +276,7 @@ impl SocketMachine {
 
 // ---- the wasm exports (`js/consult_core.js` calls them; conventions in `abi.rs`) ----------------
 
-thread_local! {
+abi::local! {
     static MACHINES: Slab<SocketMachine> = const { Slab::new() };
 }
 
@@ -441,7 +442,7 @@ mod tests {
     /// `o`, `x`, `w`+frame, `t`/`T`+id, `s`+state+`\n`+reason, `e`+JSON, `d`+id+`\n`+JSON,
     /// `f`+id+`\n`+code, `p`+message.
     fn drain(machine: &mut SocketMachine) -> Vec<String> {
-        std::iter::from_fn(|| {
+        core::iter::from_fn(|| {
             let op = machine.next_op();
             let text = machine.text().unwrap_or_default();
             let extra = machine.extra().unwrap_or_default();

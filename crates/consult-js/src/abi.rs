@@ -17,10 +17,49 @@
 //! Nothing here can panic or trap on any input: every length is checked and every borrow is
 //! tried.
 
-use std::cell::RefCell;
-use std::thread::LocalKey;
+use alloc::{boxed::Box, string::String, vec::Vec};
+use core::cell::RefCell;
 
-thread_local! {
+/// A value of the boundary's one thread. On the host (the tests, several threads) it is a
+/// `thread_local!`; the package's wasm is `no_std`, where wasm32 without atomics has one thread
+/// and a plain `static` ([`SingleThreaded`]) is that thread's.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Local<T> = std::thread::LocalKey<T>;
+#[cfg(target_arch = "wasm32")]
+pub type Local<T> = SingleThreaded<T>;
+
+/// Declares boundary state: `local! { static NAME: Type = const { value }; }` (see [`Local`]).
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! local {
+    ($($tokens:tt)*) => { std::thread_local! { $($tokens)* } };
+}
+#[cfg(target_arch = "wasm32")]
+macro_rules! local {
+    ($(static $name:ident: $ty:ty = const { $value:expr };)*) => {
+        $(static $name: $crate::abi::Local<$ty> = $crate::abi::SingleThreaded($value);)*
+    };
+}
+pub(crate) use local;
+
+/// A `static` for the package's wasm, which runs on one thread (wasm32 without atomics): read
+/// with [`SingleThreaded::with`], as a `thread_local!` is.
+#[cfg(target_arch = "wasm32")]
+pub struct SingleThreaded<T>(pub T);
+
+// SAFETY: the package's wasm (`no_std`, wasm32 without the atomics feature) has one thread, so
+// no second thread can see the value. The host build (threads) uses `thread_local!`.
+#[cfg(target_arch = "wasm32")]
+unsafe impl<T> Sync for SingleThreaded<T> {}
+
+#[cfg(target_arch = "wasm32")]
+impl<T> SingleThreaded<T> {
+    /// Runs `f` on the value, as `LocalKey::with` does.
+    pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
+}
+
+local! {
     static INBOX: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static OUTBOX: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
@@ -102,7 +141,7 @@ pub fn number(value: Option<impl Into<f64>>) -> f64 {
 pub struct Slab<T>(RefCell<Vec<Option<Box<T>>>>);
 
 impl<T> Slab<T> {
-    /// An empty slab (for a `thread_local!`).
+    /// An empty slab (for a [`local!`]).
     pub const fn new() -> Self {
         Slab(RefCell::new(Vec::new()))
     }
@@ -152,7 +191,7 @@ impl<T> Slab<T> {
 
 /// Runs `f` on the machine behind `handle` in the slab `key`; `None` when there is none.
 pub fn with<T, R>(
-    key: &'static LocalKey<Slab<T>>,
+    key: &'static Local<Slab<T>>,
     handle: f64,
     f: impl FnOnce(&mut T) -> R,
 ) -> Option<R> {
@@ -163,7 +202,7 @@ pub fn with<T, R>(
 }
 
 /// Drops the machine behind `handle` in the slab `key`, if any; its slot is reused.
-pub fn free<T>(key: &'static LocalKey<Slab<T>>, handle: f64) {
+pub fn free<T>(key: &'static Local<Slab<T>>, handle: f64) {
     key.with(|slab| drop(slab.take(handle)));
 }
 
@@ -209,7 +248,7 @@ mod tests {
         assert_eq!(number(Some(404u16)), 404.0);
     }
 
-    thread_local! {
+    local! {
         static NAMES: Slab<&'static str> = const { Slab::new() };
     }
 

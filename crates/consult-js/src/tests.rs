@@ -146,23 +146,23 @@ fn the_drivers_code_modules_match_the_enums() {
     }
     let cases = [
         (
-            include_str!("../../js/session_in.js"),
+            include_str!("../js/session_in.js"),
             rust(&SessionInput::ALL, |v| v as u8),
         ),
         (
-            include_str!("../../js/session_op.js"),
+            include_str!("../js/session_op.js"),
             rust(&SessionOp::ALL, |v| v as u8),
         ),
         (
-            include_str!("../../js/poll_in.js"),
+            include_str!("../js/poll_in.js"),
             rust(&PollIn::ALL, |v| v as u8),
         ),
         (
-            include_str!("../../js/poll_op.js"),
+            include_str!("../js/poll_op.js"),
             rust(&PollOp::ALL, |v| v as u8),
         ),
         (
-            include_str!("../../js/socket_op.js"),
+            include_str!("../js/socket_op.js"),
             rust(&SocketOp::ALL, |v| v as u8),
         ),
     ];
