@@ -107,7 +107,8 @@ else
 fi
 
 # 6. npm packages of tests/ (socket.io peers, playwright-core, binaryen, typescript, esbuild for
-#    the size budget), from the lock file.
+#    the size budget, React 19.2.3 + react-dom + @types/react for consult-client/react's web
+#    test), from the lock file.
 LOCK="$ROOT/tests/package-lock.json"
 STAMP="$ROOT/tests/node_modules/.consult-lock.sha256"
 WANT="$(sha256sum "$LOCK" | cut -d' ' -f1)"
@@ -117,6 +118,23 @@ else
   log "installing tests/ npm packages from package-lock.json"
   (cd "$ROOT/tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   printf '%s' "$WANT" >"$STAMP"
+fi
+
+# 7. npm packages of the Expo example (examples/expo: the React Native tests of
+#    scripts/test-react.sh), from its lock file, about 570 MB. Pins, each for a reason: expo
+#    57.0.26 exactly (the newest 57.0.x wants an expo-router the registry here lacks), the
+#    versions Expo 57 pairs with it (react-native 0.86.3, react 19.2.3, jest-expo 57.0.6, jest
+#    29.7, AsyncStorage 2.2.0), @testing-library/react-native 13.3.3 with react-test-renderer
+#    19.2.3 (14.x wants react 19.3), ws 8.23.1 (a real WebSocket for the Jest tests).
+EXPO_LOCK="$ROOT/examples/expo/package-lock.json"
+EXPO_STAMP="$ROOT/examples/expo/node_modules/.consult-lock.sha256"
+EXPO_WANT="$(sha256sum "$EXPO_LOCK" | cut -d' ' -f1)"
+if [[ -f "$EXPO_STAMP" && "$(cat "$EXPO_STAMP")" == "$EXPO_WANT" ]]; then
+  log "examples/expo/node_modules: up to date"
+else
+  log "installing examples/expo npm packages from package-lock.json (about a minute)"
+  (cd "$ROOT/examples/expo" && npm ci --no-audit --no-fund)
+  printf '%s' "$EXPO_WANT" >"$EXPO_STAMP"
 fi
 
 log "done"

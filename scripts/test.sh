@@ -36,6 +36,9 @@ bash scripts/test-browser.sh
 step "consult-client as an npm package: build, d.ts (no any, tsc), plain-JS consumer in Node"
 bash scripts/test-package.sh
 
+step "consult-client/react: a React web app in Chromium (StrictMode), the Expo example built by Metro + hermesc, Jest + React Native Testing Library"
+bash scripts/test-react.sh --no-build
+
 step "the demo end to end: trunk release build served by consult-stub, driven in Chromium"
 bash scripts/test-e2e.sh
 

@@ -20,7 +20,7 @@ import { VideoSession } from "./video_session.js";
 const REFRESH_PATH = "/api/video/auth/refresh-token";
 const LOGOUT_PATH = "/api/video/auth/logout";
 const SESSIONS_PATH = "/api/video/sessions/";
-const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning"];
+const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning", "refreshStarted"];
 
 /** The constructor's options with their defaults; a TypeError for what cannot be used. */
 function parseOptions(options) {
@@ -316,7 +316,7 @@ export class ConsultClient {
         return;
       case Op.SendRefresh:
         this.#refresh(id, m.text());
-        return;
+        return this.#listeners.emit("refreshStarted", undefined);
       case Op.AbortRefresh:
         this.#requests.get(id)?.abort();
         this.#requests.delete(id);

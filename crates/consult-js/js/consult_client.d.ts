@@ -81,6 +81,8 @@ export interface ConsultEventMap {
   sessionExpired: ConsultError;
   tokenChanged: TokenInfo | null;
   warning: ConsultError;
+  /** This client sent a refresh request; `tokenRefreshed`, `refreshFailed` or `sessionExpired` tells how it ended. */
+  refreshStarted: undefined;
 }
 export type ConsultEventName = keyof ConsultEventMap;
 export type SessionStatusName = "scheduled" | "waiting" | "active" | "ended" | "cancelled";
