@@ -120,6 +120,7 @@ start_server() { # start_server [EXTRA_FLAGS...]
   # connection cap. The secret goes in the environment, never on the command line.
   CONSULT_JWT_SECRET="bench-secret-$$-$RANDOM-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   RUST_LOG=warn "$BIN" --dev --bind 127.0.0.1 --port 0 --max-connections 4096 \
+    --max-connections-per-client 4096 --max-unauthenticated-sessions-per-client 1024 \
     --reuse-window "$REUSE_WINDOW" "$@" \
     >"$TMP/server.out" 2>"$TMP/server.err" &
   SERVER_PID=$!

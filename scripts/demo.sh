@@ -46,7 +46,7 @@ if [[ $CLUSTER -eq 1 ]]; then
   REDIS_PORT="${CONSULT_REDIS_PORT:-6390}"
   PORT_A="${CONSULT_PORT_A:-8087}"
   PORT_B="${CONSULT_PORT_B:-8088}"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$TMP" \
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly yes --maxmemory-policy noeviction --dir "$TMP" \
     >"$TMP/redis.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 1 50); do

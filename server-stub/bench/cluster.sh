@@ -44,7 +44,7 @@ free_port() {
 }
 export CONSULT_JWT_SECRET="cluster-bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 REDIS_PORT="$(free_port)"
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$TMP" \
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly yes --maxmemory-policy noeviction --dir "$TMP" \
   >"$TMP/redis.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]] && break; sleep 0.1; done
@@ -53,6 +53,7 @@ start() { # start NAME [FLAGS...] -> sets URL_<NAME>
   local name="$1"
   shift
   RUST_LOG=warn "$BIN_DIR/consult-stub" --dev --bind 127.0.0.1 --port 0 --max-connections 4096 \
+    --max-connections-per-client 4096 --max-unauthenticated-sessions-per-client 1024 \
     --reuse-window 10m "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PIDS+=($!)
   local port="" _

@@ -1,6 +1,8 @@
 //! Authentication decisions over HTTP headers and Socket.IO payloads: who is calling, and the
 //! refresh with rotation, reuse detection and revocation.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, header};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -90,10 +92,15 @@ impl AppState {
     /// sign-in has replaced (outside the reuse window) is refused as superseded, except by
     /// refresh and logout, which judge it themselves. A store that does not answer is
     /// [`ApiError::Unavailable`]: nothing is accepted unchecked.
-    pub async fn verify_token(&self, token: &str, leniency: Leniency) -> Result<Claims, ApiError> {
+    pub async fn verify_token(
+        &self,
+        token: &str,
+        leniency: Leniency,
+    ) -> Result<Arc<Claims>, ApiError> {
         let claims = self.tokens.verify(token, leniency, self.clock.now())?;
         let sign_in = self.storage().sign_in(&claims.sid).await?;
-        if sign_in.revoked {
+        // A sign-in the store lost (`unknown`) is refused like a revoked one: fail closed.
+        if sign_in.revoked || sign_in.unknown {
             return Err(AuthError::SessionRevoked.into());
         }
         if leniency != Leniency::Rotation
@@ -110,7 +117,7 @@ impl AppState {
         headers: &HeaderMap,
         leniency: Leniency,
         place: &'static str,
-    ) -> Result<Claims, ApiError> {
+    ) -> Result<Arc<Claims>, ApiError> {
         let token = bearer_token(headers)
             .inspect_err(|reason| self.stats.credential_rejected(*reason, place))?;
         self.verify_token(token, leniency).await.inspect_err(|e| {
@@ -214,10 +221,10 @@ impl AppState {
         Ok(())
     }
 
-    /// Mints a token for a new sign-in (dev endpoint). `ttl_secs` is clamped to
-    /// `[-session max age, token TTL]`; a negative one makes a token that expired that long ago,
-    /// issued one normal lifetime before its expiry.
-    pub fn mint(&self, user: User, ttl_secs: i64) -> Result<TokenResponse, AuthError> {
+    /// Mints a token for a new sign-in (dev endpoint) and records the sign-in's birth in the
+    /// store. `ttl_secs` is clamped to `[-session max age, token TTL]`; a negative one makes a
+    /// token that expired that long ago, issued one normal lifetime before its expiry.
+    pub async fn mint(&self, user: User, ttl_secs: i64) -> Result<TokenResponse, ApiError> {
         let now = self.clock.now();
         let ttl = secs(self.tokens.token_ttl());
         let ttl_secs = ttl_secs.clamp(-secs(self.settings.session_max_age), ttl);
@@ -242,6 +249,10 @@ impl AppState {
             nbf: None,
         };
         let access_token = self.tokens.sign(&claims)?;
+        let presented = self.presented(&claims)?;
+        self.storage()
+            .begin_sign_in(presented, now, self.settings.limits.refresh_burst)
+            .await?;
         Ok(token_response(access_token, exp, now, user))
     }
 }

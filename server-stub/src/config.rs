@@ -86,6 +86,33 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_MAX_CONNECTIONS", default_value_t = Limits::DEFAULT.max_connections)]
     pub max_connections: usize,
 
+    /// Most TCP connections one client address may hold at once; more are answered
+    /// `429 rate_limited` and closed.
+    #[arg(long, env = "CONSULT_MAX_CONNECTIONS_PER_CLIENT", default_value_t = Limits::DEFAULT.max_connections_per_client)]
+    pub max_connections_per_client: usize,
+
+    /// Most Engine.IO sessions that have not sent an accepted CONNECT, every client together;
+    /// more handshakes are answered `503 server_full`.
+    #[arg(long, env = "CONSULT_MAX_UNAUTHENTICATED_SESSIONS", default_value_t = Limits::DEFAULT.max_unauthenticated_sessions)]
+    pub max_unauthenticated_sessions: usize,
+
+    /// The same, per client address; more handshakes are answered `429 rate_limited`.
+    #[arg(long, env = "CONSULT_MAX_UNAUTHENTICATED_SESSIONS_PER_CLIENT", default_value_t = Limits::DEFAULT.max_unauthenticated_sessions_per_client)]
+    pub max_unauthenticated_sessions_per_client: usize,
+
+    /// Socket events one sign-in's sockets together may send in a burst (each socket also has
+    /// its own 20, one more per 100 ms); reconnecting does not refill it.
+    #[arg(long, env = "CONSULT_SIGN_IN_EVENT_BURST", default_value_t = Limits::DEFAULT.sign_in_event_burst)]
+    pub sign_in_event_burst: u32,
+
+    /// Time for a sign-in to earn back one event of its burst.
+    #[arg(long, env = "CONSULT_SIGN_IN_EVENT_INTERVAL", default_value = "10ms", value_parser = humantime::parse_duration)]
+    pub sign_in_event_interval: Duration,
+
+    /// Socket.IO over WebSocket only: HTTP long-polling handshakes are refused (`400`).
+    #[arg(long, env = "CONSULT_WEBSOCKET_ONLY")]
+    pub websocket_only: bool,
+
     /// Most Socket.IO connections one sign-in may hold at once.
     #[arg(long, env = "CONSULT_MAX_SOCKETS_PER_SIGN_IN", default_value_t = Limits::DEFAULT.max_sockets_per_sign_in)]
     pub max_sockets_per_sign_in: usize,
@@ -117,6 +144,25 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub redis_url: Option<String>,
+
+    /// The `--redis` URL is a node of a sharded Redis Cluster (several comma-separated nodes
+    /// may be given: one that answers is enough). Each sign-in's keys, and the sessions', share
+    /// one hash slot, so every script runs on one node.
+    #[arg(long, env = "CONSULT_REDIS_CLUSTER")]
+    pub redis_cluster: bool,
+
+    /// Start even on a Redis that may lose data: persistence off (`appendonly no`), an evicting
+    /// `maxmemory-policy`, or one whose CONFIG cannot be read. Without it such a Redis is
+    /// refused. A loss never lets anybody in (a sign-in whose record is gone is refused), but it
+    /// signs everybody out.
+    #[arg(long, env = "CONSULT_REDIS_MAY_LOSE_DATA")]
+    pub redis_may_lose_data: bool,
+
+    /// How long sockets stay connected while Redis does not answer: meanwhile the sweep still
+    /// ends those whose token or sign-in ended (it knows their expiry), after it every socket
+    /// is disconnected (revocations made meanwhile cannot be known).
+    #[arg(long, env = "CONSULT_OUTAGE_DISCONNECT_AFTER", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub outage_disconnect_after: Duration,
 
     /// Longest wait for any one Redis call (and for connecting); a later answer is a 503.
     #[arg(long, env = "CONSULT_REDIS_TIMEOUT", default_value = "1s", value_parser = humantime::parse_duration)]
@@ -201,6 +247,14 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Deadline of every Redis call.
     pub redis_timeout: Duration,
+    /// Start on a Redis that may lose data (with a warning) instead of refusing it.
+    pub redis_may_lose_data: bool,
+    /// `redis_url` lists nodes of a Redis Cluster.
+    pub redis_cluster: bool,
+    /// Refuse Engine.IO's polling transport.
+    pub websocket_only: bool,
+    /// Outage length after which every socket is disconnected.
+    pub outage_disconnect_after: Duration,
 }
 
 impl Settings {
@@ -226,6 +280,10 @@ impl Settings {
             limits: Limits::DEFAULT,
             redis_url: None,
             redis_timeout: Duration::from_secs(1),
+            redis_may_lose_data: false,
+            redis_cluster: false,
+            websocket_only: false,
+            outage_disconnect_after: Duration::from_secs(60),
         }
     }
 
@@ -326,15 +384,25 @@ impl Cli {
             create_sessions: self.create_sessions,
             limits: Limits {
                 max_connections: self.max_connections,
+                max_connections_per_client: self.max_connections_per_client,
+                max_unauthenticated_sessions: self.max_unauthenticated_sessions,
+                max_unauthenticated_sessions_per_client: self
+                    .max_unauthenticated_sessions_per_client,
                 max_sockets_per_sign_in: self.max_sockets_per_sign_in,
                 max_sign_ins: self.max_sign_ins,
                 max_sessions: self.max_sessions,
                 refresh_burst: self.refresh_burst,
                 refresh_interval: self.refresh_interval,
+                sign_in_event_burst: self.sign_in_event_burst,
+                sign_in_event_interval: self.sign_in_event_interval,
                 ..Limits::DEFAULT
             },
             redis_url: self.redis_url.filter(|url| !url.is_empty()),
             redis_timeout: self.redis_timeout,
+            redis_may_lose_data: self.redis_may_lose_data,
+            redis_cluster: self.redis_cluster,
+            websocket_only: self.websocket_only,
+            outage_disconnect_after: self.outage_disconnect_after,
         };
         settings.validate()?;
         Ok(settings)

@@ -25,11 +25,13 @@ pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod event_limit;
 pub mod extract;
 pub mod faults;
 pub mod ids;
 pub mod limits;
 pub mod logging;
+pub mod preauth;
 pub mod proxy;
 pub mod pubsub;
 pub mod rooms;
@@ -41,6 +43,7 @@ pub mod state;
 pub mod stats;
 pub mod storage;
 pub mod store;
+pub mod token_cache;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -117,8 +120,36 @@ pub async fn connect_app(
         return build_app(settings, clock);
     };
     let timeout = settings.redis_timeout;
-    let client = storage::redis::client(&url)?;
-    let storage = Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?);
+    let redis = if settings.redis_cluster {
+        let nodes: Vec<String> = url
+            .split(',')
+            .map(str::trim)
+            .filter(|node| !node.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let conn = storage::redis_conn::connect_cluster(&nodes, timeout).await?;
+        Arc::new(RedisStorage::over(conn, timeout, settings.limits))
+    } else {
+        let client = storage::redis::client(&url)?;
+        Arc::new(RedisStorage::connect(&client, timeout, settings.limits).await?)
+    };
+    // The Socket.IO adapter's pub/sub: on a cluster, through its first node (classic pub/sub
+    // reaches every node's subscribers).
+    let client = storage::redis::client(url.split(',').next().unwrap_or_default().trim())?;
+    match storage::durability::check(&redis).await {
+        Ok(()) => {}
+        Err(reason) if settings.redis_may_lose_data => tracing::warn!(
+            "this Redis may lose data ({reason}); started anyway (--redis-may-lose-data): a loss \
+             signs everybody out"
+        ),
+        Err(reason) => return Err(ConnectError::MayLoseData(reason).into()),
+    }
+    let epoch = storage::durability::Epoch::default();
+    if let Ok(storage::durability::EpochSeen::Written) = epoch.check(&redis).await {
+        tracing::info!("a new epoch marker was written: this Redis held no consult data");
+    }
+    tokio::spawn(epoch.watch(redis.clone()));
+    let storage: Arc<dyn storage::Storage> = redis;
     let pubsub = PubSub::connect(&client, timeout).await?;
     let adapter = RedisAdapterCtr::new_with_driver(
         pubsub,
@@ -198,9 +229,17 @@ fn assemble<A: Adapter>(
         ),
         None => router.fallback(routes::not_found),
     };
+    let gate = preauth::PreAuthGate::new(preauth::PreAuthLimits {
+        global: limits.max_unauthenticated_sessions,
+        per_client: limits.max_unauthenticated_sessions_per_client,
+        retry_after_secs: u32::try_from(limits.connect_timeout.as_secs().max(1))
+            .unwrap_or(u32::MAX),
+        websocket_only: state.settings.websocket_only,
+    });
     router
         .with_state(state.clone())
         .layer(axum::middleware::map_response(error::json_refusal))
         .layer(socket_layer)
+        .layer(preauth::PreAuthLayer(gate))
         .layer(cors::layer(&state.settings))
 }

@@ -7,6 +7,13 @@ use std::time::Duration;
 pub struct Limits {
     /// Most TCP connections served at once (`--max-connections`).
     pub max_connections: usize,
+    /// Most TCP connections of one client address at once (`--max-connections-per-client`).
+    pub max_connections_per_client: usize,
+    /// Most Engine.IO sessions without an accepted CONNECT at once
+    /// (`--max-unauthenticated-sessions`).
+    pub max_unauthenticated_sessions: usize,
+    /// The same, per client address (`--max-unauthenticated-sessions-per-client`).
+    pub max_unauthenticated_sessions_per_client: usize,
     /// Time a client has to send a complete request head.
     pub header_read_timeout: Duration,
     /// Largest HTTP request body read by the API.
@@ -21,6 +28,11 @@ pub struct Limits {
     pub socket_event_burst: u32,
     /// Time to earn back one socket event of the burst.
     pub socket_event_interval: Duration,
+    /// Socket events one sign-in's sockets together may send in a burst
+    /// (`--sign-in-event-burst`); reconnecting does not refill it.
+    pub sign_in_event_burst: u32,
+    /// Time to earn back one of them (`--sign-in-event-interval`).
+    pub sign_in_event_interval: Duration,
     /// Sign-ins remembered for rotation at once (`--max-sign-ins`).
     pub max_sign_ins: usize,
     /// Refreshes one sign-in may make in a burst (`--refresh-burst`).
@@ -41,6 +53,9 @@ impl Limits {
     /// The defaults.
     pub const DEFAULT: Limits = Limits {
         max_connections: 1024,
+        max_connections_per_client: 256,
+        max_unauthenticated_sessions: 1024,
+        max_unauthenticated_sessions_per_client: 64,
         header_read_timeout: Duration::from_secs(5),
         max_body_bytes: 16 * 1024,
         max_socket_message_bytes: 16 * 1024,
@@ -48,6 +63,8 @@ impl Limits {
         max_sockets_per_sign_in: 16,
         socket_event_burst: 20,
         socket_event_interval: Duration::from_millis(100),
+        sign_in_event_burst: 1000,
+        sign_in_event_interval: Duration::from_millis(10),
         max_sign_ins: 1_000_000,
         refresh_burst: 10,
         refresh_interval: Duration::from_secs(1),
@@ -61,9 +78,22 @@ impl Limits {
     pub fn first_zero(&self) -> Option<&'static str> {
         [
             (self.max_connections, "--max-connections"),
+            (
+                self.max_connections_per_client,
+                "--max-connections-per-client",
+            ),
+            (
+                self.max_unauthenticated_sessions,
+                "--max-unauthenticated-sessions",
+            ),
+            (
+                self.max_unauthenticated_sessions_per_client,
+                "--max-unauthenticated-sessions-per-client",
+            ),
             (self.max_sockets_per_sign_in, "--max-sockets-per-sign-in"),
             (self.max_sign_ins, "--max-sign-ins"),
             (self.refresh_burst as usize, "--refresh-burst"),
+            (self.sign_in_event_burst as usize, "--sign-in-event-burst"),
         ]
         .into_iter()
         .find(|(value, _)| *value == 0)
@@ -91,6 +121,16 @@ impl Bucket {
             tokens: burst,
             updated_ms: now_ms,
         }
+    }
+
+    /// The instant (Unix ms) by which the bucket is full again.
+    pub fn full_at(&self, burst: u32, interval: Duration) -> i64 {
+        let interval_ms = i64::try_from(interval.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let missing = i64::from(burst.saturating_sub(self.tokens));
+        self.updated_ms
+            .saturating_add(missing.saturating_mul(interval_ms))
     }
 
     /// Takes one token if there is one; `false` when the caller must wait.

@@ -1,38 +1,70 @@
-//! A small TCP load balancer for the cluster demo (`consult-proxy`): each connection goes to
-//! the next instance in turn that accepts it, bytes copied both ways (HTTP and WebSocket
-//! alike), as `haproxy` in `mode tcp` would. An instance that is down is skipped; its open
-//! connections end with it, and the clients' reconnects land on the others.
+//! A small TCP load balancer for tests and demos (`consult-proxy`): each connection goes to the
+//! next instance in turn that accepts it, bytes copied both ways (HTTP and WebSocket alike), as
+//! `haproxy` in `mode tcp` would. An instance that is down is skipped; its open connections
+//! end with it, and the clients' reconnects land on the others. Not for production: there, any
+//! TCP or HTTP balancer does (the instances need no stickiness).
+//!
+//! Bounded like the instances: an instance connection is opened only once the client has sent
+//! its first bytes (within [`ProxyLimits::first_byte_timeout`]), so idle clients hold no
+//! instance's slot; a connection with no traffic either way for [`ProxyLimits::idle_timeout`]
+//! is closed, and once one side has finished sending, the other gets
+//! [`ProxyLimits::half_close_timeout`] to finish too.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// The bounds on the proxy's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyLimits {
+    /// Most client connections at once.
+    pub max_connections: usize,
+    /// Longest wait for an instance to accept before trying the next one.
+    pub connect_timeout: Duration,
+    /// Longest wait for a new client's first bytes.
+    pub first_byte_timeout: Duration,
+    /// A connection without traffic either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// Once one side has finished sending, the other has this long to finish.
+    pub half_close_timeout: Duration,
+}
+
+impl ProxyLimits {
+    /// The defaults (the binary's flags): 4096 connections, 1 s to connect, 5 s for the first
+    /// bytes, 60 s idle (Engine.IO pings every 25 s), 5 s after a half-close.
+    pub const DEFAULT: ProxyLimits = ProxyLimits {
+        max_connections: 4096,
+        connect_timeout: Duration::from_secs(1),
+        first_byte_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(60),
+        half_close_timeout: Duration::from_secs(5),
+    };
+}
 
 /// Where connections go, and the bounds on them.
 #[derive(Debug)]
 pub struct Balancer {
     backends: Vec<SocketAddr>,
     next: AtomicUsize,
-    connect_timeout: Duration,
+    limits: ProxyLimits,
     permits: Arc<Semaphore>,
 }
 
 impl Balancer {
-    /// Round-robin over `backends`; at most `max_connections` at once, each backend connect
-    /// bounded by `connect_timeout`.
-    pub fn new(
-        backends: Vec<SocketAddr>,
-        max_connections: usize,
-        connect_timeout: Duration,
-    ) -> Self {
+    /// Round-robin over `backends` within `limits`.
+    pub fn new(backends: Vec<SocketAddr>, limits: ProxyLimits) -> Self {
         Balancer {
             backends,
             next: AtomicUsize::new(0),
-            connect_timeout,
-            permits: Arc::new(Semaphore::new(max_connections.max(1))),
+            limits,
+            permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
         }
     }
 
@@ -45,7 +77,8 @@ impl Balancer {
             let Some(&backend) = self.backends.get((start + offset) % count.max(1)) else {
                 continue;
             };
-            match tokio::time::timeout(self.connect_timeout, TcpStream::connect(backend)).await {
+            let connecting = TcpStream::connect(backend);
+            match tokio::time::timeout(self.limits.connect_timeout, connecting).await {
                 Ok(Ok(stream)) => return Some((backend, stream)),
                 Ok(Err(e)) => tracing::debug!(%backend, error = %e, "backend refused"),
                 Err(_) => tracing::debug!(%backend, "backend did not accept in time"),
@@ -65,23 +98,100 @@ impl Balancer {
                 },
                 () = &mut shutdown => return,
             };
-            let mut client = tokio::select! {
+            let client = tokio::select! {
                 stream = crate::serve::accept(&listener) => stream,
                 () = &mut shutdown => return,
             };
             let balancer = self.clone();
             tokio::spawn(async move {
                 let _permit = permit;
-                let Some((backend, mut upstream)) = balancer.connect().await else {
-                    tracing::warn!("no instance accepts connections");
-                    return;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = upstream.set_nodelay(true);
-                if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
-                    tracing::debug!(%backend, error = %e, "proxied connection ended");
-                }
+                balancer.relay(client).await;
             });
         }
+    }
+
+    /// One client connection: waits for its first bytes, then relays it to an instance.
+    async fn relay(&self, client: TcpStream) {
+        let mut first = [0_u8; 1];
+        match tokio::time::timeout(self.limits.first_byte_timeout, client.peek(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+        let Some((backend, upstream)) = self.connect().await else {
+            tracing::warn!("no instance accepts connections");
+            return;
+        };
+        let _ = client.set_nodelay(true);
+        let _ = upstream.set_nodelay(true);
+        if let Err(e) = copy_both_ways(client, upstream, self.limits).await {
+            tracing::debug!(%backend, error = %e, "proxied connection ended");
+        }
+    }
+}
+
+/// Copies `a` ⇄ `b` until both sides have finished, an error, the idle timeout, or the
+/// half-close timeout after the first side finished; then both are closed (dropped).
+async fn copy_both_ways(a: TcpStream, b: TcpStream, limits: ProxyLimits) -> std::io::Result<()> {
+    let start = Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let (a_read, a_write) = a.into_split();
+    let (b_read, b_write) = b.into_split();
+    let forward = copy_one_way(a_read, b_write, start, last.clone());
+    let backward = copy_one_way(b_read, a_write, start, last.clone());
+    tokio::pin!(forward, backward);
+    let (mut forward_done, mut backward_done) = (false, false);
+    let mut half_closed_at: Option<Instant> = None;
+    loop {
+        let idle_deadline =
+            start + Duration::from_millis(last.load(Ordering::Relaxed)) + limits.idle_timeout;
+        let deadline = half_closed_at
+            .map(|at| (at + limits.half_close_timeout).min(idle_deadline))
+            .unwrap_or(idle_deadline);
+        tokio::select! {
+            done = &mut forward, if !forward_done => {
+                done?;
+                forward_done = true;
+            }
+            done = &mut backward, if !backward_done => {
+                done?;
+                backward_done = true;
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let now = Instant::now();
+                let idle_since = start + Duration::from_millis(last.load(Ordering::Relaxed));
+                let half_close_over =
+                    half_closed_at.is_some_and(|at| now >= at + limits.half_close_timeout);
+                if half_close_over || now >= idle_since + limits.idle_timeout {
+                    return Ok(());
+                }
+            }
+        }
+        if forward_done && backward_done {
+            return Ok(());
+        }
+        if (forward_done || backward_done) && half_closed_at.is_none() {
+            half_closed_at = Some(Instant::now());
+        }
+    }
+}
+
+/// Copies one direction until end of stream (then finishes the writer's side), noting the
+/// time of the last traffic (milliseconds since `start`) in `last`.
+async fn copy_one_way(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    start: Instant,
+    last: Arc<AtomicU64>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0_u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            to.shutdown().await?;
+            return Ok(());
+        }
+        to.write_all(buf.get(..n).unwrap_or_default()).await?;
+        let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        last.store(elapsed, Ordering::Relaxed);
     }
 }

@@ -1,6 +1,9 @@
 //! The accept loop: hyper's HTTP/1 connection builder with a timer, so a client that never
-//! finishes its request head is dropped after the header-read timeout, and a cap on the TCP
-//! connections served at once (WebSockets included: the permit lives as long as the socket).
+//! finishes its request head is dropped after the header-read timeout, a cap on the TCP
+//! connections served at once (WebSockets included: the permit lives as long as the socket),
+//! and a cap per client address, beyond which a connection is answered `429 rate_limited`
+//! and closed (one client cannot take every slot). Each request carries its client's address
+//! ([`ClientAddr`]) for the caps further in.
 
 use std::future::Future;
 use std::io;
@@ -18,6 +21,50 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::limits::Limits;
+use crate::preauth::ClientAddr;
+
+/// Connections held per client address.
+#[derive(Debug)]
+struct PerClient {
+    max: usize,
+    held: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One connection's place in its client's count; given back when dropped.
+struct ClientPlace {
+    clients: Arc<PerClient>,
+    client: std::net::IpAddr,
+}
+
+impl PerClient {
+    fn take(self: &Arc<Self>, client: std::net::IpAddr) -> Option<ClientPlace> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let count = held.entry(client).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(ClientPlace {
+            clients: self.clone(),
+            client,
+        })
+    }
+}
+
+impl Drop for ClientPlace {
+    fn drop(&mut self) {
+        let mut held = self.clients.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = held.get_mut(&self.client) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// What a connection beyond its client's cap gets before it is closed.
+const TOO_MANY_FROM_CLIENT: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: 92\r\n\r\n{\"error\":\"rate_limited\",\"message\":\"too many connections from this address; retry after 5 s\"}";
 
 /// Largest request head hyper buffers (request line and headers).
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -26,6 +73,7 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 struct Counted {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
+    _place: ClientPlace,
 }
 
 impl AsyncRead for Counted {
@@ -91,6 +139,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let clients = Arc::new(PerClient {
+        max: limits.max_connections_per_client,
+        held: std::sync::Mutex::default(),
+    });
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -105,11 +157,27 @@ pub async fn serve(
             () = &mut shutdown => return,
         };
         let _ = stream.set_nodelay(true);
+        let client = match stream.peer_addr() {
+            Ok(peer) => peer.ip(),
+            Err(_) => continue,
+        };
+        let Some(place) = clients.take(client) else {
+            drop(permit);
+            tokio::spawn(refuse(stream));
+            continue;
+        };
         let io = TokioIo::new(Counted {
             stream,
             _permit: permit,
+            _place: place,
         });
-        let service = TowerToHyperService::new(router.clone());
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ClientAddr(client));
+                request
+            },
+        ));
         let header_read_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
             let connection = http1::Builder::new()
@@ -123,4 +191,14 @@ pub async fn serve(
             }
         });
     }
+}
+
+/// Answers a connection beyond its client's cap (bounded: one write, 1 s at most) and closes it.
+async fn refuse(mut stream: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(TOO_MANY_FROM_CLIENT).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }

@@ -17,9 +17,11 @@ use socketioxide::handler::ConnectHandler;
 use crate::error::{ApiError, AuthError};
 use crate::ids::valid_id;
 use crate::limits::Bucket;
+use crate::preauth::HeldSlot;
 use crate::rooms::sign_in_room;
 use crate::state::AppState;
 use crate::stats::bump;
+use crate::storage::SweepState;
 use crate::tokens::{Claims, Leniency, User};
 
 /// Registers the default namespace with its auth middleware (in-memory adapter).
@@ -72,7 +74,7 @@ struct SocketSignIn {
     exp: i64,
     /// `auth_time + max age`.
     end: i64,
-    /// Event rate limit.
+    /// This socket's own event bucket (the sign-in's is in [`AppState::event_limit`]).
     events: Arc<Mutex<Bucket>>,
 }
 
@@ -80,36 +82,71 @@ fn now_ms(app: &AppState) -> i64 {
     i64::try_from(app.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-/// Whether the socket may handle one more event; a socket over its rate is told and dropped.
+/// Marks a socket cut off for flooding: its later events are ignored until it is gone.
+#[derive(Debug, Clone, Copy)]
+struct CutOff;
+
+/// Whether the socket may handle one more event: its own bucket and its sign-in's (shared by
+/// the sign-in's sockets on this instance, not refilled by reconnecting). A socket over either
+/// rate is cut off: its events are ignored from
+/// then on, it is told `error {code: "rate_limited"}` once what it was sent before has left
+/// (an `error` queued behind a burst of answers was lost when the socket closed at once), and
+/// then disconnected.
 fn within_rate<A: Adapter>(socket: &SocketRef<A>, app: &AppState) -> bool {
+    if socket.extensions.get::<CutOff>().is_some() {
+        return false;
+    }
     let Some(sign_in) = socket.extensions.get::<SocketSignIn>() else {
         return false;
     };
     let limits = app.settings.limits;
+    let now = now_ms(app);
     let allowed = sign_in
         .events
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .take(
-            limits.socket_event_burst,
-            limits.socket_event_interval,
-            now_ms(app),
+        .take(limits.socket_event_burst, limits.socket_event_interval, now)
+        && app.event_limit.take(
+            &sign_in.sid,
+            limits.sign_in_event_burst,
+            limits.sign_in_event_interval,
+            now,
         );
     if !allowed {
-        send_error(socket, "rate_limited", "too many events; disconnected");
-        let _ = socket.clone().disconnect();
+        socket.extensions.insert(CutOff);
+        let socket = socket.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RATE_LIMIT_DRAIN).await;
+            send_error(&socket, "rate_limited", "too many events; disconnected");
+            tokio::time::sleep(RATE_LIMIT_DRAIN).await;
+            let _ = socket.disconnect();
+        });
     }
     allowed
 }
 
+/// How long a cut-off socket's queued answers get to leave before its `rate_limited` error,
+/// and that error before the disconnect.
+const RATE_LIMIT_DRAIN: Duration = Duration::from_millis(100);
+
 /// Every second: disconnects this instance's sockets whose sign-in ended, was revoked (on any
-/// instance: a backstop for a revocation broadcast lost while Redis was away), or whose latest
-/// token expired without the sign-in being refreshed. One store call per sweep; when the store
-/// does not answer, the sweep is skipped (nobody is disconnected on a guess).
+/// instance: a backstop for a revocation broadcast lost while Redis was away) or lost by the
+/// store, or whose latest token expired without the sign-in being refreshed. One store call per
+/// sweep. While the store does not answer, the sweep goes on with what each socket knows (its
+/// latest token's `exp` and its sign-in's end), and once the outage has lasted
+/// `--outage-disconnect-after` every socket is disconnected: revocations made meanwhile cannot
+/// be known.
 pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let mut outage_since: Option<tokio::time::Instant> = None;
     loop {
         ticker.tick().await;
+        let limits = app.settings.limits;
+        app.event_limit.forget_refilled(
+            limits.sign_in_event_burst,
+            limits.sign_in_event_interval,
+            now_ms(&app),
+        );
         let Some(namespace) = io.of("/") else {
             continue;
         };
@@ -127,31 +164,56 @@ pub async fn expire_sockets<A: Adapter>(app: AppState, io: SocketIo<A>) {
         let mut sids: Vec<String> = sockets.iter().map(|(_, s)| s.sid.clone()).collect();
         sids.sort_unstable();
         sids.dedup();
-        let Ok(states) = app.storage().sign_ins(sids.clone()).await else {
-            continue;
+        let states = match app.storage().sign_ins(sids.clone()).await {
+            Ok(states) => {
+                outage_since = None;
+                Some(states)
+            }
+            Err(_) => {
+                let since = *outage_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() >= app.settings.outage_disconnect_after {
+                    for (socket, _) in sockets {
+                        let unavailable = ApiError::from(crate::storage::Unavailable);
+                        send_unavailable(&socket, &unavailable);
+                        let _ = socket.disconnect();
+                    }
+                    continue;
+                }
+                None
+            }
         };
         let now = app.clock.now().unix_timestamp();
         for (socket, sign_in) in sockets {
-            let state = sids
-                .binary_search(&sign_in.sid)
-                .ok()
-                .and_then(|i| states.get(i).copied())
-                .unwrap_or_default();
-            let exp = state
-                .current_exp
-                .map_or(sign_in.exp, |e| e.max(sign_in.exp));
-            let reason = if state.revoked {
-                AuthError::SessionRevoked
-            } else if now > sign_in.end {
-                AuthError::SessionExpired
-            } else if now >= exp {
-                AuthError::TokenExpired
-            } else {
-                continue;
-            };
-            send_error(&socket, reason.code(), &reason.to_string());
-            let _ = socket.disconnect();
+            let state = states.as_ref().map(|states| {
+                sids.binary_search(&sign_in.sid)
+                    .ok()
+                    .and_then(|i| states.get(i).copied())
+                    .unwrap_or_default()
+            });
+            if let Some(reason) = socket_end(&sign_in, state, now) {
+                send_error(&socket, reason.code(), &reason.to_string());
+                let _ = socket.disconnect();
+            }
         }
+    }
+}
+
+/// Why a socket must go now, if it must: its sign-in revoked or lost by the store, over, or its
+/// latest token expired (the store's current `exp` counts when the store answered; `state` is
+/// `None` during an outage, when only what the socket knows is judged).
+fn socket_end(sign_in: &SocketSignIn, state: Option<SweepState>, now: i64) -> Option<AuthError> {
+    let state = state.unwrap_or_default();
+    let exp = state
+        .current_exp
+        .map_or(sign_in.exp, |e| e.max(sign_in.exp));
+    if state.revoked || state.unknown {
+        Some(AuthError::SessionRevoked)
+    } else if now > sign_in.end {
+        Some(AuthError::SessionExpired)
+    } else if now >= exp {
+        Some(AuthError::TokenExpired)
+    } else {
+        None
     }
 }
 
@@ -179,18 +241,21 @@ async fn authenticate<A: Adapter>(
                 bump(&app.stats.socket_reject);
                 return Err(HandshakeRefused(HandshakeReason::TooManySockets));
             }
-            let limits = app.settings.limits;
             socket.extensions.insert(SocketSignIn {
                 sid: claims.sid.clone(),
                 exp: claims.exp,
                 end: app.tokens.sign_in_end(&claims).unwrap_or(claims.exp),
                 events: Arc::new(Mutex::new(Bucket::full(
-                    limits.socket_event_burst,
+                    app.settings.limits.socket_event_burst,
                     now_ms(&app),
                 ))),
             });
             socket.join(room);
             socket.extensions.insert(SocketUser(claims.user()));
+            // Authenticated: its Engine.IO session no longer counts as unauthenticated.
+            if let Some(HeldSlot(slot)) = socket.req_parts().extensions.get::<HeldSlot>() {
+                slot.release();
+            }
             // Handlers are attached here, before the CONNECT answer leaves: socketioxide runs
             // the connect handler in a task spawned after answering, so an event the client
             // sends at once could otherwise find no handler and be dropped.
@@ -357,11 +422,9 @@ async fn join_room<A: Adapter>(
         }
     };
     if !session.admits(&claims.sub) {
-        send_error(
-            &socket,
-            "not_a_participant",
-            "user is not a participant of this session",
-        );
+        // The same answer as for a room no session has: an outsider cannot tell whether a
+        // private session exists (as GET session answers 404 to both).
+        send_error(&socket, "session_not_found", "no session has this room");
         return;
     }
     let already_in = socket.rooms().iter().any(|room| room == &request.room_id);

@@ -25,6 +25,8 @@ pub struct Inner {
     pub stats: Stats,
     /// Injected faults (this instance's).
     pub faults: Faults,
+    /// The socket event rate limit of this instance's sign-ins.
+    pub event_limit: crate::event_limit::EventLimit,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
     /// Configuration.
@@ -60,6 +62,7 @@ impl AppState {
             storage,
             stats: Stats::default(),
             faults: Faults::default(),
+            event_limit: crate::event_limit::EventLimit::default(),
             clock,
             settings,
             rooms: OnceLock::new(),

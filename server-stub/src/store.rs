@@ -118,6 +118,8 @@ impl Store {
                     .last
                     .as_ref()
                     .map(|r| (r.jti.clone(), now_ms(r.refreshed_at))),
+                unknown: false,
+                store_now_ms: None,
             },
         }
     }
@@ -134,6 +136,22 @@ impl Store {
         let burst = self.limits.refresh_burst;
         let chain = self.chain_entry(presented, burst, now);
         chain.revoked = true;
+    }
+
+    /// Records a new sign-in at its birth (its first token current), counted against
+    /// `--max-sign-ins`: when the store is full, the sign-in is refused (nothing live is
+    /// forgotten), so mint-and-logout cannot grow the store past its cap.
+    pub fn begin(&mut self, presented: Presented<'_>, now: i64) -> Result<(), RefreshRefused> {
+        self.forget_ended(now);
+        if self.chains.contains_key(presented.sid) {
+            return Ok(());
+        }
+        if self.chains.len() >= self.limits.max_sign_ins {
+            return Err(RefreshRefused::Full);
+        }
+        let burst = self.limits.refresh_burst;
+        self.chain_entry(presented, burst, now);
+        Ok(())
     }
 
     fn chain_entry(&mut self, presented: Presented<'_>, burst: u32, now: i64) -> &mut Chain {

@@ -1,6 +1,7 @@
 //! Access tokens: minting, strict verification (Socket.IO) and bounded-lenient verification
 //! (refresh, logout, GET session). Revocation and rotation live in [`crate::store`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::AuthError;
+use crate::token_cache::VerifiedTokens;
 
 /// `iss` of every token this server mints and accepts.
 pub const ISSUER: &str = "consult-stub";
@@ -96,6 +98,7 @@ pub struct TokenService {
     token_ttl: Duration,
     refresh_grace: Duration,
     session_max_age: Duration,
+    verified: VerifiedTokens,
 }
 
 fn secs(d: Duration) -> i64 {
@@ -125,6 +128,7 @@ impl TokenService {
             token_ttl,
             refresh_grace,
             session_max_age,
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -141,29 +145,28 @@ impl TokenService {
     }
 
     /// Checks signature, algorithm, issuer, audience, required claims and expiry.
-    /// Revocation is not checked here (see [`crate::store::Store`]).
+    /// Revocation is not checked here (see [`crate::store::Store`]). The signature check and the
+    /// decoding are done once per token string ([`VerifiedTokens`]); the time checks every time.
     pub fn verify(
         &self,
         token: &str,
         leniency: Leniency,
         now: OffsetDateTime,
-    ) -> Result<Claims, AuthError> {
+    ) -> Result<Arc<Claims>, AuthError> {
         if token.is_empty() {
             return Err(AuthError::MissingToken);
         }
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::InvalidToken);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| AuthError::InvalidToken)?;
-        let typed = data.header.typ.as_deref().is_some_and(|typ| {
-            typ.eq_ignore_ascii_case(TOKEN_TYPE)
-                || typ.eq_ignore_ascii_case(&format!("application/{TOKEN_TYPE}"))
-        });
-        if !typed {
-            return Err(AuthError::InvalidToken);
-        }
-        let claims = data.claims;
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.decode(token)?);
+                self.verified.insert(token, claims.clone());
+                claims
+            }
+        };
         let now = now.unix_timestamp();
         check_times(&claims, now, self.token_ttl)?;
         check_expiry(
@@ -174,6 +177,20 @@ impl TokenService {
             self.session_max_age,
         )?;
         Ok(claims)
+    }
+
+    /// The signature, algorithm, `typ`, issuer, audience and required claims of `token`.
+    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| AuthError::InvalidToken)?;
+        let typed = data.header.typ.as_deref().is_some_and(|typ| {
+            typ.eq_ignore_ascii_case(TOKEN_TYPE)
+                || typ.eq_ignore_ascii_case(&format!("application/{TOKEN_TYPE}"))
+        });
+        if !typed {
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(data.claims)
     }
 
     /// The lifetime a successor of `claims` gets at `now`: the token TTL, but no longer than the
@@ -366,6 +383,31 @@ mod tests {
             check_expiry(&c, Leniency::Lenient, 12 * 3600 + 1, GRACE, CAP),
             Err(AuthError::SessionExpired)
         );
+    }
+
+    #[test]
+    fn a_cached_token_is_still_judged_on_the_time_of_each_use() {
+        let Ok(service) = TokenService::new(&[7; 32], TTL, GRACE, CAP) else {
+            panic!("HS256 key from bytes");
+        };
+        let at = |s| OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let c = claims(20_000, 20_000 - 14_400);
+        let Ok(token) = service.sign(&c) else {
+            panic!("sign");
+        };
+        assert!(service.verify(&token, Leniency::Strict, at(19_999)).is_ok());
+        assert_eq!(service.verified.len(), 1, "cached");
+        assert_eq!(
+            service.verify(&token, Leniency::Strict, at(20_000)).err(),
+            Some(AuthError::TokenExpired),
+            "the cache does not remember a verdict, only a signature"
+        );
+        let forged = format!("{}x", token);
+        assert_eq!(
+            service.verify(&forged, Leniency::Strict, at(19_999)).err(),
+            Some(AuthError::InvalidToken)
+        );
+        assert_eq!(service.verified.len(), 1, "a bad signature is never cached");
     }
 
     #[test]

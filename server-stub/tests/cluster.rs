@@ -317,7 +317,7 @@ async fn after_a_redis_restart_the_instances_reconnect_and_rooms_cross_again() {
     let mut redis = RedisServer::start();
     let a = instance(&redis, &[]);
     let b = instance(&redis, &[]);
-    redis.restart(); // empty: a Redis without persistence forgot everything
+    redis.restart_empty(); // a Redis that lost its data
     let mut recovered = false;
     for _ in 0..50 {
         let (status, _) = a
@@ -418,5 +418,195 @@ async fn nothing_secret_reaches_the_log_at_trace_even_during_an_outage() {
     assert!(
         !log.contains(signature),
         "a token signature reached the log"
+    );
+}
+
+// ---- Issue 20: fail closed on lost data, and through outages ---------------------------------
+
+/// Waits (at most 5 s) until `stub` mints again: its Redis answers.
+async fn until_minting(stub: &Stub) {
+    for _ in 0..50 {
+        let (status, _) = stub
+            .post(
+                "/api/dev/token",
+                json!({"user_id": "probe", "ttl_secs": 600}),
+            )
+            .await;
+        if status == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} did not reach Redis again within 5 s", stub.addr);
+}
+
+#[tokio::test]
+async fn a_redis_that_lost_its_data_refuses_a_logged_out_token_and_an_old_one_instead_of_trusting_them()
+ {
+    let mut redis = RedisServer::start();
+    let a = instance(&redis, &["--create-session", "c7"]);
+    let b = instance(&redis, &[]);
+    let logged_out = a.mint("pat-out", 3600).await;
+    assert_eq!(a.logout(&logged_out).await, 204);
+    let first = a.mint("pat-c7", 3600).await;
+    let (_, body) = a.refresh(&first).await;
+    let second = token_of(&body);
+    let (status, body) = b.refresh(&second).await;
+    assert_eq!(status, 200, "{body}");
+    let current = token_of(&body); // `first` is two rotations old now
+    let mut socket = joined(&a, "pat-c7", &current, "room-c7").await;
+
+    redis.restart_empty();
+    until_minting(&a).await;
+    until_minting(&b).await;
+
+    for stub in [&a, &b] {
+        let (status, body) = stub.whoami(&logged_out).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("session_revoked")),
+            "a logged-out token works again after the loss: {body}"
+        );
+        let (status, body) = stub.refresh(&first).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("session_revoked")),
+            "an old token refreshed after the loss: {body}"
+        );
+        // The current one too: nothing the lost record said can be checked (fail closed).
+        let (status, body) = stub.refresh(&current).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("session_revoked"))
+        );
+    }
+    let (ended, errors) = socket.ended_within(WAIT).await;
+    assert!(ended, "the socket of a sign-in the store lost stayed");
+    assert_eq!(errors, vec!["session_revoked".to_owned()]);
+    let mut said = false;
+    for _ in 0..30 {
+        said = [&a, &b]
+            .iter()
+            .any(|stub| stub.stderr().contains("Redis lost its data"));
+        if said {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(said, "nobody said the data was lost: {}", a.stderr());
+    // A new sign-in works across the instances.
+    let fresh = a.mint("pat-c7", 3600).await;
+    let (status, body) = b.refresh(&fresh).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_redis_restarted_from_its_append_only_file_keeps_every_sign_in_and_revocation() {
+    let mut redis = RedisServer::start();
+    let a = instance(&redis, &[]);
+    let logged_out = a.mint("pat-aof-out", 3600).await;
+    assert_eq!(a.logout(&logged_out).await, 204);
+    let kept = a.mint("pat-aof", 3600).await;
+    let (_, body) = a.refresh(&kept).await;
+    let current = token_of(&body);
+    redis.restart_from_disk();
+    until_minting(&a).await;
+    assert_eq!(a.whoami(&current).await.0, 200, "a sign-in was lost");
+    assert_eq!(
+        a.whoami(&logged_out).await.1["error"].as_str(),
+        Some("session_revoked")
+    );
+}
+
+#[tokio::test]
+async fn a_redis_that_may_lose_data_is_refused_at_start_unless_explicitly_accepted() {
+    let redis = RedisServer::start();
+    let args = ["--redis", &redis.url, "--redis-timeout", "300ms"];
+    let env = [("CONSULT_JWT_SECRET", SECRET)];
+    redis.cli(&["CONFIG", "SET", "appendonly", "no"]);
+    let (ok, stderr) = support::start_expecting_failure(&args, &env);
+    assert!(
+        !ok && stderr.contains("may lose data") && stderr.contains("appendonly no"),
+        "{stderr}"
+    );
+    redis.cli(&["CONFIG", "SET", "appendonly", "yes"]);
+    redis.cli(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    let (ok, stderr) = support::start_expecting_failure(&args, &env);
+    assert!(!ok && stderr.contains("allkeys-lru"), "{stderr}");
+    // Accepted on request, with a warning; a loss would still refuse, never trust.
+    let stub = instance(&redis, &["--redis-may-lose-data"]);
+    assert!(stub.stderr().contains("may lose data"), "{}", stub.stderr());
+    stub.assert_alive().await;
+}
+
+#[tokio::test]
+async fn while_redis_is_down_an_expired_socket_is_still_disconnected_and_every_socket_after_the_outage_limit()
+ {
+    let redis = RedisServer::start();
+    let a = instance(&redis, &["--outage-disconnect-after", "4s"]);
+    let short = a.mint("pat-short", 2).await;
+    let long = a.mint("pat-long", 3600).await;
+    let mut expiring = Sio::connect(&a.addr, &short)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut lasting = Sio::connect(&a.addr, &long)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    redis.pause();
+    let (ended, errors) = expiring.ended_within(Duration::from_secs(4)).await;
+    assert!(
+        ended,
+        "a socket whose token expired stayed while Redis was down"
+    );
+    assert_eq!(errors, vec!["token_expired".to_owned()]);
+    assert_eq!(
+        lasting.next(Duration::from_millis(200)).await,
+        support::Seen::Nothing,
+        "a socket with a valid token went before the outage limit"
+    );
+    let (ended, errors) = lasting.ended_within(Duration::from_secs(5)).await;
+    assert!(
+        ended,
+        "every socket stays through an outage longer than the limit"
+    );
+    assert_eq!(errors, vec!["store_unavailable".to_owned()]);
+    redis.resume();
+}
+
+#[tokio::test]
+async fn an_acl_user_confined_to_the_consult_keys_and_channels_is_enough() {
+    let redis = RedisServer::start();
+    let created = redis.cli(&[
+        "ACL",
+        "SETUSER",
+        "consult",
+        "on",
+        ">acl-user-password-for-the-test",
+        "~consult:*",
+        "&consult-socket.io*",
+        "+@all",
+        "-@dangerous",
+        "+config|get",
+        "+info",
+    ]);
+    assert!(created.contains("OK"), "ACL SETUSER: {created}");
+    let url = format!(
+        "redis://consult:acl-user-password-for-the-test@127.0.0.1:{}",
+        redis.port
+    );
+    let a = Stub::start(
+        &["--dev", "--redis", &url, "--create-session", "acl-1"],
+        &[("CONSULT_JWT_SECRET", SECRET)],
+    );
+    let token = a.mint("pat-acl", 3600).await;
+    let (status, body) = a.refresh(&token).await;
+    assert_eq!(status, 200, "{body}");
+    let successor = token_of(&body);
+    assert_eq!(a.get_session("acl-1", &successor).await.0, 200);
+    joined(&a, "pat-acl", &successor, "room-acl-1").await;
+    assert_eq!(a.logout(&successor).await, 204);
+    assert!(
+        !a.stderr().contains("acl-user-password-for-the-test"),
+        "the password reached the log"
     );
 }

@@ -31,7 +31,17 @@ const SECRET: &str = "cluster-bench-secret-shared-by-every-instance-0123456789";
 
 fn instance(redis: &RedisServer) -> Stub {
     Stub::start(
-        &["--dev", "--redis", &redis.url, "--max-connections", "8192"],
+        &[
+            "--dev",
+            "--redis",
+            &redis.url,
+            "--max-connections",
+            "8192",
+            "--max-connections-per-client",
+            "8192",
+            "--max-unauthenticated-sessions-per-client",
+            "2048",
+        ],
         &[("CONSULT_JWT_SECRET", SECRET), ("RUST_LOG", "warn")],
     )
 }
@@ -249,14 +259,14 @@ async fn redis_bytes_per_live_sign_in() {
     let hash = redis.cli(&[
         "MEMORY",
         "USAGE",
-        &format!("consult:signin:{sid}"),
+        &format!("consult:signin:{{{sid}}}"),
         "SAMPLES",
         "0",
     ]);
     let succ = redis.cli(&[
         "MEMORY",
         "USAGE",
-        &format!("consult:succ:{sid}"),
+        &format!("consult:succ:{{{sid}}}"),
         "SAMPLES",
         "0",
     ]);

@@ -154,12 +154,14 @@ async fn row2_a_full_sign_in_store_fails_closed() {
     let stub = Stub::dev(&["--max-sign-ins", "2"]);
     let a = stub.mint("a", 3600).await;
     let b = stub.mint("b", 3600).await;
-    let c = stub.mint("c", 3600).await;
+    // A third sign-in is refused at its birth (issue 20, N7: counted when minted).
+    let (status, body) = stub
+        .post("/api/dev/token", json!({"user_id": "c", "ttl_secs": 3600}))
+        .await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("server_full")));
     let (status, a2) = stub.refresh(&a).await;
     assert_eq!(status, 200);
     assert_eq!(stub.refresh(&b).await.0, 200);
-    let (status, body) = stub.refresh(&c).await;
-    assert_eq!((status, body["error"].as_str()), (503, Some("server_full")));
     // Nothing live was forgotten: a's old token is still reuse.
     let a2 = a2["access_token"].as_str().unwrap_or_default().to_owned();
     assert_eq!(stub.refresh(&a2).await.0, 200);

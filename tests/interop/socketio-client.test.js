@@ -285,9 +285,10 @@ test("join_room refusals arrive as error events with the contract's codes", TEST
       code: "not_a_participant",
     },
     {
+      // Indistinguishable from a room no session has: outsiders cannot probe private sessions.
       name: "user not on the session's participant list",
       payload: joinPayload(carol, closed.room_id),
-      code: "not_a_participant",
+      code: "session_not_found",
     },
     {
       name: "expired token in the payload",

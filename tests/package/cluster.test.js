@@ -68,7 +68,7 @@ before(async () => {
   }
   redisPort = await freePort();
   redisDir = mkdtempSync(join(tmpdir(), "consult-redis-"));
-  redis = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no", "--dir", redisDir], {
+  redis = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "yes", "--maxmemory-policy", "noeviction", "--dir", redisDir], {
     stdio: "ignore",
   });
   const spawned = await new Promise((done) => {

@@ -17,7 +17,7 @@ use consult_core::session::{
 use consult_core::wire::{self, TabMessage};
 use futures::channel::oneshot;
 
-use crate::env::{EventListener, Now, now_ms, spawn, timer_at};
+use crate::env::{EventListener, Now, mono_ms, mono_timer_at, now_ms, spawn};
 use crate::events::{ClientEvent, EventKind, Listeners, TokenSnapshot};
 use crate::http::{self, Exchange, bearer, join_url};
 use crate::lock::{self, HeldLock};
@@ -103,6 +103,14 @@ impl Inner {
         now_ms(&self.now)
     }
 
+    /// Both clocks, for the machine: wall time (expiry, skew) and monotonic time (deadlines).
+    fn clocks(&self) -> consult_core::session::Now {
+        consult_core::session::Now {
+            wall_ms: self.now_ms(),
+            mono_ms: mono_ms(),
+        }
+    }
+
     /// The current token, as the application sees it.
     pub(crate) fn snapshot(&self) -> Option<TokenSnapshot> {
         let now = self.now_ms();
@@ -111,7 +119,7 @@ impl Inner {
 
     /// Hands `input` to the machine and performs what follows.
     pub(crate) fn feed(&self, input: Input) {
-        let now = self.now_ms();
+        let now = self.clocks();
         self.session.borrow_mut().handle(now, input);
         self.pump();
     }
@@ -177,12 +185,12 @@ impl Inner {
             let fire = move || {
                 if let Some(inner) = weak.upgrade() {
                     inner.timer.borrow_mut().take();
-                    let now = inner.now_ms();
+                    let now = inner.clocks();
                     inner.session.borrow_mut().handle_timeout(now);
                     inner.pump();
                 }
             };
-            (at, timer_at(&self.now, at, fire))
+            (at, mono_timer_at(at, fire))
         });
     }
 
@@ -217,9 +225,14 @@ impl Inner {
                 let url = join_url(&self.base_url, wire::LOGOUT_PATH);
                 spawn(async move { drop(post(&url, &token, None).await) });
             }
-            Action::AnnounceToken { token, expires_at } => self.announce(TabMessage::Token {
+            Action::AnnounceToken {
+                token,
+                expires_at,
+                replaces,
+            } => self.announce(TabMessage::Token {
                 token,
                 expires_at: Some(expires_at),
+                replaces,
             }),
             Action::AnnounceSignOut { token } => {
                 self.announce(TabMessage::SignOut { token: Some(token) })

@@ -24,6 +24,27 @@ pub(crate) fn now_ms(now: &Now) -> i64 {
     }) as i64
 }
 
+/// The monotonic clock (`performance.now()`, ms; the device clock where there is none): every
+/// deadline of the token machine runs on it, because wall clocks step.
+pub(crate) fn mono_ms() -> i64 {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
+    let now = performance
+        .as_ref()
+        .and_then(|p| js_sys::Reflect::get(p, &"now".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .zip(performance)
+        .and_then(|(f, p)| f.call0(&p).ok())
+        .and_then(|v| v.as_f64())
+        .filter(|v| v.is_finite());
+    now.unwrap_or_else(js_sys::Date::now) as i64
+}
+
+/// A `setTimeout` calling `f` at monotonic time `at` ([`mono_ms`]); cancelled when dropped.
+pub(crate) fn mono_timer_at(at: i64, f: impl FnOnce() + 'static) -> gloo_timers::callback::Timeout {
+    let delay = at.saturating_sub(mono_ms()).clamp(0, i64::from(i32::MAX));
+    gloo_timers::callback::Timeout::new(delay as u32, f)
+}
+
 /// A `setTimeout` calling `f` at `at` on the `now` clock; cancelled when dropped.
 pub(crate) fn timer_at(
     now: &Now,

@@ -40,9 +40,11 @@ impl Tabs {
                 let event: web_sys::StorageEvent = event.unchecked_into();
                 if event.key().as_deref() == Some(key.as_str()) {
                     feed(match event.new_value() {
+                        // The old value is the token this write replaced.
                         Some(token) => Input::PeerToken {
                             token,
                             expires_at: None,
+                            replaces: event.old_value(),
                         },
                         None => Input::PeerSignedOut {
                             token: event.old_value(),

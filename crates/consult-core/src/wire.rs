@@ -57,6 +57,8 @@ pub const IDB_STORE: &str = "tokens";
 pub const FIELD_TOKEN: &str = "token";
 /// The field of a stored record (and of a cross-tab message) holding the expiry text.
 pub const FIELD_EXPIRES_AT: &str = "expiresAt";
+/// The field of a cross-tab token message naming the token it replaces.
+pub const FIELD_REPLACES: &str = "replaces";
 
 /// The Web Lock name's prefix (the token storage key follows).
 pub const LOCK_PREFIX: &str = "consult-refresh:";
@@ -93,7 +95,8 @@ pub const KIND_TOKEN: &str = "token";
 pub const KIND_SIGNOUT: &str = "signout";
 
 /// What one tab tells the others on the channel: an object (structured-cloned by
-/// BroadcastChannel) `{type: "token", token, expiresAt?}` or `{type: "signout", token?}`.
+/// BroadcastChannel) `{type: "token", token, expiresAt?, replaces?}` or
+/// `{type: "signout", token?}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TabMessage {
     /// A tab stored this token.
@@ -102,6 +105,8 @@ pub enum TabMessage {
         token: String,
         /// Its expiry text, as stored.
         expires_at: Option<String>,
+        /// The token it replaces (that one is behind from now on).
+        replaces: Option<String>,
     },
     /// A tab ended the sign-in of this token (absent: it did not say which).
     SignOut {
@@ -115,19 +120,27 @@ impl TabMessage {
     ///
     /// ```
     /// use consult_core::wire::TabMessage;
-    /// let message = TabMessage::Token { token: "t".into(), expires_at: None };
+    /// let message = TabMessage::Token { token: "t".into(), expires_at: None, replaces: None };
     /// assert_eq!(message.fields(), [("type", "token"), ("token", "t")]);
     /// ```
     pub fn fields(&self) -> Vec<(&'static str, &str)> {
-        let (kind, token, expires_at) = match self {
-            TabMessage::Token { token, expires_at } => {
-                (KIND_TOKEN, Some(token), expires_at.as_ref())
-            }
-            TabMessage::SignOut { token } => (KIND_SIGNOUT, token.as_ref(), None),
+        let (kind, token, expires_at, replaces) = match self {
+            TabMessage::Token {
+                token,
+                expires_at,
+                replaces,
+            } => (
+                KIND_TOKEN,
+                Some(token),
+                expires_at.as_ref(),
+                replaces.as_ref(),
+            ),
+            TabMessage::SignOut { token } => (KIND_SIGNOUT, token.as_ref(), None, None),
         };
         let mut fields = vec![(MESSAGE_KIND, kind)];
         fields.extend(token.map(|token| (FIELD_TOKEN, token.as_str())));
         fields.extend(expires_at.map(|at| (FIELD_EXPIRES_AT, at.as_str())));
+        fields.extend(replaces.map(|old| (FIELD_REPLACES, old.as_str())));
         fields
     }
 
@@ -147,7 +160,12 @@ impl TabMessage {
         if kind == KIND_TOKEN {
             let token = field(FIELD_TOKEN)?;
             let expires_at = field(FIELD_EXPIRES_AT);
-            Some(TabMessage::Token { token, expires_at })
+            let replaces = field(FIELD_REPLACES);
+            Some(TabMessage::Token {
+                token,
+                expires_at,
+                replaces,
+            })
         } else if kind == KIND_SIGNOUT {
             let token = field(FIELD_TOKEN);
             Some(TabMessage::SignOut { token })
@@ -159,7 +177,15 @@ impl TabMessage {
     /// What the token session is fed when this message arrives.
     pub fn into_input(self) -> Input {
         match self {
-            TabMessage::Token { token, expires_at } => Input::PeerToken { token, expires_at },
+            TabMessage::Token {
+                token,
+                expires_at,
+                replaces,
+            } => Input::PeerToken {
+                token,
+                expires_at,
+                replaces,
+            },
             TabMessage::SignOut { token } => Input::PeerSignedOut { token },
         }
     }
@@ -183,10 +209,12 @@ mod tests {
             TabMessage::Token {
                 token: "a.b.c".into(),
                 expires_at: Some("2026-12-06T20:00:00Z".into()),
+                replaces: Some("o.l.d".into()),
             },
             TabMessage::Token {
                 token: "t".into(),
                 expires_at: None,
+                replaces: None,
             },
             TabMessage::SignOut { token: None },
             TabMessage::SignOut {

@@ -63,6 +63,12 @@ function parseOptions(options) {
   };
 }
 
+/** The monotonic clock every deadline of the machine runs on (wall clocks step). */
+const monoNow =
+  typeof performance === "object" && performance !== null && typeof performance.now === "function"
+    ? () => performance.now()
+    : Date.now;
+
 /** An `expires_at` as text: a string as is, a number (epoch seconds) in decimal. */
 const expiresAtText = (value) =>
   typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
@@ -83,9 +89,10 @@ export class ConsultClient {
   #requests = new Map();
   /** Inputs fed while performing actions (a listener calling the client) wait their turn. */
   #pump = pump(
-    ([kind, id, text, extra, number]) => {
+    ([kind, id, text, extra, number, replaces]) => {
       const machine = this.#machine;
-      machine.feed(this.#o.now(), kind, id, text, extra, number);
+      if (kind === In.PeerToken) machine.setReplaces(replaces);
+      machine.feed(this.#o.now(), monoNow(), kind, id, text, extra, number);
       for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
     },
     () => {
@@ -97,7 +104,7 @@ export class ConsultClient {
       clearTimeout(this.#timer);
       const at = machine.pollTimeout();
       if (!Number.isNaN(at)) {
-        this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - this.#o.now()));
+        this.#timer = setTimeout(() => this.#feed(In.Timeout, 0), timerDelay(at - monoNow()));
       }
     },
   );
@@ -122,7 +129,7 @@ export class ConsultClient {
     if (crossTab) {
       this.#tabs = new TabSync(
         o.tokenKey,
-        (token, expiresAt) => this.#feed(In.PeerToken, 0, token, expiresAt),
+        (token, expiresAt, replaces) => this.#feed(In.PeerToken, 0, token, expiresAt, undefined, replaces),
         (token) => this.#feed(In.PeerSignedOut, 0, token),
       );
     }
@@ -263,8 +270,8 @@ export class ConsultClient {
   // --- the machine's I/O -------------------------------------------------------------------
 
   /** Feeds one input, then performs every action and re-arms the timer. */
-  #feed(kind, id, text, extra, number) {
-    this.#pump([kind, id, text, extra, number]);
+  #feed(kind, id, text, extra, number, replaces) {
+    this.#pump([kind, id, text, extra, number, replaces]);
   }
 
   /** A call answered by the machine (Resolve/Reject with its id). */
@@ -316,7 +323,7 @@ export class ConsultClient {
         send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [[AUTHORIZATION, BEARER + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
-        this.#tabs?.announceToken(m.text(), m.extra());
+        this.#tabs?.announceToken(m.text(), m.extra(), m.replaces());
         return;
       case Op.AnnounceSignOut:
         this.#tabs?.announceSignOut(m.text());

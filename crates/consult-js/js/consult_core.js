@@ -97,11 +97,17 @@ export class TokenMachine extends Machine {
   requestTimeoutMs() {
     return core.tm_request_timeout(this.h);
   }
+  setReplaces(value) {
+    core.tm_set_replaces(this.h, ...put(core, value));
+  }
+  replaces() {
+    return take(core, core.tm_replaces(this.h));
+  }
   setRetryAfter(value) {
     core.tm_set_retry_after(this.h, ...put(core, value));
   }
-  feed(now, kind, id, text, extra, number) {
-    core.tm_feed(this.h, now, kind, id, ...put(core, text, extra), number);
+  feed(now, mono, kind, id, text, extra, number) {
+    core.tm_feed(this.h, now, mono, kind, id, ...put(core, text, extra), number);
   }
   pollAction() {
     return core.tm_poll(this.h);

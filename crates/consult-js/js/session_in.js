@@ -1,4 +1,4 @@
-// The token machine's input kinds (`TokenMachine.feed(now, kind, …)`), as numbers. Written from
+// The token machine's input kinds (`TokenMachine.feed(now, mono, kind, …)`), as numbers. Written from
 // `SessionInput` in src/session.rs, which a test checks against this file; one constant each,
 // so that a bundler inlines them.
 

@@ -29,8 +29,10 @@ export const FIELD_EXPIRES_AT = "expiresAt";
 /** The Web Lock's and the BroadcastChannel's name prefixes (the token key follows). */
 export const LOCK_PREFIX = "consult-refresh:";
 export const CHANNEL_PREFIX = "consult:";
-/** A cross-tab message: `{[MESSAGE_KIND]: KIND_TOKEN, [FIELD_TOKEN], [FIELD_EXPIRES_AT]?}` or
+/** A cross-tab message: `{[MESSAGE_KIND]: KIND_TOKEN, [FIELD_TOKEN], [FIELD_EXPIRES_AT]?, [FIELD_REPLACES]?}` or
  * `{[MESSAGE_KIND]: KIND_SIGNOUT, [FIELD_TOKEN]?}` (core's `wire::TabMessage`). */
 export const MESSAGE_KIND = "type";
 export const KIND_TOKEN = "token";
 export const KIND_SIGNOUT = "signout";
+/** The field of a token message naming the token it replaces. */
+export const FIELD_REPLACES = "replaces";

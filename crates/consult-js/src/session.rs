@@ -9,13 +9,14 @@
 //! import * as In from "./session_in.js";
 //! import * as Op from "./session_op.js";
 //! const m = new TokenMachine(300, 10000, 3, true, true, true, seed);
-//! m.feed(Date.now(), In.GetToken, 1);
+//! m.feed(Date.now(), performance.now(), In.GetToken, 1);
 //! for (let op; (op = m.pollAction()) !== Op.None; ) perform(op, m.id(), m.text());
 //! ```
 
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 use consult_core::session::{
-    Action, Grant, Input, SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
+    Action, Grant, Input, Now, SessionConfig, SessionError, SessionEvent, TokenSession,
+    TransportFailure,
 };
 
 use super::abi::{self, Slab};
@@ -170,9 +171,13 @@ impl SessionOp {
 pub struct TokenMachine {
     session: TokenSession,
     retry_after: Option<String>,
+    /// The token the next [`SessionInput::PeerToken`] replaces (set first, like `Retry-After`).
+    replaces_in: Option<String>,
     id: f64,
     text: Option<String>,
     extra: Option<String>,
+    /// The token the last [`SessionOp::AnnounceToken`] replaces.
+    replaces: Option<String>,
     error: Option<SessionError>,
     origins: Vec<String>,
 }
@@ -212,9 +217,11 @@ impl TokenMachine {
         TokenMachine {
             session: TokenSession::new(config, seed.to_bits()),
             retry_after: None,
+            replaces_in: None,
             id: 0.0,
             text: None,
             extra: None,
+            replaces: None,
             error: None,
             origins: Vec::new(),
         }
@@ -239,11 +246,20 @@ impl TokenMachine {
         self.retry_after = value;
     }
 
-    /// Feeds what happened at device time `now` (Unix ms): `kind` is a [`SessionInput`] (an
+    /// The token that the peer token fed next replaces (a broadcast's `replaces`, a `storage`
+    /// event's old value).
+    pub fn set_replaces(&mut self, value: Option<String>) {
+        self.replaces_in = value;
+    }
+
+    /// Feeds what happened at device time `now` (Unix ms) and monotonic time `mono`
+    /// (`performance.now()`: every deadline runs on it): `kind` is a [`SessionInput`] (an
     /// unknown number is ignored); `number` NaN (`undefined`) when the kind has none.
+    #[allow(clippy::too_many_arguments)]
     pub fn feed(
         &mut self,
         now: f64,
+        mono: f64,
         kind: u8,
         id: f64,
         text: Option<String>,
@@ -253,7 +269,10 @@ impl TokenMachine {
         let Some(kind) = SessionInput::from_number(kind) else {
             return;
         };
-        let now = ms(now);
+        let now = Now {
+            wall_ms: ms(now),
+            mono_ms: ms(mono),
+        };
         // NaN is no number: core ignores a non-finite `expires_in` and reads status 0.
         let number = Some(number);
         let (call, op) = (call(id), call(id));
@@ -303,6 +322,7 @@ impl TokenMachine {
                 Some(token) => Input::PeerToken {
                     token,
                     expires_at: extra,
+                    replaces: self.replaces_in.take(),
                 },
                 None => return,
             },
@@ -327,6 +347,7 @@ impl TokenMachine {
         self.id = 0.0;
         self.text = None;
         self.extra = None;
+        self.replaces = None;
         self.error = None;
         let Some(action) = self.session.poll_action() else {
             return SessionOp::None;
@@ -372,9 +393,14 @@ impl TokenMachine {
                 self.text = Some(token);
                 SessionOp::SendLogout
             }
-            Action::AnnounceToken { token, expires_at } => {
+            Action::AnnounceToken {
+                token,
+                expires_at,
+                replaces,
+            } => {
                 self.text = Some(token);
                 self.extra = Some(expires_at);
+                self.replaces = replaces;
                 SessionOp::AnnounceToken
             }
             Action::AnnounceSignOut { token } => {
@@ -431,6 +457,11 @@ impl TokenMachine {
     /// The expiry text of the last action.
     pub fn extra(&self) -> Option<&str> {
         self.extra.as_deref()
+    }
+
+    /// The token the last action (an announcement) replaces.
+    pub fn replaces(&self) -> Option<&str> {
+        self.replaces.as_deref()
     }
 
     /// The HTTP status behind the last action's error.
@@ -539,9 +570,11 @@ pub extern "C" fn tm_set_retry_after(handle: f64, value: f64) {
 
 /// [`TokenMachine::feed`]; `text` and `extra` are in the in buffer.
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub extern "C" fn tm_feed(
     handle: f64,
     now: f64,
+    mono: f64,
     kind: u32,
     id: f64,
     text: f64,
@@ -551,7 +584,7 @@ pub extern "C" fn tm_feed(
     let mut strings = abi::Strings::default();
     let (text, extra) = (strings.next(text), strings.next(extra));
     let kind = u8::try_from(kind).unwrap_or(0);
-    with(handle, |m| m.feed(now, kind, id, text, extra, number));
+    with(handle, |m| m.feed(now, mono, kind, id, text, extra, number));
 }
 
 /// [`TokenMachine::poll_action`] (0 once there is none, or no machine).
@@ -570,6 +603,18 @@ pub extern "C" fn tm_id(handle: f64) -> f64 {
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_text(handle: f64) -> f64 {
     abi::with(&MACHINES, handle, |m| abi::out(m.text())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::replaces`] into the out buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_replaces(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| abi::out(m.replaces())).unwrap_or(-1.0)
+}
+
+/// [`TokenMachine::set_replaces`] with the string in the in buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_set_replaces(handle: f64, value: f64) {
+    with(handle, |m| m.set_replaces(abi::string(value)));
 }
 
 /// [`TokenMachine::extra`] into the out buffer.

@@ -35,10 +35,11 @@ proptest! {
         let mut machine = TokenMachine::new(margin, timeout, seed, true, true, true, seed);
         for (kind, value, text, extra, number) in inputs {
             machine.set_retry_after(extra.clone());
+            machine.set_replaces(text.clone());
             let url = text.clone().unwrap_or_default();
-            machine.feed(value, kind, value, text, extra, number.unwrap_or(f64::NAN));
+            machine.feed(value, value, kind, value, text, extra, number.unwrap_or(f64::NAN));
             while machine.poll_action() != SessionOp::None as u8 {
-                let _ = (machine.id(), machine.text(), machine.extra(), machine.status());
+                let _ = (machine.id(), machine.text(), machine.extra(), machine.replaces(), machine.status());
             }
             let _ = (machine.poll_timeout(), machine.fresh_until(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
@@ -103,10 +104,10 @@ proptest! {
         for (call, handle, length, kind) in calls {
             let handle = if handle.is_finite() && handle.abs() < 4.0 { handle.trunc() } else { handle };
             match call {
-                0 => tm_feed(handle, length, kind, length, length, length, length),
+                0 => tm_feed(handle, length, length, kind, length, length, length, length),
                 1 => { let _ = (tm_poll(handle), tm_id(handle), tm_text(handle), tm_extra(handle), tm_status(handle), tm_token(handle)); }
                 2 => { let _ = (tm_timeout(handle), tm_fresh_until(handle), tm_time(handle, length, kind), tm_may_carry(handle, length)); }
-                3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); }
+                3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); tm_set_replaces(handle, length); let _ = tm_replaces(handle); }
                 4 => pm_feed(handle, length, kind, kind, length, length, length, length, length),
                 5 => { let _ = (pm_poll(handle), pm_text(handle), pm_status(handle), pm_timeout(handle)); }
                 6 => { sm_frame(handle, length, length); sm_token(handle, length, length, length, length); }
@@ -232,6 +233,7 @@ fn the_drivers_wire_module_matches_core() {
         ("MESSAGE_KIND", MESSAGE_KIND),
         ("KIND_TOKEN", KIND_TOKEN),
         ("KIND_SIGNOUT", KIND_SIGNOUT),
+        ("FIELD_REPLACES", FIELD_REPLACES),
     ];
     let rust: Vec<(String, String)> = rust
         .iter()

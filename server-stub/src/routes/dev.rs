@@ -72,7 +72,9 @@ async fn mint_token(
         user_id,
     };
     let default_ttl = i64::try_from(app.settings.token_ttl.as_secs()).unwrap_or(i64::MAX);
-    Ok(Json(app.mint(user, req.ttl_secs.unwrap_or(default_ttl))?))
+    Ok(Json(
+        app.mint(user, req.ttl_secs.unwrap_or(default_ttl)).await?,
+    ))
 }
 
 /// Body of `POST /api/dev/sessions`.
@@ -162,10 +164,10 @@ async fn clear_faults(State(app): State<AppState>) -> StatusCode {
 /// Who a token says it is, checked strictly (`exp` must be in the future): lets tests see
 /// which token a client sent, and gives them an endpoint that answers 401 to an expired token.
 async fn whoami(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Claims>, ApiError> {
-    Ok(Json(
-        app.authenticate(&headers, Leniency::Strict, "whoami")
-            .await?,
-    ))
+    let claims = app
+        .authenticate(&headers, Leniency::Strict, "whoami")
+        .await?;
+    Ok(Json(Claims::clone(&claims)))
 }
 
 /// The latest successful `join_room`s (user, room, token `jti`), oldest first.

@@ -60,6 +60,7 @@ impl Storage for MemoryStorage {
             .map(|sid| SweepState {
                 revoked: store.is_revoked(sid),
                 current_exp: store.current_exp(sid),
+                unknown: false,
             })
             .collect();
         ready(Ok(answers))
@@ -102,6 +103,21 @@ impl Storage for MemoryStorage {
             },
             Err(refused) => Err(refused),
         };
+        ready(answer)
+    }
+
+    fn begin_sign_in<'a>(
+        &'a self,
+        presented: Presented<'a>,
+        now: OffsetDateTime,
+        _burst: u32,
+    ) -> StorageFuture<'a, Result<(), ApiError>> {
+        // Counted against the cap; a sign-in this process never saw (a token from before a
+        // restart with the same secret) is still current (see `SignInView::unknown`).
+        let answer = self
+            .store()
+            .begin(presented, now.unix_timestamp())
+            .map_err(|_| ApiError::Full("sign-ins"));
         ready(answer)
     }
 

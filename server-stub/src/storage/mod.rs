@@ -6,8 +6,10 @@
 //! Every call may fail with [`Unavailable`] (Redis down or slower than its timeout): the caller
 //! then refuses with 503 and `Retry-After`, and never accepts what the rules might refuse.
 
+pub mod durability;
 pub mod memory;
 pub mod redis;
+pub mod redis_conn;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -56,6 +58,15 @@ pub struct SignInView {
     pub current_exp: Option<i64>,
     /// `jti` of the token the last rotation replaced, and when (Unix milliseconds).
     pub last: Option<(String, i64)>,
+    /// The store holds no record of this sign-in although it records every sign-in at its
+    /// birth (Redis): the record was lost (a Redis that lost its data, or evicted it), so
+    /// nothing about the sign-in can be trusted and its tokens are refused. The in-memory
+    /// store never says so: one process, whose restart with the same secret keeps tokens valid.
+    pub unknown: bool,
+    /// The store's own clock when it answered (Unix milliseconds; Redis's `TIME`), which
+    /// wrote the rotation times: the reuse window is judged on it, not on each instance's
+    /// clock. `None` in memory (one process, one clock).
+    pub store_now_ms: Option<i64>,
 }
 
 impl SignInView {
@@ -67,7 +78,8 @@ impl SignInView {
             Some(current) => {
                 current == jti
                     || self.last.as_ref().is_some_and(|(last, at_ms)| {
-                        last == jti && now_ms(now).saturating_sub(*at_ms) <= millis(window)
+                        let now = self.store_now_ms.unwrap_or_else(|| now_ms(now));
+                        last == jti && now.saturating_sub(*at_ms) <= millis(window)
                     })
             }
         }
@@ -81,6 +93,8 @@ pub struct SweepState {
     pub revoked: bool,
     /// `exp` of the current token, when the sign-in was ever refreshed.
     pub current_exp: Option<i64>,
+    /// The store lost the sign-in's record (see [`SignInView::unknown`]): its sockets go.
+    pub unknown: bool,
 }
 
 /// A successor token, minted before the store decides whether it is needed.
@@ -150,6 +164,17 @@ pub trait Storage: Send + Sync + 'static {
         rules: RotationRules,
         mint: MintSuccessor<'a>,
     ) -> StorageFuture<'a, Result<Rotated, RefreshRefused>>;
+
+    /// Records a new sign-in at its birth (its first token, `presented`), so that a store that
+    /// later loses the record refuses the sign-in's tokens instead of trusting them (see
+    /// [`SignInView::unknown`]). In memory the record counts against `--max-sign-ins`
+    /// (`server_full` when no room is left).
+    fn begin_sign_in<'a>(
+        &'a self,
+        presented: Presented<'a>,
+        now: OffsetDateTime,
+        burst: u32,
+    ) -> StorageFuture<'a, Result<(), ApiError>>;
 
     /// Revokes sign-in `sid`, remembered until its end. Never refused for capacity.
     fn revoke<'a>(

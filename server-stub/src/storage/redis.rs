@@ -3,11 +3,13 @@
 //! Lua script (atomic on the Redis server); every call has a deadline ([`RedisStorage::timeout`])
 //! and a late or failed call is [`Unavailable`], never a guess.
 //!
-//! Keys (prefix `consult:`): `signin:{sid}` (hash: current jti and exp, last rotation, revoked,
-//! rate-limit bucket; expires at the sign-in's end), `succ:{sid}` (the last successor token,
-//! expires just after the reuse window), `session:{id}` (hash: rendered JSON, ETag,
-//! participants, room, version), `room:{room}` → session id, `sessions` (set of ids, for the
-//! cap), `joins` (list, the latest 200).
+//! Keys (prefix `consult:`; `{…}` is a literal Redis Cluster hash tag): `signin:{<sid>}` (hash:
+//! current jti and exp, last rotation, revoked, rate-limit bucket; written when the sign-in is
+//! born, expires at its end: a sign-in without one is refused, so a Redis that lost its data
+//! refuses every token from before), `succ:{<sid>}` (the last successor token, expires just
+//! after the reuse window), `{sessions}:session:<id>` (hash: rendered JSON, ETag, participants,
+//! room, version), `{sessions}:room:<room>` → session id, `{sessions}:ids` (set of ids, for the
+//! cap), `joins` (list, the latest 200), `stats`, `epoch` (see [`super::durability`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -27,6 +29,7 @@ use crate::error::{ApiError, AuthError};
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
 use crate::stats::StatsSnapshot;
+use crate::storage::redis_conn::RedisConn;
 use crate::storage::{JOINS_KEPT, JoinRecord};
 use crate::storage::{Presented, RefreshRefused};
 
@@ -34,28 +37,32 @@ const PREFIX: &str = "consult:";
 /// Attempts at a session change when another instance changes it at the same moment.
 const SET_STATUS_ATTEMPTS: usize = 8;
 
+// Hash tags (`{…}`): the keys one script touches share a slot, so every script runs on one node
+// of a Redis Cluster. A sign-in's keys are tagged with its sid; the sessions, their rooms and
+// the set of ids (the cap) with `{sessions}` (one slot: they are few, and checked together).
 fn sign_in_key(sid: &str) -> String {
-    format!("{PREFIX}signin:{sid}")
+    format!("{PREFIX}signin:{{{sid}}}")
 }
 fn successor_key(sid: &str) -> String {
-    format!("{PREFIX}succ:{sid}")
+    format!("{PREFIX}succ:{{{sid}}}")
 }
 fn session_key(id: &str) -> String {
-    format!("{PREFIX}session:{id}")
+    format!("{PREFIX}{{sessions}}:session:{id}")
 }
 fn room_key(room: &str) -> String {
-    format!("{PREFIX}room:{room}")
+    format!("{PREFIX}{{sessions}}:room:{room}")
 }
-const SESSIONS_KEY: &str = "consult:sessions";
+const SESSIONS_KEY: &str = "consult:{sessions}:ids";
 const JOINS_KEY: &str = "consult:joins";
 const STATS_KEY: &str = "consult:stats";
 
 /// Rules and sessions on a Redis server.
 pub struct RedisStorage {
-    conn: ConnectionManager,
+    conn: RedisConn,
     timeout: Duration,
     limits: Limits,
     rotate: Script,
+    begin: Script,
     revoke: Script,
     insert_session: Script,
     set_session: Script,
@@ -105,6 +112,12 @@ pub enum ConnectError {
     /// The first connection failed or timed out.
     #[error("cannot reach Redis within {0:?} ({1})")]
     Unreachable(Duration, String),
+    /// Redis may lose data (see [`super::durability::check`]) and `--redis-may-lose-data`
+    /// was not given.
+    #[error(
+        "this Redis may lose data: {0}. Use one with appendonly yes and maxmemory-policy noeviction, or pass --redis-may-lose-data (a loss then signs everybody out)"
+    )]
+    MayLoseData(String),
 }
 
 /// Opens a self-healing connection (reconnects with backoff after Redis comes back), every
@@ -154,24 +167,31 @@ pub fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
 }
 
 impl RedisStorage {
-    /// Connects (bounded by `timeout`) and loads nothing else: scripts are sent on first use.
+    /// Connects to one Redis (bounded by `timeout`) and loads nothing else: scripts are sent on
+    /// first use.
     pub async fn connect(
         client: &redis::Client,
         timeout: Duration,
         limits: Limits,
     ) -> Result<Self, ConnectError> {
         let conn = connect_manager(client, manager_config(timeout), timeout).await?;
-        Ok(RedisStorage {
+        Ok(Self::over(RedisConn::Single(conn), timeout, limits))
+    }
+
+    /// The storage over an open connection (one Redis or a cluster).
+    pub fn over(conn: RedisConn, timeout: Duration, limits: Limits) -> Self {
+        RedisStorage {
             conn,
             timeout,
             limits,
             rotate: Script::new(include_str!("lua/rotate.lua")),
+            begin: Script::new(include_str!("lua/begin.lua")),
             revoke: Script::new(include_str!("lua/revoke.lua")),
             insert_session: Script::new(include_str!("lua/insert_session.lua")),
             set_session: Script::new(include_str!("lua/set_session.lua")),
             add_stats: Script::new(include_str!("lua/add_stats.lua")),
             outage: OutageLog::default(),
-        })
+        }
     }
 
     /// The deadline of every call.
@@ -179,8 +199,13 @@ impl RedisStorage {
         self.timeout
     }
 
+    /// A handle on the shared connection (cheap: the manager multiplexes one connection).
+    pub fn connection(&self) -> RedisConn {
+        self.conn.clone()
+    }
+
     /// Runs one Redis call under the deadline; any failure is [`Unavailable`].
-    async fn run<T, F>(&self, what: &'static str, call: F) -> Result<T, Unavailable>
+    pub(crate) async fn run<T, F>(&self, what: &'static str, call: F) -> Result<T, Unavailable>
     where
         F: Future<Output = redis::RedisResult<T>>,
     {
@@ -267,12 +292,16 @@ impl Storage for RedisStorage {
         let key = sign_in_key(sid);
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let fields: Vec<Option<String>> = self
+            // The chain and Redis's clock in one round trip: the rotation times were written
+            // on that clock.
+            let (fields, (seconds, micros)): (Vec<Option<String>>, (i64, i64)) = self
                 .run(
                     "sign_in",
-                    redis::cmd("HMGET")
+                    redis::pipe()
+                        .cmd("HMGET")
                         .arg(key)
                         .arg(&["rev", "cur", "cexp", "lj", "lat"])
+                        .cmd("TIME")
                         .query_async(&mut conn),
                 )
                 .await?;
@@ -282,6 +311,8 @@ impl Storage for RedisStorage {
                 current_jti: field(1),
                 current_exp: parse_i64(field(2).as_ref()),
                 last: field(3).zip(parse_i64(field(4).as_ref())),
+                unknown: field(1).is_none(),
+                store_now_ms: Some(seconds.saturating_mul(1000).saturating_add(micros / 1000)),
             })
         })
     }
@@ -298,7 +329,7 @@ impl Storage for RedisStorage {
             for sid in &sids {
                 pipe.cmd("HMGET")
                     .arg(sign_in_key(sid))
-                    .arg(&["rev", "cexp"]);
+                    .arg(&["rev", "cexp", "cur"]);
             }
             let mut conn = self.conn.clone();
             let rows: Vec<Vec<Option<String>>> =
@@ -308,6 +339,7 @@ impl Storage for RedisStorage {
                 .map(|row| SweepState {
                     revoked: row.first().is_some_and(Option::is_some),
                     current_exp: parse_i64(row.get(1).and_then(Option::as_ref)),
+                    unknown: row.get(2).is_none_or(Option::is_none),
                 })
                 .collect())
         })
@@ -353,11 +385,34 @@ impl Storage for RedisStorage {
                     }),
                     _ => Err(RefreshRefused::Unavailable),
                 },
-                Some("revoked") => Err(RefreshRefused::Auth(AuthError::SessionRevoked)),
+                // No record: lost with Redis's data (or never born here). Refused, not trusted.
+                Some("revoked" | "unknown") => Err(RefreshRefused::Auth(AuthError::SessionRevoked)),
                 Some("reused") => Err(RefreshRefused::Auth(AuthError::TokenReused)),
                 Some("limited") => Err(RefreshRefused::RateLimited),
                 _ => Err(RefreshRefused::Unavailable),
             }
+        })
+    }
+
+    fn begin_sign_in<'a>(
+        &'a self,
+        presented: Presented<'a>,
+        now: OffsetDateTime,
+        burst: u32,
+    ) -> StorageFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let mut invocation = self.begin.key(sign_in_key(presented.sid));
+            invocation
+                .arg(presented.jti)
+                .arg(presented.exp)
+                .arg(presented.end)
+                .arg(now_ms(now))
+                .arg(burst);
+            let _: i64 = self
+                .run("begin_sign_in", invocation.invoke_async(&mut conn))
+                .await?;
+            Ok(())
         })
     }
 

@@ -1,5 +1,6 @@
-//! A real `redis-server` for the cluster tests: loopback only, a free port, no persistence,
-//! its own temporary folder; killed (and the folder removed) when dropped. `scripts/setup.sh`
+//! A real `redis-server` for the cluster tests: loopback only, a free port, persistence as
+//! consult-stub requires it (an append-only file, `noeviction`) in its own temporary folder;
+//! killed (and the folder removed) when dropped. `scripts/setup.sh`
 //! installs it: a missing `redis-server` fails the test with a clear message, never skips it.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
@@ -40,7 +41,9 @@ fn spawn(port: u16, dir: &Path) -> Child {
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes",
+            "--maxmemory-policy",
+            "noeviction",
             "--protected-mode",
             "yes",
         ])
@@ -77,9 +80,20 @@ impl RedisServer {
         server
     }
 
-    /// Kills the server (SIGKILL: what it held is gone, as after a crash without persistence)
-    /// and starts a new, empty one on the same port.
-    pub fn restart(&mut self) {
+    /// Kills the server (SIGKILL) and starts a new, empty one on the same port: its files are
+    /// deleted first, as when a Redis without persistence crashes or its disk is lost.
+    pub fn restart_empty(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        std::fs::create_dir_all(&self.dir).unwrap_or_else(|e| panic!("redis dir: {e}"));
+        self.child = spawn(self.port, &self.dir);
+        self.wait_until_ready();
+    }
+
+    /// Kills the server (SIGKILL) and starts it again on the same port from its append-only
+    /// file: what it acknowledged is still there.
+    pub fn restart_from_disk(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.child = spawn(self.port, &self.dir);

@@ -478,3 +478,16 @@ impl Sio {
         }
     }
 }
+
+/// The `sid` claim of a token (read, not verified).
+pub fn payload_sid(token: &str) -> String {
+    use base64::Engine;
+    let part = token.split('.').nth(1).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap_or_default();
+    serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|claims| claims["sid"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -6,10 +6,12 @@ use super::answer::accept_refresh;
 use super::io::{Action, OpId, SessionError, SessionEvent};
 use super::storage::{Pending, STORAGE_TIMEOUT_MS, StorageOp};
 use super::token::Token;
-use super::{MIN_REFRESH_INTERVAL_MS, TokenSession};
+use super::{MIN_REFRESH_INTERVAL_MS, Now, TokenSession};
 use crate::ErrorCode;
 use alloc::{string::String, vec::Vec};
 
+/// Failed re-reads under the lock in a row before the tab refreshes without one.
+const REREAD_ATTEMPTS: u32 = 3;
 /// Shortest wait between two failed attempts (full jitter can draw zero).
 const RETRY_FLOOR_MS: u64 = 500;
 
@@ -111,8 +113,8 @@ impl TokenSession {
     }
 
     /// Starts an attempt (or waits for the backoff first).
-    pub(super) fn begin_attempt(&mut self, now: i64) {
-        if now < self.not_before {
+    pub(super) fn begin_attempt(&mut self, now: Now) {
+        if now.mono_ms < self.not_before {
             self.flight.step = Step::Waiting {
                 until: self.not_before,
             };
@@ -121,14 +123,14 @@ impl TokenSession {
             self.actions.push(Action::AcquireLock { op: lock });
             self.flight.step = Step::Locking {
                 lock,
-                deadline: now.saturating_add(self.lock_wait_ms()),
+                deadline: now.mono_ms.saturating_add(self.lock_wait_ms()),
             };
         } else {
             self.send_request(now, None);
         }
     }
 
-    fn send_request(&mut self, now: i64, lock: Option<OpId>) {
+    fn send_request(&mut self, now: Now, lock: Option<OpId>) {
         let Some(current) = &self.current else {
             self.release_held_lock();
             self.flight.step = Step::Idle;
@@ -144,7 +146,7 @@ impl TokenSession {
         self.flight.step = Step::Requesting {
             op,
             token,
-            deadline: now.saturating_add(timeout),
+            deadline: now.mono_ms.saturating_add(timeout),
             lock,
         };
     }
@@ -172,7 +174,7 @@ impl TokenSession {
         self.flight = Flight::default();
     }
 
-    pub(super) fn lock_granted(&mut self, now: i64, op: OpId) {
+    pub(super) fn lock_granted(&mut self, now: Now, op: OpId) {
         match self.flight.step {
             Step::Locking { lock, .. } if lock == op => {
                 let read = self.op();
@@ -189,21 +191,29 @@ impl TokenSession {
         let _ = now;
     }
 
-    pub(super) fn lock_unavailable(&mut self, now: i64, op: OpId) {
+    pub(super) fn lock_unavailable(&mut self, now: Now, op: OpId) {
         if matches!(self.flight.step, Step::Locking { lock, .. } if lock == op) {
             self.lock_available = false;
             self.send_request(now, None);
         }
     }
 
-    /// Under the lock, the shared store said `found`: adopt it unless ours is newer, then
-    /// refresh only if still wanted, and always the newest token known.
-    pub(super) fn reread_done(&mut self, now: i64, found: Option<Token>) {
+    /// Under the lock, the shared store said `found`: it is the current token (the lock holder's
+    /// view is the order), unless this client replaced it already, or holds a token of its own
+    /// the store does not have yet (its write failed: written again now). Then refresh only if
+    /// still wanted.
+    pub(super) fn reread_done(&mut self, now: Now, found: Option<Token>) {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
-        if let Some(token) = found {
-            self.adopt_unless_older(token);
+        let current = self.current.as_ref().map(|c| c.text.clone());
+        let ours_unstored = current.is_some() && current == self.unstored;
+        match found {
+            Some(token) if !ours_unstored => self.adopt_unless_retired(token),
+            _ => {}
+        }
+        if ours_unstored && let Some(token) = self.current.clone() {
+            self.store(&token, Vec::new());
         }
         self.settle(now);
         if self.refresh_wanted(now) {
@@ -214,9 +224,31 @@ impl TokenSession {
         }
     }
 
+    /// Under the lock, the store could not be read: the current token may have been replaced
+    /// by another tab, so it is not refreshed; the attempt fails and is retried. A storage that
+    /// keeps failing (IndexedDB that does not open) does not stop refreshes for good: after a
+    /// few failures in a row the tab refreshes the newest token it knows.
+    pub(super) fn reread_failed(&mut self, now: Now) {
+        let Step::Rereading { lock, .. } = self.flight.step else {
+            return;
+        };
+        self.reread_failures = self.reread_failures.saturating_add(1);
+        if self.reread_failures >= REREAD_ATTEMPTS {
+            self.settle(now);
+            if self.refresh_wanted(now) {
+                self.send_request(now, Some(lock));
+            } else {
+                self.actions.push(Action::ReleaseLock { op: lock });
+                self.flight.step = Step::Idle;
+            }
+            return;
+        }
+        self.attempt_failed(now, SessionError::new(ErrorCode::Storage), None, true);
+    }
+
     pub(super) fn refresh_answered(
         &mut self,
-        now: i64,
+        now: Now,
         op: OpId,
         status: u16,
         body: &str,
@@ -239,8 +271,14 @@ impl TokenSession {
         let outcome = crate::classify::read_status(crate::classify::Endpoint::Refresh, status);
         match outcome {
             crate::Outcome::Success => {
-                match accept_refresh(body, date.as_deref(), now, &sent, &self.config.policy) {
-                    Some(accepted) => self.refreshed(now, accepted, lock),
+                match accept_refresh(
+                    body,
+                    date.as_deref(),
+                    now.wall_ms,
+                    &sent,
+                    &self.config.policy,
+                ) {
+                    Some(accepted) => self.refreshed(now, accepted, lock, sent),
                     None => self.attempt_failed(
                         now,
                         SessionError::with_status(ErrorCode::BadResponse, status),
@@ -265,18 +303,32 @@ impl TokenSession {
         }
     }
 
-    fn refreshed(&mut self, now: i64, accepted: super::Accepted, lock: Option<OpId>) {
+    fn refreshed(&mut self, now: Now, accepted: super::Accepted, lock: Option<OpId>, sent: String) {
         self.skew_ms = accepted.skew_ms;
         self.refresh_count = self.refresh_count.saturating_add(1);
-        self.last_refresh_at_ms = Some(now);
+        self.last_refresh_at_ms = Some(now.wall_ms);
         self.backoff.reset();
-        self.not_before = now.saturating_add(MIN_REFRESH_INTERVAL_MS);
+        self.not_before = now.mono_ms.saturating_add(MIN_REFRESH_INTERVAL_MS);
         let token = accepted.token;
+        let moved_on = self.current.as_ref().is_some_and(|c| c.text != sent);
+        if self.retired.contains(&token.text) || moved_on {
+            // While the request was out, this client moved on to another tab's token (a newer
+            // one, or a new sign-in): the answer is behind, and writing it would put the old
+            // chain back in the store. Also a successor this client already replaced (handed
+            // back inside the reuse window).
+            self.retire(token.text);
+            self.release_held_lock();
+            self.flight = Flight::default();
+            return;
+        }
         let write = self.store(&token, Vec::new());
         // Announced now, not once stored: if this tab dies before its write lands, the other
         // tabs still know the successor (a re-read under the lock would find the old token).
-        self.announce(&token);
-        self.current = Some(token);
+        // The successor replaces the token sent: the other tabs retire that one.
+        self.announce(&token, Some(sent.clone()));
+        self.retire(sent);
+        self.unstored = Some(token.text.clone());
+        self.replace_current(Some(token));
         self.ended = None;
         self.emit(SessionEvent::TokenRefreshed);
         self.emit(SessionEvent::TokenChanged);
@@ -295,7 +347,7 @@ impl TokenSession {
 
     pub(super) fn attempt_failed(
         &mut self,
-        now: i64,
+        now: Now,
         error: SessionError,
         retry_after_ms: Option<u64>,
         retryable: bool,
@@ -313,7 +365,9 @@ impl TokenSession {
             .backoff
             .next_delay_ms(self.rng.next_f64(), retry_after_ms)
             .max(RETRY_FLOOR_MS);
-        self.not_before = now.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+        self.not_before = now
+            .mono_ms
+            .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
         self.flight.step = Step::Waiting {
             until: self.not_before,
         };
@@ -329,7 +383,9 @@ impl TokenSession {
             kind: StorageOp::Clear,
             then: Vec::new(),
         });
-        if let Some(old) = self.current.take()
+        let old = self.current.clone();
+        self.replace_current(None);
+        if let Some(old) = old
             && self.config.cross_tab
         {
             self.actions
@@ -340,11 +396,11 @@ impl TokenSession {
     }
 
     /// Deadlines of the flight: the backoff is over, the lock or the answer did not come.
-    pub(super) fn flight_timeout(&mut self, now: i64) {
+    pub(super) fn flight_timeout(&mut self, now: Now) {
         match self.flight.step {
-            Step::Waiting { until } if now >= until => self.flight.step = Step::Idle,
+            Step::Waiting { until } if now.mono_ms >= until => self.flight.step = Step::Idle,
             Step::Locking { deadline, .. } | Step::Requesting { deadline, .. }
-                if now >= deadline =>
+                if now.mono_ms >= deadline =>
             {
                 if let Step::Requesting { op, .. } = self.flight.step {
                     self.actions.push(Action::AbortRefresh { op });

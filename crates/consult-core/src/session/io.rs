@@ -143,6 +143,10 @@ pub enum Input {
         token: String,
         /// Its expiry text, when the message had one.
         expires_at: Option<String>,
+        /// The token it replaces, when the message says: a broadcast's `replaces`, a `storage`
+        /// event's old value. That one is behind from now on (a late message with it is
+        /// ignored), which no comparison of `exp`/`iat` could tell.
+        replaces: Option<String>,
     },
     /// Another tab ended the sign-in whose token was `token` (`None`: it did not say which).
     PeerSignedOut {
@@ -229,6 +233,8 @@ pub enum Action {
         token: String,
         /// `exp` as RFC 3339 UTC text.
         expires_at: String,
+        /// The token it replaces (the one refreshed, or the previous sign-in's), if any.
+        replaces: Option<String>,
     },
     /// Tell the other tabs that the sign-in of `token` is over.
     AnnounceSignOut {

@@ -5,8 +5,10 @@
 //! A driver feeds [`TokenSession::handle`] what happened (a call of the application, a storage,
 //! lock or HTTP result, a message of another tab) and [`TokenSession::handle_timeout`] when
 //! [`TokenSession::poll_timeout`] is reached, then performs every [`Action`] from
-//! [`TokenSession::poll_action`]. Times are device Unix milliseconds; jitter comes from a PRNG
-//! seeded in [`TokenSession::new`].
+//! [`TokenSession::poll_action`]. Each input comes with [`Now`], the driver's two clocks: wall
+//! time (device Unix ms) for token expiry and skew only, monotonic time for every deadline
+//! ([`TokenSession::poll_timeout`] is on the monotonic clock). Jitter comes from a PRNG seeded
+//! in [`TokenSession::new`].
 //!
 //! The rules:
 //! - storage is read once, on first need; concurrent first calls wait for that one read;
@@ -57,10 +59,42 @@ use crate::{Backoff, ClockSkew, ErrorCode, RefreshPolicy};
 use flight::Flight;
 use storage::{Pending, StorageOp, StorageOutcome, StorageQueue};
 
+/// Reads of the first load before the tab goes on without the stored token.
+const LOAD_ATTEMPTS: u32 = 3;
 /// Longest sleep before re-checking the token (hidden tabs throttle and stretch timers).
 pub const RECHECK_MS: i64 = 30_000;
+/// How many replaced tokens a client remembers (messages arrive seconds late at most).
+const RETIRED_KEPT: usize = 8;
 /// Successful refreshes of one client are at least this far apart, whatever the server answers.
 pub const MIN_REFRESH_INTERVAL_MS: i64 = 5_000;
+
+/// The driver's two clocks at one moment. Wall time (device Unix ms, corrected by the measured
+/// skew) decides only when a token expires; every deadline, wait, backoff and spacing runs on
+/// the monotonic clock (`performance.now()`, `Instant`), because wall clocks step by hours (NTP,
+/// users, a VM resuming). A bare `i64` is both clocks at once (tests, hosts with one clock).
+///
+/// ```
+/// use consult_core::session::Now;
+/// let now = Now { wall_ms: 1_700_000_000_000, mono_ms: 1_234 };
+/// assert_eq!(Now::from(5), Now { wall_ms: 5, mono_ms: 5 });
+/// # let _ = now;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Device wall clock, Unix ms (for token expiry and clock skew only).
+    pub wall_ms: i64,
+    /// Monotonic clock, ms from any origin (for every deadline and wait).
+    pub mono_ms: i64,
+}
+
+impl From<i64> for Now {
+    fn from(ms: i64) -> Self {
+        Now {
+            wall_ms: ms,
+            mono_ms: ms,
+        }
+    }
+}
 
 /// How a session behaves.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +232,22 @@ pub struct TokenSession {
     lock_available: bool,
     storage: StorageQueue,
     storage_warned: bool,
+    /// Failed reads of the first load (retried a few times: one failure must not leave the
+    /// tab without the shared token).
+    load_failures: u32,
+    /// The first load failed for good: the next call reads the store again.
+    load_failed: bool,
+    /// The last token the server refused on a request (401): never handed out again.
+    refused: Option<String>,
+    /// Re-reads under the lock that failed in a row: the tab does not refresh a token it did
+    /// not see current, unless its storage keeps failing.
+    reread_failures: u32,
+    /// A token this client got from the server (a refresh, a sign-in) that the store may not
+    /// have: its write has not succeeded yet.
+    unstored: Option<String>,
+    /// Tokens this client held and replaced (the last few): a message or a store holding one of
+    /// them is behind, never newer.
+    retired: Vec<String>,
     next_op: OpId,
     recheck_at: Option<i64>,
     /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
@@ -227,6 +277,12 @@ impl TokenSession {
             lock_available: true,
             storage,
             storage_warned: false,
+            load_failures: 0,
+            load_failed: false,
+            refused: None,
+            reread_failures: 0,
+            unstored: None,
+            retired: Vec::new(),
             next_op: 1,
             recheck_at: None,
             actions: Vec::new(),
@@ -243,7 +299,8 @@ impl TokenSession {
         (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
-    /// When [`TokenSession::handle_timeout`] must be called next (device Unix ms), if ever.
+    /// When [`TokenSession::handle_timeout`] must be called next, on the monotonic clock
+    /// ([`Now::mono_ms`]), if ever.
     pub fn poll_timeout(&self) -> Option<i64> {
         [
             self.flight.deadline(),
@@ -255,13 +312,13 @@ impl TokenSession {
         .min()
     }
 
-    /// The current token, if any.
-    pub fn view(&self, now: i64) -> Option<TokenView<'_>> {
+    /// The current token, if any, at device wall time `wall_now`.
+    pub fn view(&self, wall_now: i64) -> Option<TokenView<'_>> {
         let current = self.current.as_ref()?;
         let server_now = ClockSkew {
             offset_ms: self.skew_ms,
         }
-        .server_now(now);
+        .server_now(wall_now);
         Some(TokenView {
             token: &current.text,
             expires_at_ms: current.info.expires_at_ms,
@@ -273,7 +330,7 @@ impl TokenSession {
         })
     }
 
-    /// The lease on the current token: until this device time, [`Input::GetToken`] would be
+    /// The lease on the current token: until this device wall time, [`Input::GetToken`] would be
     /// answered at once with the current token, so a driver may hand it out without feeding
     /// the call (the hot path). `None`: feed every call (also while the token is being
     /// stored). Re-read it after every input.
@@ -296,6 +353,9 @@ impl TokenSession {
             return None;
         }
         let current = self.current.as_ref()?;
+        if self.refused.as_ref() == Some(&current.text) {
+            return None;
+        }
         Some(
             self.config
                 .policy
@@ -309,11 +369,15 @@ impl TokenSession {
         self.ended.is_some()
     }
 
-    /// Feeds one input at device time `now`.
-    pub fn handle(&mut self, now: i64, input: Input) {
+    /// Feeds one input at `now` (both clocks; a bare `i64` is both).
+    pub fn handle(&mut self, now: impl Into<Now>, input: Input) {
+        let now = now.into();
         match input {
             Input::GetToken { call } => self.wait(call, Want::Valid),
-            Input::TokenRefused { call, token } => self.wait(call, Want::Replace(token)),
+            Input::TokenRefused { call, token } => {
+                self.refused = Some(token.clone());
+                self.wait(call, Want::Replace(token));
+            }
             Input::ForceRefresh { call } => match (&self.load, &self.current) {
                 (Load::Done, Some(current)) => {
                     let want = Want::Replace(current.text.clone());
@@ -363,9 +427,19 @@ impl TokenSession {
                     self.attempt_failed(now, SessionError::new(code), None, retryable);
                 }
             }
-            Input::PeerToken { token, expires_at } => {
+            Input::PeerToken {
+                token,
+                expires_at,
+                replaces,
+            } => {
+                if let Some(replaced) = replaces
+                    && replaced != token
+                    && !self.retired.contains(&token)
+                {
+                    self.retire(replaced);
+                }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
-                    self.adopt_unless_older(token);
+                    self.adopt_unless_retired(token);
                 }
             }
             Input::PeerSignedOut { token } => self.peer_signed_out(token),
@@ -381,8 +455,9 @@ impl TokenSession {
     }
 
     /// Call when [`TokenSession::poll_timeout`] is reached (late is fine: hidden tabs).
-    pub fn handle_timeout(&mut self, now: i64) {
-        if let Some(pending) = self.storage.timed_out(now) {
+    pub fn handle_timeout(&mut self, now: impl Into<Now>) {
+        let now = now.into();
+        if let Some(pending) = self.storage.timed_out(now.mono_ms) {
             self.complete_storage(now, pending, StorageOutcome::Failed);
         }
         self.flight_timeout(now);
@@ -392,6 +467,12 @@ impl TokenSession {
     // --- callers ------------------------------------------------------------------------------
 
     fn wait(&mut self, call: CallId, want: Want) {
+        if self.load_failed && self.current.is_none() {
+            // The store could not be read: try again for this caller.
+            self.load_failed = false;
+            self.load_failures = 0;
+            self.load = Load::NotStarted;
+        }
         self.ensure_loaded();
         self.waiters.push(Waiter {
             call,
@@ -426,30 +507,35 @@ impl TokenSession {
         op
     }
 
-    fn is_due(&self, token: &Token, now: i64) -> bool {
-        self.config.policy.is_due(&token.info, now, self.skew_ms)
+    fn is_due(&self, token: &Token, now: Now) -> bool {
+        self.config
+            .policy
+            .is_due(&token.info, now.wall_ms, self.skew_ms)
     }
 
-    fn is_expired(&self, token: &Token, now: i64) -> bool {
+    fn is_expired(&self, token: &Token, now: Now) -> bool {
         token.info.is_expired(
             ClockSkew {
                 offset_ms: self.skew_ms,
             }
-            .server_now(now),
+            .server_now(now.wall_ms),
         )
     }
 
     /// What a waiter gets now, if it can be answered.
-    fn answer_for(&self, waiter: &Waiter, now: i64) -> Option<Result<String, SessionError>> {
+    fn answer_for(&self, waiter: &Waiter, now: Now) -> Option<Result<String, SessionError>> {
         if let Some(error) = self.ended {
             return Some(Err(error));
         }
         let Some(current) = &self.current else {
             return Some(Err(SessionError::new(ErrorCode::NoToken)));
         };
-        let fresh = !self.is_due(current, now);
+        let refused = self.refused.as_ref() == Some(&current.text);
+        let fresh = !self.is_due(current, now) && !refused;
         let satisfied = match &waiter.want {
-            Want::Valid => fresh || (self.flight.has_failed() && !self.is_expired(current, now)),
+            Want::Valid => {
+                fresh || (self.flight.has_failed() && !refused && !self.is_expired(current, now))
+            }
             Want::Replace(refused) => fresh && current.text != *refused,
             Want::ReplaceLoaded => false,
         };
@@ -465,7 +551,7 @@ impl TokenSession {
     /// Answers every waiter that can be answered: once the storage is loaded, and not while a
     /// new token is being stored (a caller never holds a token the storage does not have yet;
     /// the storage's own deadline bounds the wait).
-    fn settle(&mut self, now: i64) {
+    fn settle(&mut self, now: Now) {
         if self.load != Load::Done || self.storage.writing() {
             return;
         }
@@ -490,7 +576,7 @@ impl TokenSession {
     }
 
     /// Whether a refresh is wanted now.
-    fn refresh_wanted(&self, now: i64) -> bool {
+    fn refresh_wanted(&self, now: Now) -> bool {
         let Some(current) = &self.current else {
             return false;
         };
@@ -502,7 +588,7 @@ impl TokenSession {
     }
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
-    fn drive(&mut self, now: i64) {
+    fn drive(&mut self, now: Now) {
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
@@ -516,7 +602,7 @@ impl TokenSession {
                 // the attempt asks again after the lock's re-read.
                 self.begin_attempt(now);
             }
-            match self.storage.start_next(now, &mut self.actions) {
+            match self.storage.start_next(now.mono_ms, &mut self.actions) {
                 Some(skipped) => {
                     let outcome = match skipped.kind {
                         StorageOp::Read => StorageOutcome::Read(None),
@@ -534,11 +620,11 @@ impl TokenSession {
                     && self.load == Load::Done
                     && self.flight.is_idle() =>
             {
-                let delay = self
-                    .config
-                    .policy
-                    .delay_until_due_ms(&current.info, now, self.skew_ms);
-                Some(now.saturating_add(delay.clamp(0, RECHECK_MS)))
+                let delay =
+                    self.config
+                        .policy
+                        .delay_until_due_ms(&current.info, now.wall_ms, self.skew_ms);
+                Some(now.mono_ms.saturating_add(delay.clamp(0, RECHECK_MS)))
             }
             _ => None,
         };
@@ -546,7 +632,7 @@ impl TokenSession {
 
     // --- the application's own calls ------------------------------------------------------------
 
-    fn set_session(&mut self, now: i64, call: CallId, grant: Grant) {
+    fn set_session(&mut self, now: Now, call: CallId, grant: Grant) {
         let Some(token) = Token::parse(&grant.access_token, grant.expires_at.as_deref()) else {
             self.resolve(call, Err(SessionError::new(ErrorCode::BadResponse)));
             return;
@@ -554,7 +640,7 @@ impl TokenSession {
         // Only `expires_in` tells the server's "now" here: a sign-in token's `iat` may be old.
         let server_now =
             ClockSkew::server_time_from_expires_in(token.info.expires_at_ms, grant.expires_in);
-        self.skew_ms = ClockSkew::estimate(now, server_now, None)
+        self.skew_ms = ClockSkew::estimate(now.wall_ms, server_now, None)
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
         // A sign-out asked for before this sign-in comes first (its call is answered too).
@@ -567,8 +653,10 @@ impl TokenSession {
         self.backoff.reset();
         self.not_before = i64::MIN;
         self.store(&token, vec![(call, Ok(token.text.clone()))]);
-        self.announce(&token);
-        self.current = Some(token);
+        let previous = self.current.as_ref().map(|c| c.text.clone());
+        self.announce(&token, previous);
+        self.unstored = Some(token.text.clone());
+        self.replace_current(Some(token));
         self.emit(SessionEvent::TokenChanged);
     }
 
@@ -582,7 +670,8 @@ impl TokenSession {
             kind: StorageOp::Clear,
             then: vec![(call, Ok(String::new()))],
         });
-        if let Some(old) = self.current.take() {
+        if let Some(old) = self.current.clone() {
+            self.replace_current(None);
             if self.config.cross_tab {
                 self.actions.push(Action::AnnounceSignOut {
                     token: old.text.clone(),
@@ -595,20 +684,39 @@ impl TokenSession {
 
     // --- tokens from elsewhere ------------------------------------------------------------------
 
-    /// Adopts `token` unless the current one is newer. Tokens issued in the same second carry
-    /// the same `exp` and `iat`, so a tie is adopted: it is another tab's latest token (a peer
-    /// announces only its current one, the store holds the last one written). Adopting an older
+    /// Adopts `token` (another tab's, or the store's) unless this client already replaced it.
+    /// Which token is newer is never decided by comparing `exp`/`iat`: servers behind one
+    /// balancer have their own clocks, and tokens of one second tie. A peer announces only the
+    /// token it just got; a token this client held and replaced is behind. Adopting an older
     /// one by mistake costs nothing: every refresh re-reads the store under the lock first.
-    fn adopt_unless_older(&mut self, token: Token) {
+    fn adopt_unless_retired(&mut self, token: Token) {
         let adopt = match &self.current {
-            Some(current) => current.text != token.text && !current.is_newer_than(&token),
-            None => true,
+            Some(current) => current.text != token.text && !self.retired.contains(&token.text),
+            None => !self.retired.contains(&token.text),
         };
         if adopt {
-            self.current = Some(token);
+            self.replace_current(Some(token));
             self.ended = None;
             self.emit(SessionEvent::TokenChanged);
         }
+    }
+
+    /// Makes `token` the current one; the one it replaces is retired.
+    fn replace_current(&mut self, token: Option<Token>) {
+        if let Some(old) = core::mem::replace(&mut self.current, token) {
+            self.retire(old.text);
+        }
+    }
+
+    /// Remembers that `text` was replaced (the last few).
+    fn retire(&mut self, text: String) {
+        if self.retired.contains(&text) {
+            return;
+        }
+        if self.retired.len() >= RETIRED_KEPT {
+            self.retired.remove(0);
+        }
+        self.retired.push(text);
     }
 
     fn peer_signed_out(&mut self, token: Option<String>) {
@@ -624,7 +732,7 @@ impl TokenSession {
         };
         if ours {
             self.abandon_flight();
-            self.current = None;
+            self.replace_current(None);
             self.emit(SessionEvent::TokenChanged);
         }
     }
@@ -645,46 +753,68 @@ impl TokenSession {
         op
     }
 
-    fn announce(&mut self, token: &Token) {
+    /// Tells the other tabs about `token`, which replaces `replaces`.
+    fn announce(&mut self, token: &Token, replaces: Option<String>) {
         if self.config.cross_tab {
             self.actions.push(Action::AnnounceToken {
                 token: token.text.clone(),
                 expires_at: token.expires_at_text(),
+                replaces,
             });
         }
     }
 
-    fn storage_finished(&mut self, now: i64, op: OpId, outcome: StorageOutcome) {
+    fn storage_finished(&mut self, now: Now, op: OpId, outcome: StorageOutcome) {
         if let Some(pending) = self.storage.finish(op) {
             self.complete_storage(now, pending, outcome);
         }
     }
 
-    fn complete_storage(&mut self, now: i64, pending: Pending, outcome: StorageOutcome) {
-        if outcome == StorageOutcome::Failed && self.storage.usable {
-            self.storage.usable = false;
-            if !self.storage_warned {
-                self.storage_warned = true;
-                self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
-            }
+    fn complete_storage(&mut self, now: Now, pending: Pending, outcome: StorageOutcome) {
+        // A failure degrades this operation, not the storage: the next one tries again (a tab
+        // that stopped using the store would stop taking part in the cross-tab protocol).
+        if outcome == StorageOutcome::Failed && !self.storage_warned {
+            self.storage_warned = true;
+            self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
+        }
+        if outcome == StorageOutcome::Done
+            && let StorageOp::Write { token, .. } = &pending.kind
+            && self.unstored.as_ref() == Some(token)
+        {
+            self.unstored = None;
         }
         for (call, result) in pending.then {
             self.resolve(call, result);
         }
+        let failed = outcome == StorageOutcome::Failed;
         let found = match outcome {
             StorageOutcome::Read(token) => token,
             _ => None,
         };
         if self.load == Load::Reading(pending.op) {
+            if failed && self.load_failures < LOAD_ATTEMPTS - 1 {
+                self.load_failures += 1;
+                self.load = Load::NotStarted;
+                self.ensure_loaded();
+                return;
+            }
             self.load = Load::Done;
-            if let Some(token) = found {
-                self.adopt_unless_older(token);
+            self.load_failed = failed;
+            if let Some(token) = found
+                && self.current.is_none()
+            {
+                self.adopt_unless_retired(token);
             }
             for call in core::mem::take(&mut self.sign_outs_after_load) {
                 self.sign_out(call);
             }
         } else if self.flight.is_reread(pending.op) {
-            self.reread_done(now, found);
+            if failed {
+                self.reread_failed(now);
+            } else {
+                self.reread_failures = 0;
+                self.reread_done(now, found);
+            }
         } else if self.flight.is_store(pending.op) {
             self.stored_under_lock();
         }

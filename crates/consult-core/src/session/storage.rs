@@ -1,6 +1,6 @@
 //! The session's storage operations, one at a time and each with a deadline: a read always sees
-//! the writes queued before it, and a storage that throws or hangs turns into a warning and a
-//! session kept in memory, never a stuck caller.
+//! the writes queued before it, and a storage that throws or hangs fails that operation (a
+//! warning, the next operation tries again), never a stuck caller.
 
 use super::io::{Action, CallId, OpId};
 use super::token::Token;
@@ -43,7 +43,7 @@ pub(super) struct StorageQueue {
     /// A handful at most (reads, and one write or clear): a `Vec` is smaller code than a
     /// `VecDeque`.
     queued: Vec<Pending>,
-    /// False once the storage failed: the session lives in memory from then on.
+    /// False when there is no storage (the session lives in memory).
     pub(super) usable: bool,
 }
 

@@ -361,29 +361,38 @@ fn a_lock_granted_after_its_deadline_is_given_back() {
 #[test]
 fn peer_messages_never_sign_out_a_newer_sign_in() {
     let mut h = Harness::new(single_tab());
+    let old = jwt(4 * 3600, 0, 1);
     let mine = jwt(8 * 3600, 4 * 3600, 2);
     let actions = h.feed(Input::GetToken { call: 1 });
-    h.load(&actions, Some(&mine));
+    h.load(&actions, Some(&old));
+    h.feed(Input::PeerToken {
+        token: mine.clone(),
+        expires_at: None,
+        replaces: None,
+    });
     // A message with no usable token is ignored, not a sign-out.
     h.feed(Input::PeerToken {
         token: String::from("garbage"),
         expires_at: None,
+        replaces: None,
     });
     // A sign-out of an older token (a message that arrived late) leaves us signed in.
     h.feed(Input::PeerSignedOut {
-        token: Some(jwt(4 * 3600, 0, 1)),
+        token: Some(old.clone()),
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
-    // An older token is not adopted; a newer one is.
+    // A token this tab replaced is not adopted again (a late message); a new one is.
     h.feed(Input::PeerToken {
-        token: jwt(4 * 3600, 0, 1),
+        token: old,
         expires_at: None,
+        replaces: None,
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     let newer = jwt(12 * 3600, 8 * 3600, 3);
     let actions = h.feed(Input::PeerToken {
         token: newer.clone(),
         expires_at: None,
+        replaces: None,
     });
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     // Our own token signed out elsewhere: gone.
@@ -427,7 +436,7 @@ fn refreshes_are_at_least_the_minimum_interval_apart() {
 }
 
 #[test]
-fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
+fn a_failing_storage_warns_once_and_the_next_operation_tries_again() {
     let mut h = Harness::new(single_tab());
     let token = jwt(4 * 3600, 0, 1);
     let actions = h.feed(Input::GetToken { call: 1 });
@@ -437,6 +446,15 @@ fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
         &actions,
         SessionEvent::Warning(SessionError::new(ErrorCode::Storage))
     ));
+    // One failed read does not leave the tab without the stored token: it reads again.
+    let op = read_op(&actions).expect("the first load is read again");
+    let actions = h.feed(Input::StorageDone { op, ok: false });
+    let op = read_op(&actions).expect("and once more");
+    let actions = h.feed(Input::StorageDone { op, ok: false });
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
     let actions = h.feed(Input::SetSession {
         call: 2,
         grant: Grant {
@@ -444,10 +462,18 @@ fn a_failing_storage_warns_once_and_the_session_lives_in_memory() {
             ..Grant::default()
         },
     });
+    let write = write_op(&actions).expect("the storage is still used after failures");
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
     assert_eq!(resolved(&actions, 2), Some(Ok(token.clone())));
     assert!(
-        write_op(&actions).is_none(),
-        "no more writes to a broken storage"
+        !emitted(
+            &actions,
+            SessionEvent::Warning(SessionError::new(ErrorCode::Storage))
+        ),
+        "warned once"
     );
     let actions = h.feed(Input::GetToken { call: 3 });
     assert_eq!(resolved(&actions, 3), Some(Ok(token)));
@@ -458,10 +484,143 @@ fn a_hung_storage_times_out() {
     let mut h = Harness::new(single_tab());
     let actions = h.feed(Input::GetToken { call: 1 });
     assert!(read_op(&actions).is_some());
-    let actions = h.advance_to(STORAGE_TIMEOUT_MS);
+    // Each read of the first load has its deadline; after the last one the caller is answered.
+    let mut actions = Vec::new();
+    for attempt in 1..=3 {
+        actions = h.advance_to(attempt * STORAGE_TIMEOUT_MS);
+    }
     assert_eq!(
         resolved(&actions, 1),
         Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
+}
+
+/// Regression (simulator, issue 18 (a)): a tab that cannot read the store under the lock does
+/// not refresh the token it holds (another tab may have rotated it): the attempt fails and is
+/// retried, and the storage stays in use.
+#[test]
+fn a_failed_re_read_under_the_lock_does_not_refresh() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S; // due
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let reread = read_op(&actions).unwrap();
+    let actions = h.feed(Input::StorageDone {
+        op: reread,
+        ok: false,
+    });
+    assert!(refresh_op(&actions).is_none(), "{actions:?}");
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    assert!(emitted(
+        &actions,
+        SessionEvent::RefreshFailed(SessionError::new(ErrorCode::Storage))
+    ));
+    // The retry takes the lock and reads the store again (the storage was not given up).
+    let at = h.session.poll_timeout().unwrap();
+    let actions = h.advance_to(at);
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    assert!(read_op(&actions).is_some());
+}
+
+/// Regression (simulator, issue 18 (b)): under the lock, the store's token is the current one,
+/// even when its `exp` is earlier than ours (another server instance, its clock behind,
+/// minted it): refreshing ours would be a reuse.
+#[test]
+fn under_the_lock_the_store_decides_which_token_is_current() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S;
+    let ours = jwt(4 * 3600, 0, 1);
+    // The successor, minted by an instance whose clock is 30 s behind: an earlier exp.
+    let successor = jwt(4 * 3600 - 30, -30, 2);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&ours));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&successor));
+    let (_, sent) = refresh_op(&actions).expect("still due: refreshed");
+    assert_eq!(
+        sent, successor,
+        "the store's token is refreshed, never ours"
+    );
+}
+
+/// Regression (simulator, strict seed 0): tokens minted in the same second tie on `exp`/`iat`;
+/// a late `storage` event with the predecessor must not take a tab back.
+#[test]
+fn a_late_message_with_a_replaced_token_is_ignored() {
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(3600, 0, 1);
+    let second = jwt(3606, 6, 2);
+    let third = jwt(3606, 6, 3);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&first));
+    for token in [&second, &third, &second] {
+        h.feed(Input::PeerToken {
+            token: token.clone(),
+            expires_at: None,
+            replaces: None,
+        });
+    }
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
+
+/// Regression (simulator, issue 18 (c)): deadlines run on the monotonic clock: a wall clock
+/// stepping back an hour does not stretch a request's deadline.
+#[test]
+fn a_wall_clock_step_does_not_stretch_a_deadline() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let deadline = h.session.poll_timeout().unwrap();
+    assert_eq!(deadline, h.now + 10 * S);
+    // Ten seconds later on the monotonic clock, an hour earlier on the wall clock.
+    let later = Now {
+        wall_ms: h.now - HOUR + 10 * S,
+        mono_ms: deadline,
+    };
+    h.session.handle_timeout(later);
+    let actions = h.drain();
+    assert!(
+        actions.contains(&Action::AbortRefresh { op }),
+        "{actions:?}"
+    );
+}
+
+/// Regression (simulator, issue 18 (d)): the successor a server hands back again inside its
+/// reuse window may be due already (a 6 s token, 3 s old); it is kept, not refused as a bad
+/// answer (which would refresh its predecessor again until the window closes).
+#[test]
+fn a_replayed_successor_already_due_is_kept() {
+    let mut h = Harness::new(single_tab());
+    h.now = 3 * S;
+    let grant = Grant {
+        access_token: jwt(6, 0, 1),
+        expires_in: Some(6.0),
+        ..Grant::default()
+    };
+    let actions = h.feed(Input::SetSession { call: 1, grant });
+    h.feed(Input::StorageDone {
+        op: write_op(&actions).unwrap(),
+        ok: true,
+    });
+    h.now = 6 * S;
+    let actions = h.feed(Input::GetToken { call: 2 });
+    let (op, _) = refresh_op(&actions).unwrap();
+    // Minted at 3 s (6 s lifetime), replayed at 6 s: due (3 s left, half its lifetime).
+    let replayed = jwt(9, 3, 2);
+    let actions = h.feed(with_op(answer(&replayed, 3), op));
+    assert!(
+        emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(replayed.as_str())
     );
 }
 
@@ -555,6 +714,7 @@ fn a_peer_token_issued_in_the_same_second_is_adopted() {
     let actions = h.feed(Input::PeerToken {
         token: second.clone(),
         expires_at: None,
+        replaces: None,
     });
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     assert_eq!(
@@ -709,5 +869,141 @@ fn a_wake_up_before_the_first_load_is_kept_until_the_load() {
     assert!(
         refresh_op(&actions).is_some(),
         "the due token is refreshed after the load"
+    );
+}
+
+/// Regression (simulator, seed 144): a token the server refused (401 on a request) is not
+/// handed to the next caller while its replacement is on the way (a device clock minutes off,
+/// never measured, made the expired token look fresh).
+#[test]
+fn a_refused_token_is_not_handed_out_again() {
+    let mut h = Harness::new(SessionConfig::default());
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&token));
+    assert_eq!(resolved(&actions, 1), Some(Ok(token.clone())));
+    let actions = h.feed(Input::TokenRefused {
+        call: 2,
+        token: token.clone(),
+    });
+    assert!(lock_op(&actions).is_some(), "a refresh starts");
+    let actions = h.feed(Input::GetToken { call: 3 });
+    assert_eq!(resolved(&actions, 3), None, "waits for the replacement");
+    assert_eq!(h.session.fresh_until(), None, "no lease on a refused token");
+}
+
+/// Regression (simulator, seed 247): a first load that failed for good is read again for the
+/// next caller (the tab would otherwise answer "no token" until a message came).
+#[test]
+fn a_failed_first_load_is_read_again_for_the_next_call() {
+    let mut h = Harness::new(single_tab());
+    let mut actions = h.feed(Input::GetToken { call: 1 });
+    for _ in 0..3 {
+        let op = read_op(&actions).unwrap();
+        actions = h.feed(Input::StorageDone { op, ok: false });
+    }
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Err(SessionError::new(ErrorCode::NoToken)))
+    );
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 2 });
+    let actions = h.load(&actions, Some(&token));
+    assert_eq!(resolved(&actions, 2), Some(Ok(token)));
+}
+
+/// Regression (simulator, seeds 49, 247, 321): a broadcast of the newest token overtakes the
+/// `storage` event of the one before, which this tab never held. The broadcast says which token
+/// it replaces, so the late event is ignored (no `exp`/`iat` comparison could tell: tokens of one
+/// second tie, and servers' clocks differ).
+#[test]
+fn a_late_storage_event_with_a_token_a_broadcast_replaced_is_ignored() {
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(3600, 0, 1);
+    let second = jwt(3606, 6, 2);
+    let third = jwt(3606, 6, 3);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&first));
+    h.feed(Input::PeerToken {
+        token: third.clone(),
+        expires_at: None,
+        replaces: Some(second.clone()),
+    });
+    // The storage event of the write before: `second` replacing `first`.
+    h.feed(Input::PeerToken {
+        token: second,
+        expires_at: None,
+        replaces: Some(first),
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
+
+/// A refresh announces the token it replaces (the one it sent).
+#[test]
+fn a_refresh_announces_the_token_it_replaces() {
+    let mut h2 = Harness::new(SessionConfig::default());
+    h2.now = 4 * HOUR - 100 * S;
+    let old = jwt(4 * 3600, 0, 1);
+    let actions = h2.feed(Input::GetToken { call: 1 });
+    let actions = h2.load(&actions, Some(&old));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h2.feed(Input::LockGranted { op: lock });
+    let actions = h2.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new = jwt(8 * 3600, 4 * 3600 - 100, 2);
+    let actions = h2.feed(with_op(answer(&new, 4 * 3600), op));
+    assert!(actions.iter().any(|a| matches!(a,
+        Action::AnnounceToken { token, replaces: Some(r), .. } if *token == new && *r == old)));
+}
+
+/// Regression (simulator, seed 2348): while a refresh is out, a newer token arrives from another
+/// tab; the server hands back the old successor (reuse window). The tab keeps the newer one.
+#[test]
+fn a_successor_already_replaced_is_not_taken_back() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let first = jwt(4 * 3600, 0, 1);
+    let second = jwt(8 * 3600, 4 * 3600 - 200, 2);
+    let third = jwt(8 * 3600 + 5, 4 * 3600 - 195, 3);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&first));
+    let (op, _) = refresh_op(&actions).unwrap();
+    for (token, replaces) in [(&second, &first), (&third, &second)] {
+        h.feed(Input::PeerToken {
+            token: token.clone(),
+            expires_at: None,
+            replaces: Some(replaces.clone()),
+        });
+    }
+    let actions = h.feed(with_op(answer(&second, 4 * 3600), op));
+    assert!(
+        !emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
+
+/// Regression (simulator, seeds 4161, 4818): a refresh is out when another tab signs in again;
+/// the old sign-in's successor that comes back is not taken (nor stored over the new sign-in).
+#[test]
+fn an_answer_for_a_sign_in_replaced_meanwhile_is_dropped() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let old = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
+    h.feed(Input::PeerToken {
+        token: new_sign_in.clone(),
+        expires_at: None,
+        replaces: Some(old.clone()),
+    });
+    let successor = jwt(8 * 3600, 4 * 3600 - 90, 2);
+    let actions = h.feed(with_op(answer(&successor, 4 * 3600), op));
+    assert!(write_op(&actions).is_none(), "{actions:?}");
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(new_sign_in.as_str())
     );
 }

@@ -1,11 +1,14 @@
-//! A run's settings, drawn from its seed: how many tabs and for how long, the server's rules,
-//! the faults, the clocks, and which cross-tab protocol the tabs' driver follows.
+//! A run's settings, drawn from its seed (swarm testing: each fault kind is switched on or off
+//! per schedule, with its own probability): how many tabs and for how long, the server's rules
+//! and instances, the faults, the clocks, the configuration, the user's actions, and which
+//! cross-tab protocol the tabs' driver follows.
 
 use consult_core::rng::Rng;
 
 use super::server::Rules;
 
 const S: i64 = 1_000;
+const HOUR: i64 = 3_600 * S;
 
 /// Where a tab re-reads the shared token after taking the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +20,8 @@ pub enum Protocol {
     LocalStorageReread,
 }
 
-/// What goes wrong, and how often (probabilities per request unless said otherwise).
+/// What goes wrong, and how often (probabilities per request or operation). All zero in the
+/// quiet period at the end of every run.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub status_5xx: f64,
@@ -27,7 +31,7 @@ pub struct Faults {
     pub drop_request: f64,
     /// The server rotated, but the answer never arrives.
     pub lose_answer: f64,
-    /// The answer takes 5–15 s (the client gives up at 10 s).
+    /// The answer takes 5–15 s.
     pub slow: f64,
     /// The server rotated and answered garbage (not JSON, a due token, absurd times).
     pub garble: f64,
@@ -37,6 +41,35 @@ pub struct Faults {
     pub broadcast_loss: f64,
     /// Longest delay of a late broadcast message.
     pub broadcast_delay_ms: i64,
+    /// Share of `storage` events (of the mirror) lost.
+    pub storage_event_loss: f64,
+    /// Share of storage operations that throw.
+    pub storage_fail: f64,
+    /// Share of storage operations that never answer.
+    pub storage_hang: f64,
+    /// Share of storage writes refused for quota.
+    pub quota: f64,
+    /// Share of tabs whose IndexedDB does not open (every operation fails).
+    pub idb_open_fails: f64,
+    /// The device's wall clock steps by this much at this time (every tab).
+    pub wall_steps: Vec<(i64, i64)>,
+    /// A tab freezes (its events wait) for this long, at this time, maybe holding the lock.
+    pub freezes: Vec<(i64, i64)>,
+    /// The `Date` header: 0 absent, 1 right, 2 wrong by hours.
+    pub date_header: u8,
+    /// Answers without `expires_in` (the skew comes from `iat`, or `Date`).
+    pub no_expires_in: bool,
+}
+
+/// What the user does.
+#[derive(Debug, Clone, Default)]
+pub struct UserActions {
+    /// A tab signs out at this time.
+    pub sign_out: Option<i64>,
+    /// A tab signs in again (a new sign-in) at this time.
+    pub sign_in_again: Option<i64>,
+    /// A tab is disposed at this time.
+    pub dispose: Option<i64>,
 }
 
 /// One run's settings.
@@ -45,37 +78,103 @@ pub struct Schedule {
     pub seed: u64,
     pub protocol: Protocol,
     pub tabs_at_start: usize,
+    /// Faults and user actions happen before this; then the quiet period.
     pub duration_ms: i64,
     pub rules: Rules,
     pub faults: Faults,
+    pub user: UserActions,
     /// Each tab's clock is off by up to this much.
     pub skew_ms: i64,
     /// Tabs open and close during the run.
     pub churn: bool,
-    /// The laptop sleeps once.
-    pub sleep: bool,
+    /// The laptop sleeps once, this long.
+    pub sleep_ms: Option<i64>,
     /// Tabs go hidden (throttled timers) and come back.
     pub hidden: bool,
+    pub request_timeout_ms: u64,
+    pub cross_tab: bool,
+    pub auto_refresh: bool,
+    pub storage: bool,
+    /// The environment has Web Locks (without: `LockUnavailable`, one tab).
+    pub web_locks: bool,
+}
+
+fn pick<T: Copy>(rng: &mut Rng, choices: &[T]) -> T {
+    choices[rng.below(choices.len() as u64) as usize]
+}
+
+/// On in about half of the schedules, with a probability up to `max`.
+fn maybe(rng: &mut Rng, max: f64) -> f64 {
+    if rng.below(2) == 0 {
+        0.0
+    } else {
+        rng.next_f64() * max
+    }
 }
 
 impl Schedule {
-    /// A schedule with everything drawn from `seed`: faults in about half of the runs.
+    /// A schedule with everything drawn from `seed`: faults in about half of the runs, each kind
+    /// on or off on its own.
     pub fn random(seed: u64, protocol: Protocol) -> Self {
         let mut rng = Rng::new(seed);
-        let mut pick = |choices: &[i64]| choices[rng.below(choices.len() as u64) as usize];
-        let ttl_ms = pick(&[6 * S, 20 * S, 60 * S, 300 * S, 900 * S]);
-        let reuse_window_ms = pick(&[0, 0, 2 * S, 30 * S]);
-        let tabs = pick(&[1, 2, 3, 4, 4, 5]) as usize;
-        let lifetimes = pick(&[4, 6, 10]);
-        let duration_ms = (ttl_ms * lifetimes).clamp(2 * 60 * S, 3_600 * S);
-        let faulty = pick(&[0, 1]) == 1;
-        let skew_ms = pick(&[0, 90 * S, 10 * 60 * S]);
-        let churn = pick(&[0, 1]) == 1;
-        let sleep = pick(&[0, 0, 1]) == 1;
-        let hidden = pick(&[0, 1]) == 1;
-        let rotated_tokens_work = pick(&[0, 1]) == 1;
-        let faults = if faulty {
-            let p = |rng: &mut Rng, max: f64| rng.next_f64() * max;
+        let ttl_ms = pick(
+            &mut rng,
+            &[6 * S, 20 * S, 60 * S, 300 * S, 900 * S, 4 * HOUR],
+        );
+        let reuse_window_ms = pick(&mut rng, &[0, 0, 10 * S, 30 * S]);
+        let mut tabs = pick(&mut rng, &[1, 2, 3, 4, 4, 5]);
+        let lifetimes = pick(&mut rng, &[4, 6, 10]);
+        let long = rng.below(20) == 0;
+        let duration_ms = if long {
+            // Long enough to reach the cap (and the grace period, with a sleep).
+            pick(&mut rng, &[2 * HOUR, 13 * HOUR])
+        } else {
+            (ttl_ms * lifetimes).clamp(2 * 60 * S, HOUR)
+        };
+        let max_age_ms = if long && rng.below(2) == 0 {
+            HOUR
+        } else {
+            12 * HOUR
+        };
+        let grace_ms = pick(&mut rng, &[HOUR, HOUR, 5 * 60 * S]);
+        let faulty = rng.below(2) == 1;
+        let skew_ms = pick(&mut rng, &[0, 90 * S, 10 * 60 * S]);
+        let churn = rng.below(2) == 1;
+        let sleep_ms = (rng.below(3) == 0).then(|| {
+            let longest = 3 * ttl_ms + if long { 2 * HOUR } else { 0 };
+            S + rng.below(longest as u64) as i64
+        });
+        let hidden = rng.below(2) == 1;
+        let rotated_tokens_work = rng.below(2) == 1;
+        let request_timeout_ms = pick(&mut rng, &[10_000, 10_000, 1_000, 30_000, u64::MAX]);
+        let variant = rng.below(10);
+        let (cross_tab, auto_refresh, storage) = match variant {
+            0 => (false, true, true),
+            1 => (true, false, true),
+            2 => (true, true, false),
+            _ => (true, true, true),
+        };
+        let web_locks = variant != 3;
+        if !cross_tab || !storage || !web_locks {
+            // The application opted out of sharing: one tab (several would race by design).
+            tabs = 1;
+        }
+        let instances = if rng.below(3) == 0 {
+            let n = 2 + rng.below(2) as usize;
+            let spread = pick(&mut rng, &[2 * S, 10 * S, 30 * S]);
+            (0..n)
+                .map(|_| rng.below(2 * spread as u64 + 1) as i64 - spread)
+                .collect()
+        } else {
+            vec![0]
+        };
+        let mut faults = Faults {
+            broadcast_delay_ms: 200,
+            date_header: pick(&mut rng, &[0, 1, 1, 2]) as u8,
+            no_expires_in: rng.below(4) == 0,
+            ..Faults::default()
+        };
+        if faulty {
             let mut rng = Rng::new(seed ^ 0xFA17);
             let offline = if rng.below(3) == 0 {
                 let from = rng.below(duration_ms as u64) as i64;
@@ -83,41 +182,74 @@ impl Schedule {
             } else {
                 Vec::new()
             };
-            Faults {
-                status_5xx: p(&mut rng, 0.3),
-                status_403: p(&mut rng, 0.1),
-                status_429: p(&mut rng, 0.1),
-                drop_request: p(&mut rng, 0.05),
-                lose_answer: p(&mut rng, 0.05),
-                slow: p(&mut rng, 0.1),
-                garble: p(&mut rng, 0.1),
+            let wall_steps = if rng.below(4) == 0 {
+                let at = rng.below(duration_ms as u64) as i64;
+                let hours = pick(&mut rng, &[-3, -1, 1, 2]);
+                vec![(at, hours * HOUR)]
+            } else {
+                Vec::new()
+            };
+            let freezes = if rng.below(4) == 0 {
+                let at = rng.below(duration_ms as u64) as i64;
+                vec![(at, S + rng.below(60 * S as u64) as i64)]
+            } else {
+                Vec::new()
+            };
+            faults = Faults {
+                status_5xx: maybe(&mut rng, 0.3),
+                status_403: maybe(&mut rng, 0.1),
+                status_429: maybe(&mut rng, 0.1),
+                drop_request: maybe(&mut rng, 0.05),
+                lose_answer: maybe(&mut rng, 0.05),
+                slow: maybe(&mut rng, 0.1),
+                garble: maybe(&mut rng, 0.1),
                 offline,
-                broadcast_loss: p(&mut rng, 0.5),
+                broadcast_loss: maybe(&mut rng, 0.5),
                 broadcast_delay_ms: rng.below(5 * S as u64) as i64,
-            }
-        } else {
-            Faults {
-                broadcast_delay_ms: 200,
-                ..Faults::default()
-            }
-        };
+                storage_event_loss: maybe(&mut rng, 0.5),
+                storage_fail: maybe(&mut rng, 0.05),
+                storage_hang: maybe(&mut rng, 0.02),
+                quota: maybe(&mut rng, 0.05),
+                idb_open_fails: maybe(&mut rng, 0.5),
+                wall_steps,
+                freezes,
+                ..faults
+            };
+        }
+        let mut user = UserActions::default();
+        if rng.below(8) == 0 {
+            user.sign_out = Some(rng.below(duration_ms as u64) as i64);
+        }
+        if rng.below(8) == 0 {
+            user.sign_in_again = Some(rng.below(duration_ms as u64) as i64);
+        }
+        if rng.below(8) == 0 {
+            user.dispose = Some(rng.below(duration_ms as u64) as i64);
+        }
         Schedule {
             seed,
             protocol,
-            tabs_at_start: tabs,
+            tabs_at_start: tabs as usize,
             duration_ms,
             rules: Rules {
                 ttl_ms,
-                grace_ms: 3_600 * S,
-                max_age_ms: 12 * 3_600 * S,
+                grace_ms,
+                max_age_ms,
                 reuse_window_ms,
                 rotated_tokens_work,
+                instance_offsets_ms: instances,
             },
             faults,
+            user,
             skew_ms,
             churn,
-            sleep,
+            sleep_ms,
             hidden,
+            request_timeout_ms,
+            cross_tab,
+            auto_refresh,
+            storage,
+            web_locks,
         }
     }
 
@@ -128,13 +260,22 @@ impl Schedule {
         schedule.duration_ms = 10 * 60 * S;
         schedule.rules.ttl_ms = 6 * S;
         schedule.rules.reuse_window_ms = 0;
+        schedule.rules.max_age_ms = 12 * HOUR;
+        schedule.rules.instance_offsets_ms = vec![0];
         schedule.faults = Faults {
             broadcast_delay_ms: 200,
+            date_header: 1,
             ..Faults::default()
         };
+        schedule.user = UserActions::default();
         schedule.churn = false;
-        schedule.sleep = false;
+        schedule.sleep_ms = None;
         schedule.hidden = false;
+        schedule.request_timeout_ms = 10_000;
+        schedule.cross_tab = true;
+        schedule.auto_refresh = true;
+        schedule.storage = true;
+        schedule.web_locks = true;
         schedule
     }
 }

@@ -1,10 +1,17 @@
-//! The server model: consult-stub's rules for tokens (rotation with a reuse window, reuse after
-//! it revokes the sign-in, refresh grace after `exp`, a cap on the sign-in's age, revocation),
-//! and a record of every refusal with whether it was legitimate.
+//! The server model and its history: consult-stub's rules for tokens (rotation with a reuse
+//! window, reuse after it revokes the sign-in, refresh grace after `exp`, a cap on the sign-in's
+//! age, logout), run by several instances with their own clocks over one shared store (Redis),
+//! and the rotation chain the judge checks every tab against.
+//!
+//! The only excuses the judge accepts are faults the world injected and recorded here
+//! ([`Excuse`]): never a machine's own abort or a dropped answer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use consult_core::base64url;
+
+/// True time 0 is this Unix time (tokens carry realistic, positive times).
+pub const EPOCH_MS: i64 = 1_750_000_000_000;
 
 /// The server's rules.
 #[derive(Debug, Clone)]
@@ -15,42 +22,77 @@ pub struct Rules {
     pub reuse_window_ms: i64,
     /// Whether a token already rotated still authorises API calls.
     pub rotated_tokens_work: bool,
+    /// Each instance's clock offset from true time (one entry: a single server).
+    pub instance_offsets_ms: Vec<i64>,
 }
 
 /// Why the refresh endpoint refused (401).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Refusal {
     Unknown,
     Revoked,
+    SignedOut,
     PastGrace,
     PastCap,
     Reuse,
 }
 
+/// A fault the world injected that may legitimately hide a successor from the tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Excuse {
+    /// The server rotated, the answer never arrived.
+    AnswerLost,
+    /// The server rotated and answered garbage.
+    AnswerGarbled,
+    /// The answer came after the client's request timeout.
+    AnswerLate,
+    /// The laptop slept with the answer in flight.
+    SleptMidRefresh,
+    /// The tab closed with the request out, or before its successor was stored.
+    TabClosed,
+    /// The successor's write to the store failed or hung.
+    StoreWriteFailed,
+    /// The refreshing tab's storage failed and it missed a message (two faults).
+    StorageAndMessageLost,
+    /// The refreshing tab's IndexedDB never opened: it refreshes without the re-read, racing
+    /// the other tabs' messages.
+    StorageBroken,
+    /// The user signed out or in again while the request was out (the machine dropped it).
+    UserAction,
+    /// The cap cut the successor to a few seconds (consult-stub mints it anyway): the sign-in
+    /// is ending, the client may not be able to use it.
+    SignInEnding,
+}
+
 #[derive(Debug, Clone)]
-struct Issued {
-    text: String,
-    sid: u32,
+pub struct Issued {
+    pub text: String,
+    pub sid: u32,
+    /// Position in the sign-in's chain (0: the sign-in's token).
+    pub index: u32,
+    /// `exp` in true time (the minting instance's clock corrected).
+    pub exp_true_ms: i64,
+    /// `exp` in the minting instance's clock (as written in the token).
     exp_ms: i64,
     auth_time_ms: i64,
-    successor: Option<(u64, i64)>,
-    /// A refresh of this token was answered where no client saw it (answer lost, garbled,
-    /// aborted): refreshing it again is a reuse the client could not avoid.
-    answer_lost: bool,
+    /// The successor's jti, and when it was minted (true time, instance time).
+    pub successor: Option<(u64, i64, i64)>,
+    /// A recorded fault that may hide this token's successor.
+    pub excuse: Option<Excuse>,
+    /// A write of this token to the store failed or hung.
+    pub write_failed: bool,
 }
 
 #[derive(Debug, Clone, Default)]
 struct SignIn {
-    revoked: bool,
-    /// Revoked for a reuse that a lost answer explains.
-    revoked_for_cause: bool,
+    revoked: Option<Refusal>,
 }
 
 /// What the refresh endpoint did with one request.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// 200 with a token: `(token text, expires_in seconds)`.
-    Issued(String, i64),
+    /// 200 with a token: `(token text, expires_in seconds, the answering instance's time)`.
+    Issued(String, i64, i64),
     /// 401 and why.
     Refused(Refusal),
 }
@@ -58,20 +100,21 @@ pub enum Outcome {
 /// The server.
 #[derive(Debug, Default)]
 pub struct Server {
-    pub rules: Option<Rules>,
+    rules: Option<Rules>,
     issued: HashMap<u64, Issued>,
-    sign_ins: HashMap<u32, SignIn>,
+    /// Token text → jti (the judge looks tokens up constantly; parsing each is slow).
+    by_text: HashMap<String, u64>,
+    sign_ins: Vec<SignIn>,
     next_jti: u64,
-    /// Refresh requests for a token that was already rotated (each is a wasted or risky refresh).
+    /// Refresh requests for a token already rotated (within the window: the same successor).
     pub repeated_refreshes: u32,
-    /// Refresh requests for a token already rotated that no lost answer explains.
-    pub unexplained_repeats: u32,
-    /// Rotations done.
+    /// Repeats no recorded fault explains (each one is a violation).
+    pub unexcused_repeats: Vec<(i64, String)>,
     pub rotations: u32,
-    /// Refusals that no client behaviour can avoid (cap, grace after a long outage, a lost
-    /// successor), and those it could.
-    pub legitimate_refusals: u32,
-    pub illegitimate_refusals: Vec<(i64, Refusal)>,
+    /// Refusals by kind.
+    pub refusals: BTreeMap<Refusal, u32>,
+    /// Sign-ins revoked for reuse, by the recorded fault that excuses them (`None`: unexcused).
+    pub revocations: BTreeMap<Option<Excuse>, u32>,
 }
 
 /// A JWT the model can read back: `exp`, `iat` in seconds and the `jti` as `n`.
@@ -84,12 +127,6 @@ pub fn jwt(exp_ms: i64, iat_ms: i64, jti: u64) -> String {
     format!("e30.{}.sig", base64url::encode(payload.as_bytes()))
 }
 
-fn jti_of(token: &str) -> Option<u64> {
-    let payload = consult_core::jwt::payload_json(token).ok()?;
-    let json = consult_core::json::Json::parse(&payload)?;
-    json.get("n")?.as_f64().map(|n| n as u64)
-}
-
 impl Server {
     pub fn new(rules: Rules) -> Self {
         Self {
@@ -98,114 +135,170 @@ impl Server {
         }
     }
 
-    fn rules(&self) -> Rules {
-        self.rules.clone().unwrap_or(Rules {
-            ttl_ms: 60_000,
-            grace_ms: 3_600_000,
-            max_age_ms: 43_200_000,
-            reuse_window_ms: 30_000,
-            rotated_tokens_work: true,
-        })
+    fn rules(&self) -> &Rules {
+        self.rules.as_ref().expect("a server has rules")
     }
 
-    fn mint(&mut self, now: i64, sid: u32, auth_time_ms: i64, lifetime_ms: i64) -> String {
+    /// The clock offset of instance `instance`.
+    pub fn offset(&self, instance: usize) -> i64 {
+        let offsets = &self.rules().instance_offsets_ms;
+        offsets.get(instance).copied().unwrap_or(0)
+    }
+
+    pub fn instances(&self) -> usize {
+        self.rules().instance_offsets_ms.len().max(1)
+    }
+
+    pub fn get(&self, token: &str) -> Option<&Issued> {
+        self.by_text.get(token).and_then(|jti| self.issued.get(jti))
+    }
+
+    pub fn by_jti(&self, jti: u64) -> Option<&Issued> {
+        self.issued.get(&jti)
+    }
+
+    fn get_mut(&mut self, token: &str) -> Option<&mut Issued> {
+        let jti = *self.by_text.get(token)?;
+        self.issued.get_mut(&jti)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mint(
+        &mut self,
+        local_now: i64,
+        offset: i64,
+        sid: u32,
+        index: u32,
+        auth_time_ms: i64,
+        lifetime_ms: i64,
+    ) -> String {
         self.next_jti += 1;
         let jti = self.next_jti;
         // Whole seconds, as JWTs carry them.
-        let iat = now.div_euclid(1000) * 1000;
-        let exp = iat + lifetime_ms.max(1000);
+        let iat = local_now.div_euclid(1000) * 1000;
+        let exp = iat.saturating_add(lifetime_ms.max(1000));
         let text = jwt(exp, iat, jti);
+        self.by_text.insert(text.clone(), jti);
         self.issued.insert(
             jti,
             Issued {
                 text: text.clone(),
                 sid,
+                index,
+                exp_true_ms: exp.saturating_sub(offset).saturating_sub(EPOCH_MS),
                 exp_ms: exp,
                 auth_time_ms,
                 successor: None,
-                answer_lost: false,
+                excuse: None,
+                write_failed: false,
             },
         );
         text
     }
 
-    /// A new sign-in at `now`.
-    pub fn sign_in(&mut self, now: i64) -> String {
-        let sid = self.sign_ins.len() as u32 + 1;
-        self.sign_ins.insert(sid, SignIn::default());
+    /// A new sign-in at true time `now` (by instance 0): the token and `expires_in`.
+    pub fn sign_in(&mut self, now: i64) -> (String, i64) {
+        self.sign_ins.push(SignIn::default());
+        let sid = self.sign_ins.len() as u32;
         let ttl = self.rules().ttl_ms;
-        self.mint(now, sid, now, ttl)
+        let local = now.saturating_add(EPOCH_MS).saturating_add(self.offset(0));
+        let text = self.mint(local, self.offset(0), sid, 0, local, ttl);
+        let exp = self.get(&text).map_or(local, |i| i.exp_ms);
+        (text, exp.saturating_sub(local).div_euclid(1000))
     }
 
-    fn expires_in_s(&self, token: &str, now: i64) -> i64 {
-        let exp = jti_of(token)
-            .and_then(|jti| self.issued.get(&jti))
-            .map_or(now, |i| i.exp_ms);
-        (exp - now).div_euclid(1000)
-    }
-
-    fn refuse(&mut self, now: i64, _sid: u32, why: Refusal, lost: bool) -> Outcome {
-        let legitimate = match why {
-            Refusal::PastCap | Refusal::PastGrace | Refusal::Revoked => true,
-            Refusal::Reuse => lost,
-            Refusal::Unknown => false,
-        };
-        if legitimate {
-            self.legitimate_refusals += 1;
-        } else {
-            self.illegitimate_refusals.push((now, why));
-        }
+    fn refuse(&mut self, why: Refusal) -> Outcome {
+        *self.refusals.entry(why).or_default() += 1;
         Outcome::Refused(why)
     }
 
-    /// `POST /refresh-token` with `token` at server time `now`.
-    pub fn refresh(&mut self, now: i64, token: &str) -> Outcome {
-        let rules = self.rules();
-        let Some(jti) = jti_of(token) else {
-            return self.refuse(now, 0, Refusal::Unknown, false);
+    fn sign_in_of(&mut self, sid: u32) -> Option<&mut SignIn> {
+        self.sign_ins.get_mut((sid as usize).wrapping_sub(1))
+    }
+
+    /// `POST /refresh-token` with `token`, at true time `now`, answered by `instance`;
+    /// `sender_excuse`: a fault recorded against the sending tab.
+    pub fn refresh(
+        &mut self,
+        now: i64,
+        instance: usize,
+        token: &str,
+        sender_excuse: Option<Excuse>,
+    ) -> Outcome {
+        let rules = self.rules().clone();
+        let offset = self.offset(instance);
+        let local = now.saturating_add(EPOCH_MS).saturating_add(offset);
+        let Some(issued) = self.get(token).cloned() else {
+            return self.refuse(Refusal::Unknown);
         };
-        let Some(issued) = self.issued.get(&jti).cloned() else {
-            return self.refuse(now, 0, Refusal::Unknown, false);
-        };
-        let lost = issued.answer_lost;
         let sid = issued.sid;
-        if self.sign_ins.get(&sid).is_some_and(|s| s.revoked) {
-            return self.refuse(now, sid, Refusal::Revoked, lost);
+        if let Some(why) = self.sign_in_of(sid).and_then(|s| s.revoked) {
+            let why = if why == Refusal::SignedOut {
+                why
+            } else {
+                Refusal::Revoked
+            };
+            return self.refuse(why);
         }
-        if now > issued.exp_ms + rules.grace_ms {
-            return self.refuse(now, sid, Refusal::PastGrace, lost);
+        if local > issued.exp_ms.saturating_add(rules.grace_ms) {
+            return self.refuse(Refusal::PastGrace);
         }
-        if now > issued.auth_time_ms + rules.max_age_ms {
-            return self.refuse(now, sid, Refusal::PastCap, lost);
+        if local > issued.auth_time_ms.saturating_add(rules.max_age_ms) {
+            return self.refuse(Refusal::PastCap);
         }
-        if let Some((successor, rotated_at)) = issued.successor {
+        if let Some((successor, _, rotated_local)) = issued.successor {
             self.repeated_refreshes += 1;
-            if !lost {
-                self.unexplained_repeats += 1;
+            let next_write_failed = self.issued.get(&successor).is_some_and(|s| s.write_failed);
+            let excuse = issued
+                .excuse
+                .or(next_write_failed.then_some(Excuse::StoreWriteFailed))
+                .or(sender_excuse);
+            if excuse.is_none() {
+                self.unexcused_repeats
+                    .push((now, format!("token #{} (chain {})", issued.index, sid)));
             }
-            if now <= rotated_at + rules.reuse_window_ms {
+            if local <= rotated_local.saturating_add(rules.reuse_window_ms) {
                 let text = self.token_text(successor);
-                let expires_in = self.expires_in_s(&text, now);
-                return Outcome::Issued(text, expires_in);
+                let expires_in = self.expires_in_s(&text, local);
+                return Outcome::Issued(text, expires_in, local);
             }
-            if let Some(sign_in) = self.sign_ins.get_mut(&sid) {
-                sign_in.revoked = true;
-                sign_in.revoked_for_cause = lost;
+            *self.revocations.entry(excuse).or_default() += 1;
+            if let Some(sign_in) = self.sign_in_of(sid) {
+                sign_in.revoked = Some(Refusal::Reuse);
             }
-            return self.refuse(now, sid, Refusal::Reuse, lost);
+            return self.refuse(Refusal::Reuse);
         }
-        let left = issued.auth_time_ms + rules.max_age_ms - now;
+        let left = issued
+            .auth_time_ms
+            .saturating_add(rules.max_age_ms)
+            .saturating_sub(local);
         if left <= 1000 {
-            return self.refuse(now, sid, Refusal::PastCap, lost);
+            return self.refuse(Refusal::PastCap);
         }
-        let text = self.mint(now, sid, issued.auth_time_ms, rules.ttl_ms.min(left));
-        let successor = jti_of(&text).unwrap_or_default();
-        if let Some(i) = self.issued.get_mut(&jti) {
-            i.successor = Some((successor, now));
+        let text = self.mint(
+            local,
+            offset,
+            sid,
+            issued.index + 1,
+            issued.auth_time_ms,
+            rules.ttl_ms.min(left),
+        );
+        let successor = self.by_text.get(&text).copied().unwrap_or_default();
+        let cut_short = left < rules.ttl_ms && left < 5_000;
+        if let Some(i) = self.get_mut(token) {
+            i.successor = Some((successor, now, local));
+            if cut_short {
+                i.excuse.get_or_insert(Excuse::SignInEnding);
+            }
         }
         self.rotations += 1;
-        let expires_in = self.expires_in_s(&text, now);
-        Outcome::Issued(text, expires_in)
+        let expires_in = self.expires_in_s(&text, local);
+        Outcome::Issued(text, expires_in, local)
+    }
+
+    fn expires_in_s(&self, token: &str, local: i64) -> i64 {
+        let exp = self.get(token).map_or(local, |i| i.exp_ms);
+        exp.saturating_sub(local).div_euclid(1000)
     }
 
     fn token_text(&self, jti: u64) -> String {
@@ -214,49 +307,114 @@ impl Server {
             .map_or_else(String::new, |i| i.text.clone())
     }
 
-    /// An answer to a refresh of `token` (the token sent) reached no client, or may not.
-    pub fn answer_lost(&mut self, token: &str) {
-        if let Some(issued) = jti_of(token).and_then(|jti| self.issued.get_mut(&jti)) {
-            issued.answer_lost = true;
+    /// `POST /logout` with `token`: the sign-in is over.
+    pub fn logout(&mut self, token: &str) {
+        if let Some(sid) = self.get(token).map(|i| i.sid)
+            && let Some(sign_in) = self.sign_in_of(sid)
+        {
+            sign_in.revoked.get_or_insert(Refusal::SignedOut);
         }
     }
 
-    /// The successor `token` reached a client that died before storing it: only that tab's
-    /// broadcast may have told the others, so refreshing its predecessor again is a reuse the
-    /// clients could not always avoid (as if the answer had been lost).
+    /// Records a fault that may hide the successor of the refresh of `sent`.
+    pub fn excuse(&mut self, sent: &str, why: Excuse) {
+        if let Some(issued) = self.get_mut(sent) {
+            issued.excuse.get_or_insert(why);
+        }
+    }
+
+    /// A write of `token` to the store failed or hung.
+    pub fn write_failed(&mut self, token: &str) {
+        if let Some(issued) = self.get_mut(token) {
+            issued.write_failed = true;
+        }
+    }
+
+    /// The successor `token` died with a tab before it was stored: its predecessor is excused.
     pub fn successor_lost(&mut self, token: &str) {
-        let Some(jti) = jti_of(token) else { return };
+        let Some(&jti) = self.by_text.get(token) else {
+            return;
+        };
         for issued in self.issued.values_mut() {
-            if issued
-                .successor
-                .is_some_and(|(successor, _)| successor == jti)
-            {
-                issued.answer_lost = true;
+            if issued.successor.is_some_and(|(s, _, _)| s == jti) {
+                issued.excuse.get_or_insert(Excuse::TabClosed);
             }
         }
     }
 
-    /// An API call with `token` (strict: not expired, not revoked).
+    /// An API call with `token` at true time `now` (strict: not expired, not revoked).
     pub fn authorises(&self, now: i64, token: &str) -> bool {
-        let rules = self.rules();
-        let Some(issued) = jti_of(token).and_then(|jti| self.issued.get(&jti)) else {
+        let Some(issued) = self.get(token) else {
             return false;
         };
-        let revoked = self.sign_ins.get(&issued.sid).is_none_or(|s| s.revoked);
-        let rotated_ok = rules.rotated_tokens_work || issued.successor.is_none();
-        !revoked && now <= issued.exp_ms && rotated_ok
+        let revoked = self
+            .sign_ins
+            .get(issued.sid as usize - 1)
+            .is_none_or(|s| s.revoked.is_some());
+        let rotated_ok = self.rules().rotated_tokens_work || issued.successor.is_none();
+        !revoked && now <= issued.exp_true_ms && rotated_ok
     }
 
-    /// Whether the sign-in of `token` was ended for a reason no client can avoid.
-    pub fn sign_in_legitimately_over(&self, now: i64, token: &str) -> bool {
-        let rules = self.rules();
-        let Some(issued) = jti_of(token).and_then(|jti| self.issued.get(&jti)) else {
+    /// Why the sign-in of `token` is legitimately over at true time `now`, if it is: signed out,
+    /// an excused revocation, the cap or the grace period passed (any instance's clock).
+    pub fn legitimately_over(&self, now: i64, token: &str) -> bool {
+        let Some(issued) = self.get(token) else {
             return false;
         };
-        let sign_in = self.sign_ins.get(&issued.sid);
-        let revoked_for_cause = sign_in.is_some_and(|s| s.revoked_for_cause);
-        revoked_for_cause
-            || now > issued.auth_time_ms + rules.max_age_ms
-            || now > issued.exp_ms + rules.grace_ms
+        let rules = self.rules();
+        let sign_in = self.sign_ins.get(issued.sid as usize - 1);
+        let ended = sign_in.is_some_and(|s| s.revoked.is_some());
+        let latest = self
+            .rules()
+            .instance_offsets_ms
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0);
+        let local = now.saturating_add(EPOCH_MS).saturating_add(latest.max(0));
+        ended
+            // The server refuses once less than a second of the sign-in is left.
+            || local >= issued.auth_time_ms.saturating_add(rules.max_age_ms) - 1000
+            || local > issued.exp_ms.saturating_add(rules.grace_ms)
+    }
+
+    /// Whether `token` may be handed to a caller at true time `now`: its sign-in is on, it is
+    /// the head of its chain or was rotated at most `window + allowance` ago, and it expired
+    /// at most `expiry_allowance` ago (the client's skew estimate is only so good).
+    pub fn current(
+        &self,
+        now: i64,
+        token: &str,
+        allowance_ms: i64,
+        expiry_allowance_ms: i64,
+    ) -> Result<(), String> {
+        let Some(issued) = self.get(token) else {
+            return Err(String::from("a token the server never issued"));
+        };
+        if let Some((_, rotated_true, _)) = issued.successor {
+            let window = self.rules().reuse_window_ms.saturating_add(allowance_ms);
+            if now > rotated_true.saturating_add(window) {
+                return Err(format!(
+                    "token #{} of sign-in {}, rotated {} ms before",
+                    issued.index,
+                    issued.sid,
+                    now - rotated_true
+                ));
+            }
+        }
+        if now > issued.exp_true_ms.saturating_add(expiry_allowance_ms) {
+            return Err(format!(
+                "token #{} of sign-in {}, expired {} ms before",
+                issued.index,
+                issued.sid,
+                now - issued.exp_true_ms
+            ));
+        }
+        Ok(())
+    }
+
+    /// `(sign-in, chain index)`: the order of tokens in the server's history.
+    pub fn position(&self, token: &str) -> Option<(u32, u32)> {
+        self.get(token).map(|i| (i.sid, i.index))
     }
 }

@@ -1,11 +1,15 @@
 -- One refresh of a sign-in, decided and recorded atomically (consult-stub, storage/redis.rs).
 -- KEYS[1] the sign-in's hash, KEYS[2] its successor token (lives a little past the reuse window).
--- ARGV: 1 presented jti, 2 its exp, 3 sign-in end (Unix s), 4 now (Unix ms), 5 reuse window (ms),
+-- ARGV: 1 presented jti, 2 its exp, 3 sign-in end (Unix s), 4 (unused: now is Redis's TIME, so
+--       every instance judges the reuse window and the rate limit on one clock), 5 reuse window (ms),
 --       6 burst, 7 refill interval (ms), 8 successor jti, 9 successor token, 10 successor exp.
--- Answers {'minted'}, {'repeat', token, exp}, {'revoked'}, {'reused'} (now revoked), {'limited'}.
+-- Answers {'minted'}, {'repeat', token, exp}, {'revoked'}, {'reused'} (now revoked), {'limited'},
+-- {'unknown'} (no record: every sign-in is recorded at birth, so its record was lost with
+-- Redis's data; refused rather than started afresh from whatever token comes first).
 local h, succ = KEYS[1], KEYS[2]
 local jti = ARGV[1]
-local now = tonumber(ARGV[4])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local window = tonumber(ARGV[5])
 local burst = tonumber(ARGV[6])
 local interval = math.max(tonumber(ARGV[7]), 1)
@@ -13,11 +17,7 @@ local function int(n) return string.format('%d', n) end
 
 local f = redis.call('HMGET', h, 'cur', 'rev', 'lj', 'lat', 'lexp', 'bt', 'bu')
 local cur, rev, lj, lat, lexp, bt, bu = f[1], f[2], f[3], f[4], f[5], f[6], f[7]
-if not cur then
-  cur, bt, bu = jti, burst, now
-  redis.call('HSET', h, 'cur', jti, 'cexp', ARGV[2], 'bt', int(bt), 'bu', int(bu))
-  redis.call('EXPIREAT', h, int(tonumber(ARGV[3]) + 1))
-end
+if not cur then return {'unknown'} end
 if rev then return {'revoked'} end
 if lj == jti and lat and now - tonumber(lat) <= window then
   local token = redis.call('GET', succ)
