@@ -19,10 +19,8 @@ import { OUT, TARGET, TESTS, die, gzipped, log, read, run, tool } from "./tools.
 
 const TARGET_BYTES = 30720; // 30 KiB: the issues' budget, for consult-client/slim
 // consult-client: measured 35,084 B (webpack, the larger; Vite 34,356) since the stable-only
-// build (no rebuilt std: +398 B; BENCHMARKS.md, "Stable Rust only"); 35,327 B (Vite 34,664)
-// once the decisions left in the drivers moved into core (issue 19: the answer table, the
-// authorised call and the poll answer, one machine shape: +247 B of wasm, the JS the same).
-const RATCHET = 35400;
+// build (no rebuilt std: +398 B; BENCHMARKS.md, "Stable Rust only").
+const RATCHET = 35300;
 // The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 52,838 B.
 const RN_RATCHET = 53500;
 
