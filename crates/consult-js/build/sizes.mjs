@@ -18,11 +18,11 @@ import path from "node:path";
 import { OUT, TARGET, TESTS, die, gzipped, log, read, run, tool } from "./tools.mjs";
 
 const TARGET_BYTES = 30720; // 30 KiB: the issues' budget, for consult-client/slim
-// consult-client: measured 35,084 B (webpack, the larger; Vite 34,356) since the stable-only
-// build (no rebuilt std: +398 B; BENCHMARKS.md, "Stable Rust only").
-const RATCHET = 35300;
-// The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 52,838 B.
-const RN_RATCHET = 53500;
+// consult-client: measured 36,881 B (webpack, the larger; Vite 36,231) since the token session's
+// fixes and the decisions moved into core (BENCHMARKS.md, "Session 7: what the fixes cost").
+const RATCHET = 37100;
+// The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 55,623 B.
+const RN_RATCHET = 55900;
 
 /** A whole number of bytes from the environment, or `fallback`. */
 function ceiling(name, fallback) {
