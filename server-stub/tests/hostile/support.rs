@@ -132,8 +132,12 @@ impl Stub {
             base,
             secret,
             stderr_path,
+            // Idle connections are dropped before the stub's header-read timeout (5 s) closes
+            // them: reusing one the stub is closing fails the request (a keep-alive race that
+            // any client must avoid by idling less than its server).
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
+                .pool_idle_timeout(Duration::from_secs(2))
                 .build()
                 .unwrap_or_else(|e| panic!("client: {e}")),
         }
