@@ -218,8 +218,6 @@ Redis command stats (\`INFO commandstats\`; EVALSHA's failed calls are the first
 
 | Redis per live sign-in | bytes |
 |---|---:|
-| \`MEMORY USAGE consult:signin:{sid}\` | $(result memory_usage_signin_hash_bytes) |
-| \`MEMORY USAGE consult:succ:{sid}\` (inside the reuse window only) | $(result memory_usage_successor_bytes) |
-| \`used_memory\` growth per sign-in over $(result sign_ins) sign-ins, each refreshed once, inside the reuse window | $(result used_memory_growth_per_sign_in_bytes) |
-| the same, once the reuse window has passed (steady state of a live sign-in) | $(result used_memory_per_sign_in_after_window_bytes) |
+| \`MEMORY USAGE consult:signin:{<digest of sid>}\` (no token is stored: a repeat signs the successor again) | $(result memory_usage_signin_hash_bytes) |
+| \`used_memory\` growth per sign-in over $(result sign_ins) sign-ins, each refreshed once | $(result used_memory_growth_per_sign_in_bytes) |
 MD

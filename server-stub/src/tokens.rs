@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::AuthError;
+use crate::keyed::KeyedDigest;
 use crate::token_cache::VerifiedTokens;
 
 /// `iss` of every token this server mints and accepts.
@@ -99,6 +100,7 @@ pub struct TokenService {
     refresh_grace: Duration,
     session_max_age: Duration,
     verified: VerifiedTokens,
+    successor_ids: KeyedDigest,
 }
 
 fn secs(d: Duration) -> i64 {
@@ -129,7 +131,15 @@ impl TokenService {
             refresh_grace,
             session_max_age,
             verified: VerifiedTokens::default(),
+            successor_ids: KeyedDigest::derive(secret, "successor-jti"),
         })
+    }
+
+    /// The `jti` of the successor of the token `jti`: derived under the secret, so that a
+    /// repeat inside the reuse window signs the very same successor without it being stored,
+    /// and unguessable without the secret.
+    pub fn successor_jti(&self, jti: &str) -> String {
+        self.successor_ids.hex128(jti.as_bytes())
     }
 
     /// Lifetime of a fresh token.
