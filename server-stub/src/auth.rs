@@ -167,16 +167,10 @@ impl AppState {
             }
             MintAt::Again { iat, exp } => (iat, exp),
         };
-        let successor = Claims {
-            iat,
-            exp,
-            jti: self.tokens.successor_jti(&claims.jti),
-            nbf: None,
-            ..claims.clone()
-        };
-        let access_token = self.tokens.sign(&successor)?;
+        let jti = self.tokens.successor_jti(&claims.jti);
+        let access_token = self.tokens.sign_successor(claims, &jti, iat, exp)?;
         Ok(Successor {
-            jti: successor.jti,
+            jti,
             access_token,
             iat,
             exp,

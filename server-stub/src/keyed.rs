@@ -46,7 +46,7 @@ impl KeyedDigest {
 
 /// HMAC-SHA256 keyed with `key` of any length, as RFC 2104 normalises it (a key longer than
 /// the 64-byte block is hashed first, a shorter one is zero-padded): infallible.
-fn keyed(key: &[u8]) -> Hmac<Sha256> {
+pub(crate) fn keyed(key: &[u8]) -> Hmac<Sha256> {
     let mut block = [0u8; 64];
     if key.len() > block.len() {
         block[..32].copy_from_slice(&Sha256::digest(key));

@@ -4,13 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+#[cfg(test)]
+use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::AuthError;
-use crate::keyed::KeyedDigest;
+use crate::keyed::{KeyedDigest, keyed};
 use crate::token_cache::VerifiedTokens;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// `iss` of every token this server mints and accepts.
 pub const ISSUER: &str = "consult-stub";
@@ -53,6 +59,44 @@ pub struct Claims {
     pub nbf: Option<i64>,
 }
 
+/// The claims as they are signed: borrowed, in [`Claims`]' order, so that a successor is signed
+/// without copying its predecessor's strings.
+#[derive(Serialize)]
+struct SignedClaims<'a> {
+    sub: &'a str,
+    email: &'a str,
+    role: &'a str,
+    name: &'a str,
+    iat: i64,
+    exp: i64,
+    jti: &'a str,
+    sid: &'a str,
+    auth_time: i64,
+    iss: &'a str,
+    aud: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
+}
+
+impl<'a> From<&'a Claims> for SignedClaims<'a> {
+    fn from(c: &'a Claims) -> Self {
+        SignedClaims {
+            sub: &c.sub,
+            email: &c.email,
+            role: &c.role,
+            name: &c.name,
+            iat: c.iat,
+            exp: c.exp,
+            jti: &c.jti,
+            sid: &c.sid,
+            auth_time: c.auth_time,
+            iss: &c.iss,
+            aud: &c.aud,
+            nbf: c.nbf,
+        }
+    }
+}
+
 /// Who a token is for: the part of the claims that describes the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -93,6 +137,11 @@ pub enum Leniency {
 
 /// Signs and verifies tokens with one HS256 secret and fixed leniency bounds.
 pub struct TokenService {
+    /// The HMAC key state, computed once (jsonwebtoken's `encode` keys it at every call).
+    signer: Hmac<Sha256>,
+    /// `base64url({"typ":"at+jwt","alg":"HS256"})`, the same for every token.
+    header: String,
+    #[cfg(test)]
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -123,7 +172,15 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        let header = serde_json::to_vec(&header).map_err(|e| {
+            jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::Json(e.into()))
+        })?;
         Ok(Self {
+            signer: keyed(secret),
+            header: URL_SAFE_NO_PAD.encode(header),
+            #[cfg(test)]
             encoding: EncodingKey::from_secret(secret)?,
             decoding: DecodingKey::from_secret(secret)?,
             validation,
@@ -147,11 +204,40 @@ impl TokenService {
         self.token_ttl
     }
 
-    /// Signs `claims` (HS256, `typ` [`TOKEN_TYPE`]).
+    /// Signs `claims` (HS256, `typ` [`TOKEN_TYPE`]); the same bytes as `jsonwebtoken::encode`.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        let mut header = Header::new(Algorithm::HS256);
-        header.typ = Some(TOKEN_TYPE.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|_| AuthError::InvalidToken)
+        self.sign_claims(&SignedClaims::from(claims))
+    }
+
+    /// Signs the successor of `claims`: its claims with this `jti` and these times, no `nbf`.
+    pub fn sign_successor(
+        &self,
+        claims: &Claims,
+        jti: &str,
+        iat: i64,
+        exp: i64,
+    ) -> Result<String, AuthError> {
+        self.sign_claims(&SignedClaims {
+            iat,
+            exp,
+            jti,
+            nbf: None,
+            ..SignedClaims::from(claims)
+        })
+    }
+
+    fn sign_claims(&self, claims: &SignedClaims<'_>) -> Result<String, AuthError> {
+        let payload = serde_json::to_vec(claims).map_err(|_| AuthError::InvalidToken)?;
+        let mut token = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 48);
+        token.push_str(&self.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let mut mac = self.signer.clone();
+        mac.update(token.as_bytes());
+        let signature = mac.finalize().into_bytes();
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        Ok(token)
     }
 
     /// Checks signature, algorithm, issuer, audience, required claims and expiry.
@@ -435,5 +521,33 @@ mod tests {
         assert_eq!(service.successor_lifetime(&c, at(3600)), Some(4 * 3600));
         assert_eq!(service.successor_lifetime(&c, at(11 * 3600)), Some(3600));
         assert_eq!(service.successor_lifetime(&c, at(12 * 3600)), None);
+    }
+
+    #[test]
+    fn signing_gives_jsonwebtokens_bytes_and_a_successor_its_own_claims() {
+        let Ok(service) = TokenService::new(
+            b"a-test-secret-of-at-least-32-bytes!!",
+            TTL,
+            Duration::from_secs(3600),
+            Duration::from_secs(12 * 3600),
+        ) else {
+            panic!("service");
+        };
+        let c = claims(20_000, 20_000 - 14_400);
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        let reference = jsonwebtoken::encode(&header, &c, &service.encoding).ok();
+        assert_eq!(service.sign(&c).ok(), reference);
+        let successor = Claims {
+            iat: 20_000,
+            exp: 21_000,
+            jti: "j2".into(),
+            nbf: None,
+            ..c.clone()
+        };
+        assert_eq!(
+            service.sign_successor(&c, "j2", 20_000, 21_000).ok(),
+            jsonwebtoken::encode(&header, &successor, &service.encoding).ok()
+        );
     }
 }
