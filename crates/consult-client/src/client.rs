@@ -138,7 +138,8 @@ impl ConsultClient {
         let store = Store::new(&options.storage, options.storage_keys.clone());
         let cross_tab = options.cross_tab && store.shared_with_tabs();
         let config = options.session_config(cross_tab);
-        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        // As the JavaScript driver seeds its machine (`Math.random() * 2 ** 52`, as bits).
+        let seed = (js_sys::Math::random() * 2f64.powi(52)).to_bits();
         let parts = Parts {
             base_url: options.base_url,
             allowed_origins: options.allowed_origins,
@@ -266,7 +267,7 @@ impl Inner {
             http::send(Exchange {
                 url: &url,
                 init,
-                method: "GET",
+                method: wire::GET,
                 headers,
                 timeout_ms: self.request_timeout_ms,
                 cancel: cancel.clone(),

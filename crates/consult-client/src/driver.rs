@@ -329,7 +329,7 @@ async fn post(
     http::send(Exchange {
         url,
         init: None,
-        method: "POST",
+        method: wire::POST,
         headers: vec![(wire::AUTHORIZATION, bearer(token))],
         timeout_ms: None,
         cancel,

@@ -1,0 +1,469 @@
+//! Trace equality, the host side: the scenarios of `tests/data/traces.json` run through core's
+//! token session by a reference executor that only maps actions to I/O (and I/O completions to
+//! inputs), recording what it does. The recorded trace must be the file's; both drivers'
+//! executors, run in Chromium over the same scripted world (`tests/support/trace-world.js`),
+//! must record it too (consult-client's `tests/trace_equality.rs`, the npm package's
+//! `tests/package/trace-equality.test.js`): a driver that decided anything itself would differ.
+//!
+//! `TRACE_PRINT=1` prints the traces core records, as the file's `trace` arrays.
+
+use std::collections::{HashMap, VecDeque};
+
+use consult_core::authorised;
+use consult_core::base64url;
+use consult_core::json::Json;
+use consult_core::session::{
+    Action, CallId, Grant, Input, Now, OpId, SessionConfig, SessionError, SessionEvent,
+    TokenSession, TransportFailure,
+};
+use consult_core::wire;
+
+const WALL0: i64 = 1_750_000_000_000;
+const MONO0: i64 = 1_000;
+/// The longest wait `setTimeout` keeps (ms).
+const SET_TIMEOUT_MAX: i64 = 2_147_483_647;
+/// The drivers' seed when `Math.random()` answers 0.5 (the world fixes it): `(r * 2^52)` as bits.
+fn seed() -> u64 {
+    (0.5 * 2f64.powi(52)).to_bits()
+}
+
+/// A token of the file: `e30.` + base64url of `{"exp":E,"iat":I,"jti":"NAME"}` + `.s`.
+fn token_text(name: &str, spec: &Json) -> String {
+    let number = |key: &str| spec.get(key).and_then(Json::as_f64).unwrap_or(0.0) as i64;
+    let iat = WALL0 / 1000 + number("iat_s");
+    let exp = iat + number("ttl_s");
+    let payload = format!(r#"{{"exp":{exp},"iat":{iat},"jti":"{name}"}}"#);
+    format!("e30.{}.s", base64url::encode(payload.as_bytes()))
+}
+
+/// What an app call answers with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Done,
+    Token,
+}
+
+/// Who is waiting for a machine call.
+enum Waiter {
+    App(u32, Kind),
+    /// An authorised request of app call `n` waiting for its token (`replayed`: for the replay).
+    Authorised(u32, String, bool),
+}
+
+/// Who is waiting for a fetch.
+enum Pending {
+    Refresh(OpId),
+    Logout,
+    Authorised(u32, String, bool),
+}
+
+struct Executor {
+    session: TokenSession,
+    now: Now,
+    names: HashMap<String, String>,
+    storage_fails: bool,
+    stored: (Option<String>, Option<String>),
+    next_call: CallId,
+    next_app: u32,
+    waiters: Vec<(CallId, Waiter)>,
+    fetches: VecDeque<Pending>,
+    completions: VecDeque<Input>,
+    step: Vec<String>,
+    timer: Option<i64>,
+}
+
+fn code(error: &SessionError) -> &'static str {
+    error.code.as_str()
+}
+
+impl Executor {
+    fn name(&self, token: &str) -> String {
+        self.names
+            .iter()
+            .find(|(_, text)| *text == token)
+            .map_or_else(|| "?".to_owned(), |(name, _)| name.clone())
+    }
+
+    fn record(&mut self, entry: String) {
+        self.step.push(entry);
+    }
+
+    fn feed(&mut self, input: Input) {
+        self.session.handle(self.now, input);
+        self.drain();
+    }
+
+    /// Performs every action, then the completions they caused (the drivers' microtasks).
+    fn drain(&mut self) {
+        loop {
+            while let Some(action) = self.session.poll_action() {
+                self.perform(action);
+            }
+            match self.completions.pop_front() {
+                Some(input) => self.session.handle(self.now, input),
+                None => break,
+            }
+        }
+    }
+
+    fn call(&mut self, make: impl FnOnce(CallId) -> Input, waiter: Waiter) {
+        self.next_call += 1;
+        let call = self.next_call;
+        self.waiters.push((call, waiter));
+        self.feed(make(call));
+    }
+
+    /// A token for an authorised request: the machine's lease (no call), or a `GetToken` call.
+    fn authorised(&mut self, app: u32, path: String) {
+        let leased = self
+            .session
+            .fresh_until()
+            .filter(|until| self.now.wall_ms < *until)
+            .and_then(|_| {
+                self.session
+                    .view(self.now.wall_ms)
+                    .map(|v| v.token.to_owned())
+            });
+        match leased {
+            Some(token) => self.send_authorised(app, path, token, false),
+            None => self.call(
+                |call| Input::GetToken { call },
+                Waiter::Authorised(app, path, false),
+            ),
+        }
+    }
+
+    fn send_authorised(&mut self, app: u32, path: String, token: String, replayed: bool) {
+        let entry = format!("fetch {} {path} {}", wire::GET, self.name(&token));
+        self.record(entry);
+        self.fetches
+            .push_back(Pending::Authorised(app, path, replayed));
+    }
+
+    fn perform(&mut self, action: Action) {
+        match action {
+            Action::ReadStorage { op } => {
+                self.record("storage read".to_owned());
+                let (token, expires_at) = self.stored.clone();
+                self.completions.push_back(if self.storage_fails {
+                    Input::StorageDone { op, ok: false }
+                } else {
+                    Input::StorageRead {
+                        op,
+                        token,
+                        expires_at,
+                    }
+                });
+            }
+            Action::WriteStorage {
+                op,
+                token,
+                expires_at,
+            } => {
+                let entry = format!("storage write {}", self.name(&token));
+                self.record(entry);
+                if !self.storage_fails {
+                    self.stored = (Some(token), Some(expires_at));
+                }
+                let ok = !self.storage_fails;
+                self.completions.push_back(Input::StorageDone { op, ok });
+            }
+            Action::ClearStorage { op } => {
+                self.record("storage clear".to_owned());
+                if !self.storage_fails {
+                    self.stored = (None, None);
+                }
+                let ok = !self.storage_fails;
+                self.completions.push_back(Input::StorageDone { op, ok });
+            }
+            Action::AcquireLock { .. } => self.record("lock".to_owned()),
+            Action::ReleaseLock { .. } | Action::AbortRefresh { .. } => {}
+            Action::AnnounceToken { .. } | Action::AnnounceSignOut { .. } => {}
+            Action::SendRefresh { op, token } => {
+                let entry = format!(
+                    "fetch {} {} {}",
+                    wire::POST,
+                    wire::REFRESH_PATH,
+                    self.name(&token)
+                );
+                self.record(entry);
+                self.fetches.push_back(Pending::Refresh(op));
+            }
+            Action::SendLogout { token } => {
+                let entry = format!(
+                    "fetch {} {} {}",
+                    wire::POST,
+                    wire::LOGOUT_PATH,
+                    self.name(&token)
+                );
+                self.record(entry);
+                self.fetches.push_back(Pending::Logout);
+            }
+            Action::Resolve { call, result } => {
+                let Some(index) = self.waiters.iter().position(|(c, _)| *c == call) else {
+                    return;
+                };
+                let (_, waiter) = self.waiters.remove(index);
+                match (waiter, result) {
+                    (Waiter::App(n, Kind::Done), Ok(_)) => self.record(format!("call {n} ok")),
+                    (Waiter::App(n, Kind::Token), Ok(token)) => {
+                        let entry = format!("call {n} {}", self.name(&token));
+                        self.record(entry);
+                    }
+                    (Waiter::App(n, _) | Waiter::Authorised(n, _, _), Err(error)) => {
+                        self.record(format!("call {n} !{}", code(&error)));
+                    }
+                    (Waiter::Authorised(n, path, replayed), Ok(token)) => {
+                        self.send_authorised(n, path, token, replayed);
+                    }
+                }
+            }
+            Action::Emit(event) => {
+                let entry = match event {
+                    SessionEvent::TokenChanged => "event tokenChanged".to_owned(),
+                    SessionEvent::TokenRefreshed => "event tokenRefreshed".to_owned(),
+                    SessionEvent::RefreshFailed(e) => format!("event refreshFailed {}", code(&e)),
+                    SessionEvent::SessionExpired(e) => format!("event sessionExpired {}", code(&e)),
+                    SessionEvent::Warning(e) => format!("event warning {}", code(&e)),
+                };
+                self.record(entry);
+            }
+        }
+    }
+
+    fn answer(&mut self, answer: &Json) {
+        let Some(pending) = self.fetches.pop_front() else {
+            return self.record("! an answer with no fetch pending".to_owned());
+        };
+        let network = answer.as_str() == Some("network");
+        let status = answer.get("status").and_then(Json::as_f64).unwrap_or(0.0) as u16;
+        let body = match text(answer, "grant") {
+            Some(grant) => format!(
+                r#"{{"access_token":"{}","expires_in":{}}}"#,
+                self.names.get(grant).cloned().unwrap_or_default(),
+                answer
+                    .get("expires_in")
+                    .and_then(Json::as_f64)
+                    .unwrap_or(0.0)
+            ),
+            None => text(answer, "body").unwrap_or_default().to_owned(),
+        };
+        match pending {
+            Pending::Logout => {}
+            Pending::Refresh(op) if network => self.feed(Input::RefreshFailed {
+                op,
+                failure: TransportFailure::Network,
+            }),
+            Pending::Refresh(op) => self.feed(Input::RefreshAnswered {
+                op,
+                status,
+                body,
+                date: None,
+                retry_after: text(answer, "retry_after").map(str::to_owned),
+            }),
+            Pending::Authorised(n, _, _) if network => self.record(format!("call {n} !NETWORK")),
+            Pending::Authorised(n, path, replayed) => {
+                if authorised::replays(status, replayed) {
+                    let token = self
+                        .session
+                        .view(self.now.wall_ms)
+                        .map(|v| v.token.to_owned());
+                    self.call(
+                        |call| Input::TokenRefused {
+                            call,
+                            token: token.unwrap_or_default(),
+                        },
+                        Waiter::Authorised(n, path, true),
+                    );
+                } else {
+                    self.record(format!("call {n} status {status}"));
+                }
+            }
+        }
+    }
+
+    fn app_call(&mut self, step: &Json) {
+        self.next_app += 1;
+        let n = self.next_app;
+        match text(step, "call").unwrap_or_default() {
+            "setSession" => {
+                let grant = Grant {
+                    access_token: self
+                        .names
+                        .get(text(step, "token").unwrap_or_default())
+                        .cloned()
+                        .unwrap_or_default(),
+                    expires_at: None,
+                    expires_in: step.get("expires_in").and_then(Json::as_f64),
+                };
+                self.call(
+                    |call| Input::SetSession { call, grant },
+                    Waiter::App(n, Kind::Done),
+                );
+            }
+            "getValidToken" => {
+                let leased = self
+                    .session
+                    .fresh_until()
+                    .filter(|until| self.now.wall_ms < *until)
+                    .and_then(|_| {
+                        self.session
+                            .view(self.now.wall_ms)
+                            .map(|v| v.token.to_owned())
+                    });
+                match leased {
+                    Some(token) => {
+                        let entry = format!("call {n} {}", self.name(&token));
+                        self.record(entry);
+                    }
+                    None => self.call(|call| Input::GetToken { call }, Waiter::App(n, Kind::Token)),
+                }
+            }
+            "refresh" => self.call(
+                |call| Input::ForceRefresh { call },
+                Waiter::App(n, Kind::Token),
+            ),
+            "signOut" => self.call(|call| Input::SignOut { call }, Waiter::App(n, Kind::Done)),
+            "fetch" => self.authorised(n, text(step, "path").unwrap_or_default().to_owned()),
+            other => panic!("unknown call {other}"),
+        }
+    }
+
+    /// The step's trace, sorted, with the timer as armed after it.
+    fn finish_step(&mut self) -> Vec<String> {
+        let timer = self.session.poll_timeout();
+        // As armed by `setTimeout`, which waits at most 2^31 - 1 ms (both drivers clamp).
+        let timer =
+            timer.map(|at| self.now.mono_ms + (at - self.now.mono_ms).clamp(0, SET_TIMEOUT_MAX));
+        if timer != self.timer {
+            self.timer = timer;
+            self.record(match timer {
+                Some(at) => format!("timer +{}", at - MONO0),
+                None => "timer none".to_owned(),
+            });
+        }
+        let mut step = std::mem::take(&mut self.step);
+        step.sort();
+        step
+    }
+}
+
+fn text<'a>(json: &'a Json, key: &str) -> Option<&'a str> {
+    json.get(key).and_then(Json::as_str)
+}
+
+fn config() -> SessionConfig {
+    SessionConfig {
+        cross_tab: false,
+        auto_refresh: true,
+        storage: true,
+        ..SessionConfig::from_options(None, Some(0.0), None)
+    }
+}
+
+/// Runs one scenario; the trace, one sorted list per step.
+fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
+    let Json::Object(specs) = tokens else {
+        panic!("traces.json: tokens")
+    };
+    let names = specs
+        .iter()
+        .map(|(name, spec)| (name.clone(), token_text(name, spec)))
+        .collect();
+    let mut executor = Executor {
+        session: TokenSession::new(config(), seed()),
+        now: Now {
+            wall_ms: WALL0,
+            mono_ms: MONO0,
+        },
+        names,
+        storage_fails: scenario.get("storage_fails") == Some(&Json::Bool(true)),
+        stored: (None, None),
+        next_call: 0,
+        next_app: 0,
+        waiters: Vec::new(),
+        fetches: VecDeque::new(),
+        completions: VecDeque::new(),
+        step: Vec::new(),
+        timer: None,
+    };
+    let Some(Json::Array(steps)) = scenario.get("steps") else {
+        panic!("traces.json: steps")
+    };
+    let mut trace = Vec::new();
+    for step in steps {
+        let advance = step.get("advance_ms").and_then(Json::as_f64).unwrap_or(0.0) as i64;
+        executor.now.wall_ms += advance;
+        executor.now.mono_ms += advance;
+        if step.get("call").is_some() {
+            executor.app_call(step);
+        } else if let Some(answer) = step.get("answer") {
+            executor.answer(answer);
+        } else if step.get("fire").is_some() {
+            let Some(at) = executor.session.poll_timeout() else {
+                trace.push(vec!["! no timer to fire".to_owned()]);
+                continue;
+            };
+            let by = at - executor.now.mono_ms;
+            executor.now.mono_ms = at;
+            executor.now.wall_ms += by;
+            executor.timer = None;
+            executor.session.handle_timeout(executor.now);
+            executor.drain();
+        }
+        trace.push(executor.finish_step());
+    }
+    trace
+}
+
+fn json_text(trace: &[Vec<String>]) -> String {
+    let steps: Vec<String> = trace
+        .iter()
+        .map(|step| {
+            let entries: Vec<String> = step.iter().map(|e| format!("\"{e}\"")).collect();
+            format!("[{}]", entries.join(", "))
+        })
+        .collect();
+    format!("[\n       {}]", steps.join(",\n       "))
+}
+
+#[test]
+fn core_records_the_trace_of_every_scenario() {
+    let file = Json::parse(include_str!("data/traces.json")).expect("traces.json is JSON");
+    let tokens = file.get("tokens").expect("traces.json has tokens");
+    let Some(Json::Array(scenarios)) = file.get("scenarios") else {
+        panic!("traces.json has scenarios")
+    };
+    let print = std::env::var("TRACE_PRINT").is_ok_and(|v| v == "1");
+    let mut failures = Vec::new();
+    for scenario in scenarios {
+        let name = text(scenario, "scenario").unwrap_or("?");
+        let trace = run(tokens, scenario);
+        if print {
+            println!("{name}\n{}", json_text(&trace));
+        }
+        let expected: Vec<Vec<String>> = match scenario.get("trace") {
+            Some(Json::Array(steps)) => steps
+                .iter()
+                .map(|step| match step {
+                    Json::Array(entries) => entries
+                        .iter()
+                        .map(|e| e.as_str().unwrap_or_default().to_owned())
+                        .collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (index, got) in trace.iter().enumerate() {
+            let wanted = expected.get(index);
+            if wanted != Some(got) {
+                failures.push(format!(
+                    "{name}, step {}: expected {wanted:?}, core did {got:?}",
+                    index + 1
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
