@@ -57,6 +57,13 @@ test("the JavaScript driver's executor does what core does, step by step, in eve
             refresh: () => client.refreshAuthToken(),
             signOut: () => client.signOut(),
             fetch: (path) => client.fetch(path).then((response) => response.status),
+            poll: (intervalMs, report) =>
+              client.pollSession("s1", {
+                intervalMs,
+                onUpdate: (session) => report("update", session.status),
+                onError: (error) => report("error", error.code),
+                onEnd: (reason) => report("end", reason),
+              }),
             onEvent: (record) => {
               for (const kind of events) client.on(kind, (value) => record(kind, withCode.has(kind) ? value?.code : null));
             },

@@ -58,7 +58,8 @@
       const request = input instanceof Request ? input : new Request(input, init);
       const auth = request.headers.get("Authorization") ?? "";
       const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-      record(`fetch ${request.method} ${new URL(request.url).pathname} ${nameOf(token)}`);
+      const tag = request.headers.get("If-None-Match");
+      record(`fetch ${request.method} ${new URL(request.url).pathname} ${nameOf(token)}${tag ? ` inm ${tag}` : ""}`);
       return new Promise((resolve, reject) => fetches.push({ resolve, reject }));
     };
     globalThis.setTimeout = (callback, delay) => {
@@ -101,7 +102,10 @@
         const advance = s.advance_ms ?? 0;
         wall += advance;
         mono += advance;
-        if (s.call !== undefined) {
+        if (s.call === "poll") {
+          // Not a call: the poller reports through its callbacks.
+          app.poll(s.interval_ms, (kind, detail) => record(`poll ${kind} ${detail}`));
+        } else if (s.call !== undefined) {
           const n = ++calls;
           const answered = (value) =>
             record(
@@ -130,8 +134,11 @@
             const a = s.answer;
             const body =
               a.grant !== undefined ? `{"access_token":"${names.get(a.grant)}","expires_in":${a.expires_in}}` : (a.body ?? "");
-            const headers = a.retry_after !== undefined ? { "Retry-After": a.retry_after } : {};
-            pending.resolve(new Response(body, { status: a.status, headers }));
+            const headers = {};
+            if (a.retry_after !== undefined) headers["Retry-After"] = a.retry_after;
+            if (a.etag !== undefined) headers.ETag = a.etag;
+            const empty = [204, 205, 304].includes(a.status);
+            pending.resolve(new Response(empty ? null : body, { status: a.status, headers }));
           }
         } else if (s.fire !== undefined) {
           const earliest = [...timers].sort(([, x], [, y]) => x.at - y.at)[0];

@@ -138,8 +138,7 @@ impl ConsultClient {
         let store = Store::new(&options.storage, options.storage_keys.clone());
         let cross_tab = options.cross_tab && store.shared_with_tabs();
         let config = options.session_config(cross_tab);
-        // As the JavaScript driver seeds its machine (`Math.random() * 2 ** 52`, as bits).
-        let seed = (js_sys::Math::random() * 2f64.powi(52)).to_bits();
+        let seed = crate::env::seed();
         let parts = Parts {
             base_url: options.base_url,
             allowed_origins: options.allowed_origins,

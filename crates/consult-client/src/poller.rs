@@ -95,7 +95,7 @@ impl ConsultClient {
     /// # }
     /// ```
     pub fn poll_session(&self, session_id: &str, options: PollOptions) -> SessionPoller {
-        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        let seed = crate::env::seed();
         let machine = PollMachine::new(options.settled_interval_ms(), seed);
         let shared = Rc::new_cyclic(|weak| Shared {
             client: self.clone(),

@@ -126,7 +126,7 @@ impl ConsultClient {
             role: options.role,
         };
         let config = connection_config(options.reconnection, room);
-        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        let seed = crate::env::seed();
         let shared = Rc::new(Shared {
             client: self.clone(),
             url: options.url.unwrap_or_else(|| self.inner.base_url.clone()),

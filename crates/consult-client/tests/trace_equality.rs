@@ -6,11 +6,13 @@
 //! executor runs the same scenarios (`tests/package/trace-equality.test.js`). Run by
 //! `scripts/test-browser.sh`.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
 use consult_client::{
-    ClientError, ClientEvent, ClientOptions, ConsultClient, EventKind, SessionGrant, StorageKind,
+    ClientError, ClientEvent, ClientOptions, ConsultClient, EventKind, PollOptions, SessionGrant,
+    SessionPoller, StorageKind,
 };
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -154,7 +156,33 @@ fn make_app(world: JsValue) -> JsValue {
         }
     });
     set(&app, "onEvent", on_event.into_js_value());
-    let dispose = Closure::<dyn Fn()>::new(move || client.dispose());
+    // The pollers live until the scenario ends (dropping one stops it).
+    let pollers: Rc<RefCell<Vec<SessionPoller>>> = Rc::default();
+    let (c, kept) = (client.clone(), pollers.clone());
+    let poll =
+        Closure::<dyn Fn(JsValue, Function)>::new(move |interval: JsValue, report: Function| {
+            let say = move |kind: &str, detail: &str| {
+                let _ = report.call2(&JsValue::NULL, &kind.into(), &detail.into());
+            };
+            let say = Rc::new(say);
+            let (update, error, end) = (say.clone(), say.clone(), say);
+            let options = PollOptions {
+                interval_ms: interval.as_f64().unwrap_or(0.0) as u32,
+                on_update: Rc::new(move |session| update("update", &session.status_text)),
+                on_error: Some(Rc::new(move |e: ClientError| {
+                    error("error", e.code.as_str())
+                })),
+                on_end: Some(Rc::new(move |reason: consult_client::PollEnd| {
+                    end("end", reason.as_str())
+                })),
+            };
+            kept.borrow_mut().push(c.poll_session("s1", options));
+        });
+    set(&app, "poll", poll.into_js_value());
+    let dispose = Closure::<dyn Fn()>::new(move || {
+        pollers.borrow_mut().clear();
+        client.dispose();
+    });
     set(&app, "dispose", dispose.into_js_value());
     app.into()
 }

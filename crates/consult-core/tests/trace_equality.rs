@@ -9,9 +9,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use consult_core::ErrorCode;
 use consult_core::authorised;
 use consult_core::base64url;
 use consult_core::json::Json;
+use consult_core::poll;
+use consult_core::poll_machine::{PollInput, PollMachine, PollOutput};
 use consult_core::session::{
     Action, CallId, Grant, Input, Now, OpId, SessionConfig, SessionError, SessionEvent,
     TokenSession, TransportFailure,
@@ -43,22 +46,33 @@ enum Kind {
     Token,
 }
 
+/// An authorised request: for app call `n` (`None`: the poller's), its path, `If-None-Match`.
+struct Request {
+    app: Option<u32>,
+    path: String,
+    if_none_match: Option<String>,
+}
+
 /// Who is waiting for a machine call.
 enum Waiter {
     App(u32, Kind),
-    /// An authorised request of app call `n` waiting for its token (`replayed`: for the replay).
-    Authorised(u32, String, bool),
+    /// An authorised request waiting for its token (`bool`: for the replay).
+    Authorised(Request, bool),
 }
 
 /// Who is waiting for a fetch.
 enum Pending {
     Refresh(OpId),
     Logout,
-    Authorised(u32, String, bool),
+    /// The request, the token it carries, whether it is the replay.
+    Authorised(Request, String, bool),
 }
 
 struct Executor {
     session: TokenSession,
+    poller: Option<PollMachine>,
+    /// The body of the poll answer last fed (for an update).
+    poll_body: String,
     now: Now,
     names: HashMap<String, String>,
     storage_fails: bool,
@@ -93,11 +107,22 @@ impl Executor {
         self.drain();
     }
 
+    fn feed_poll(&mut self, input: PollInput) {
+        if let Some(poller) = &mut self.poller {
+            poller.handle(self.now.wall_ms, input);
+        }
+        self.drain();
+    }
+
     /// Performs every action, then the completions they caused (the drivers' microtasks).
     fn drain(&mut self) {
         loop {
             while let Some(action) = self.session.poll_action() {
                 self.perform(action);
+            }
+            if let Some(output) = self.poller.as_mut().and_then(PollMachine::poll_action) {
+                self.perform_poll(output);
+                continue;
             }
             match self.completions.pop_front() {
                 Some(input) => self.session.handle(self.now, input),
@@ -113,31 +138,76 @@ impl Executor {
         self.feed(make(call));
     }
 
-    /// A token for an authorised request: the machine's lease (no call), or a `GetToken` call.
-    fn authorised(&mut self, app: u32, path: String) {
-        let leased = self
-            .session
-            .fresh_until()
-            .filter(|until| self.now.wall_ms < *until)
-            .and_then(|_| {
+    fn perform_poll(&mut self, output: PollOutput) {
+        match output {
+            PollOutput::Fetch { if_none_match } => {
+                let path = format!("{}s1", wire::SESSIONS_PATH);
+                self.authorised(Request {
+                    app: None,
+                    path,
+                    if_none_match,
+                });
+            }
+            PollOutput::Abort => {}
+            PollOutput::Update => {
+                let status = authorised::session_status(&self.poll_body).unwrap_or_default();
+                self.record(format!("poll update {status}"));
+            }
+            PollOutput::Error(error) => self.record(format!("poll error {}", code(&error))),
+            PollOutput::End(end) => self.record(format!("poll end {}", end.as_str())),
+        }
+    }
+
+    /// The machine's lease: its token while `fresh_until` is ahead (no call needed).
+    fn leased(&self) -> Option<String> {
+        let until = self.session.fresh_until()?;
+        (self.now.wall_ms < until)
+            .then(|| {
                 self.session
                     .view(self.now.wall_ms)
                     .map(|v| v.token.to_owned())
-            });
-        match leased {
-            Some(token) => self.send_authorised(app, path, token, false),
+            })
+            .flatten()
+    }
+
+    /// A token for an authorised request: the lease, or a `GetToken` call.
+    fn authorised(&mut self, request: Request) {
+        match self.leased() {
+            Some(token) => self.send_authorised(request, token, false),
             None => self.call(
                 |call| Input::GetToken { call },
-                Waiter::Authorised(app, path, false),
+                Waiter::Authorised(request, false),
             ),
         }
     }
 
-    fn send_authorised(&mut self, app: u32, path: String, token: String, replayed: bool) {
-        let entry = format!("fetch {} {path} {}", wire::GET, self.name(&token));
+    fn send_authorised(&mut self, request: Request, token: String, replayed: bool) {
+        let mut entry = format!("fetch {} {} {}", wire::GET, request.path, self.name(&token));
+        if let Some(tag) = &request.if_none_match {
+            entry.push_str(" inm ");
+            entry.push_str(tag);
+        }
         self.record(entry);
         self.fetches
-            .push_back(Pending::Authorised(app, path, replayed));
+            .push_back(Pending::Authorised(request, token, replayed));
+    }
+
+    /// How an authorised request ended: its answer, or the error that ended it.
+    fn authorised_done(&mut self, request: Request, outcome: Result<(u16, &Json), SessionError>) {
+        match (request.app, outcome) {
+            (Some(n), Ok((status, _))) => self.record(format!("call {n} status {status}")),
+            (Some(n), Err(error)) => self.record(format!("call {n} !{}", code(&error))),
+            (None, Ok((status, answer))) => {
+                self.poll_body = text(answer, "body").unwrap_or_default().to_owned();
+                self.feed_poll(PollInput::Answered {
+                    status,
+                    etag: text(answer, "etag").map(str::to_owned),
+                    body: Some(self.poll_body.clone()),
+                    retry_after: text(answer, "retry_after").map(str::to_owned),
+                });
+            }
+            (None, Err(error)) => self.feed_poll(PollInput::Failed(error)),
+        }
     }
 
     fn perform(&mut self, action: Action) {
@@ -210,11 +280,14 @@ impl Executor {
                         let entry = format!("call {n} {}", self.name(&token));
                         self.record(entry);
                     }
-                    (Waiter::App(n, _) | Waiter::Authorised(n, _, _), Err(error)) => {
+                    (Waiter::App(n, _), Err(error)) => {
                         self.record(format!("call {n} !{}", code(&error)));
                     }
-                    (Waiter::Authorised(n, path, replayed), Ok(token)) => {
-                        self.send_authorised(n, path, token, replayed);
+                    (Waiter::Authorised(request, _), Err(error)) => {
+                        self.authorised_done(request, Err(error));
+                    }
+                    (Waiter::Authorised(request, replayed), Ok(token)) => {
+                        self.send_authorised(request, token, replayed);
                     }
                 }
             }
@@ -261,28 +334,34 @@ impl Executor {
                 date: None,
                 retry_after: text(answer, "retry_after").map(str::to_owned),
             }),
-            Pending::Authorised(n, _, _) if network => self.record(format!("call {n} !NETWORK")),
-            Pending::Authorised(n, path, replayed) => {
-                if authorised::replays(status, replayed) {
-                    let token = self
-                        .session
-                        .view(self.now.wall_ms)
-                        .map(|v| v.token.to_owned());
-                    self.call(
-                        |call| Input::TokenRefused {
-                            call,
-                            token: token.unwrap_or_default(),
-                        },
-                        Waiter::Authorised(n, path, true),
-                    );
-                } else {
-                    self.record(format!("call {n} status {status}"));
-                }
+            Pending::Authorised(request, _, _) if network => {
+                let error = SessionError {
+                    code: ErrorCode::Network,
+                    status: None,
+                };
+                self.authorised_done(request, Err(error));
+            }
+            Pending::Authorised(request, token, replayed)
+                if authorised::replays(status, replayed) =>
+            {
+                self.call(
+                    |call| Input::TokenRefused { call, token },
+                    Waiter::Authorised(request, true),
+                );
+            }
+            Pending::Authorised(request, _, _) => {
+                self.authorised_done(request, Ok((status, answer)))
             }
         }
     }
 
     fn app_call(&mut self, step: &Json) {
+        if text(step, "call") == Some("poll") {
+            // Not a call: the poller reports through its own callbacks.
+            let interval = step.get("interval_ms").and_then(Json::as_f64);
+            self.poller = Some(PollMachine::new(poll::interval_ms(interval), seed()));
+            return self.feed_poll(PollInput::Start { hidden: false });
+        }
         self.next_app += 1;
         let n = self.next_app;
         match text(step, "call").unwrap_or_default() {
@@ -301,40 +380,44 @@ impl Executor {
                     Waiter::App(n, Kind::Done),
                 );
             }
-            "getValidToken" => {
-                let leased = self
-                    .session
-                    .fresh_until()
-                    .filter(|until| self.now.wall_ms < *until)
-                    .and_then(|_| {
-                        self.session
-                            .view(self.now.wall_ms)
-                            .map(|v| v.token.to_owned())
-                    });
-                match leased {
-                    Some(token) => {
-                        let entry = format!("call {n} {}", self.name(&token));
-                        self.record(entry);
-                    }
-                    None => self.call(|call| Input::GetToken { call }, Waiter::App(n, Kind::Token)),
+            "getValidToken" => match self.leased() {
+                Some(token) => {
+                    let entry = format!("call {n} {}", self.name(&token));
+                    self.record(entry);
                 }
-            }
+                None => self.call(|call| Input::GetToken { call }, Waiter::App(n, Kind::Token)),
+            },
             "refresh" => self.call(
                 |call| Input::ForceRefresh { call },
                 Waiter::App(n, Kind::Token),
             ),
             "signOut" => self.call(|call| Input::SignOut { call }, Waiter::App(n, Kind::Done)),
-            "fetch" => self.authorised(n, text(step, "path").unwrap_or_default().to_owned()),
+            "fetch" => self.authorised(Request {
+                app: Some(n),
+                path: text(step, "path").unwrap_or_default().to_owned(),
+                if_none_match: None,
+            }),
             other => panic!("unknown call {other}"),
         }
     }
 
-    /// The step's trace, sorted, with the timer as armed after it.
+    /// The machines' timers as the drivers arm them with `setTimeout` (which waits at most
+    /// 2^31 - 1 ms), on the monotonic clock: the session's, and the poller's (set on the wall
+    /// clock).
+    fn timers(&self) -> (Option<i64>, Option<i64>) {
+        let mono = self.now.mono_ms;
+        let armed = |delay: i64| mono + delay.clamp(0, SET_TIMEOUT_MAX);
+        let session = self.session.poll_timeout().map(|at| armed(at - mono));
+        let poller = self.poller.as_ref().and_then(PollMachine::poll_timeout);
+        (session, poller.map(|at| armed(at - self.now.wall_ms)))
+    }
+
+    /// The step's trace, sorted, with the earliest timer as armed after it.
     fn finish_step(&mut self) -> Vec<String> {
-        let timer = self.session.poll_timeout();
-        // As armed by `setTimeout`, which waits at most 2^31 - 1 ms (both drivers clamp).
-        let timer =
-            timer.map(|at| self.now.mono_ms + (at - self.now.mono_ms).clamp(0, SET_TIMEOUT_MAX));
+        let timer = match self.timers() {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if timer != self.timer {
             self.timer = timer;
             self.record(match timer {
@@ -372,6 +455,8 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
         .collect();
     let mut executor = Executor {
         session: TokenSession::new(config(), seed()),
+        poller: None,
+        poll_body: String::new(),
         now: Now {
             wall_ms: WALL0,
             mono_ms: MONO0,
@@ -400,7 +485,8 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
         } else if let Some(answer) = step.get("answer") {
             executor.answer(answer);
         } else if step.get("fire").is_some() {
-            let Some(at) = executor.session.poll_timeout() else {
+            let (session, poller) = executor.timers();
+            let Some(at) = session.into_iter().chain(poller).min() else {
                 trace.push(vec!["! no timer to fire".to_owned()]);
                 continue;
             };
@@ -408,7 +494,11 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
             executor.now.mono_ms = at;
             executor.now.wall_ms += by;
             executor.timer = None;
-            executor.session.handle_timeout(executor.now);
+            if session == Some(at) {
+                executor.session.handle_timeout(executor.now);
+            } else if let Some(poller) = &mut executor.poller {
+                poller.handle_timeout(executor.now.wall_ms);
+            }
             executor.drain();
         }
         trace.push(executor.finish_step());
@@ -420,7 +510,7 @@ fn json_text(trace: &[Vec<String>]) -> String {
     let steps: Vec<String> = trace
         .iter()
         .map(|step| {
-            let entries: Vec<String> = step.iter().map(|e| format!("\"{e}\"")).collect();
+            let entries: Vec<String> = step.iter().map(|e| format!("{e:?}")).collect();
             format!("[{}]", entries.join(", "))
         })
         .collect();
