@@ -51,12 +51,21 @@ test("the JavaScript driver's executor does what core does, step by step, in eve
         const withCode = new Set(["refreshFailed", "sessionExpired", "warning"]);
         const makeApp = ({ baseUrl, now, storage }) => {
           const client = new window.__ConsultClient({ baseUrl, storage, now, requestTimeoutMs: 0 });
+          const sessions = [];
           return {
             setSession: (token, expiresIn) => client.setSession({ access_token: token, expires_in: expiresIn }),
             getValidToken: () => client.getValidToken(),
             refresh: () => client.refreshAuthToken(),
             signOut: () => client.signOut(),
             fetch: (path) => client.fetch(path).then((response) => response.status),
+            connect: (report) => {
+              const session = client.connectVideoSession({ sessionId: "s1", roomId: "r1", userId: "u1", role: "PATIENT" });
+              session.on("state", ({ state, reason }) => report("state", `${state} ${reason}`));
+              for (const name of ["joined_room", "participant_joined", "participant_left", "session_status", "error"]) {
+                session.on(name, () => report(name));
+              }
+              sessions.push(session);
+            },
             poll: (intervalMs, report) =>
               client.pollSession("s1", {
                 intervalMs,
@@ -67,7 +76,10 @@ test("the JavaScript driver's executor does what core does, step by step, in eve
             onEvent: (record) => {
               for (const kind of events) client.on(kind, (value) => record(kind, withCode.has(kind) ? value?.code : null));
             },
-            dispose: () => client.dispose(),
+            dispose: () => {
+              for (const session of sessions.splice(0)) session.disconnect();
+              client.dispose();
+            },
           };
         };
         const lines = [];

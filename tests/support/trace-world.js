@@ -2,7 +2,7 @@
 // one driver executor at a time runs in it, in Chromium, with every I/O it does replaced at the
 // page's edge — `fetch`, the storage adapter, `setTimeout`/`clearTimeout`, the wall clock (the
 // client's `now` option) and the monotonic one (`performance.now`), `Math.random` (the machine's
-// seed) — recorded as it happens, and completed only when the script says. The trace is what
+// seed), `WebSocket` — recorded as it happens, and completed only when the script says. The trace is what
 // the executor did, step by step; core records the same on the host (consult-core's
 // tests/trace_equality.rs) and both drivers must match it.
 //
@@ -36,12 +36,15 @@
   async function run(file, scenario, makeApp) {
     const names = tokenTexts(file.tokens);
     const nameOf = (token) => [...names].find(([, text]) => text === token)?.[0] ?? "?";
+    /** A text with every token replaced by its name. */
+    const named = (text) => [...names].reduce((t, [name, token]) => t.split(token).join(name), String(text));
     const real = {
       fetch: globalThis.fetch,
       setTimeout: globalThis.setTimeout,
       clearTimeout: globalThis.clearTimeout,
       now: performance.now,
       random: Math.random,
+      WebSocket: globalThis.WebSocket,
     };
     const settle = () => new Promise((resolve) => real.setTimeout.call(globalThis, resolve, 5));
     let wall = WALL0;
@@ -70,6 +73,25 @@
     globalThis.clearTimeout = (id) => void timers.delete(id);
     performance.now = () => mono;
     Math.random = () => 0.5;
+    let socket = null;
+    /** The video session's WebSocket: opened, sent to and closed by the executor; the script
+     * plays the server (`ws` steps). close() on a socket already closed does nothing. */
+    globalThis.WebSocket = class {
+      constructor(url) {
+        record(`ws open ${url}`);
+        this.closed = false;
+        this.onopen = this.onmessage = this.onclose = this.onerror = null;
+        socket = this;
+      }
+      send(frame) {
+        record(`ws send ${named(frame)}`);
+      }
+      close() {
+        if (this.closed) return;
+        this.closed = true;
+        record("ws close");
+      }
+    };
 
     const failure = () => Promise.reject(new Error("the storage failed (scripted)"));
     const storage = {
@@ -102,7 +124,17 @@
         const advance = s.advance_ms ?? 0;
         wall += advance;
         mono += advance;
-        if (s.call === "poll") {
+        if (s.call === "connect") {
+          // Not a call: the video session reports through its listeners.
+          app.connect((kind, detail) => record(detail ? `room ${kind} ${detail}` : `room ${kind}`));
+        } else if (s.ws !== undefined) {
+          if (!socket) record("! no WebSocket");
+          else if (s.ws === "open") socket.onopen?.({});
+          else if (s.ws === "close") {
+            socket.closed = true;
+            socket.onclose?.({ code: 1006 });
+          } else socket.onmessage?.({ data: s.ws.frame });
+        } else if (s.call === "poll") {
           // Not a call: the poller reports through its callbacks.
           app.poll(s.interval_ms, (kind, detail) => record(`poll ${kind} ${detail}`));
         } else if (s.call !== undefined) {
@@ -173,6 +205,7 @@
       globalThis.clearTimeout = real.clearTimeout;
       performance.now = real.now;
       Math.random = real.random;
+      globalThis.WebSocket = real.WebSocket;
     }
     return trace;
   }

@@ -11,8 +11,9 @@ use std::future::Future;
 use std::rc::Rc;
 
 use consult_client::{
-    ClientError, ClientEvent, ClientOptions, ConsultClient, EventKind, PollOptions, SessionGrant,
-    SessionPoller, StorageKind,
+    ClientError, ClientEvent, ClientOptions, ConnectionConfig, ConsultClient, EventKind,
+    PollOptions, RoomEvent, SessionGrant, SessionPoller, StorageKind, VideoSession,
+    VideoSessionOptions,
 };
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -23,6 +24,14 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const WORLD: &str = include_str!("../../../tests/support/trace-world.js");
 const TRACES: &str = include_str!("../../consult-core/tests/data/traces.json");
+/// The room events the JavaScript adapter listens to.
+const ROOM_EVENTS: [&str; 5] = [
+    "joined_room",
+    "participant_joined",
+    "participant_left",
+    "session_status",
+    "error",
+];
 
 fn get(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -179,7 +188,53 @@ fn make_app(world: JsValue) -> JsValue {
             kept.borrow_mut().push(c.poll_session("s1", options));
         });
     set(&app, "poll", poll.into_js_value());
+    // The video sessions too.
+    let sessions: Rc<RefCell<Vec<VideoSession>>> = Rc::default();
+    let (c, kept) = (client.clone(), sessions.clone());
+    let connect = Closure::<dyn Fn(Function)>::new(move |report: Function| {
+        let options = VideoSessionOptions {
+            url: None,
+            session_id: "s1".into(),
+            room_id: "r1".into(),
+            user_id: "u1".into(),
+            role: "PATIENT".into(),
+            reconnection: ConnectionConfig::default(),
+        };
+        let session = match c.connect_video_session(options) {
+            Ok(session) => session,
+            Err(e) => wasm_bindgen::throw_str(&format!("the video session: {e:?}")),
+        };
+        session.on(Rc::new(move |event: &RoomEvent| {
+            let (kind, detail) = match event {
+                RoomEvent::State { state, reason } => {
+                    ("state", format!("{} {reason}", state.as_str()))
+                }
+                RoomEvent::JoinedRoom(_) => ("joined_room", String::new()),
+                RoomEvent::ParticipantJoined(_) => ("participant_joined", String::new()),
+                RoomEvent::ParticipantLeft(_) => ("participant_left", String::new()),
+                RoomEvent::SessionStatus(_) => ("session_status", String::new()),
+                RoomEvent::Error(_) => ("error", String::new()),
+                // A known name whose payload is not the expected shape (the JavaScript
+                // driver's listeners get it all the same); any other name is not listened to.
+                RoomEvent::Other { name, .. } if ROOM_EVENTS.contains(&name.as_str()) => {
+                    (name.as_str(), String::new())
+                }
+                RoomEvent::Other { .. } => return,
+            };
+            let detail = if detail.is_empty() {
+                JsValue::NULL
+            } else {
+                detail.into()
+            };
+            let _ = report.call2(&JsValue::NULL, &kind.into(), &detail);
+        }));
+        kept.borrow_mut().push(session);
+    });
+    set(&app, "connect", connect.into_js_value());
     let dispose = Closure::<dyn Fn()>::new(move || {
+        for session in sessions.borrow_mut().drain(..) {
+            session.disconnect();
+        }
         pollers.borrow_mut().clear();
         client.dispose();
     });

@@ -12,6 +12,11 @@ use std::collections::{HashMap, VecDeque};
 use consult_core::ErrorCode;
 use consult_core::authorised;
 use consult_core::base64url;
+use consult_core::connection::{
+    Action as SocketAction, ConnectionConfig, Input as SocketInput, Notice, RoomJoin,
+    SocketConnection, TokenResult,
+};
+use consult_core::engineio;
 use consult_core::json::Json;
 use consult_core::poll;
 use consult_core::poll_machine::{PollInput, PollMachine, PollOutput};
@@ -23,6 +28,8 @@ use consult_core::wire;
 
 const WALL0: i64 = 1_750_000_000_000;
 const MONO0: i64 = 1_000;
+/// The client's base URL (nothing is sent: the world answers).
+const BASE_URL: &str = "http://127.0.0.1:9";
 /// The longest wait `setTimeout` keeps (ms).
 const SET_TIMEOUT_MAX: i64 = 2_147_483_647;
 /// The drivers' seed when `Math.random()` answers 0.5 (the world fixes it): `(r * 2^52)` as bits.
@@ -58,6 +65,8 @@ enum Waiter {
     App(u32, Kind),
     /// An authorised request waiting for its token (`bool`: for the replay).
     Authorised(Request, bool),
+    /// The video session's token request.
+    Socket(u64),
 }
 
 /// Who is waiting for a fetch.
@@ -73,6 +82,11 @@ struct Executor {
     poller: Option<PollMachine>,
     /// The body of the poll answer last fed (for an update).
     poll_body: String,
+    socket: Option<SocketConnection>,
+    /// Token answers for the video session, fed after the current actions.
+    socket_tokens: VecDeque<(u64, TokenResult)>,
+    /// Whether the video session's WebSocket is open (not closed by either side).
+    socket_open: bool,
     now: Now,
     names: HashMap<String, String>,
     storage_fails: bool,
@@ -124,6 +138,16 @@ impl Executor {
                 self.perform_poll(output);
                 continue;
             }
+            if let Some(action) = self.socket.as_mut().and_then(SocketConnection::poll_action) {
+                self.perform_socket(action);
+                continue;
+            }
+            if let Some((request, result)) = self.socket_tokens.pop_front() {
+                if let Some(socket) = &mut self.socket {
+                    socket.handle(self.now.wall_ms, SocketInput::Token { request, result });
+                }
+                continue;
+            }
             match self.completions.pop_front() {
                 Some(input) => self.session.handle(self.now, input),
                 None => break,
@@ -136,6 +160,61 @@ impl Executor {
         let call = self.next_call;
         self.waiters.push((call, waiter));
         self.feed(make(call));
+    }
+
+    fn feed_socket(&mut self, input: SocketInput) {
+        if let Some(socket) = &mut self.socket {
+            socket.handle(self.now.wall_ms, input);
+        }
+        self.drain();
+    }
+
+    /// A text with every token of the file replaced by its name.
+    fn named(&self, text: &str) -> String {
+        self.names
+            .iter()
+            .fold(text.to_owned(), |text, (name, token)| {
+                text.replace(token, name)
+            })
+    }
+
+    fn perform_socket(&mut self, action: SocketAction) {
+        match action {
+            SocketAction::OpenTransport => {
+                self.record(format!("ws open {}", engineio::websocket_url(BASE_URL)));
+                self.socket_open = true;
+            }
+            SocketAction::CloseTransport => {
+                if std::mem::take(&mut self.socket_open) {
+                    self.record("ws close".to_owned());
+                }
+            }
+            SocketAction::Send(frame) => {
+                let entry = format!("ws send {}", self.named(&frame));
+                self.record(entry);
+            }
+            SocketAction::FetchToken {
+                request,
+                force_refresh: true,
+            } => self.call(|call| Input::ForceRefresh { call }, Waiter::Socket(request)),
+            SocketAction::FetchToken { request, .. } => match self.leased() {
+                Some(token) => self.completions_socket(request, TokenResult::Token(token)),
+                None => self.call(|call| Input::GetToken { call }, Waiter::Socket(request)),
+            },
+            SocketAction::Notify(Notice::State(state, reason)) => {
+                self.record(format!("room state {} {reason}", state.as_str()));
+            }
+            SocketAction::Notify(Notice::Event { name, .. }) => {
+                self.record(format!("room {name}"));
+            }
+            SocketAction::Notify(_) => {}
+        }
+    }
+
+    /// A token for the video session, fed once the current actions are done (the drivers
+    /// answer it in a promise).
+    fn completions_socket(&mut self, request: u64, result: TokenResult) {
+        self.socket_tokens.push_back((request, result));
     }
 
     fn perform_poll(&mut self, output: PollOutput) {
@@ -289,6 +368,13 @@ impl Executor {
                     (Waiter::Authorised(request, replayed), Ok(token)) => {
                         self.send_authorised(request, token, replayed);
                     }
+                    (Waiter::Socket(request), Ok(token)) => {
+                        self.completions_socket(request, TokenResult::Token(token));
+                    }
+                    (Waiter::Socket(request), Err(error)) => {
+                        let result = TokenResult::for_error(error.code);
+                        self.completions_socket(request, result);
+                    }
                 }
             }
             Action::Emit(event) => {
@@ -355,7 +441,37 @@ impl Executor {
         }
     }
 
+    /// What the server's side of the WebSocket did: opened, sent a frame, closed.
+    fn websocket(&mut self, ws: &Json) {
+        match (ws.as_str(), text(ws, "frame")) {
+            (Some("open"), _) => self.feed_socket(SocketInput::TransportOpened),
+            (Some("close"), _) => {
+                self.socket_open = false;
+                self.feed_socket(SocketInput::TransportClosed);
+            }
+            (_, Some(frame)) => self.feed_socket(SocketInput::Frame(frame.to_owned())),
+            _ => self.record("! an unknown WebSocket step".to_owned()),
+        }
+    }
+
     fn app_call(&mut self, step: &Json) {
+        if text(step, "call") == Some("connect") {
+            // Not a call: the video session reports through its listeners.
+            let room = RoomJoin {
+                room_id: "r1".to_owned(),
+                session_id: "s1".to_owned(),
+                user_id: "u1".to_owned(),
+                role: "PATIENT".to_owned(),
+            };
+            let config = ConnectionConfig {
+                room: Some(room),
+                ..ConnectionConfig::from_options(None, None, None, None)
+            };
+            let mut socket = SocketConnection::new(config, seed());
+            socket.handle(self.now.wall_ms, SocketInput::Start);
+            self.socket = Some(socket);
+            return self.drain();
+        }
         if text(step, "call") == Some("poll") {
             // Not a call: the poller reports through its own callbacks.
             let interval = step.get("interval_ms").and_then(Json::as_f64);
@@ -404,20 +520,24 @@ impl Executor {
     /// The machines' timers as the drivers arm them with `setTimeout` (which waits at most
     /// 2^31 - 1 ms), on the monotonic clock: the session's, and the poller's (set on the wall
     /// clock).
-    fn timers(&self) -> (Option<i64>, Option<i64>) {
+    fn timers(&self) -> [Option<i64>; 3] {
         let mono = self.now.mono_ms;
         let armed = |delay: i64| mono + delay.clamp(0, SET_TIMEOUT_MAX);
-        let session = self.session.poll_timeout().map(|at| armed(at - mono));
-        let poller = self.poller.as_ref().and_then(PollMachine::poll_timeout);
-        (session, poller.map(|at| armed(at - self.now.wall_ms)))
+        let wall = |at: Option<i64>| at.map(|at| armed(at - self.now.wall_ms));
+        [
+            self.session.poll_timeout().map(|at| armed(at - mono)),
+            wall(self.poller.as_ref().and_then(PollMachine::poll_timeout)),
+            wall(
+                self.socket
+                    .as_ref()
+                    .and_then(SocketConnection::poll_timeout),
+            ),
+        ]
     }
 
     /// The step's trace, sorted, with the earliest timer as armed after it.
     fn finish_step(&mut self) -> Vec<String> {
-        let timer = match self.timers() {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timer = self.timers().into_iter().flatten().min();
         if timer != self.timer {
             self.timer = timer;
             self.record(match timer {
@@ -457,6 +577,9 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
         session: TokenSession::new(config(), seed()),
         poller: None,
         poll_body: String::new(),
+        socket: None,
+        socket_open: false,
+        socket_tokens: VecDeque::new(),
         now: Now {
             wall_ms: WALL0,
             mono_ms: MONO0,
@@ -484,9 +607,11 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
             executor.app_call(step);
         } else if let Some(answer) = step.get("answer") {
             executor.answer(answer);
+        } else if let Some(ws) = step.get("ws") {
+            executor.websocket(ws);
         } else if step.get("fire").is_some() {
-            let (session, poller) = executor.timers();
-            let Some(at) = session.into_iter().chain(poller).min() else {
+            let [session, poller, socket] = executor.timers();
+            let Some(at) = [session, poller, socket].into_iter().flatten().min() else {
                 trace.push(vec!["! no timer to fire".to_owned()]);
                 continue;
             };
@@ -496,8 +621,12 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
             executor.timer = None;
             if session == Some(at) {
                 executor.session.handle_timeout(executor.now);
-            } else if let Some(poller) = &mut executor.poller {
-                poller.handle_timeout(executor.now.wall_ms);
+            } else if poller == Some(at) {
+                if let Some(poller) = &mut executor.poller {
+                    poller.handle_timeout(executor.now.wall_ms);
+                }
+            } else if let Some(socket) = &mut executor.socket {
+                socket.handle_timeout(executor.now.wall_ms);
             }
             executor.drain();
         }
