@@ -2,7 +2,8 @@
 // one driver executor at a time runs in it, in Chromium, with every I/O it does replaced at the
 // page's edge — `fetch`, the storage adapter, `setTimeout`/`clearTimeout`, the wall clock (the
 // client's `now` option) and the monotonic one (`performance.now`), `Math.random` (the machine's
-// seed), `WebSocket` — recorded as it happens, and completed only when the script says. The trace is what
+// seed), `WebSocket`, and for the cross-tab scenarios `localStorage` (IndexedDB hidden),
+// `BroadcastChannel` and `navigator.locks` — recorded as it happens, and completed only when the script says. The trace is what
 // the executor did, step by step; core records the same on the host (consult-core's
 // tests/trace_equality.rs) and both drivers must match it.
 //
@@ -45,6 +46,7 @@
       now: performance.now,
       random: Math.random,
       WebSocket: globalThis.WebSocket,
+      BroadcastChannel: globalThis.BroadcastChannel,
     };
     const settle = () => new Promise((resolve) => real.setTimeout.call(globalThis, resolve, 5));
     let wall = WALL0;
@@ -113,12 +115,66 @@
       },
     };
 
+    // Cross-tab: the store is "local" storage (this recording one; no IndexedDB, so both
+    // drivers keep the token there), the tabs' channel and the Web Lock are scripted too.
+    const crossTab = scenario.cross_tab === true;
+    const channels = [];
+    const locks = [];
+    const define = (target, key, value) => Object.defineProperty(target, key, { value, configurable: true, writable: true });
+    /** A message as recorded: fields present, sorted, tokens by name. */
+    const message = (data) => {
+      const fields = Object.entries(data ?? {})
+        .filter(([, v]) => v !== undefined && v !== null)
+        .map(([k, v]) => [k, named(v)])
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return JSON.stringify(Object.fromEntries(fields));
+    };
+    if (crossTab) {
+      define(globalThis, "indexedDB", undefined);
+      define(globalThis, "localStorage", storage);
+      globalThis.BroadcastChannel = class {
+        constructor(name) {
+          this.name = name;
+          this.onmessage = null;
+          this.listeners = [];
+          this.closed = false;
+          channels.push(this);
+        }
+        postMessage(data) {
+          record(`tab post ${message(data)}`);
+        }
+        addEventListener(type, listener) {
+          if (type === "message") this.listeners.push(listener);
+        }
+        removeEventListener(type, listener) {
+          this.listeners = this.listeners.filter((l) => l !== listener);
+        }
+        close() {
+          this.closed = true;
+        }
+      };
+      define(navigator, "locks", {
+        request(name, options, callback) {
+          record(`lock request ${name}`);
+          return new Promise((resolve, reject) => {
+            const entry = { callback, resolve, granted: false, withdrawn: false };
+            locks.push(entry);
+            options?.signal?.addEventListener("abort", () => {
+              if (entry.granted) return;
+              entry.withdrawn = true;
+              reject(new DOMException("withdrawn", "AbortError"));
+            });
+          });
+        },
+      });
+    }
+
     const trace = [];
     let armed = null;
     let calls = 0;
     let app;
     try {
-      app = makeApp({ baseUrl: BASE_URL, now: () => wall, storage });
+      app = makeApp({ baseUrl: BASE_URL, now: () => wall, storage: crossTab ? "local" : storage });
       app.onEvent((kind, code) => record(code ? `event ${kind} ${code}` : `event ${kind}`));
       for (const s of scenario.steps) {
         const advance = s.advance_ms ?? 0;
@@ -134,6 +190,22 @@
             socket.closed = true;
             socket.onclose?.({ code: 1006 });
           } else socket.onmessage?.({ data: s.ws.frame });
+        } else if (s.tab !== undefined) {
+          const data = Object.fromEntries(Object.entries(s.tab).map(([k, v]) => [k, names.get(v) ?? v]));
+          for (const channel of channels.filter((c) => !c.closed)) {
+            channel.onmessage?.({ data });
+            for (const listener of channel.listeners) listener({ data });
+          }
+        } else if (s.lock !== undefined) {
+          const entry = locks.find((l) => !l.granted && !l.withdrawn);
+          if (!entry) record("! no lock request");
+          else {
+            entry.granted = true;
+            Promise.resolve(entry.callback({ name: "lock" })).then(() => {
+              record("lock release");
+              entry.resolve();
+            });
+          }
         } else if (s.call === "poll") {
           // Not a call: the poller reports through its callbacks.
           app.poll(s.interval_ms, (kind, detail) => record(`poll ${kind} ${detail}`));
@@ -206,6 +278,12 @@
       performance.now = real.now;
       Math.random = real.random;
       globalThis.WebSocket = real.WebSocket;
+      if (crossTab) {
+        delete globalThis.indexedDB;
+        delete globalThis.localStorage;
+        delete navigator.locks;
+        globalThis.BroadcastChannel = real.BroadcastChannel;
+      }
     }
     return trace;
   }

@@ -65,7 +65,11 @@ where
 fn make_app(world: JsValue) -> JsValue {
     let now: Function = get(&world, "now").unchecked_into();
     let mut options = ClientOptions::new(get(&world, "baseUrl").as_string().unwrap_or_default());
-    options.storage = StorageKind::Custom(get(&world, "storage"));
+    let storage = get(&world, "storage");
+    options.storage = match storage.as_string().as_deref() {
+        Some("local") => StorageKind::Local,
+        _ => StorageKind::Custom(storage),
+    };
     options.request_timeout_ms = 0;
     options.now = Some(Rc::new(move || {
         now.call0(&JsValue::NULL)

@@ -24,7 +24,7 @@ use consult_core::session::{
     Action, CallId, Grant, Input, Now, OpId, SessionConfig, SessionError, SessionEvent,
     TokenSession, TransportFailure,
 };
-use consult_core::wire;
+use consult_core::wire::{self, TabMessage};
 
 const WALL0: i64 = 1_750_000_000_000;
 const MONO0: i64 = 1_000;
@@ -83,6 +83,9 @@ struct Executor {
     /// The body of the poll answer last fed (for an update).
     poll_body: String,
     socket: Option<SocketConnection>,
+    /// Lock requests not yet granted, oldest first, and the ones held.
+    lock_requests: VecDeque<OpId>,
+    locks_held: Vec<OpId>,
     /// Token answers for the video session, fed after the current actions.
     socket_tokens: VecDeque<(u64, TokenResult)>,
     /// Whether the video session's WebSocket is open (not closed by either side).
@@ -217,6 +220,38 @@ impl Executor {
         self.socket_tokens.push_back((request, result));
     }
 
+    /// A cross-tab message as the world records a post: its fields sorted, tokens by name.
+    fn post(&mut self, message: TabMessage) {
+        let mut fields: Vec<(&str, String)> = message
+            .fields()
+            .into_iter()
+            .map(|(name, value)| (name, self.named(value)))
+            .collect();
+        fields.sort();
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|(name, value)| format!("{name:?}:{value:?}"))
+            .collect();
+        self.record(format!("tab post {{{}}}", fields.join(",")));
+    }
+
+    /// Another tab's message (its tokens by name), as the channel delivers it.
+    fn tab_message(&mut self, message: &Json) {
+        let field = |name: &str| {
+            let value = text(message, name)?;
+            Some(
+                self.names
+                    .get(value)
+                    .cloned()
+                    .unwrap_or_else(|| value.to_owned()),
+            )
+        };
+        match TabMessage::read(field) {
+            Some(message) => self.feed(message.into_input()),
+            None => self.record("! not a tab message".to_owned()),
+        }
+    }
+
     fn perform_poll(&mut self, output: PollOutput) {
         match output {
             PollOutput::Fetch { if_none_match } => {
@@ -325,9 +360,30 @@ impl Executor {
                 let ok = !self.storage_fails;
                 self.completions.push_back(Input::StorageDone { op, ok });
             }
-            Action::AcquireLock { .. } => self.record("lock".to_owned()),
-            Action::ReleaseLock { .. } | Action::AbortRefresh { .. } => {}
-            Action::AnnounceToken { .. } | Action::AnnounceSignOut { .. } => {}
+            Action::AcquireLock { op } => {
+                self.record(format!("lock request {}", wire::lock_name(wire::TOKEN_KEY)));
+                self.lock_requests.push_back(op);
+            }
+            Action::ReleaseLock { op } => {
+                self.lock_requests.retain(|o| *o != op);
+                if let Some(index) = self.locks_held.iter().position(|o| *o == op) {
+                    self.locks_held.remove(index);
+                    self.record("lock release".to_owned());
+                }
+            }
+            Action::AbortRefresh { .. } => {}
+            Action::AnnounceToken {
+                token,
+                expires_at,
+                replaces,
+            } => self.post(TabMessage::Token {
+                token,
+                expires_at: Some(expires_at),
+                replaces,
+            }),
+            Action::AnnounceSignOut { token } => {
+                self.post(TabMessage::SignOut { token: Some(token) })
+            }
             Action::SendRefresh { op, token } => {
                 let entry = format!(
                     "fetch {} {} {}",
@@ -555,9 +611,9 @@ fn text<'a>(json: &'a Json, key: &str) -> Option<&'a str> {
     json.get(key).and_then(Json::as_str)
 }
 
-fn config() -> SessionConfig {
+fn config(cross_tab: bool) -> SessionConfig {
     SessionConfig {
-        cross_tab: false,
+        cross_tab,
         auto_refresh: true,
         storage: true,
         ..SessionConfig::from_options(None, Some(0.0), None)
@@ -573,13 +629,16 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
         .iter()
         .map(|(name, spec)| (name.clone(), token_text(name, spec)))
         .collect();
+    let cross_tab = scenario.get("cross_tab") == Some(&Json::Bool(true));
     let mut executor = Executor {
-        session: TokenSession::new(config(), seed()),
+        session: TokenSession::new(config(cross_tab), seed()),
         poller: None,
         poll_body: String::new(),
         socket: None,
         socket_open: false,
         socket_tokens: VecDeque::new(),
+        lock_requests: VecDeque::new(),
+        locks_held: Vec::new(),
         now: Now {
             wall_ms: WALL0,
             mono_ms: MONO0,
@@ -609,6 +668,16 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
             executor.answer(answer);
         } else if let Some(ws) = step.get("ws") {
             executor.websocket(ws);
+        } else if let Some(message) = step.get("tab") {
+            executor.tab_message(message);
+        } else if step.get("lock").is_some() {
+            match executor.lock_requests.pop_front() {
+                Some(op) => {
+                    executor.locks_held.push(op);
+                    executor.feed(Input::LockGranted { op });
+                }
+                None => executor.record("! no lock request".to_owned()),
+            }
         } else if step.get("fire").is_some() {
             let [session, poller, socket] = executor.timers();
             let Some(at) = [session, poller, socket].into_iter().flatten().min() else {
