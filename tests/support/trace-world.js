@@ -257,7 +257,14 @@
           armed = null;
           timer.callback();
         }
-        for (let i = 0; i < 4; i++) await settle();
+        // Until nothing more happens for three rounds (promise chains, a body read by the
+        // browser in a task of its own): what one step causes belongs to that step.
+        for (let i = 0, quiet = 0, seen = ""; i < 200 && quiet < 3; i++) {
+          await settle();
+          const now = `${step.length} ${timers.size} ${fetches.length}`;
+          quiet = now === seen ? quiet + 1 : 0;
+          seen = now;
+        }
         const next = [...timers.values()].reduce((at, t) => (at === null || t.at < at ? t.at : at), null);
         if (next !== armed) {
           armed = next;
