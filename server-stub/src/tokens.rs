@@ -242,7 +242,8 @@ impl TokenService {
 
     /// Checks signature, algorithm, issuer, audience, required claims and expiry.
     /// Revocation is not checked here (see [`crate::store::Store`]). The signature check and the
-    /// decoding are done once per token string ([`VerifiedTokens`]); the time checks every time.
+    /// decoding are done once per token string ([`VerifiedTokens`]; tokens presented only to
+    /// refresh or log out are not kept); the time checks every time.
     pub fn verify(
         &self,
         token: &str,
@@ -259,7 +260,12 @@ impl TokenService {
             Some(claims) => claims,
             None => {
                 let claims = Arc::new(self.decode(token)?);
-                self.verified.insert(token, claims.clone());
+                // A token presented to refresh or logout is on its way out: caching it would
+                // churn the cache at the refresh rate (and evict the tokens GET session and the
+                // sockets keep presenting), for the benefit of a rare repeat.
+                if leniency != Leniency::Rotation {
+                    self.verified.insert(token, claims.clone());
+                }
                 claims
             }
         };
@@ -504,6 +510,22 @@ mod tests {
             Some(AuthError::InvalidToken)
         );
         assert_eq!(service.verified.len(), 1, "a bad signature is never cached");
+        let Ok(refreshed) = service.sign(&Claims {
+            jti: "j-refreshed".into(),
+            ..c.clone()
+        }) else {
+            panic!("sign");
+        };
+        assert!(
+            service
+                .verify(&refreshed, Leniency::Rotation, at(19_999))
+                .is_ok()
+        );
+        assert_eq!(
+            service.verified.len(),
+            1,
+            "a token presented to refresh or log out is not kept"
+        );
     }
 
     #[test]
