@@ -172,6 +172,7 @@ impl TokenSession {
         }
         self.release_held_lock();
         self.flight = Flight::default();
+        self.check = None;
     }
 
     pub(super) fn lock_granted(&mut self, now: Now, op: OpId) {
@@ -207,7 +208,13 @@ impl TokenSession {
             return;
         };
         let current = self.current.as_ref().map(|c| c.text.clone());
-        let ours_unstored = current.is_some() && current == self.unstored;
+        // Ours is newer than the store's only if the store holds a token we replaced: one we
+        // never saw was written after ours (it was refreshed from ours).
+        let ours_unstored = current.is_some()
+            && current == self.unstored
+            && found
+                .as_ref()
+                .is_none_or(|f| self.retired.contains(&f.text) || current == Some(f.text.clone()));
         match found {
             Some(token) if !ours_unstored => self.adopt_unless_retired(token),
             _ => {}

@@ -248,6 +248,9 @@ pub struct TokenSession {
     /// Tokens this client held and replaced (the last few): a message or a store holding one of
     /// them is behind, never newer.
     retired: Vec<String>,
+    /// A read of the store asked for by a message the tab cannot order against its own token,
+    /// and the message's token (`None`: a sign-out of another token): the store decides.
+    check: Option<(OpId, Option<Token>)>,
     next_op: OpId,
     recheck_at: Option<i64>,
     /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
@@ -283,6 +286,7 @@ impl TokenSession {
             reread_failures: 0,
             unstored: None,
             retired: Vec::new(),
+            check: None,
             next_op: 1,
             recheck_at: None,
             actions: Vec::new(),
@@ -432,14 +436,14 @@ impl TokenSession {
                 expires_at,
                 replaces,
             } => {
-                if let Some(replaced) = replaces
+                if let Some(replaced) = replaces.clone()
                     && replaced != token
                     && !self.retired.contains(&token)
                 {
                     self.retire(replaced);
                 }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
-                    self.adopt_unless_retired(token);
+                    self.peer_token(token, replaces.is_none());
                 }
             }
             Input::PeerSignedOut { token } => self.peer_signed_out(token),
@@ -719,21 +723,75 @@ impl TokenSession {
         self.retired.push(text);
     }
 
+    /// A peer's token: adopted when the message orders it after ours (it names ours, or one
+    /// that replaced ours, as replaced; we hold none; or it is a sign-in, replacing nothing).
+    /// Otherwise it may be a late message (a `storage` event lags the store by seconds): the
+    /// store decides, since a read after the message sees at least that message's write.
+    fn peer_token(&mut self, token: Token, sign_in: bool) {
+        match &self.current {
+            Some(current)
+                if !sign_in
+                    && current.text != token.text
+                    && !self.retired.contains(&current.text)
+                    && !self.retired.contains(&token.text) =>
+            {
+                self.check_store(Some(token));
+            }
+            _ => self.adopt_unless_retired(token),
+        }
+    }
+
+    /// A sign-out elsewhere: of our token, ours goes; of another one (an older token of ours,
+    /// or a sign-in this tab never saw), the store decides (never `exp`/`iat`).
     fn peer_signed_out(&mut self, token: Option<String>) {
         let Some(current) = &self.current else {
             return;
         };
-        let ours = match token.as_deref() {
-            None => true,
-            Some(text) if text == current.text => true,
-            // A sign-out of a token we never saw: ours goes too unless it is newer (a later
-            // sign-in whose message overtook this one).
-            Some(text) => Token::parse(text, None).is_none_or(|t| !current.is_newer_than(&t)),
-        };
-        if ours {
-            self.abandon_flight();
-            self.replace_current(None);
-            self.emit(SessionEvent::TokenChanged);
+        match token {
+            Some(text) if text != current.text => self.check_store(None),
+            _ => self.drop_signed_out(),
+        }
+    }
+
+    fn drop_signed_out(&mut self) {
+        self.abandon_flight();
+        self.replace_current(None);
+        self.emit(SessionEvent::TokenChanged);
+    }
+
+    /// Reads the store to order `candidate` (a message's token, or a sign-out) against ours.
+    /// One read at a time: a later message replaces the candidate.
+    fn check_store(&mut self, candidate: Option<Token>) {
+        if let Some((_, pending)) = &mut self.check {
+            *pending = candidate;
+            return;
+        }
+        let op = self.op();
+        self.storage.push(Pending {
+            op,
+            kind: StorageOp::Read,
+            then: Vec::new(),
+        });
+        self.check = Some((op, candidate));
+    }
+
+    /// The store's answer to [`Self::check_store`]: holding ours, the message is behind; holding
+    /// a token we never replaced, that one is current; behind the message (a token we replaced)
+    /// or empty, a token message decides, unless ours is not stored yet (its write failed). A
+    /// sign-out of another token never drops ours: an older token's refusal (past its grace)
+    /// does not end our sign-in, an empty store may be a write that failed, and a sign-in that
+    /// is over, the refresh endpoint says so (one request).
+    fn store_checked(&mut self, found: Option<Token>, candidate: Option<Token>) {
+        let current = self.current.as_ref().map(|c| c.text.clone());
+        match found {
+            Some(found) if Some(&found.text) == current.as_ref() => {}
+            Some(found) if !self.retired.contains(&found.text) => self.adopt_unless_retired(found),
+            _ if current.is_none() || current == self.unstored => {}
+            _ => {
+                if let Some(token) = candidate {
+                    self.adopt_unless_retired(token);
+                }
+            }
         }
     }
 
@@ -791,7 +849,11 @@ impl TokenSession {
             StorageOutcome::Read(token) => token,
             _ => None,
         };
-        if self.load == Load::Reading(pending.op) {
+        if let Some((_, candidate)) = self.check.take_if(|(op, _)| *op == pending.op) {
+            if !failed {
+                self.store_checked(found, candidate);
+            }
+        } else if self.load == Load::Reading(pending.op) {
             if failed && self.load_failures < LOAD_ATTEMPTS - 1 {
                 self.load_failures += 1;
                 self.load = Load::NotStarted;

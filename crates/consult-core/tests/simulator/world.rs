@@ -744,8 +744,14 @@ impl World {
         }
         self.coverage.input(&input);
         let now = self.clocks(tab);
+        // A tab dropping its token (and its refresh) on the user's sign-out does the user's
+        // bidding: the lost answer is the user's doing.
+        let by_user = self.signed_out && matches!(input, Input::PeerSignedOut { .. });
+        let before = self.in_user_action;
+        self.in_user_action |= by_user;
         self.tabs[tab].session.handle(now, input);
         self.perform(tab);
+        self.in_user_action = before;
     }
 
     fn feed_call(&mut self, tab: usize, input: impl FnOnce(CallId) -> Input, replay: bool) {
@@ -1394,7 +1400,9 @@ impl World {
                         self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::Deliver { tab, input });
                         return;
                     }
-                    if delay >= timeout {
+                    // Late from the client's point of view: its timeout runs from the send.
+                    let sent_at = self.tabs[tab].sent.get(&op).map_or(self.now, |s| s.1);
+                    if self.now.saturating_add(delay).saturating_sub(sent_at) >= timeout {
                         self.server.excuse(token, Excuse::AnswerLate);
                     }
                     let body = if self.fault(faults.garble, "fault: answer garbled") {
