@@ -957,7 +957,10 @@ fn a_storage_event_older_than_the_store_read_is_ignored() {
     });
     assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
     let actions = h.load(&check, Some(&third));
-    assert!(!emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+    assert!(
+        !emitted(&actions, SessionEvent::TokenChanged),
+        "{actions:?}"
+    );
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
     // The next event (`third` replacing `second`) is in order: nothing to do.
     let actions = h.feed(Input::PeerToken {
@@ -1001,7 +1004,11 @@ fn a_late_broadcast_does_not_retire_the_newer_token() {
 fn a_sign_out_of_a_token_never_seen_is_decided_by_the_store() {
     let mut h = Harness::new(single_tab());
     // An older sign-in's token with a *later* exp (another instance's clock): exp says nothing.
-    let (old, mine, newer) = (jwt(9 * 3600, 0, 1), jwt(4 * 3600, 10, 2), jwt(4 * 3600, 20, 3));
+    let (old, mine, newer) = (
+        jwt(9 * 3600, 0, 1),
+        jwt(4 * 3600, 10, 2),
+        jwt(4 * 3600, 20, 3),
+    );
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&mine));
     for store in [Some(&mine), None] {
@@ -1010,7 +1017,10 @@ fn a_sign_out_of_a_token_never_seen_is_decided_by_the_store() {
         });
         assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
         let actions = h.load(&check, store.map(String::as_str));
-        assert!(!emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+        assert!(
+            !emitted(&actions, SessionEvent::TokenChanged),
+            "{actions:?}"
+        );
         assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     }
     let check = h.feed(Input::PeerSignedOut {
