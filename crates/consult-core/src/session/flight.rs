@@ -11,7 +11,7 @@ use crate::ErrorCode;
 use alloc::{string::String, vec::Vec};
 
 /// Failed re-reads under the lock in a row before the tab refreshes without one.
-const REREAD_ATTEMPTS: u32 = 3;
+pub(super) const REREAD_ATTEMPTS: u32 = 3;
 /// Shortest wait between two failed attempts (full jitter can draw zero).
 const RETRY_FLOOR_MS: u64 = 500;
 
@@ -216,7 +216,7 @@ impl TokenSession {
                 .as_ref()
                 .is_none_or(|f| self.retired.contains(&f.text) || current == Some(f.text.clone()));
         match found {
-            Some(token) if !ours_unstored => self.adopt_unless_retired(token),
+            Some(token) if !ours_unstored => self.adopt_unless_retired(token, true),
             _ => {}
         }
         if ours_unstored && let Some(token) = self.current.clone() {

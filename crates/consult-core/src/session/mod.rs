@@ -56,7 +56,7 @@ pub use token::{MAX_TOKEN_BYTES, Token};
 
 use crate::rng::Rng;
 use crate::{Backoff, ClockSkew, ErrorCode, RefreshPolicy};
-use flight::Flight;
+use flight::{Flight, REREAD_ATTEMPTS};
 use storage::{Pending, StorageOp, StorageOutcome, StorageQueue};
 
 /// Reads of the first load before the tab goes on without the stored token.
@@ -593,6 +593,15 @@ impl TokenSession {
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
     fn drive(&mut self, now: Now) {
+        // Server time is at least the current token's `iat`: a wall clock stepped back after
+        // the skew was measured would otherwise keep an expired token (from a peer) valid.
+        // Only a gap of a minute or more (servers' clocks are seconds apart).
+        if let Some(iat) = self.current.as_ref().and_then(|c| c.info.issued_at_ms) {
+            let ahead = iat.saturating_sub(now.wall_ms).min(MAX_SKEW_MS);
+            if ahead > self.skew_ms.saturating_add(60_000) {
+                self.skew_ms = ahead;
+            }
+        }
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
@@ -693,13 +702,17 @@ impl TokenSession {
     /// balancer have their own clocks, and tokens of one second tie. A peer announces only the
     /// token it just got; a token this client held and replaced is behind. Adopting an older
     /// one by mistake costs nothing: every refresh re-reads the store under the lock first.
-    fn adopt_unless_retired(&mut self, token: Token) {
-        let adopt = match &self.current {
-            Some(current) => current.text != token.text && !self.retired.contains(&token.text),
-            None => !self.retired.contains(&token.text),
-        };
+    fn adopt_unless_retired(&mut self, token: Token, ordered: bool) {
+        let adopt = !self.retired.contains(&token.text)
+            && self.current.as_ref().is_none_or(|c| c.text != token.text);
         if adopt {
-            self.replace_current(Some(token));
+            if ordered {
+                self.replace_current(Some(token));
+            } else {
+                // Unordered (the store could not be read): ours is not retired, so the store's
+                // word under the lock still counts.
+                self.current = Some(token);
+            }
             self.ended = None;
             self.emit(SessionEvent::TokenChanged);
         }
@@ -737,7 +750,7 @@ impl TokenSession {
             {
                 self.check_store(Some(token));
             }
-            _ => self.adopt_unless_retired(token),
+            _ => self.adopt_unless_retired(token, true),
         }
     }
 
@@ -785,11 +798,13 @@ impl TokenSession {
         let current = self.current.as_ref().map(|c| c.text.clone());
         match found {
             Some(found) if Some(&found.text) == current.as_ref() => {}
-            Some(found) if !self.retired.contains(&found.text) => self.adopt_unless_retired(found),
+            Some(found) if !self.retired.contains(&found.text) => {
+                self.adopt_unless_retired(found, true)
+            }
             _ if current.is_none() || current == self.unstored => {}
             _ => {
                 if let Some(token) = candidate {
-                    self.adopt_unless_retired(token);
+                    self.adopt_unless_retired(token, true);
                 }
             }
         }
@@ -850,8 +865,16 @@ impl TokenSession {
             _ => None,
         };
         if let Some((_, candidate)) = self.check.take_if(|(op, _)| *op == pending.op) {
-            if !failed {
-                self.store_checked(found, candidate);
+            match candidate {
+                // A store that keeps failing (IndexedDB that does not open) cannot order
+                // anything: the message's token, unordered. One failure: ours stays.
+                Some(token)
+                    if failed && (self.load_failed || self.reread_failures >= REREAD_ATTEMPTS) =>
+                {
+                    self.adopt_unless_retired(token, false)
+                }
+                _ if failed => {}
+                candidate => self.store_checked(found, candidate),
             }
         } else if self.load == Load::Reading(pending.op) {
             if failed && self.load_failures < LOAD_ATTEMPTS - 1 {
@@ -865,7 +888,7 @@ impl TokenSession {
             if let Some(token) = found
                 && self.current.is_none()
             {
-                self.adopt_unless_retired(token);
+                self.adopt_unless_retired(token, true);
             }
             for call in core::mem::take(&mut self.sign_outs_after_load) {
                 self.sign_out(call);

@@ -62,6 +62,9 @@ enum Ev {
         op: OpId,
         input: Input,
         successor: Option<String>,
+        /// A fault decided at the server (an error status, garbage, slowness): it is active
+        /// until the answer reaches the tab.
+        faulty: bool,
     },
     ApiArrives {
         tab: usize,
@@ -222,6 +225,9 @@ pub struct World {
     late_delivery: bool,
     /// A refresh attempt just failed: the next timer is its backoff.
     just_failed: bool,
+    /// Faulty answers on their way (the fault is active until they arrive).
+    faults_in_flight: u32,
+    faults_injected: u64,
     /// Events at the current instant.
     instant_events: u32,
     pub stats: Stats,
@@ -260,6 +266,8 @@ impl World {
             in_user_action: false,
             late_delivery: false,
             just_failed: false,
+            faults_in_flight: 0,
+            faults_injected: 0,
             instant_events: 0,
             stats: Stats::default(),
             coverage: Coverage::default(),
@@ -298,7 +306,8 @@ impl World {
     }
 
     fn fault_injected(&mut self, kind: &'static str) {
-        self.last_fault_at = self.now;
+        self.last_fault_at = self.last_fault_at.max(self.now);
+        self.faults_injected += 1;
         self.coverage.hit(kind);
     }
 
@@ -570,7 +579,14 @@ impl World {
                 op,
                 input,
                 successor,
-            } => self.refresh_answer(tab, op, input, successor),
+                faulty,
+            } => {
+                if faulty {
+                    self.last_fault_at = self.last_fault_at.max(self.now);
+                    self.faults_in_flight -= 1;
+                }
+                self.refresh_answer(tab, op, input, successor)
+            }
             Ev::ApiArrives { tab, token, replay } => {
                 if !self.server.authorises(self.now, &token) && !replay && self.tabs[tab].alive {
                     self.feed_call(tab, |call| Input::TokenRefused { call, token }, true);
@@ -625,6 +641,7 @@ impl World {
             Ev::Sleep { duration } => {
                 self.fault_injected("fault: sleep");
                 self.frozen_until = self.now.saturating_add(duration);
+                self.last_fault_at = self.last_fault_at.max(self.frozen_until);
                 self.sleeps.push((self.now, self.frozen_until));
                 // Connections die with the sleep: answers in flight are lost.
                 for tab in 0..self.tabs.len() {
@@ -667,6 +684,8 @@ impl World {
                     self.fault_injected("fault: tab frozen");
                 }
                 self.tabs[tab].frozen_until = self.now.saturating_add(duration);
+                // Active until the tab thaws (its delayed events come then).
+                self.last_fault_at = self.last_fault_at.max(self.tabs[tab].frozen_until);
             }
             Ev::SignOut => {
                 if let Some(tab) = self.any_alive_tab() {
@@ -1153,7 +1172,7 @@ impl World {
     }
 
     fn fault_recent(&self, since: i64) -> bool {
-        self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
+        self.faults_in_flight > 0 || self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
 
     fn resolved(&mut self, tab: usize, call: CallId, result: Result<String, SessionError>) {
@@ -1278,9 +1297,13 @@ impl World {
         };
         match self.tabs[tab].highest.clone() {
             Some((highest, newer)) if position < highest => {
+                // A tab whose IndexedDB never opens orders tokens by messages alone, and the
+                // messages of several tabs carry no common order (what it hands out and
+                // refreshes is still judged).
                 let excused = self.server.get(&newer).is_some_and(|i| i.write_failed)
                     || self.server.get(token).is_some_and(|i| i.excuse.is_some())
-                    || self.late_delivery;
+                    || self.late_delivery
+                    || self.tabs[tab].storage_broken;
                 if excused {
                     self.coverage.hit("world: excused regression");
                 } else {
@@ -1343,6 +1366,7 @@ impl World {
     }
 
     fn server_refresh(&mut self, tab: usize, op: OpId, token: &str) {
+        let injected_before = self.faults_injected;
         let faults = self.schedule.faults.clone();
         let instance = self.rng.below(self.server.instances() as u64) as usize;
         if self.server.instances() > 1 {
@@ -1439,6 +1463,8 @@ impl World {
             date,
             retry_after,
         };
+        let faulty = self.faults_injected != injected_before;
+        self.faults_in_flight += u32::from(faulty);
         self.after(
             delay,
             Ev::RefreshAnswer {
@@ -1446,6 +1472,7 @@ impl World {
                 op,
                 input,
                 successor,
+                faulty,
             },
         );
     }
