@@ -855,6 +855,11 @@ impl World {
         let old = self.ls_latest.clone();
         self.ls_latest = value.clone();
         self.ls.set(tab, value.clone());
+        if old == value {
+            // Web Storage fires no `storage` event when nothing changes (setItem with the same
+            // value, removeItem of a missing key).
+            return;
+        }
         for other in 0..self.tabs.len() {
             if other == tab || !self.tabs[other].alive {
                 continue;
@@ -1526,9 +1531,18 @@ impl World {
                 .view(wall)
                 .is_some_and(|v| v.token == successor);
             if !holds && !rejected_before {
-                // The machine did not keep it (no excuse: a later reuse fails the run).
+                // The machine did not keep it (no excuse: a later reuse fails the run), unless
+                // the user signed in again meanwhile: an answer for the old sign-in is dropped
+                // on the user's word.
                 self.stats.answers_dropped += 1;
-                let _ = sent;
+                let held = self.tabs[tab]
+                    .session
+                    .view(wall)
+                    .map(|v| v.token.to_owned());
+                let sign_in = |t: &str| self.server.position(t).map(|(sid, _)| sid);
+                if held.as_deref().and_then(sign_in) > sign_in(&successor) {
+                    self.server.excuse(&sent, Excuse::UserAction);
+                }
             }
         }
     }
