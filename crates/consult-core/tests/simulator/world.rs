@@ -14,10 +14,14 @@ use consult_core::session::{
     SessionEvent, TokenSession, TransportFailure,
 };
 
+#[path = "consult.rs"]
+mod consult;
+
 use super::browser::{CachedStore, ConsistentStore, WebLock};
 use super::coverage::Coverage;
 use super::schedule::{Protocol, Schedule};
 use super::server::{EPOCH_MS, Excuse, Outcome, Server, jwt};
+use consult::{Cev, Consult, Purpose};
 
 const S: i64 = 1_000;
 /// After the schedule's faults and actions end, nothing goes wrong for this long.
@@ -105,6 +109,10 @@ enum Ev {
     SignInAgain,
     Dispose,
     Probe,
+    /// The poller, the socket and their server.
+    Consult(Cev),
+    /// A request dropped or an answer lost: the fault lasts until the browser gives up.
+    FaultEnds,
 }
 
 struct Scheduled {
@@ -131,6 +139,8 @@ impl Ord for Scheduled {
 }
 
 struct PendingCall {
+    /// What the token is for (the application, the poller, the socket).
+    purpose: Purpose,
     since: i64,
     /// A replay after a 401: its token is not sent again.
     replay: bool,
@@ -171,6 +181,8 @@ struct Tab {
     probed: Option<CallId>,
     /// The probe's answer, judged when it came: a token current then, or why not.
     probe_answer: Option<Result<Result<(), String>, SessionError>>,
+    /// The tab's poller and socket.
+    consult: Consult,
 }
 
 /// What a run counted.
@@ -195,6 +207,11 @@ pub struct Stats {
     /// Backoff waits after a failed attempt, and how many were whole seconds.
     pub backoff_draws: u64,
     pub backoff_round: u64,
+    /// Poll requests, socket CONNECTs the server accepted, rooms joined, emits.
+    pub polls: u64,
+    pub connects: u64,
+    pub joins: u64,
+    pub emits: u64,
 }
 
 /// One run.
@@ -235,6 +252,9 @@ pub struct World {
     pub violations: Vec<String>,
     /// Print every event and action (`SIM_TRACE=1`, with `SIM_SEED`).
     pub trace: bool,
+    /// The consultation's status on the server, and its version (the ETag).
+    session_status: &'static str,
+    session_version: u32,
 }
 
 fn quiet(schedule: &Schedule, now: i64) -> bool {
@@ -273,6 +293,8 @@ impl World {
             coverage: Coverage::default(),
             violations: Vec::new(),
             trace: false,
+            session_status: "waiting",
+            session_version: 1,
         };
         world.set_up();
         world
@@ -412,6 +434,7 @@ impl World {
             self.at(at, Ev::Dispose);
         }
         self.at(end.saturating_add(QUIET_MS), Ev::Probe);
+        self.consult_set_up();
     }
 
     fn open_tab(&mut self) -> usize {
@@ -465,9 +488,11 @@ impl World {
             ls_last_at: self.now,
             probed: None,
             probe_answer: None,
+            consult: Consult::new(self.schedule.consultation.poll_interval_ms, seed),
         });
         self.ls.open_tab(self.ls_latest.clone());
         self.stats.tabs_opened += 1;
+        self.consult_open(tab);
         let delay = self.between(0, 2 * S);
         self.after(delay, Ev::AppCall { tab });
         let end = self.schedule.duration_ms;
@@ -547,6 +572,7 @@ impl World {
             | Ev::LsPropagate { tab, .. }
             | Ev::CloseTab { tab }
             | Ev::Visibility { tab, .. } => Some(*tab),
+            Ev::Consult(ev) => ev.tab(),
             _ => None,
         }
     }
@@ -604,6 +630,20 @@ impl World {
                 }
             }
             Ev::IdbCommit { tab, op, value } => {
+                // A tab that missed the message of a new sign-in (a recorded fault) stores the
+                // old sign-in's token over it: the new one is lost from the store.
+                let sid = |t: &Option<String>| {
+                    t.as_deref()
+                        .and_then(|t| self.server.position(t))
+                        .map(|p| p.0)
+                };
+                if sid(&self.idb.value) > sid(&value)
+                    && value.is_some()
+                    && self.tabs[tab].lost_message
+                    && let Some(newer) = self.idb.value.clone()
+                {
+                    self.server.write_failed(&newer);
+                }
                 self.committed.extend(value.clone());
                 self.idb.value = value.clone();
                 // The driver writes the mirror once IndexedDB has the token (storage.js).
@@ -636,6 +676,7 @@ impl World {
                     } else {
                         self.feed(tab, Input::Wake);
                     }
+                    self.consult_visibility(tab, hidden);
                 }
             }
             Ev::Sleep { duration } => {
@@ -643,6 +684,7 @@ impl World {
                 self.frozen_until = self.now.saturating_add(duration);
                 self.last_fault_at = self.last_fault_at.max(self.frozen_until);
                 self.sleeps.push((self.now, self.frozen_until));
+                self.consult_sleep(self.frozen_until);
                 // Connections die with the sleep: answers in flight are lost.
                 for tab in 0..self.tabs.len() {
                     let sent: Vec<String> = self.tabs[tab]
@@ -715,6 +757,7 @@ impl World {
                 if let Some(tab) = self.any_alive_tab() {
                     self.coverage.hit("user: dispose");
                     self.feed(tab, Input::Dispose);
+                    self.consult_dispose(tab);
                 }
             }
             Ev::Probe => {
@@ -724,6 +767,11 @@ impl World {
                         self.tabs[tab].probed = Some(call);
                     }
                 }
+            }
+            Ev::Consult(ev) => self.consult_step(ev),
+            Ev::FaultEnds => {
+                self.faults_in_flight -= 1;
+                self.last_fault_at = self.last_fault_at.max(self.now);
             }
         }
     }
@@ -785,6 +833,7 @@ impl World {
         t.calls.insert(
             call,
             PendingCall {
+                purpose: Purpose::App,
                 since: self.now,
                 replay,
                 probe: false,
@@ -795,6 +844,16 @@ impl World {
         self.feed(tab, input);
     }
 
+    /// A token call of the poller or the socket.
+    fn feed_call_for(&mut self, tab: usize, input: impl FnOnce(CallId) -> Input, purpose: Purpose) {
+        let t = &mut self.tabs[tab];
+        let call = t.next_call;
+        t.next_call += 1;
+        t.calls.insert(call, consult::pending(self.now, purpose));
+        self.stats.calls += 1;
+        self.feed(tab, input(call));
+    }
+
     fn feed_probe(&mut self, tab: usize) -> CallId {
         let t = &mut self.tabs[tab];
         let call = t.next_call;
@@ -802,6 +861,7 @@ impl World {
         t.calls.insert(
             call,
             PendingCall {
+                purpose: Purpose::App,
                 since: self.now,
                 replay: true,
                 probe: true,
@@ -1025,6 +1085,10 @@ impl World {
                 }
             }
             Action::WriteStorage { op, token, .. } => {
+                if self.tabs[tab].frozen_until.max(self.frozen_until) > self.now {
+                    // A frozen tab's write lands when it thaws (the freeze is the fault).
+                    self.server.write_failed(&token);
+                }
                 self.tabs[tab].writing.insert(token.clone());
                 self.write(tab, op, Some(token))
             }
@@ -1052,7 +1116,10 @@ impl World {
                     self.server.excuse(&sent, Excuse::UserAction);
                 }
             }
-            Action::SendLogout { token } => self.server.logout(&token),
+            Action::SendLogout { token } => {
+                self.server.logout(&token);
+                self.consult_sweep();
+            }
             Action::AnnounceToken {
                 token, replaces, ..
             } => {
@@ -1092,6 +1159,8 @@ impl World {
                 failure: TransportFailure::Network,
             };
             self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::Deliver { tab, input });
+            self.faults_in_flight += 1;
+            self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::FaultEnds);
         } else {
             let delay = self.between(5, 200);
             self.after(delay, Ev::RefreshArrives { tab, op, token });
@@ -1235,6 +1304,10 @@ impl World {
                 "tab {tab}: call {call} was handed a token the storage does not have yet"
             ));
         }
+        if pending.purpose != Purpose::App {
+            self.consult_token(tab, pending.purpose, result);
+            return;
+        }
         if let Ok(token) = result
             && !pending.replay
             && pending.wants_token
@@ -1340,6 +1413,7 @@ impl World {
                 }
                 if let Some(token) = &current {
                     self.judge_order(tab, token);
+                    self.consult_token_back(tab);
                 }
                 self.tabs[tab].last_token = current;
                 self.coverage.hit("event: token changed");
@@ -1427,6 +1501,8 @@ impl World {
                             failure: TransportFailure::Network,
                         };
                         self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::Deliver { tab, input });
+                        self.faults_in_flight += 1;
+                        self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::FaultEnds);
                         return;
                     }
                     // Late from the client's point of view: its timeout runs from the send.
@@ -1449,6 +1525,7 @@ impl World {
                 }
                 Outcome::Refused(why) => {
                     self.coverage.refusal(why);
+                    self.consult_sweep();
                     (401, format!(r#"{{"error":"{why:?}"}}"#), None, true_local)
                 }
             }
@@ -1552,7 +1629,13 @@ impl World {
             if !self.tabs[tab].alive {
                 continue;
             }
-            let oldest = self.tabs[tab].calls.values().map(|c| c.since).min();
+            // The poller and the socket keep asking during the quiet period: only a call older
+            // than a caller's wait bound is stuck.
+            let bound = self.now - self.wait_bound(tab);
+            let oldest = (self.tabs[tab].calls.values())
+                .filter(|c| c.purpose == Purpose::App || c.since < bound)
+                .map(|c| c.since)
+                .min();
             if let Some(since) = oldest {
                 let waited = self.now - since - self.slept_during(since);
                 self.violation(format!("tab {tab}: a call still waits after {waited} ms"));
@@ -1565,6 +1648,7 @@ impl World {
                 ));
             }
             self.judge_liveness(tab);
+            self.consult_final(tab);
         }
         for (at, what) in self.server.unexcused_repeats.clone() {
             self.violation(format!(
