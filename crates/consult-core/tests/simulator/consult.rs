@@ -563,7 +563,7 @@ impl World {
             Cev::Opened { tab, transport } => {
                 if self.tabs[tab].consult.transport == transport {
                     self.feed_socket(tab, SockInput::TransportOpened);
-                    self.to_client(tab, transport, HANDSHAKE.into());
+                    self.send_to_client(tab, transport, HANDSHAKE.into());
                     self.after(PING_MS, Ev::Consult(Cev::Ping { tab, transport }));
                 }
             }
@@ -597,7 +597,7 @@ impl World {
                     self.after(delay, Ev::Consult(Cev::Closed { tab, transport }));
                     return;
                 }
-                self.to_client(tab, transport, "2".into());
+                self.send_to_client(tab, transport, "2".into());
                 self.after(PING_MS, Ev::Consult(Cev::Ping { tab, transport }));
             }
             Cev::Emit { tab } => {
@@ -641,7 +641,7 @@ impl World {
         matches!(self.session_status, "ended" | "cancelled")
     }
 
-    fn to_client(&mut self, tab: usize, transport: u64, frame: String) {
+    fn send_to_client(&mut self, tab: usize, transport: u64, frame: String) {
         let delay = self.between(1, 40);
         self.after(
             delay,
@@ -732,13 +732,13 @@ impl World {
                 self.coverage.hit("socket: CONNECT_ERROR expired");
                 String::from(r#"44{"message":"Token expired"}"#)
             };
-            self.to_client(tab, transport, answer);
+            self.send_to_client(tab, transport, answer);
         } else if packet.starts_with("2[\"join_room\"") {
             let token = token_in(packet).unwrap_or_default();
             self.tabs[tab].consult.joined = true;
             if self.server.authorises(self.now, &token) {
                 let frame = format!(r#"42["joined_room",{{"room_id":"{ROOM}"}}]"#);
-                self.to_client(tab, transport, frame);
+                self.send_to_client(tab, transport, frame);
             } else {
                 // consult-stub's codes: a rotated token is superseded; the sign-in's end comes
                 // as a disconnect.
@@ -748,14 +748,14 @@ impl World {
                     _ => "token_expired",
                 };
                 let frame = format!(r#"42["error",{{"code":"{code}","message":"refused"}}]"#);
-                self.to_client(tab, transport, frame);
+                self.send_to_client(tab, transport, frame);
             }
         } else if let Some(rest) = packet.strip_prefix('2') {
             // An emit; with an ack id (digits before `[`), acknowledged unless lost.
             let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
             let lost = self.schedule.consultation.ack_lost;
             if !id.is_empty() && !self.fault(lost, "fault: acknowledgement lost") {
-                self.to_client(tab, transport, format!("43{id}[\"ok\"]"));
+                self.send_to_client(tab, transport, format!("43{id}[\"ok\"]"));
             }
         } else if packet.starts_with('1') {
             self.coverage.hit("socket: client disconnect");
@@ -777,7 +777,7 @@ impl World {
             if self.tabs[tab].alive && transport != 0 && over {
                 self.coverage.hit("socket: server disconnect");
                 self.tabs[tab].consult.connected_at = None;
-                self.to_client(tab, transport, "41".into());
+                self.send_to_client(tab, transport, "41".into());
             }
         }
     }
