@@ -794,17 +794,21 @@ impl TokenSession {
     /// sign-out of another token never drops ours: an older token's refusal (past its grace)
     /// does not end our sign-in, an empty store may be a write that failed, and a sign-in that
     /// is over, the refresh endpoint says so (one request).
-    fn store_checked(&mut self, found: Option<Token>, candidate: Option<Token>) {
-        let current = self.current.as_ref().map(|c| c.text.clone());
+    fn store_checked(&mut self, failed: bool, found: Option<Token>, candidate: Option<Token>) {
         match found {
-            Some(found) if Some(&found.text) == current.as_ref() => {}
+            // Ours (a no-op: the message is behind), or one we never replaced: current.
             Some(found) if !self.retired.contains(&found.text) => {
                 self.adopt_unless_retired(found, true)
             }
-            _ if current.is_none() || current == self.unstored => {}
             _ => {
-                if let Some(token) = candidate {
-                    self.adopt_unless_retired(token, true);
+                // A store that keeps failing (IndexedDB that does not open) cannot order
+                // anything: the message's token, unordered. One failure: ours stays.
+                let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
+                if let Some(token) = candidate
+                    && (!failed || broken)
+                    && self.current.as_ref().map(|c| &c.text) != self.unstored.as_ref()
+                {
+                    self.adopt_unless_retired(token, !failed);
                 }
             }
         }
@@ -865,17 +869,7 @@ impl TokenSession {
             _ => None,
         };
         if let Some((_, candidate)) = self.check.take_if(|(op, _)| *op == pending.op) {
-            match candidate {
-                // A store that keeps failing (IndexedDB that does not open) cannot order
-                // anything: the message's token, unordered. One failure: ours stays.
-                Some(token)
-                    if failed && (self.load_failed || self.reread_failures >= REREAD_ATTEMPTS) =>
-                {
-                    self.adopt_unless_retired(token, false)
-                }
-                _ if failed => {}
-                candidate => self.store_checked(found, candidate),
-            }
+            self.store_checked(failed, found, candidate);
         } else if self.load == Load::Reading(pending.op) {
             if failed && self.load_failures < LOAD_ATTEMPTS - 1 {
                 self.load_failures += 1;
