@@ -9,7 +9,8 @@
 #   4. runs the plain-JS tests (tests/package/*.test.js) against a real consult-stub
 #      (target/debug/consult-stub, or CONSULT_STUB_BIN): the consumer test (Node 20, memory
 #      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test, the
-#      token and polling scenarios, the video-session scenarios, the Socket.IO interop test
+#      token and polling scenarios, the trace-equality scenarios (core's
+#      crates/consult-core/tests/data/traces.json), the video-session scenarios, the Socket.IO interop test
 #      (against the official npm socket.io 4.8 server and socket.io-client), the soak;
 #   5. packs the package and installs the tarball into Vite 8, webpack 5 and Node 20 apps
 #      (tests/consumers/), each signing in, refreshing and polling to `ended` against the stub;
