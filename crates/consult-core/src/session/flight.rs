@@ -294,6 +294,12 @@ impl TokenSession {
                     ),
                 }
             }
+            // A 401 for a token this client has moved on from (a new sign-in from another tab
+            // while the request was out) ends that old sign-in, not the current one.
+            crate::Outcome::EndSignIn if self.current.as_ref().is_some_and(|c| c.text != sent) => {
+                self.release_held_lock();
+                self.flight = Flight::default();
+            }
             // Only a 401 from the refresh endpoint ends a sign-in (the answer table).
             crate::Outcome::EndSignIn => self.end_sign_in(SessionError::with_status(
                 ErrorCode::RefreshRejected,

@@ -996,6 +996,43 @@ fn a_late_broadcast_does_not_retire_the_newer_token() {
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
 }
 
+/// Regression (simulator, long-mode seed 25814): a refresh is out when another tab signs in
+/// again; the old sign-in's token is refused (401): that ends the old sign-in, not the new one.
+#[test]
+fn a_refusal_of_a_token_replaced_meanwhile_does_not_end_the_new_sign_in() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let old = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
+    h.feed(Input::PeerToken {
+        token: new_sign_in.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    let refused = Input::RefreshAnswered {
+        op,
+        status: 401,
+        body: String::from(r#"{"error":"revoked"}"#),
+        date: None,
+        retry_after: None,
+    };
+    let actions = h.feed(refused);
+    assert!(!h.session.has_ended(), "{actions:?}");
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::ClearStorage { .. })),
+        "{actions:?}"
+    );
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(new_sign_in.as_str())
+    );
+}
+
 /// A sign-out naming a token this tab never saw is not judged by `exp`/`iat`: the store
 /// decides. Holding ours, the sign-out was an older sign-in's (its message overtook by the new
 /// sign-in's); holding a newer token, that one is adopted; empty (a failed write, or a

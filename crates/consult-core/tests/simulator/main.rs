@@ -333,6 +333,22 @@ const REGRESSION_SEEDS: &[(u64, &str)] = &[
     ),
 ];
 
+/// Seeds of the whole consultation (the poller and the socket beside the token session) that
+/// once broke an invariant; they run with the consultation on.
+const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
+    (
+        30,
+        "join_room refused for a token rotated since CONNECT: the socket stayed out of the room",
+    ),
+    (
+        25814,
+        "a 401 for the old sign-in's token, answered after a new sign-in, ended the new one",
+    ),
+    (31026, "a 401 for the old sign-in's token ended the new one"),
+    (38292, "a 401 for the old sign-in's token ended the new one"),
+    (55286, "a 401 for the old sign-in's token ended the new one"),
+];
+
 /// The strict-server schedules that once broke an invariant.
 const STRICT_REGRESSION_SEEDS: &[(u64, &str)] = &[(
     0,
@@ -348,6 +364,10 @@ const KNOWN_OPEN_SEEDS: &[u64] = &[];
 fn regression_seeds_keep_every_invariant() {
     for (seed, what) in REGRESSION_SEEDS {
         let (_, failure) = run(Schedule::random(*seed, Protocol::Consistent).token_only());
+        assert!(failure.is_none(), "{what}: {}", failure.unwrap_or_default());
+    }
+    for (seed, what) in CONSULTATION_REGRESSION_SEEDS {
+        let (_, failure) = run(Schedule::random(*seed, Protocol::Consistent));
         assert!(failure.is_none(), "{what}: {}", failure.unwrap_or_default());
     }
     for (seed, what) in STRICT_REGRESSION_SEEDS {
