@@ -96,6 +96,10 @@ pub enum Cev {
     Status {
         status: &'static str,
     },
+    /// The application connects again after the server disconnected the socket.
+    Reconnect {
+        tab: usize,
+    },
 }
 
 impl Cev {
@@ -107,7 +111,8 @@ impl Cev {
             | Cev::Opened { tab, .. }
             | Cev::ToClient { tab, .. }
             | Cev::Closed { tab, .. }
-            | Cev::Emit { tab } => Some(*tab),
+            | Cev::Emit { tab }
+            | Cev::Reconnect { tab } => Some(*tab),
             _ => None,
         }
     }
@@ -399,7 +404,12 @@ impl World {
 
     fn socket_notice(&mut self, tab: usize, notice: Notice) {
         match notice {
-            Notice::State(state, _) => {
+            Notice::State(state, reason) => {
+                if state == ConnState::Closed && reason == "server disconnect" {
+                    // socket.io does not reconnect after a server DISCONNECT: the application
+                    // does, while the tab holds a token (its sign-in may be another one).
+                    self.after(S, Ev::Consult(Cev::Reconnect { tab }));
+                }
                 self.coverage.hit(match state {
                     ConnState::Connecting => "socket: connecting",
                     ConnState::Connected => "socket: connected",
@@ -622,6 +632,14 @@ impl World {
                 );
                 let next = self.between(5 * S, 60 * S);
                 self.after(next, Ev::Consult(Cev::Emit { tab }));
+            }
+            Cev::Reconnect { tab } => {
+                let t = &self.tabs[tab];
+                let closed = t.consult.socket.state() == ConnState::Closed;
+                if t.alive && !t.consult.disposed && closed && t.last_token.is_some() {
+                    self.coverage.hit("socket: restarted");
+                    self.feed_socket(tab, SockInput::Start);
+                }
             }
             Cev::Status { status } => {
                 if !self.session_status_terminal() {

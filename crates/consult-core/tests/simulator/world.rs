@@ -526,7 +526,13 @@ impl World {
                 None => i64::MIN,
             };
             if next.at < frozen {
-                self.at(frozen, next.ev);
+                // Deferred with its own sequence number: a tab's events deferred by a freeze
+                // and then a sleep keep their order (a tab shown after it was hidden).
+                self.queue.push(Scheduled {
+                    at: frozen,
+                    seq: next.seq,
+                    ev: next.ev,
+                });
                 continue;
             }
             self.now = next.at;
