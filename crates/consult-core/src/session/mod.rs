@@ -250,7 +250,7 @@ pub struct TokenSession {
     retired: Vec<String>,
     /// A read of the store asked for by a message the tab cannot order against its own token,
     /// and the message's token (`None`: a sign-out of another token): the store decides.
-    check: Option<(OpId, Option<Token>)>,
+    check: Option<(OpId, Option<(Token, String)>)>,
     next_op: OpId,
     recheck_at: Option<i64>,
     /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
@@ -443,7 +443,7 @@ impl TokenSession {
                     self.retire(replaced);
                 }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
-                    self.peer_token(token, replaces.is_none());
+                    self.peer_token(token, replaces);
                 }
             }
             Input::PeerSignedOut { token } => self.peer_signed_out(token),
@@ -740,15 +740,14 @@ impl TokenSession {
     /// that replaced ours, as replaced; we hold none; or it is a sign-in, replacing nothing).
     /// Otherwise it may be a late message (a `storage` event lags the store by seconds): the
     /// store decides, since a read after the message sees at least that message's write.
-    fn peer_token(&mut self, token: Token, sign_in: bool) {
-        match &self.current {
-            Some(current)
-                if !sign_in
-                    && current.text != token.text
+    fn peer_token(&mut self, token: Token, replaces: Option<String>) {
+        match (&self.current, replaces) {
+            (Some(current), Some(replaces))
+                if current.text != token.text
                     && !self.retired.contains(&current.text)
                     && !self.retired.contains(&token.text) =>
             {
-                self.check_store(Some(token));
+                self.check_store(Some((token, replaces)));
             }
             _ => self.adopt_unless_retired(token, true),
         }
@@ -774,7 +773,7 @@ impl TokenSession {
 
     /// Reads the store to order `candidate` (a message's token, or a sign-out) against ours.
     /// One read at a time: a later message replaces the candidate.
-    fn check_store(&mut self, candidate: Option<Token>) {
+    fn check_store(&mut self, candidate: Option<(Token, String)>) {
         if let Some((_, pending)) = &mut self.check {
             *pending = candidate;
             return;
@@ -794,18 +793,29 @@ impl TokenSession {
     /// sign-out of another token never drops ours: an older token's refusal (past its grace)
     /// does not end our sign-in, an empty store may be a write that failed, and a sign-in that
     /// is over, the refresh endpoint says so (one request).
-    fn store_checked(&mut self, failed: bool, found: Option<Token>, candidate: Option<Token>) {
+    fn store_checked(
+        &mut self,
+        failed: bool,
+        found: Option<Token>,
+        candidate: Option<(Token, String)>,
+    ) {
         match found {
             // Ours (a no-op: the message is behind), or one we never replaced: current.
             Some(found) if !self.retired.contains(&found.text) => {
                 self.adopt_unless_retired(found, true)
             }
-            _ => {
-                // A store that keeps failing (IndexedDB that does not open) cannot order
-                // anything: the message's token, unordered. One failure: ours stays.
+            found => {
+                // The store one step behind the message (it holds the token the message
+                // replaces) or empty: the message is the newest. A store that keeps failing
+                // (IndexedDB that does not open) cannot order anything: the message's token,
+                // unordered. One failure, or a store behind by more: ours stays.
                 let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
-                if let Some(token) = candidate
-                    && (!failed || broken)
+                if let Some((token, replaces)) = candidate
+                    && (if failed {
+                        broken
+                    } else {
+                        found.is_none_or(|f| f.text == replaces)
+                    })
                     && self.current.as_ref().map(|c| &c.text) != self.unstored.as_ref()
                 {
                     self.adopt_unless_retired(token, !failed);

@@ -1033,6 +1033,35 @@ fn a_refusal_of_a_token_replaced_meanwhile_does_not_end_the_new_sign_in() {
     );
 }
 
+/// Regression (simulator, long-mode seed 17098): a broadcast held back names tokens older than
+/// ours; the store holds a token ours replaced (its newer write not landed yet). The store is
+/// behind ours, not one step behind the message: ours stays (adopting the late token retired
+/// ours, then the tab refreshed the old one: reuse).
+#[test]
+fn a_late_message_with_a_store_behind_ours_leaves_ours() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (t1, t2, t4, t5) = (
+        jwt(3600, 0, 1),
+        jwt(3606, 6, 2),
+        jwt(3612, 12, 4),
+        jwt(3618, 18, 5),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&t4));
+    h.feed(Input::PeerToken {
+        token: t5.clone(),
+        expires_at: None,
+        replaces: Some(t4.clone()),
+    });
+    let check = h.feed(Input::PeerToken {
+        token: t2,
+        expires_at: None,
+        replaces: Some(t1),
+    });
+    h.load(&check, Some(&t4));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
+}
+
 /// A sign-out naming a token this tab never saw is not judged by `exp`/`iat`: the store
 /// decides. Holding ours, the sign-out was an older sign-in's (its message overtook by the new
 /// sign-in's); holding a newer token, that one is adopted; empty (a failed write, or a

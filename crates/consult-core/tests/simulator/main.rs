@@ -347,6 +347,10 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
     (31026, "a 401 for the old sign-in's token ended the new one"),
     (38292, "a 401 for the old sign-in's token ended the new one"),
     (55286, "a 401 for the old sign-in's token ended the new one"),
+    (
+        17098,
+        "a late message adopted over ours because the store was behind (ours, not the message)",
+    ),
     // The model was wrong: a tab's events deferred by a freeze and then a sleep changed order
     // (shown, then hidden: polling paused for good); the application did not connect again
     // after the server disconnected a socket of an old sign-in.
