@@ -351,6 +351,12 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         17098,
         "a late message adopted over ours because the store was behind (ours, not the message)",
     ),
+    // The judge was wrong: an answer and its deadline both waiting for a frozen tab to thaw
+    // come in any order; aborted first, the answer is late by the freeze.
+    (
+        13234,
+        "an answer aborted at its deadline after a freeze, unexcused (judge)",
+    ),
     // The model was wrong: a tab's events deferred by a freeze and then a sleep changed order
     // (shown, then hidden: polling paused for good); the application did not connect again
     // after the server disconnected a socket of an old sign-in.

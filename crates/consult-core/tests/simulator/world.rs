@@ -157,6 +157,7 @@ struct Tab {
     mono_base: i64,
     alive: bool,
     hidden: bool,
+    frozen_from: i64,
     frozen_until: i64,
     timer_generation: u64,
     timer_at: Option<i64>,
@@ -470,6 +471,7 @@ impl World {
             mono_base,
             alive: true,
             hidden: false,
+            frozen_from: i64::MIN,
             frozen_until: i64::MIN,
             timer_generation: 0,
             timer_at: None,
@@ -731,6 +733,7 @@ impl World {
                 } else {
                     self.fault_injected("fault: tab frozen");
                 }
+                self.tabs[tab].frozen_from = self.now;
                 self.tabs[tab].frozen_until = self.now.saturating_add(duration);
                 // Active until the tab thaws (its delayed events come then).
                 self.last_fault_at = self.last_fault_at.max(self.tabs[tab].frozen_until);
@@ -1588,8 +1591,14 @@ impl World {
         let Some((sent, sent_at)) = self.tabs[tab].sent.remove(&op) else {
             return;
         };
-        let delivered = self.tabs[tab].alive && !self.tabs[tab].aborted.contains(&op);
+        let t = &self.tabs[tab];
+        let delivered = t.alive && !t.aborted.contains(&op);
         if !delivered {
+            // Aborted at its deadline while the tab was frozen (the answer and the timer both
+            // wait for the thaw, in any order): late by the freeze.
+            if t.frozen_until > sent_at && t.frozen_from < self.now {
+                self.server.excuse(&sent, Excuse::AnswerLate);
+            }
             return;
         }
         // A connection the sleep broke: the answer never arrives; the request fails.
