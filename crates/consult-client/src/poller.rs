@@ -12,7 +12,7 @@ use consult_core::session::SessionError;
 use consult_core::{poll, wire};
 
 use crate::client::session_path;
-use crate::env::{EventListener, page_hidden, spawn, timer_at};
+use crate::env::{EventListener, mono_ms, mono_timer_at, page_hidden, spawn};
 use crate::{ClientError, ConsultClient, SessionDetails, http};
 
 /// Callbacks and settings of a poll.
@@ -139,10 +139,11 @@ fn feed(shared: &Rc<Shared>, input: PollInput) {
     step(shared, Some(input));
 }
 
-/// Gives the machine what happened (an input, or `None`: its timer fired) at the client's
-/// time, then performs what follows.
+/// Gives the machine what happened (an input, or `None`: its timer fired) on the monotonic
+/// clock (the machine only schedules; a wall clock stepping back must not stall polling), then
+/// performs what follows.
 fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
-    let now = shared.client.inner.now_ms();
+    let now = mono_ms();
     match input {
         Some(input) => shared.machine.borrow_mut().handle(now, input),
         None => shared.machine.borrow_mut().handle_timeout(now),
@@ -183,7 +184,7 @@ fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
     let at = shared.machine.borrow().poll_timeout();
     let weak = shared.weak.clone();
     let timer = at.map(|at| {
-        timer_at(&shared.client.inner.now, at, move || {
+        mono_timer_at(at, move || {
             if let Some(shared) = weak.upgrade() {
                 step(&shared, None);
             }

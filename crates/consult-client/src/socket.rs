@@ -73,7 +73,7 @@ struct Handle(Rc<Shared>);
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        let now = self.0.client.inner.now_ms();
+        let now = crate::env::mono_ms();
         self.0.machine.borrow_mut().handle(now, Input::Disconnect);
         pump(&self.0);
     }
@@ -137,7 +137,7 @@ impl ConsultClient {
             listeners: RefCell::new(Vec::new()),
             emits: RefCell::new(Vec::new()),
         });
-        let now = self.inner.now_ms();
+        let now = crate::env::mono_ms();
         shared.machine.borrow_mut().handle(now, Input::Start);
         // Let the caller attach listeners before anything is reported.
         let weak = Rc::downgrade(&shared);
@@ -178,7 +178,7 @@ impl VideoSession {
         let args = serde_json::to_string(data)
             .map_err(|_| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?;
         let (sender, receiver) = oneshot::channel();
-        let now = shared.client.inner.now_ms();
+        let now = crate::env::mono_ms();
         let id = shared
             .next_emit
             .replace(shared.next_emit.get().wrapping_add(1));
@@ -240,9 +240,7 @@ fn pump(shared: &Rc<Shared>) {
     let deadline = shared.machine.borrow().poll_timeout();
     let weak = Rc::downgrade(shared);
     let timer = deadline.map(|at| {
-        crate::env::timer_at(&shared.client.inner.now, at, move || {
-            feed(&weak, |m, now| m.handle_timeout(now))
-        })
+        crate::env::mono_timer_at(at, move || feed(&weak, |m, now| m.handle_timeout(now)))
     });
     *shared.timer.borrow_mut() = timer;
 }
@@ -291,7 +289,7 @@ fn fetch_token(shared: &Rc<Shared>, request: u64, force_refresh: bool) {
 
 fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64)) {
     if let Some(shared) = weak.upgrade() {
-        let now = shared.client.inner.now_ms();
+        let now = crate::env::mono_ms();
         input(&mut shared.machine.borrow_mut(), now);
         pump(&shared);
     }
