@@ -328,8 +328,15 @@ fn check_times(claims: &Claims, now: i64, token_ttl: Duration) -> Result<(), Aut
         .exp
         .checked_sub(claims.iat)
         .ok_or(AuthError::InvalidToken)?;
+    // A successor keeps its sign-in's `auth_time`, written by whichever instance signed in: an
+    // instance whose clock is a few seconds behind that one issues successors whose `iat` is
+    // before `auth_time`. Within the leeway that is clock difference, not forgery.
+    let sign_in_horizon = claims
+        .iat
+        .checked_add(CLOCK_LEEWAY_SECS)
+        .ok_or(AuthError::InvalidToken)?;
     let plausible = claims.iat <= horizon
-        && claims.auth_time <= claims.iat
+        && claims.auth_time <= sign_in_horizon
         && lifetime > 0
         && lifetime <= secs(token_ttl)
         && claims.nbf.is_none_or(|nbf| nbf <= horizon);
@@ -420,8 +427,15 @@ mod tests {
             ..ok.clone()
         };
         assert_eq!(check_times(&wrapped, 0, TTL), Err(AuthError::InvalidToken));
+        // A successor from an instance whose clock is behind the sign-in's: `iat` before
+        // `auth_time`, accepted within the leeway (two consult-stubs 7 s apart, issue 18).
+        let successor_of_a_faster_clock = Claims {
+            auth_time: ok.iat + 7,
+            ..ok.clone()
+        };
+        assert_eq!(check_times(&successor_of_a_faster_clock, 0, TTL), Ok(()));
         let auth_after_iat = Claims {
-            auth_time: ok.iat + 1,
+            auth_time: ok.iat + CLOCK_LEEWAY_SECS + 1,
             ..ok.clone()
         };
         assert_eq!(

@@ -5,6 +5,7 @@
 use consult_core::connection::{
     Action, ConnState, ConnectionConfig, Input, Notice, SocketConnection, TokenResult,
 };
+use consult_core::poll::{PollAction, PollResult, PollSchedule};
 use consult_core::{ErrorCode, SessionStatus};
 
 const OPEN: &str =
@@ -209,4 +210,45 @@ fn leaving_closes_the_transport_only_when_one_is_open() {
     let mut socket = awaiting_connect(0);
     socket.handle(1, Input::Disconnect);
     assert!(drain(&mut socket).contains(&Action::CloseTransport));
+}
+
+/// Catches `PollSchedule::interval_ms` and `PollMachine::interval_ms` returning 0 or 1: the
+/// interval in force is the one asked for, within its bounds (drivers report it).
+#[test]
+fn the_poll_interval_in_force_is_the_bounded_one_asked_for() {
+    use consult_core::poll_machine::PollMachine;
+    assert_eq!(PollSchedule::new(7_000).interval_ms(), 7_000);
+    assert_eq!(PollSchedule::new(1).interval_ms(), 100);
+    assert_eq!(PollMachine::new(7_000, 1).interval_ms(), 7_000);
+    assert_eq!(PollMachine::new(u64::MAX, 1).interval_ms(), 86_400_000);
+}
+
+/// Catches `PollSchedule::is_stopped` returning a constant: polling is over after a terminal
+/// status, not before.
+#[test]
+fn polling_is_stopped_only_after_a_terminal_status() {
+    let mut poll = PollSchedule::new(5_000);
+    assert_eq!(poll.start(), PollAction::FetchNow);
+    assert!(!poll.is_stopped());
+    poll.on_result(PollResult::Updated(SessionStatus::Active), 0.5);
+    assert!(!poll.is_stopped());
+    assert_eq!(poll.on_timer(), PollAction::FetchNow);
+    poll.on_result(PollResult::Updated(SessionStatus::Ended), 0.5);
+    assert!(poll.is_stopped());
+}
+
+/// Catches the `hidden` guard of `on_visibility` replaced by `true`: a visible page told again
+/// that it is visible keeps its sleep; only a hidden one pauses.
+#[test]
+fn a_visible_page_told_it_is_visible_keeps_polling() {
+    let mut poll = PollSchedule::new(5_000);
+    poll.start();
+    assert_eq!(
+        poll.on_result(PollResult::NotModified, 0.5),
+        PollAction::SleepMs(5_000)
+    );
+    assert_eq!(poll.on_visibility(false), PollAction::AwaitResult);
+    assert_eq!(poll.on_timer(), PollAction::FetchNow);
+    poll.on_result(PollResult::NotModified, 0.5);
+    assert_eq!(poll.on_visibility(true), PollAction::Paused);
 }
