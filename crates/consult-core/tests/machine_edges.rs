@@ -286,3 +286,49 @@ fn a_poll_answer_nobody_asked_for_changes_nothing() {
     poll.handle(1, ended());
     assert!(poll.is_ended());
 }
+
+/// A JWT-shaped token (unsigned: the client only reads its times) expiring at `exp` s.
+fn jwt(exp: i64, n: u32) -> String {
+    let payload = format!(r#"{{"exp":{exp},"iat":0,"n":{n}}}"#);
+    format!(
+        "e30.{}.sig",
+        consult_core::base64url::encode(payload.as_bytes())
+    )
+}
+
+/// Catches `load_failed || reread_failures >= …` turned into `&&` in the store check: a tab whose
+/// store never opened cannot order another tab's messages by the store, so it follows them
+/// (it would otherwise keep a token the other tab has already rotated, and refresh it: reuse).
+#[test]
+fn a_tab_whose_store_never_opened_follows_the_other_tabs_tokens() {
+    use consult_core::session::{Action, Input, SessionConfig, TokenSession};
+    let mut session = TokenSession::new(SessionConfig::default(), 1);
+    let read_op = |session: &mut TokenSession| {
+        core::iter::from_fn(|| session.poll_action()).find_map(|action| match action {
+            Action::ReadStorage { op } => Some(op),
+            _ => None,
+        })
+    };
+    session.handle(0, Input::GetToken { call: 1 });
+    // Every read of the first load fails: the tab goes on without a store.
+    while let Some(op) = read_op(&mut session) {
+        session.handle(0, Input::StorageDone { op, ok: false });
+    }
+    let (first, unseen, second) = (jwt(14_400, 1), jwt(14_400, 2), jwt(14_400, 3));
+    let peer = |token: &str, replaces: Option<&str>| Input::PeerToken {
+        token: token.into(),
+        expires_at: None,
+        replaces: replaces.map(String::from),
+    };
+    session.handle(1, peer(&first, None));
+    assert_eq!(session.view(1).map(|v| v.token), Some(first.as_str()));
+    // A message this tab cannot place (it replaces a token the tab never saw): the store is
+    // asked to order it, and fails again.
+    session.handle(2, peer(&second, Some(&unseen)));
+    let op = read_op(&mut session);
+    assert!(op.is_some(), "the store is asked");
+    if let Some(op) = op {
+        session.handle(2, Input::StorageDone { op, ok: false });
+    }
+    assert_eq!(session.view(2).map(|v| v.token), Some(second.as_str()));
+}
