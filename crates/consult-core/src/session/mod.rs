@@ -773,11 +773,11 @@ impl TokenSession {
     fn complete_storage(&mut self, now: Now, pending: Pending, outcome: StorageOutcome) {
         // A failure degrades this operation, not the storage: the next one tries again (a tab
         // that stopped using the store would stop taking part in the cross-tab protocol).
-        if outcome == StorageOutcome::Failed && !self.storage_warned {
+        if matches!(outcome, StorageOutcome::Failed) && !self.storage_warned {
             self.storage_warned = true;
             self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
         }
-        if outcome == StorageOutcome::Done
+        if matches!(outcome, StorageOutcome::Done)
             && let StorageOp::Write { token, .. } = &pending.kind
             && self.unstored.as_ref() == Some(token)
         {
@@ -786,7 +786,7 @@ impl TokenSession {
         for (call, result) in pending.then {
             self.resolve(call, result);
         }
-        let failed = outcome == StorageOutcome::Failed;
+        let failed = matches!(outcome, StorageOutcome::Failed);
         let found = match outcome {
             StorageOutcome::Read(token) => token,
             _ => None,
