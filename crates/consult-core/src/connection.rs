@@ -467,6 +467,11 @@ impl SocketConnection {
         }
     }
 
+    /// Closes the transport (one call for the many places that do, which keeps the code small).
+    fn close_transport(&mut self) {
+        self.actions.push(Action::CloseTransport);
+    }
+
     fn protocol_error(&mut self, what: &str) {
         self.actions
             .push(Action::Notify(Notice::ProtocolError(what.to_owned())));
@@ -521,7 +526,7 @@ impl SocketConnection {
                 self.on_connect_error(message, now);
             }
             SioKind::Disconnect => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.close(CloseReason::ServerDisconnect);
             }
             SioKind::Event if self.phase == Phase::Connected => {
@@ -549,10 +554,10 @@ impl SocketConnection {
     fn on_connect_error(&mut self, message: String, now: i64) {
         let refusal = classify::read_connect_error(&message);
         if refusal == Refusal::Final {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             self.close(CloseReason::ConnectError(message));
         } else if refusal == Refusal::Transient {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             self.lose_transport(now, &message);
         } else if !self.refreshed_this_attempt {
             self.refreshed_this_attempt = true;
@@ -561,7 +566,7 @@ impl SocketConnection {
             self.request_token();
         } else {
             // Refused again with a freshly refreshed token: count a failed attempt.
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             self.lose_transport(now, &message);
         }
     }
@@ -585,11 +590,11 @@ impl SocketConnection {
                 self.actions.push(Action::Send(engineio::message(&packet)));
             }
             TokenResult::Rejected => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.close(CloseReason::SessionExpired);
             }
             TokenResult::Unavailable => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.lose_transport(now, "token refresh failed for now");
             }
         }
@@ -606,11 +611,11 @@ impl SocketConnection {
             (TokenResult::Token(_), None) => {}
             (TokenResult::Rejected, _) => {
                 self.send(&socketio::disconnect(&self.config.namespace));
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.close(CloseReason::SessionExpired);
             }
             (TokenResult::Unavailable, _) => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.lose_transport(now, "token refresh failed for now");
             }
         }
@@ -681,7 +686,7 @@ impl SocketConnection {
         let ping_missed = self.ping_deadline.is_some_and(|at| now >= at);
         let connect_slow = self.connect_deadline.is_some_and(|at| now >= at);
         if ping_missed || connect_slow {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             let reason = if ping_missed {
                 "ping timeout"
             } else {
@@ -701,7 +706,7 @@ impl SocketConnection {
             self.actions.push(Action::Send(engineio::message(&packet)));
         }
         if self.phase != Phase::WaitReconnect && self.phase != Phase::Idle {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
         }
         self.close(CloseReason::ClientDisconnect);
     }
