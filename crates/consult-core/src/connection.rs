@@ -87,7 +87,7 @@ impl ConnectionConfig {
         let bounded = |value: Option<f64>, default: u64, max: f64| {
             value
                 .filter(|v| v.is_finite())
-                .map_or(default, |v| v.max(0.0).min(max) as u64)
+                .map_or(default, |v| crate::to_u64(v.max(0.0).min(max)))
         };
         ConnectionConfig {
             namespace: namespace.unwrap_or(defaults.namespace),
@@ -668,7 +668,7 @@ impl SocketConnection {
             0.5
         };
         let jittered = base as f64 * (1.0 + 0.5 * (2.0 * random - 1.0));
-        (jittered as u64).min(self.config.reconnect_max_delay_ms)
+        crate::to_u64(jittered).min(self.config.reconnect_max_delay_ms)
     }
 
     /// A deadline from [`SocketConnection::poll_timeout`] passed (an early call changes

@@ -148,7 +148,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// every other division here is i32. Below 2^53 the float quotient, truncated, is the day or
 /// one after it (never one before), and a negative remainder says which.
 fn days_and_rest(ms: i64) -> (i32, i32) {
-    let mut days = (ms as f64 / MS_PER_DAY as f64) as i64;
+    let mut days = crate::to_i64(ms as f64 / MS_PER_DAY as f64);
     let mut rest = ms - days * MS_PER_DAY;
     if rest < 0 {
         days -= 1;
