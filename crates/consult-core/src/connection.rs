@@ -625,7 +625,7 @@ impl SocketConnection {
     /// answer is gone.
     fn abandon_connection(&mut self) {
         self.awaited_join = None;
-        for id in self.acks.abandon() {
+        for (id, _deadline) in self.acks.abandon() {
             let result = Err(ErrorCode::Aborted);
             self.notify(Notice::Emitted { id, result });
         }
