@@ -401,8 +401,10 @@ impl SocketConnection {
             self.acks.next_deadline(),
         ]
         .into_iter()
-        .flatten()
-        .min()
+        .fold(None, |next, at| match (next, at) {
+            (Some(next), Some(at)) => Some(next.min(at)),
+            (next, at) => next.or(at),
+        })
     }
 
     fn set_state(&mut self, state: ConnState, reason: &str) {
