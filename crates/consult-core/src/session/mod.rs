@@ -147,7 +147,7 @@ impl SessionConfig {
         let finite = |value: Option<f64>| value.filter(|v| v.is_finite());
         let request_timeout_ms = match finite(request_timeout_ms) {
             Some(ms) if ms <= 0.0 => u64::MAX,
-            Some(ms) => ms.min(u64::MAX as f64) as u64,
+            Some(ms) => crate::to_u64(ms.min(u64::MAX as f64)),
             None => defaults.request_timeout_ms,
         };
         let refresh_retries =
@@ -308,8 +308,10 @@ impl TokenSession {
             self.recheck_at,
         ]
         .into_iter()
-        .flatten()
-        .min()
+        .fold(None, |next, at| match (next, at) {
+            (Some(next), Some(at)) => Some(next.min(at)),
+            (next, at) => next.or(at),
+        })
     }
 
     /// The current token, if any, at device wall time `wall_now`.
