@@ -73,6 +73,28 @@ else
   apt-get install -y -q redis-server
 fi
 
+# 2c. faketime (libfaketime) from Debian: the package's fault soak runs one consult-stub instance
+#     with its wall clock seconds behind the other's (LD_PRELOAD of libfaketime, FAKETIME=-7s,
+#     monotonic time left alone), as two servers behind one balancer may be.
+if command -v faketime >/dev/null 2>&1; then
+  log "faketime: present"
+else
+  log "installing faketime (libfaketime) from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q faketime
+fi
+
+# 2d. openssl CLI: consult-stub's Redis TLS tests make their certificates with it.
+if command -v openssl >/dev/null 2>&1; then
+  log "openssl: present ($(openssl version | awk '{print $2}'))"
+else
+  log "installing openssl from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q openssl
+fi
+
 # 3. wasm-pack.
 if have_version wasm-pack "$WASM_PACK_VERSION"; then
   log "wasm-pack $WASM_PACK_VERSION: present"

@@ -11,7 +11,9 @@
 #      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test, the
 #      token and polling scenarios, the trace-equality scenarios (core's
 #      crates/consult-core/tests/data/traces.json), the video-session scenarios, the Socket.IO interop test
-#      (against the official npm socket.io 4.8 server and socket.io-client), the soak;
+#      (against the official npm socket.io 4.8 server and socket.io-client), the soak, the fault
+#      soak (a failed IndexedDB open, a wall clock stepping back an hour, two stub instances on
+#      Redis 7 s apart through libfaketime: tests/package/fault-soak.test.js, ~70 s);
 #   5. packs the package and installs the tarball into Vite 8, webpack 5 and Node 20 apps
 #      (tests/consumers/), each signing in, refreshing and polling to `ended` against the stub;
 #   6. the React Native entry (target/pkg/react-native: consult-core through wasm2js, built with

@@ -28,8 +28,9 @@ export function stubBinary() {
 /**
  * Starts consult-stub and resolves once it prints its address.
  * @param {string[]} extraArgs more flags, e.g. ["--reuse-window", "1s"]
- * @param {{port?: number, secret?: string}} fixed a port and secret to reuse (to restart a stub
- *   in place: same address, and tokens minted before the restart stay valid)
+ * @param {{port?: number, secret?: string, env?: Record<string, string>}} fixed a port and secret
+ *   to reuse (to restart a stub in place: same address, and tokens minted before the restart stay
+ *   valid), and more environment variables (e.g. libfaketime's LD_PRELOAD and FAKETIME)
  */
 export async function startStub(extraArgs = [], fixed = {}) {
   const bin = stubBinary();
@@ -41,7 +42,7 @@ export async function startStub(extraArgs = [], fixed = {}) {
   // --dev: the tests mint tokens and create sessions through /api/dev/*. The secret goes in the
   // environment, never on the command line (where `ps` shows it).
   const args = ["--dev", "--bind", "127.0.0.1", "--port", String(fixed.port ?? 0), ...extraArgs];
-  const env = { ...process.env, CONSULT_JWT_SECRET: fixed.secret ?? randomBytes(32).toString("hex") };
+  const env = { ...process.env, ...fixed.env, CONSULT_JWT_SECRET: fixed.secret ?? randomBytes(32).toString("hex") };
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env });
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);

@@ -32,7 +32,7 @@ pub(crate) fn now_ms(now: &Now) -> i64 {
 }
 
 /// The monotonic clock (`performance.now()`, ms; the device clock where there is none): every
-/// deadline of the token machine runs on it, because wall clocks step.
+/// deadline of the token, poll and socket machines runs on it, because wall clocks step.
 pub(crate) fn mono_ms() -> i64 {
     let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
     let now = performance
@@ -49,16 +49,6 @@ pub(crate) fn mono_ms() -> i64 {
 /// A `setTimeout` calling `f` at monotonic time `at` ([`mono_ms`]); cancelled when dropped.
 pub(crate) fn mono_timer_at(at: i64, f: impl FnOnce() + 'static) -> gloo_timers::callback::Timeout {
     let delay = at.saturating_sub(mono_ms()).clamp(0, i64::from(i32::MAX));
-    gloo_timers::callback::Timeout::new(delay as u32, f)
-}
-
-/// A `setTimeout` calling `f` at `at` on the `now` clock; cancelled when dropped.
-pub(crate) fn timer_at(
-    now: &Now,
-    at: i64,
-    f: impl FnOnce() + 'static,
-) -> gloo_timers::callback::Timeout {
-    let delay = at.saturating_sub(now_ms(now)).clamp(0, i64::from(i32::MAX));
     gloo_timers::callback::Timeout::new(delay as u32, f)
 }
 

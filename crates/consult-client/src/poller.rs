@@ -12,7 +12,7 @@ use consult_core::session::SessionError;
 use consult_core::{poll, wire};
 
 use crate::client::session_path;
-use crate::env::{EventListener, page_hidden, spawn, timer_at};
+use crate::env::{EventListener, mono_ms, mono_timer_at, page_hidden, spawn};
 use crate::pump::Pump;
 use crate::{ClientError, ConsultClient, SessionDetails, http};
 
@@ -138,14 +138,15 @@ fn feed(shared: &Rc<Shared>, input: PollInput) {
     step(shared, Some(input));
 }
 
-/// Gives the machine what happened (an input, or `None`: its timer fired) at the client's
-/// time through the pump, then re-arms the timer once every action is carried out.
+/// Gives the machine what happened (an input, or `None`: its timer fired) on the monotonic
+/// clock (the machine only schedules; a wall clock stepping back must not stall polling)
+/// through the pump, then re-arms the timer once every action is carried out.
 fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
     let hand = move |machine: &mut PollMachine, now| match input {
         Some(input) => machine.handle(now, input),
         None => machine.handle_timeout(now),
     };
-    let now = || shared.client.inner.now_ms();
+    let now = mono_ms;
     if !shared
         .machine
         .feed(hand, now, |output| perform(shared, output))
@@ -155,7 +156,7 @@ fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
     let at = shared.machine.machine().poll_timeout();
     let weak = shared.weak.clone();
     let timer = at.map(|at| {
-        timer_at(&shared.client.inner.now, at, move || {
+        mono_timer_at(at, move || {
             if let Some(shared) = weak.upgrade() {
                 step(&shared, None);
             }

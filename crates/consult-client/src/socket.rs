@@ -136,7 +136,7 @@ impl ConsultClient {
             listeners: RefCell::new(Vec::new()),
             emits: RefCell::new(Vec::new()),
         });
-        let now = self.inner.now_ms();
+        let now = crate::env::mono_ms();
         shared.machine.machine_mut().handle(now, Input::Start);
         // Let the caller attach listeners before anything is reported.
         let weak = Rc::downgrade(&shared);
@@ -280,10 +280,10 @@ fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64) + 's
     }
 }
 
-/// Hands `input` to the machine through the pump (at the client's time); once every action is
-/// carried out, re-arms the timer.
+/// Hands `input` to the machine through the pump (on the monotonic clock: the machine only keeps
+/// deadlines); once every action is carried out, re-arms the timer.
 fn feed_shared(shared: &Rc<Shared>, input: impl FnOnce(&mut SocketConnection, i64) + 'static) {
-    let now = || shared.client.inner.now_ms();
+    let now = crate::env::mono_ms;
     if shared
         .machine
         .feed(input, now, |action| perform(shared, action))
@@ -297,9 +297,7 @@ fn arm_timer(shared: &Rc<Shared>) {
     let deadline = shared.machine.machine().poll_timeout();
     let weak = Rc::downgrade(shared);
     let timer = deadline.map(|at| {
-        crate::env::timer_at(&shared.client.inner.now, at, move || {
-            feed(&weak, |m, now| m.handle_timeout(now))
-        })
+        crate::env::mono_timer_at(at, move || feed(&weak, |m, now| m.handle_timeout(now)))
     });
     *shared.timer.borrow_mut() = timer;
 }

@@ -117,6 +117,22 @@ pub enum Refusal {
     Final,
 }
 
+/// Whether an `error` event (its JSON array) refuses the token `join_room` carried
+/// (`token_expired`, `token_superseded`, `invalid_token`, `missing_token`, …): consult-stub's
+/// codes. The socket joins again with a refreshed token.
+///
+/// ```
+/// use consult_core::classify::join_refused_for_token;
+/// assert!(join_refused_for_token(r#"["error",{"code":"token_superseded","message":"x"}]"#));
+/// assert!(!join_refused_for_token(r#"["error",{"code":"rate_limited","message":"token"}]"#));
+/// ```
+pub fn join_refused_for_token(array: &str) -> bool {
+    let bytes = array.as_bytes();
+    [&b"\"token_"[..], b"_token\""]
+        .iter()
+        .any(|word| bytes.windows(word.len()).any(|w| w == *word))
+}
+
 /// What a CONNECT_ERROR `message` means.
 ///
 /// ```

@@ -17,7 +17,9 @@
 //!   reset by a successful connect; a server DISCONNECT (`41`) does not reconnect;
 //! - no ping for `pingInterval + pingTimeout` means the transport is dead;
 //! - with a [`RoomJoin`], every CONNECT is followed by `join_room` with the token current at
-//!   that moment; `joined_room` from the server makes the state [`ConnState::Joined`];
+//!   that moment; `joined_room` from the server makes the state [`ConnState::Joined`]; an
+//!   `error` refusing that token joins again with a refreshed one (the attempt's one refresh),
+//!   and a second refusal reconnects;
 //! - every emit has an outcome ([`Notice::Emitted`]): sent, acknowledged, or failed (not
 //!   connected, no acknowledgement before its deadline, connection lost).
 
@@ -538,6 +540,13 @@ impl SocketConnection {
                 };
                 if name == "joined_room" && self.state == ConnState::Connected {
                     self.set_state(ConnState::Joined, "joined_room");
+                } else if name == "error"
+                    && self.state == ConnState::Connected
+                    && self.config.room.is_some()
+                    && self.awaited_join.is_none()
+                    && classify::join_refused_for_token(&array)
+                {
+                    self.rejoin(now);
                 }
                 self.notify(Notice::Event { name, array });
             }
@@ -603,6 +612,17 @@ impl SocketConnection {
     }
 
     /// The token for `join_room` came: join; or the sign-in is over; or try again later.
+    /// The server refused the token `join_room` carried (another tab rotated it meanwhile):
+    /// join again with a refreshed one, once per attempt; refused again, reconnect.
+    fn rejoin(&mut self, now: i64) {
+        if core::mem::replace(&mut self.refreshed_this_attempt, true) {
+            self.actions.push(Action::CloseTransport);
+            self.lose_transport(now, "join_room refused");
+        } else {
+            self.awaited_join = Some(self.fetch_token(true));
+        }
+    }
+
     fn join_token(&mut self, result: TokenResult, now: i64) {
         match (result, &self.config.room) {
             (TokenResult::Token(token), Some(room)) => {

@@ -126,7 +126,7 @@ impl Executor {
 
     fn feed_poll(&mut self, input: PollInput) {
         if let Some(poller) = &mut self.poller {
-            poller.handle(self.now.wall_ms, input);
+            poller.handle(self.now.mono_ms, input);
         }
         self.drain();
     }
@@ -147,7 +147,7 @@ impl Executor {
             }
             if let Some((request, result)) = self.socket_tokens.pop_front() {
                 if let Some(socket) = &mut self.socket {
-                    socket.handle(self.now.wall_ms, SocketInput::Token { request, result });
+                    socket.handle(self.now.mono_ms, SocketInput::Token { request, result });
                 }
                 continue;
             }
@@ -167,7 +167,7 @@ impl Executor {
 
     fn feed_socket(&mut self, input: SocketInput) {
         if let Some(socket) = &mut self.socket {
-            socket.handle(self.now.wall_ms, input);
+            socket.handle(self.now.mono_ms, input);
         }
         self.drain();
     }
@@ -524,7 +524,7 @@ impl Executor {
                 ..ConnectionConfig::from_options(None, None, None, None)
             };
             let mut socket = SocketConnection::new(config, seed());
-            socket.handle(self.now.wall_ms, SocketInput::Start);
+            socket.handle(self.now.mono_ms, SocketInput::Start);
             self.socket = Some(socket);
             return self.drain();
         }
@@ -574,16 +574,14 @@ impl Executor {
     }
 
     /// The machines' timers as the drivers arm them with `setTimeout` (which waits at most
-    /// 2^31 - 1 ms), on the monotonic clock: the session's, and the poller's (set on the wall
-    /// clock).
+    /// 2^31 - 1 ms): all three run on the monotonic clock.
     fn timers(&self) -> [Option<i64>; 3] {
         let mono = self.now.mono_ms;
-        let armed = |delay: i64| mono + delay.clamp(0, SET_TIMEOUT_MAX);
-        let wall = |at: Option<i64>| at.map(|at| armed(at - self.now.wall_ms));
+        let armed = |at: Option<i64>| at.map(|at| mono + (at - mono).clamp(0, SET_TIMEOUT_MAX));
         [
-            self.session.poll_timeout().map(|at| armed(at - mono)),
-            wall(self.poller.as_ref().and_then(PollMachine::poll_timeout)),
-            wall(
+            armed(self.session.poll_timeout()),
+            armed(self.poller.as_ref().and_then(PollMachine::poll_timeout)),
+            armed(
                 self.socket
                     .as_ref()
                     .and_then(SocketConnection::poll_timeout),
@@ -692,10 +690,10 @@ fn run(tokens: &Json, scenario: &Json) -> Vec<Vec<String>> {
                 executor.session.handle_timeout(executor.now);
             } else if poller == Some(at) {
                 if let Some(poller) = &mut executor.poller {
-                    poller.handle_timeout(executor.now.wall_ms);
+                    poller.handle_timeout(executor.now.mono_ms);
                 }
             } else if let Some(socket) = &mut executor.socket {
-                socket.handle_timeout(executor.now.wall_ms);
+                socket.handle_timeout(executor.now.mono_ms);
             }
             executor.drain();
         }

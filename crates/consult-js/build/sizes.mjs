@@ -18,11 +18,13 @@ import path from "node:path";
 import { OUT, TARGET, TESTS, die, gzipped, log, read, run, tool } from "./tools.mjs";
 
 const TARGET_BYTES = 30720; // 30 KiB: the issues' budget, for consult-client/slim
-// consult-client: measured 36,389 B (webpack, the larger; Vite 35,744) after session 8 won back
-// part of what session 7's fixes cost (BENCHMARKS.md, "Session 8: bytes won back").
-const RATCHET = 36400;
-// The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 52,752 B.
-const RN_RATCHET = 52800;
+// consult-client: measured 37,653 B (webpack, the larger) since issue 18's last fixes (the store
+// orders the messages a tab cannot, a refused join_room is tried again; BENCHMARKS.md, "Session
+// 8"): 36,881 B before them.
+const RATCHET = 37700;
+// The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 56,922 B
+// (55,607 B before issue 18's last fixes).
+const RN_RATCHET = 57000;
 
 /** A whole number of bytes from the environment, or `fallback`. */
 function ceiling(name, fallback) {

@@ -177,7 +177,9 @@ export class ConsultClient {
     if (typeof options?.onUpdate !== "function") throw new TypeError("options.onUpdate must be a function");
     const interval = typeof options.intervalMs === "number" ? options.intervalMs : undefined;
     const request = (path, headers, signal) => this.#authorized(path, undefined, headers, signal);
-    return new SessionPoller(request, SESSIONS_PATH + encodeSegment(sessionId), interval, options, this.#o.now);
+    // The poll machine only schedules (intervals, backoff, Retry-After): the monotonic clock, so a
+    // wall clock stepping back does not stall polling.
+    return new SessionPoller(request, SESSIONS_PATH + encodeSegment(sessionId), interval, options, monoNow);
   }
 
   /**
@@ -185,7 +187,8 @@ export class ConsultClient {
    * reconnects and server restarts, until `disconnect()` or the session ends.
    */
   connectVideoSession(options) {
-    return new VideoSession(this, options, this.#o.baseUrl, this.#o.now);
+    // The socket machine only keeps deadlines (connect, ping, backoff, acks): the monotonic clock.
+    return new VideoSession(this, options, this.#o.baseUrl, monoNow);
   }
 
   /**

@@ -99,8 +99,9 @@ impl PollMachine {
         self.machine.interval_ms()
     }
 
-    /// Feeds what happened at time `now` (Unix ms): `kind` is a [`PollIn`] (an unknown number
-    /// is ignored). `code` is the client's error code (Failed).
+    /// Feeds what happened at time `now` (ms on the driver's monotonic clock, `performance.now()`:
+    /// the machine only schedules): `kind` is a [`PollIn`] (an unknown number is ignored). `code`
+    /// is the client's error code (Failed).
     #[allow(clippy::too_many_arguments)]
     pub fn feed(
         &mut self,
@@ -184,7 +185,7 @@ impl PollMachine {
         self.status
     }
 
-    /// When to feed [`PollIn::Timer`] (Unix ms); NaN: never.
+    /// When to feed [`PollIn::Timer`] (on the clock `now` is given in); NaN: never.
     pub fn poll_timeout(&self) -> f64 {
         self.machine.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }

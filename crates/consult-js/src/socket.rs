@@ -69,7 +69,7 @@ fn given(value: f64) -> Option<f64> {
 ///
 /// ```js
 /// const machine = new SocketMachine("https://api.example", "/", 5, 1000, 5000, "room-1", "session-1", "user-1", "PATIENT");
-/// machine.start(Date.now());
+/// machine.start(performance.now()); // the monotonic clock: the machine only keeps deadlines
 /// for (let op; (op = machine.next()) !== SocketOp.None; ) perform(op, machine.text(), machine.extra());
 /// ```
 pub struct SocketMachine {
@@ -199,7 +199,7 @@ impl SocketMachine {
         self.machine.handle(ms(now), emit);
     }
 
-    /// When `handleTimeout` is due next (Unix ms); NaN: never.
+    /// When `handleTimeout` is due next (on the clock `now` is given in); NaN: never.
     pub fn poll_timeout(&self) -> f64 {
         self.machine.poll_timeout().map_or(f64::NAN, |at| at as f64)
     }

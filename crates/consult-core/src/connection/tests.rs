@@ -432,6 +432,60 @@ fn outcomes(actions: &[Action]) -> Vec<(u64, Result<Option<String>, ErrorCode>)>
         .collect()
 }
 
+/// Found by the simulator's whole consultation (seed 30): another tab rotated the token between
+/// CONNECT and `join_room`; consult-stub answers `error` `token_superseded` and keeps the
+/// socket, which stayed out of the room for good. It joins again with a refreshed token (the
+/// attempt's one refresh); refused again, it reconnects.
+#[test]
+fn a_join_refused_for_its_token_is_tried_again_with_a_refreshed_one() {
+    let (mut socket, join) = connected_to_room(0);
+    let token = |request, t: &str| Input::Token {
+        request,
+        result: TokenResult::Token(t.into()),
+    };
+    socket.handle(1, token(join, "stale"));
+    drain(&mut socket);
+    let refused = r#"42["error",{"code":"token_superseded","message":"Token expired"}]"#;
+    socket.handle(2, Input::Frame(refused.into()));
+    let actions = drain(&mut socket);
+    let again = actions.iter().find_map(|a| match a {
+        Action::FetchToken {
+            request,
+            force_refresh: true,
+        } => Some(*request),
+        _ => None,
+    });
+    let again = again.unwrap_or_else(|| panic!("no forced refresh: {actions:?}"));
+    socket.handle(3, token(again, "fresh"));
+    let actions = drain(&mut socket);
+    assert!(
+        sends(&actions)
+            .iter()
+            .any(|f| f.contains("join_room") && f.contains("fresh")),
+        "{actions:?}"
+    );
+    // Refused again with the refreshed token: a failed attempt, reconnect.
+    socket.handle(4, Input::Frame(refused.into()));
+    let actions = drain(&mut socket);
+    assert!(actions.contains(&Action::CloseTransport), "{actions:?}");
+    assert_eq!(states(&actions), [ConnState::Reconnecting]);
+    // Other errors change nothing.
+    let (mut socket, join) = connected_to_room(0);
+    socket.handle(1, token(join, "t"));
+    drain(&mut socket);
+    socket.handle(
+        2,
+        Input::Frame(r#"42["error",{"code":"rate_limited"}]"#.into()),
+    );
+    let actions = drain(&mut socket);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::FetchToken { .. })),
+        "{actions:?}"
+    );
+}
+
 #[test]
 fn joins_the_room_after_every_connect_with_the_token_current_then() {
     let (mut socket, join) = connected_to_room(0);

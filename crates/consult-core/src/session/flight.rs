@@ -11,7 +11,7 @@ use crate::ErrorCode;
 use alloc::{string::String, vec::Vec};
 
 /// Failed re-reads under the lock in a row before the tab refreshes without one.
-const REREAD_ATTEMPTS: u32 = 3;
+pub(super) const REREAD_ATTEMPTS: u32 = 3;
 /// Shortest wait between two failed attempts (full jitter can draw zero).
 const RETRY_FLOOR_MS: u64 = 500;
 
@@ -172,6 +172,7 @@ impl TokenSession {
         }
         self.release_held_lock();
         self.flight = Flight::default();
+        self.check = None;
     }
 
     pub(super) fn lock_granted(&mut self, now: Now, op: OpId) {
@@ -207,9 +208,15 @@ impl TokenSession {
             return;
         };
         let current = self.current.as_ref().map(|c| c.text.clone());
-        let ours_unstored = current.is_some() && current == self.unstored;
+        // Ours is newer than the store's only if the store holds a token we replaced: one we
+        // never saw was written after ours (it was refreshed from ours).
+        let ours_unstored = current.is_some()
+            && current == self.unstored
+            && found
+                .as_ref()
+                .is_none_or(|f| self.retired.contains(&f.text) || current == Some(f.text.clone()));
         match found {
-            Some(token) if !ours_unstored => self.adopt_unless_retired(token),
+            Some(token) if !ours_unstored => self.adopt_unless_retired(token, true),
             _ => {}
         }
         if ours_unstored && let Some(token) = self.current.clone() {
@@ -286,6 +293,12 @@ impl TokenSession {
                         false,
                     ),
                 }
+            }
+            // A 401 for a token this client has moved on from (a new sign-in from another tab
+            // while the request was out) ends that old sign-in, not the current one.
+            crate::Outcome::EndSignIn if self.current.as_ref().is_some_and(|c| c.text != sent) => {
+                self.release_held_lock();
+                self.flight = Flight::default();
             }
             // Only a 401 from the refresh endpoint ends a sign-in (the answer table).
             crate::Outcome::EndSignIn => self.end_sign_in(SessionError::with_status(

@@ -56,7 +56,7 @@ pub use token::{MAX_TOKEN_BYTES, Token};
 
 use crate::rng::Rng;
 use crate::{Backoff, ClockSkew, ErrorCode, RefreshPolicy};
-use flight::Flight;
+use flight::{Flight, REREAD_ATTEMPTS};
 use storage::{Pending, StorageOp, StorageOutcome, StorageQueue};
 
 /// Reads of the first load before the tab goes on without the stored token.
@@ -248,6 +248,9 @@ pub struct TokenSession {
     /// Tokens this client held and replaced (the last few): a message or a store holding one of
     /// them is behind, never newer.
     retired: Vec<String>,
+    /// A read of the store asked for by a message the tab cannot order against its own token,
+    /// and the message's token (`None`: a sign-out of another token): the store decides.
+    check: Option<(OpId, Option<(Token, String)>)>,
     next_op: OpId,
     recheck_at: Option<i64>,
     /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
@@ -283,6 +286,7 @@ impl TokenSession {
             reread_failures: 0,
             unstored: None,
             retired: Vec::new(),
+            check: None,
             next_op: 1,
             recheck_at: None,
             actions: Vec::new(),
@@ -434,14 +438,14 @@ impl TokenSession {
                 expires_at,
                 replaces,
             } => {
-                if let Some(replaced) = replaces
+                if let Some(replaced) = replaces.clone()
                     && replaced != token
                     && !self.retired.contains(&token)
                 {
                     self.retire(replaced);
                 }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
-                    self.adopt_unless_retired(token);
+                    self.peer_token(token, replaces);
                 }
             }
             Input::PeerSignedOut { token } => self.peer_signed_out(token),
@@ -591,6 +595,15 @@ impl TokenSession {
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
     fn drive(&mut self, now: Now) {
+        // Server time is at least the current token's `iat`: a wall clock stepped back after
+        // the skew was measured would otherwise keep an expired token (from a peer) valid.
+        // Only a gap of a minute or more (servers' clocks are seconds apart).
+        if let Some(iat) = self.current.as_ref().and_then(|c| c.info.issued_at_ms) {
+            let ahead = iat.saturating_sub(now.wall_ms).min(MAX_SKEW_MS);
+            if ahead > self.skew_ms.saturating_add(60_000) {
+                self.skew_ms = ahead;
+            }
+        }
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
@@ -691,13 +704,17 @@ impl TokenSession {
     /// balancer have their own clocks, and tokens of one second tie. A peer announces only the
     /// token it just got; a token this client held and replaced is behind. Adopting an older
     /// one by mistake costs nothing: every refresh re-reads the store under the lock first.
-    fn adopt_unless_retired(&mut self, token: Token) {
-        let adopt = match &self.current {
-            Some(current) => current.text != token.text && !self.retired.contains(&token.text),
-            None => !self.retired.contains(&token.text),
-        };
+    fn adopt_unless_retired(&mut self, token: Token, ordered: bool) {
+        let adopt = !self.retired.contains(&token.text)
+            && self.current.as_ref().is_none_or(|c| c.text != token.text);
         if adopt {
-            self.replace_current(Some(token));
+            if ordered {
+                self.replace_current(Some(token));
+            } else {
+                // Unordered (the store could not be read): ours is not retired, so the store's
+                // word under the lock still counts.
+                self.current = Some(token);
+            }
             self.ended = None;
             self.emit(SessionEvent::TokenChanged);
         }
@@ -721,21 +738,91 @@ impl TokenSession {
         self.retired.push(text);
     }
 
+    /// A peer's token: adopted when the message orders it after ours (it names ours, or one
+    /// that replaced ours, as replaced; we hold none; or it is a sign-in, replacing nothing).
+    /// Otherwise it may be a late message (a `storage` event lags the store by seconds): the
+    /// store decides, since a read after the message sees at least that message's write.
+    fn peer_token(&mut self, token: Token, replaces: Option<String>) {
+        match (&self.current, replaces) {
+            (Some(current), Some(replaces))
+                if current.text != token.text
+                    && !self.retired.contains(&current.text)
+                    && !self.retired.contains(&token.text) =>
+            {
+                self.check_store(Some((token, replaces)));
+            }
+            _ => self.adopt_unless_retired(token, true),
+        }
+    }
+
+    /// A sign-out elsewhere: of our token, ours goes; of another one (an older token of ours,
+    /// or a sign-in this tab never saw), the store decides (never `exp`/`iat`).
     fn peer_signed_out(&mut self, token: Option<String>) {
         let Some(current) = &self.current else {
             return;
         };
-        let ours = match token.as_deref() {
-            None => true,
-            Some(text) if text == current.text => true,
-            // A sign-out of a token we never saw: ours goes too unless it is newer (a later
-            // sign-in whose message overtook this one).
-            Some(text) => Token::parse(text, None).is_none_or(|t| !current.is_newer_than(&t)),
-        };
-        if ours {
-            self.abandon_flight();
-            self.replace_current(None);
-            self.emit(SessionEvent::TokenChanged);
+        match token {
+            Some(text) if text != current.text => self.check_store(None),
+            _ => self.drop_signed_out(),
+        }
+    }
+
+    fn drop_signed_out(&mut self) {
+        self.abandon_flight();
+        self.replace_current(None);
+        self.emit(SessionEvent::TokenChanged);
+    }
+
+    /// Reads the store to order `candidate` (a message's token, or a sign-out) against ours.
+    /// One read at a time: a later message replaces the candidate.
+    fn check_store(&mut self, candidate: Option<(Token, String)>) {
+        if let Some((_, pending)) = &mut self.check {
+            *pending = candidate;
+            return;
+        }
+        let op = self.op();
+        self.storage.push(Pending {
+            op,
+            kind: StorageOp::Read,
+            then: Vec::new(),
+        });
+        self.check = Some((op, candidate));
+    }
+
+    /// The store's answer to [`Self::check_store`]: holding ours, the message is behind; holding
+    /// a token we never replaced, that one is current; behind the message (a token we replaced)
+    /// or empty, a token message decides, unless ours is not stored yet (its write failed). A
+    /// sign-out of another token never drops ours: an older token's refusal (past its grace)
+    /// does not end our sign-in, an empty store may be a write that failed, and a sign-in that
+    /// is over, the refresh endpoint says so (one request).
+    fn store_checked(
+        &mut self,
+        failed: bool,
+        found: Option<Token>,
+        candidate: Option<(Token, String)>,
+    ) {
+        match found {
+            // Ours (a no-op: the message is behind), or one we never replaced: current.
+            Some(found) if !self.retired.contains(&found.text) => {
+                self.adopt_unless_retired(found, true)
+            }
+            found => {
+                // The store one step behind the message (it holds the token the message
+                // replaces) or empty: the message is the newest. A store that keeps failing
+                // (IndexedDB that does not open) cannot order anything: the message's token,
+                // unordered. One failure, or a store behind by more: ours stays.
+                let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
+                if let Some((token, replaces)) = candidate
+                    && (if failed {
+                        broken
+                    } else {
+                        found.is_none_or(|f| f.text == replaces)
+                    })
+                    && self.current.as_ref().map(|c| &c.text) != self.unstored.as_ref()
+                {
+                    self.adopt_unless_retired(token, !failed);
+                }
+            }
         }
     }
 
@@ -793,7 +880,9 @@ impl TokenSession {
             StorageOutcome::Read(token) => token,
             _ => None,
         };
-        if self.load == Load::Reading(pending.op) {
+        if let Some((_, candidate)) = self.check.take_if(|(op, _)| *op == pending.op) {
+            self.store_checked(failed, found, candidate);
+        } else if self.load == Load::Reading(pending.op) {
             if failed && self.load_failures < LOAD_ATTEMPTS - 1 {
                 self.load_failures += 1;
                 self.load = Load::NotStarted;
@@ -805,7 +894,7 @@ impl TokenSession {
             if let Some(token) = found
                 && self.current.is_none()
             {
-                self.adopt_unless_retired(token);
+                self.adopt_unless_retired(token, true);
             }
             for call in core::mem::take(&mut self.sign_outs_after_load) {
                 self.sign_out(call);

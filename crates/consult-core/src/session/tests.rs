@@ -924,18 +924,180 @@ fn a_late_storage_event_with_a_token_a_broadcast_replaced_is_ignored() {
     let third = jwt(3606, 6, 3);
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&first));
-    h.feed(Input::PeerToken {
+    // `third` replaces a token this tab never held: the store orders it.
+    let check = h.feed(Input::PeerToken {
         token: third.clone(),
         expires_at: None,
         replaces: Some(second.clone()),
     });
     // The storage event of the write before: `second` replacing `first`.
     h.feed(Input::PeerToken {
-        token: second,
+        token: second.clone(),
         expires_at: None,
         replaces: Some(first),
     });
+    // The store is behind the broadcast (it holds `second`, which `third` replaced).
+    h.load(&check, Some(&second));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+}
+
+/// Regression (simulator, seeds 2381, 4757, 9421): a tab read the newest token from the store
+/// under the lock; the `storage` events of the writes before it arrive seconds later, naming
+/// tokens it never held. It does not go back: the store, read again, still holds its token.
+#[test]
+fn a_storage_event_older_than_the_store_read_is_ignored() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (first, second, third) = (jwt(3600, 0, 1), jwt(3606, 6, 2), jwt(3612, 12, 3));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&third));
+    let check = h.feed(Input::PeerToken {
+        token: second.clone(),
+        expires_at: None,
+        replaces: Some(first),
+    });
+    assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
+    let actions = h.load(&check, Some(&third));
+    assert!(
+        !emitted(&actions, SessionEvent::TokenChanged),
+        "{actions:?}"
+    );
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
+    // The next event (`third` replacing `second`) is in order: nothing to do.
+    let actions = h.feed(Input::PeerToken {
+        token: third.clone(),
+        expires_at: None,
+        replaces: Some(second),
+    });
+    assert!(read_op(&actions).is_none(), "{actions:?}");
+}
+
+/// Regression (simulator, seed 6507): a broadcast held back names a token older than the one
+/// this tab holds; adopting it must not retire the newer one, or the re-read under the lock
+/// would refuse the store's (newer) token and the tab would refresh the old one: reuse.
+#[test]
+fn a_late_broadcast_does_not_retire_the_newer_token() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (t7, t8, t9) = (jwt(3600, 0, 7), jwt(3606, 6, 8), jwt(3612, 12, 9));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&t7));
+    // The storage event: the store went from t7 to t9 (t8's write failed).
+    h.feed(Input::PeerToken {
+        token: t9.clone(),
+        expires_at: None,
+        replaces: Some(t7.clone()),
+    });
+    // The late broadcast: t8 replaces t7. The store (t9) says it is behind.
+    let check = h.feed(Input::PeerToken {
+        token: t8,
+        expires_at: None,
+        replaces: Some(t7),
+    });
+    h.load(&check, Some(&t9));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
+}
+
+/// Regression (simulator, long-mode seed 25814): a refresh is out when another tab signs in
+/// again; the old sign-in's token is refused (401): that ends the old sign-in, not the new one.
+#[test]
+fn a_refusal_of_a_token_replaced_meanwhile_does_not_end_the_new_sign_in() {
+    let mut h = Harness::new(single_tab());
+    h.now = 4 * HOUR - 100 * S;
+    let old = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
+    h.feed(Input::PeerToken {
+        token: new_sign_in.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    let refused = Input::RefreshAnswered {
+        op,
+        status: 401,
+        body: String::from(r#"{"error":"revoked"}"#),
+        date: None,
+        retry_after: None,
+    };
+    let actions = h.feed(refused);
+    assert!(!h.session.has_ended(), "{actions:?}");
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::ClearStorage { .. })),
+        "{actions:?}"
+    );
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(new_sign_in.as_str())
+    );
+}
+
+/// Regression (simulator, long-mode seed 17098): a broadcast held back names tokens older than
+/// ours; the store holds a token ours replaced (its newer write not landed yet). The store is
+/// behind ours, not one step behind the message: ours stays (adopting the late token retired
+/// ours, then the tab refreshed the old one: reuse).
+#[test]
+fn a_late_message_with_a_store_behind_ours_leaves_ours() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (t1, t2, t4, t5) = (
+        jwt(3600, 0, 1),
+        jwt(3606, 6, 2),
+        jwt(3612, 12, 4),
+        jwt(3618, 18, 5),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&t4));
+    h.feed(Input::PeerToken {
+        token: t5.clone(),
+        expires_at: None,
+        replaces: Some(t4.clone()),
+    });
+    let check = h.feed(Input::PeerToken {
+        token: t2,
+        expires_at: None,
+        replaces: Some(t1),
+    });
+    h.load(&check, Some(&t4));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
+}
+
+/// A sign-out naming a token this tab never saw is not judged by `exp`/`iat`: the store
+/// decides. Holding ours, the sign-out was an older sign-in's (its message overtook by the new
+/// sign-in's); holding a newer token, that one is adopted; empty (a failed write, or a
+/// sign-out), ours stays, and the refresh endpoint ends the sign-in if it is over.
+#[test]
+fn a_sign_out_of_a_token_never_seen_is_decided_by_the_store() {
+    let mut h = Harness::new(single_tab());
+    // An older sign-in's token with a *later* exp (another instance's clock): exp says nothing.
+    let (old, mine, newer) = (
+        jwt(9 * 3600, 0, 1),
+        jwt(4 * 3600, 10, 2),
+        jwt(4 * 3600, 20, 3),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&mine));
+    for store in [Some(&mine), None] {
+        let check = h.feed(Input::PeerSignedOut {
+            token: Some(old.clone()),
+        });
+        assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
+        let actions = h.load(&check, store.map(String::as_str));
+        assert!(
+            !emitted(&actions, SessionEvent::TokenChanged),
+            "{actions:?}"
+        );
+        assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
+    }
+    let check = h.feed(Input::PeerSignedOut {
+        token: Some(old.clone()),
+    });
+    h.load(&check, Some(&newer));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(newer.as_str()));
+    // A sign-out of our own token: gone at once.
+    let actions = h.feed(Input::PeerSignedOut { token: Some(newer) });
+    assert!(emitted(&actions, SessionEvent::TokenChanged));
+    assert!(h.session.view(h.now).is_none());
 }
 
 /// A refresh announces the token it replaces (the one it sent).

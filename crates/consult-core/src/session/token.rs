@@ -49,18 +49,6 @@ impl Token {
         })
     }
 
-    /// Whether this token is newer than `other`: a later `exp`, or the same `exp` and a later
-    /// `iat`. Tokens arriving from other tabs are adopted only when newer.
-    pub fn is_newer_than(&self, other: &Token) -> bool {
-        let key = |t: &Token| {
-            (
-                t.info.expires_at_ms,
-                t.info.issued_at_ms.unwrap_or(i64::MIN),
-            )
-        };
-        key(self) > key(other)
-    }
-
     /// `exp` as RFC 3339 UTC text, for the seed's `tokenExpiresAt` key and tab messages.
     pub fn expires_at_text(&self) -> String {
         crate::timestamp::format_utc(self.info.expires_at_ms)

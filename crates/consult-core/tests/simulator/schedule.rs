@@ -72,6 +72,28 @@ pub struct UserActions {
     pub dispose: Option<i64>,
 }
 
+/// The consultation around the token: each tab polls the session and holds a socket in its
+/// room (issue 18, item 4).
+#[derive(Debug, Clone, Default)]
+pub struct Consultation {
+    /// Whether the tabs poll and connect at all (off: the token session alone, as the
+    /// regression seeds were found).
+    pub on: bool,
+    /// The poll interval (ms).
+    pub poll_interval_ms: u64,
+    /// The session goes `waiting` → `active` at this time…
+    pub active_at: i64,
+    /// …and ends (`true`: cancelled) at this time, if it does.
+    pub terminal: Option<(i64, bool)>,
+    /// Share of server pings after which the transport drops (a server restart, a network
+    /// change).
+    pub socket_drop: f64,
+    /// Share of CONNECTs refused as "Service unavailable", and of poll requests answered 503.
+    pub server_busy: f64,
+    /// Share of acknowledgements the server never sends.
+    pub ack_lost: f64,
+}
+
 /// One run's settings.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -97,6 +119,7 @@ pub struct Schedule {
     pub storage: bool,
     /// The environment has Web Locks (without: `LockUnavailable`, one tab).
     pub web_locks: bool,
+    pub consultation: Consultation,
 }
 
 fn pick<T: Copy>(rng: &mut Rng, choices: &[T]) -> T {
@@ -226,7 +249,37 @@ impl Schedule {
         if rng.below(8) == 0 {
             user.dispose = Some(rng.below(duration_ms as u64) as i64);
         }
+        // Drawn from its own generator: the token schedule of a seed is the same with or
+        // without the consultation.
+        let mut crng = Rng::new(seed ^ 0xC0_5017);
+        let faulty_consult = faulty && crng.below(2) == 1;
+        let active_at = crng.below(duration_ms as u64 / 2 + 1) as i64;
+        let consultation = Consultation {
+            on: true,
+            poll_interval_ms: pick(&mut crng, &[5_000, 15_000, 30_000]),
+            active_at,
+            terminal: (crng.below(3) == 0).then(|| {
+                let at = active_at + crng.below((duration_ms - active_at).max(1) as u64) as i64;
+                (at, crng.below(2) == 0)
+            }),
+            socket_drop: if faulty_consult {
+                maybe(&mut crng, 0.2)
+            } else {
+                0.0
+            },
+            server_busy: if faulty_consult {
+                maybe(&mut crng, 0.2)
+            } else {
+                0.0
+            },
+            ack_lost: if faulty_consult {
+                maybe(&mut crng, 0.2)
+            } else {
+                0.0
+            },
+        };
         Schedule {
+            consultation,
             seed,
             protocol,
             tabs_at_start: tabs as usize,
@@ -276,6 +329,13 @@ impl Schedule {
         schedule.auto_refresh = true;
         schedule.storage = true;
         schedule.web_locks = true;
+        schedule.consultation.on = false;
         schedule
+    }
+
+    /// The token session alone (the regression seeds replay as they were found).
+    pub fn token_only(mut self) -> Self {
+        self.consultation.on = false;
+        self
     }
 }

@@ -14,10 +14,14 @@ use consult_core::session::{
     SessionEvent, TokenSession, TransportFailure,
 };
 
+#[path = "consult.rs"]
+mod consult;
+
 use super::browser::{CachedStore, ConsistentStore, WebLock};
 use super::coverage::Coverage;
 use super::schedule::{Protocol, Schedule};
 use super::server::{EPOCH_MS, Excuse, Outcome, Server, jwt};
+use consult::{Cev, Consult, Purpose};
 
 const S: i64 = 1_000;
 /// After the schedule's faults and actions end, nothing goes wrong for this long.
@@ -62,6 +66,9 @@ enum Ev {
         op: OpId,
         input: Input,
         successor: Option<String>,
+        /// A fault decided at the server (an error status, garbage, slowness): it is active
+        /// until the answer reaches the tab.
+        faulty: bool,
     },
     ApiArrives {
         tab: usize,
@@ -102,6 +109,10 @@ enum Ev {
     SignInAgain,
     Dispose,
     Probe,
+    /// The poller, the socket and their server.
+    Consult(Cev),
+    /// A request dropped or an answer lost: the fault lasts until the browser gives up.
+    FaultEnds,
 }
 
 struct Scheduled {
@@ -128,6 +139,8 @@ impl Ord for Scheduled {
 }
 
 struct PendingCall {
+    /// What the token is for (the application, the poller, the socket).
+    purpose: Purpose,
     since: i64,
     /// A replay after a 401: its token is not sent again.
     replay: bool,
@@ -144,6 +157,7 @@ struct Tab {
     mono_base: i64,
     alive: bool,
     hidden: bool,
+    frozen_from: i64,
     frozen_until: i64,
     timer_generation: u64,
     timer_at: Option<i64>,
@@ -168,6 +182,8 @@ struct Tab {
     probed: Option<CallId>,
     /// The probe's answer, judged when it came: a token current then, or why not.
     probe_answer: Option<Result<Result<(), String>, SessionError>>,
+    /// The tab's poller and socket.
+    consult: Consult,
 }
 
 /// What a run counted.
@@ -192,6 +208,11 @@ pub struct Stats {
     /// Backoff waits after a failed attempt, and how many were whole seconds.
     pub backoff_draws: u64,
     pub backoff_round: u64,
+    /// Poll requests, socket CONNECTs the server accepted, rooms joined, emits.
+    pub polls: u64,
+    pub connects: u64,
+    pub joins: u64,
+    pub emits: u64,
 }
 
 /// One run.
@@ -222,6 +243,9 @@ pub struct World {
     late_delivery: bool,
     /// A refresh attempt just failed: the next timer is its backoff.
     just_failed: bool,
+    /// Faulty answers on their way (the fault is active until they arrive).
+    faults_in_flight: u32,
+    faults_injected: u64,
     /// Events at the current instant.
     instant_events: u32,
     pub stats: Stats,
@@ -229,6 +253,9 @@ pub struct World {
     pub violations: Vec<String>,
     /// Print every event and action (`SIM_TRACE=1`, with `SIM_SEED`).
     pub trace: bool,
+    /// The consultation's status on the server, and its version (the ETag).
+    session_status: &'static str,
+    session_version: u32,
 }
 
 fn quiet(schedule: &Schedule, now: i64) -> bool {
@@ -260,11 +287,15 @@ impl World {
             in_user_action: false,
             late_delivery: false,
             just_failed: false,
+            faults_in_flight: 0,
+            faults_injected: 0,
             instant_events: 0,
             stats: Stats::default(),
             coverage: Coverage::default(),
             violations: Vec::new(),
             trace: false,
+            session_status: "waiting",
+            session_version: 1,
         };
         world.set_up();
         world
@@ -298,7 +329,8 @@ impl World {
     }
 
     fn fault_injected(&mut self, kind: &'static str) {
-        self.last_fault_at = self.now;
+        self.last_fault_at = self.last_fault_at.max(self.now);
+        self.faults_injected += 1;
         self.coverage.hit(kind);
     }
 
@@ -403,6 +435,7 @@ impl World {
             self.at(at, Ev::Dispose);
         }
         self.at(end.saturating_add(QUIET_MS), Ev::Probe);
+        self.consult_set_up();
     }
 
     fn open_tab(&mut self) -> usize {
@@ -438,6 +471,7 @@ impl World {
             mono_base,
             alive: true,
             hidden: false,
+            frozen_from: i64::MIN,
             frozen_until: i64::MIN,
             timer_generation: 0,
             timer_at: None,
@@ -456,9 +490,11 @@ impl World {
             ls_last_at: self.now,
             probed: None,
             probe_answer: None,
+            consult: Consult::new(self.schedule.consultation.poll_interval_ms, seed),
         });
         self.ls.open_tab(self.ls_latest.clone());
         self.stats.tabs_opened += 1;
+        self.consult_open(tab);
         let delay = self.between(0, 2 * S);
         self.after(delay, Ev::AppCall { tab });
         let end = self.schedule.duration_ms;
@@ -492,7 +528,13 @@ impl World {
                 None => i64::MIN,
             };
             if next.at < frozen {
-                self.at(frozen, next.ev);
+                // Deferred with its own sequence number: a tab's events deferred by a freeze
+                // and then a sleep keep their order (a tab shown after it was hidden).
+                self.queue.push(Scheduled {
+                    at: frozen,
+                    seq: next.seq,
+                    ev: next.ev,
+                });
                 continue;
             }
             self.now = next.at;
@@ -538,6 +580,7 @@ impl World {
             | Ev::LsPropagate { tab, .. }
             | Ev::CloseTab { tab }
             | Ev::Visibility { tab, .. } => Some(*tab),
+            Ev::Consult(ev) => ev.tab(),
             _ => None,
         }
     }
@@ -570,7 +613,14 @@ impl World {
                 op,
                 input,
                 successor,
-            } => self.refresh_answer(tab, op, input, successor),
+                faulty,
+            } => {
+                if faulty {
+                    self.last_fault_at = self.last_fault_at.max(self.now);
+                    self.faults_in_flight -= 1;
+                }
+                self.refresh_answer(tab, op, input, successor)
+            }
             Ev::ApiArrives { tab, token, replay } => {
                 if !self.server.authorises(self.now, &token) && !replay && self.tabs[tab].alive {
                     self.feed_call(tab, |call| Input::TokenRefused { call, token }, true);
@@ -588,6 +638,20 @@ impl World {
                 }
             }
             Ev::IdbCommit { tab, op, value } => {
+                // A tab that missed the message of a new sign-in (a recorded fault) stores the
+                // old sign-in's token over it: the new one is lost from the store.
+                let sid = |t: &Option<String>| {
+                    t.as_deref()
+                        .and_then(|t| self.server.position(t))
+                        .map(|p| p.0)
+                };
+                if sid(&self.idb.value) > sid(&value)
+                    && value.is_some()
+                    && self.tabs[tab].lost_message
+                    && let Some(newer) = self.idb.value.clone()
+                {
+                    self.server.write_failed(&newer);
+                }
                 self.committed.extend(value.clone());
                 self.idb.value = value.clone();
                 // The driver writes the mirror once IndexedDB has the token (storage.js).
@@ -620,12 +684,15 @@ impl World {
                     } else {
                         self.feed(tab, Input::Wake);
                     }
+                    self.consult_visibility(tab, hidden);
                 }
             }
             Ev::Sleep { duration } => {
                 self.fault_injected("fault: sleep");
                 self.frozen_until = self.now.saturating_add(duration);
+                self.last_fault_at = self.last_fault_at.max(self.frozen_until);
                 self.sleeps.push((self.now, self.frozen_until));
+                self.consult_sleep(self.frozen_until);
                 // Connections die with the sleep: answers in flight are lost.
                 for tab in 0..self.tabs.len() {
                     let sent: Vec<String> = self.tabs[tab]
@@ -666,7 +733,10 @@ impl World {
                 } else {
                     self.fault_injected("fault: tab frozen");
                 }
+                self.tabs[tab].frozen_from = self.now;
                 self.tabs[tab].frozen_until = self.now.saturating_add(duration);
+                // Active until the tab thaws (its delayed events come then).
+                self.last_fault_at = self.last_fault_at.max(self.tabs[tab].frozen_until);
             }
             Ev::SignOut => {
                 if let Some(tab) = self.any_alive_tab() {
@@ -696,6 +766,7 @@ impl World {
                 if let Some(tab) = self.any_alive_tab() {
                     self.coverage.hit("user: dispose");
                     self.feed(tab, Input::Dispose);
+                    self.consult_dispose(tab);
                 }
             }
             Ev::Probe => {
@@ -705,6 +776,11 @@ impl World {
                         self.tabs[tab].probed = Some(call);
                     }
                 }
+            }
+            Ev::Consult(ev) => self.consult_step(ev),
+            Ev::FaultEnds => {
+                self.faults_in_flight -= 1;
+                self.last_fault_at = self.last_fault_at.max(self.now);
             }
         }
     }
@@ -744,8 +820,14 @@ impl World {
         }
         self.coverage.input(&input);
         let now = self.clocks(tab);
+        // A tab dropping its token (and its refresh) on the user's sign-out does the user's
+        // bidding: the lost answer is the user's doing.
+        let by_user = self.signed_out && matches!(input, Input::PeerSignedOut { .. });
+        let before = self.in_user_action;
+        self.in_user_action |= by_user;
         self.tabs[tab].session.handle(now, input);
         self.perform(tab);
+        self.in_user_action = before;
     }
 
     fn feed_call(&mut self, tab: usize, input: impl FnOnce(CallId) -> Input, replay: bool) {
@@ -760,6 +842,7 @@ impl World {
         t.calls.insert(
             call,
             PendingCall {
+                purpose: Purpose::App,
                 since: self.now,
                 replay,
                 probe: false,
@@ -770,6 +853,16 @@ impl World {
         self.feed(tab, input);
     }
 
+    /// A token call of the poller or the socket.
+    fn feed_call_for(&mut self, tab: usize, input: impl FnOnce(CallId) -> Input, purpose: Purpose) {
+        let t = &mut self.tabs[tab];
+        let call = t.next_call;
+        t.next_call += 1;
+        t.calls.insert(call, consult::pending(self.now, purpose));
+        self.stats.calls += 1;
+        self.feed(tab, input(call));
+    }
+
     fn feed_probe(&mut self, tab: usize) -> CallId {
         let t = &mut self.tabs[tab];
         let call = t.next_call;
@@ -777,6 +870,7 @@ impl World {
         t.calls.insert(
             call,
             PendingCall {
+                purpose: Purpose::App,
                 since: self.now,
                 replay: true,
                 probe: true,
@@ -830,6 +924,11 @@ impl World {
         let old = self.ls_latest.clone();
         self.ls_latest = value.clone();
         self.ls.set(tab, value.clone());
+        if old == value {
+            // Web Storage fires no `storage` event when nothing changes (setItem with the same
+            // value, removeItem of a missing key).
+            return;
+        }
         for other in 0..self.tabs.len() {
             if other == tab || !self.tabs[other].alive {
                 continue;
@@ -995,6 +1094,10 @@ impl World {
                 }
             }
             Action::WriteStorage { op, token, .. } => {
+                if self.tabs[tab].frozen_until.max(self.frozen_until) > self.now {
+                    // A frozen tab's write lands when it thaws (the freeze is the fault).
+                    self.server.write_failed(&token);
+                }
                 self.tabs[tab].writing.insert(token.clone());
                 self.write(tab, op, Some(token))
             }
@@ -1022,7 +1125,10 @@ impl World {
                     self.server.excuse(&sent, Excuse::UserAction);
                 }
             }
-            Action::SendLogout { token } => self.server.logout(&token),
+            Action::SendLogout { token } => {
+                self.server.logout(&token);
+                self.consult_sweep();
+            }
             Action::AnnounceToken {
                 token, replaces, ..
             } => {
@@ -1062,6 +1168,8 @@ impl World {
                 failure: TransportFailure::Network,
             };
             self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::Deliver { tab, input });
+            self.faults_in_flight += 1;
+            self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::FaultEnds);
         } else {
             let delay = self.between(5, 200);
             self.after(delay, Ev::RefreshArrives { tab, op, token });
@@ -1147,7 +1255,7 @@ impl World {
     }
 
     fn fault_recent(&self, since: i64) -> bool {
-        self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
+        self.faults_in_flight > 0 || self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
 
     fn resolved(&mut self, tab: usize, call: CallId, result: Result<String, SessionError>) {
@@ -1204,6 +1312,10 @@ impl World {
             self.violation(format!(
                 "tab {tab}: call {call} was handed a token the storage does not have yet"
             ));
+        }
+        if pending.purpose != Purpose::App {
+            self.consult_token(tab, pending.purpose, result);
+            return;
         }
         if let Ok(token) = result
             && !pending.replay
@@ -1272,9 +1384,13 @@ impl World {
         };
         match self.tabs[tab].highest.clone() {
             Some((highest, newer)) if position < highest => {
+                // A tab whose IndexedDB never opens orders tokens by messages alone, and the
+                // messages of several tabs carry no common order (what it hands out and
+                // refreshes is still judged).
                 let excused = self.server.get(&newer).is_some_and(|i| i.write_failed)
                     || self.server.get(token).is_some_and(|i| i.excuse.is_some())
-                    || self.late_delivery;
+                    || self.late_delivery
+                    || self.tabs[tab].storage_broken;
                 if excused {
                     self.coverage.hit("world: excused regression");
                 } else {
@@ -1306,6 +1422,7 @@ impl World {
                 }
                 if let Some(token) = &current {
                     self.judge_order(tab, token);
+                    self.consult_token_back(tab);
                 }
                 self.tabs[tab].last_token = current;
                 self.coverage.hit("event: token changed");
@@ -1337,6 +1454,7 @@ impl World {
     }
 
     fn server_refresh(&mut self, tab: usize, op: OpId, token: &str) {
+        let injected_before = self.faults_injected;
         let faults = self.schedule.faults.clone();
         let instance = self.rng.below(self.server.instances() as u64) as usize;
         if self.server.instances() > 1 {
@@ -1392,9 +1510,13 @@ impl World {
                             failure: TransportFailure::Network,
                         };
                         self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::Deliver { tab, input });
+                        self.faults_in_flight += 1;
+                        self.after(BROWSER_NETWORK_TIMEOUT_MS, Ev::FaultEnds);
                         return;
                     }
-                    if delay >= timeout {
+                    // Late from the client's point of view: its timeout runs from the send.
+                    let sent_at = self.tabs[tab].sent.get(&op).map_or(self.now, |s| s.1);
+                    if self.now.saturating_add(delay).saturating_sub(sent_at) >= timeout {
                         self.server.excuse(token, Excuse::AnswerLate);
                     }
                     let body = if self.fault(faults.garble, "fault: answer garbled") {
@@ -1412,6 +1534,7 @@ impl World {
                 }
                 Outcome::Refused(why) => {
                     self.coverage.refusal(why);
+                    self.consult_sweep();
                     (401, format!(r#"{{"error":"{why:?}"}}"#), None, true_local)
                 }
             }
@@ -1431,6 +1554,8 @@ impl World {
             date,
             retry_after,
         };
+        let faulty = self.faults_injected != injected_before;
+        self.faults_in_flight += u32::from(faulty);
         self.after(
             delay,
             Ev::RefreshAnswer {
@@ -1438,6 +1563,7 @@ impl World {
                 op,
                 input,
                 successor,
+                faulty,
             },
         );
     }
@@ -1465,8 +1591,14 @@ impl World {
         let Some((sent, sent_at)) = self.tabs[tab].sent.remove(&op) else {
             return;
         };
-        let delivered = self.tabs[tab].alive && !self.tabs[tab].aborted.contains(&op);
+        let t = &self.tabs[tab];
+        let delivered = t.alive && !t.aborted.contains(&op);
         if !delivered {
+            // Aborted at its deadline while the tab was frozen (the answer and the timer both
+            // wait for the thaw, in any order): late by the freeze.
+            if t.frozen_until > sent_at && t.frozen_from < self.now {
+                self.server.excuse(&sent, Excuse::AnswerLate);
+            }
             return;
         }
         // A connection the sleep broke: the answer never arrives; the request fails.
@@ -1491,9 +1623,18 @@ impl World {
                 .view(wall)
                 .is_some_and(|v| v.token == successor);
             if !holds && !rejected_before {
-                // The machine did not keep it (no excuse: a later reuse fails the run).
+                // The machine did not keep it (no excuse: a later reuse fails the run), unless
+                // the user signed in again meanwhile: an answer for the old sign-in is dropped
+                // on the user's word.
                 self.stats.answers_dropped += 1;
-                let _ = sent;
+                let held = self.tabs[tab]
+                    .session
+                    .view(wall)
+                    .map(|v| v.token.to_owned());
+                let sign_in = |t: &str| self.server.position(t).map(|(sid, _)| sid);
+                if held.as_deref().and_then(sign_in) > sign_in(&successor) {
+                    self.server.excuse(&sent, Excuse::UserAction);
+                }
             }
         }
     }
@@ -1503,7 +1644,13 @@ impl World {
             if !self.tabs[tab].alive {
                 continue;
             }
-            let oldest = self.tabs[tab].calls.values().map(|c| c.since).min();
+            // The poller and the socket keep asking during the quiet period: only a call older
+            // than a caller's wait bound is stuck.
+            let bound = self.now - self.wait_bound(tab);
+            let oldest = (self.tabs[tab].calls.values())
+                .filter(|c| c.purpose == Purpose::App || c.since < bound)
+                .map(|c| c.since)
+                .min();
             if let Some(since) = oldest {
                 let waited = self.now - since - self.slept_during(since);
                 self.violation(format!("tab {tab}: a call still waits after {waited} ms"));
@@ -1516,6 +1663,7 @@ impl World {
                 ));
             }
             self.judge_liveness(tab);
+            self.consult_final(tab);
         }
         for (at, what) in self.server.unexcused_repeats.clone() {
             self.violation(format!(

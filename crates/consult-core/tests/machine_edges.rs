@@ -1,0 +1,254 @@
+//! Edges of the socket and poll machines that the mutation run (`scripts/mutants.sh`) found no
+//! test held: the names the JavaScript API and the server use, packets out of sequence, the
+//! reconnect deadline, and what leaving closes. Each test names the mutant it catches.
+
+use consult_core::connection::{
+    Action, ConnState, ConnectionConfig, Input, Notice, SocketConnection, TokenResult,
+};
+use consult_core::poll::{PollAction, PollResult, PollSchedule};
+use consult_core::{ErrorCode, SessionStatus};
+
+const OPEN: &str =
+    r#"0{"sid":"e1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+fn drain(socket: &mut SocketConnection) -> Vec<Action> {
+    core::iter::from_fn(|| socket.poll_action()).collect()
+}
+
+fn protocol_errors(actions: &[Action]) -> Vec<&str> {
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Notify(Notice::ProtocolError(what)) => Some(what.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn states(actions: &[Action]) -> Vec<ConnState> {
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Notify(Notice::State(state, _)) => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Started, transport open, handshake read, token handed over: waiting for CONNECT's answer.
+fn awaiting_connect(now: i64) -> SocketConnection {
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    socket.handle(now, Input::Start);
+    socket.handle(now, Input::TransportOpened);
+    socket.handle(now, Input::Frame(OPEN.to_owned()));
+    let request = drain(&mut socket)
+        .into_iter()
+        .find_map(|action| match action {
+            Action::FetchToken { request, .. } => Some(request),
+            _ => None,
+        })
+        .unwrap_or_default();
+    socket.handle(
+        now,
+        Input::Token {
+            request,
+            result: TokenResult::Token("t1".into()),
+        },
+    );
+    drain(&mut socket);
+    socket
+}
+
+fn connected(now: i64) -> SocketConnection {
+    let mut socket = awaiting_connect(now);
+    socket.handle(now, Input::Frame(r#"40{"sid":"s1"}"#.into()));
+    drain(&mut socket);
+    assert_eq!(socket.state(), ConnState::Connected);
+    socket
+}
+
+/// Connected, then the transport lost: waiting to reconnect; the reconnect deadline.
+fn waiting_to_reconnect(now: i64) -> (SocketConnection, i64) {
+    let mut socket = connected(now);
+    socket.handle(now, Input::TransportClosed);
+    drain(&mut socket);
+    assert_eq!(socket.state(), ConnState::Reconnecting);
+    let at = socket.poll_timeout().unwrap_or(i64::MAX);
+    (socket, at)
+}
+
+/// Catches `ConnState::as_str` returning "" or "xyzzy": these names are the JavaScript API's.
+#[test]
+fn connection_states_have_the_names_the_api_documents() {
+    let names = [
+        (ConnState::Connecting, "connecting"),
+        (ConnState::Connected, "connected"),
+        (ConnState::Joined, "joined"),
+        (ConnState::Reconnecting, "reconnecting"),
+        (ConnState::Refreshing, "refreshing"),
+        (ConnState::Closed, "closed"),
+    ];
+    for (state, name) in names {
+        assert_eq!(state.as_str(), name);
+    }
+}
+
+/// Catches deleting the "scheduled" or "waiting" arm of `SessionStatus::parse`: every status
+/// the server sends is read as itself, not as "other".
+#[test]
+fn every_session_status_the_server_sends_is_read_as_itself() {
+    let statuses = [
+        ("scheduled", SessionStatus::Scheduled),
+        ("waiting", SessionStatus::Waiting),
+        ("active", SessionStatus::Active),
+        ("ended", SessionStatus::Ended),
+        ("cancelled", SessionStatus::Cancelled),
+        ("canceled", SessionStatus::Cancelled),
+        ("archived", SessionStatus::Other),
+    ];
+    for (text, status) in statuses {
+        assert_eq!(SessionStatus::parse(text), status, "{text}");
+    }
+}
+
+/// Catches deleting the `RefreshRejected | NoToken` arm of `TokenResult::for_error`: a sign-in
+/// that ended stops the socket; anything else is "no token for now".
+#[test]
+fn only_an_ended_sign_in_rejects_the_socket_token() {
+    assert_eq!(
+        TokenResult::for_error(ErrorCode::RefreshRejected),
+        TokenResult::Rejected
+    );
+    assert_eq!(
+        TokenResult::for_error(ErrorCode::NoToken),
+        TokenResult::Rejected
+    );
+    for code in [ErrorCode::Network, ErrorCode::Timeout, ErrorCode::Http] {
+        assert_eq!(TokenResult::for_error(code), TokenResult::Unavailable);
+    }
+}
+
+/// Catches the CONNECT guard replaced by `true`: a second CONNECT on a connected socket is out
+/// of sequence, not a new connection.
+#[test]
+fn a_second_connect_is_out_of_sequence() {
+    let mut socket = connected(0);
+    socket.handle(1, Input::Frame(r#"40{"sid":"s2"}"#.into()));
+    let actions = drain(&mut socket);
+    assert_eq!(protocol_errors(&actions), ["packet out of sequence"]);
+    assert_eq!(socket.state(), ConnState::Connected);
+}
+
+/// Catches the EVENT guard replaced by `true`: an event before CONNECT's answer is not handed to
+/// the application.
+#[test]
+fn an_event_before_connect_is_out_of_sequence() {
+    let mut socket = awaiting_connect(0);
+    socket.handle(1, Input::Frame(r#"42["joined_room",{}]"#.into()));
+    let actions = drain(&mut socket);
+    assert_eq!(protocol_errors(&actions), ["packet out of sequence"]);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::Notify(Notice::Event { .. })))
+    );
+    assert_eq!(socket.state(), ConnState::Connecting);
+}
+
+/// Catches `name == "joined_room" && state == Connected` turned into `||`: only `joined_room`
+/// means the room is joined.
+#[test]
+fn only_joined_room_joins() {
+    let mut socket = connected(0);
+    socket.handle(1, Input::Frame(r#"42["status",{"s":1}]"#.into()));
+    let actions = drain(&mut socket);
+    assert!(states(&actions).is_empty(), "{actions:?}");
+    assert_eq!(socket.state(), ConnState::Connected);
+    socket.handle(2, Input::Frame(r#"42["joined_room",{}]"#.into()));
+    assert_eq!(states(&drain(&mut socket)), [ConnState::Joined]);
+}
+
+/// Catches `now >= at` turned into `now < at` for the reconnect deadline: an early wake-up
+/// changes nothing, the deadline itself opens a new transport.
+#[test]
+fn the_reconnect_waits_for_its_deadline_and_happens_at_it() {
+    let (mut socket, at) = waiting_to_reconnect(0);
+    assert!(at > 0 && at < i64::MAX);
+    socket.handle_timeout(at - 1);
+    assert!(drain(&mut socket).is_empty());
+    assert_eq!(socket.state(), ConnState::Reconnecting);
+    socket.handle_timeout(at);
+    let actions = drain(&mut socket);
+    assert!(actions.contains(&Action::OpenTransport), "{actions:?}");
+    assert_eq!(socket.state(), ConnState::Connecting);
+}
+
+/// Catches the mutants of `disconnect`'s "is a transport open" test: leaving while connected
+/// sends DISCONNECT and closes the transport; leaving while waiting to reconnect (no transport)
+/// or before starting closes nothing, and both end closed.
+#[test]
+fn leaving_closes_the_transport_only_when_one_is_open() {
+    let mut socket = connected(0);
+    socket.handle(1, Input::Disconnect);
+    let actions = drain(&mut socket);
+    assert_eq!(actions.first(), Some(&Action::Send("41".into())));
+    assert!(actions.contains(&Action::CloseTransport), "{actions:?}");
+    assert_eq!(socket.state(), ConnState::Closed);
+
+    let (mut socket, _) = waiting_to_reconnect(0);
+    socket.handle(1, Input::Disconnect);
+    let actions = drain(&mut socket);
+    assert!(!actions.contains(&Action::CloseTransport), "{actions:?}");
+    assert_eq!(socket.state(), ConnState::Closed);
+
+    let mut socket = SocketConnection::new(ConnectionConfig::default(), 1);
+    socket.handle(0, Input::Disconnect);
+    let actions = drain(&mut socket);
+    assert!(!actions.contains(&Action::CloseTransport), "{actions:?}");
+    assert_eq!(socket.state(), ConnState::Closed);
+
+    let mut socket = awaiting_connect(0);
+    socket.handle(1, Input::Disconnect);
+    assert!(drain(&mut socket).contains(&Action::CloseTransport));
+}
+
+/// Catches `PollSchedule::interval_ms` and `PollMachine::interval_ms` returning 0 or 1: the
+/// interval in force is the one asked for, within its bounds (drivers report it).
+#[test]
+fn the_poll_interval_in_force_is_the_bounded_one_asked_for() {
+    use consult_core::poll_machine::PollMachine;
+    assert_eq!(PollSchedule::new(7_000).interval_ms(), 7_000);
+    assert_eq!(PollSchedule::new(1).interval_ms(), 100);
+    assert_eq!(PollMachine::new(7_000, 1).interval_ms(), 7_000);
+    assert_eq!(PollMachine::new(u64::MAX, 1).interval_ms(), 86_400_000);
+}
+
+/// Catches `PollSchedule::is_stopped` returning a constant: polling is over after a terminal
+/// status, not before.
+#[test]
+fn polling_is_stopped_only_after_a_terminal_status() {
+    let mut poll = PollSchedule::new(5_000);
+    assert_eq!(poll.start(), PollAction::FetchNow);
+    assert!(!poll.is_stopped());
+    poll.on_result(PollResult::Updated(SessionStatus::Active), 0.5);
+    assert!(!poll.is_stopped());
+    assert_eq!(poll.on_timer(), PollAction::FetchNow);
+    poll.on_result(PollResult::Updated(SessionStatus::Ended), 0.5);
+    assert!(poll.is_stopped());
+}
+
+/// Catches the `hidden` guard of `on_visibility` replaced by `true`: a visible page told again
+/// that it is visible keeps its sleep; only a hidden one pauses.
+#[test]
+fn a_visible_page_told_it_is_visible_keeps_polling() {
+    let mut poll = PollSchedule::new(5_000);
+    poll.start();
+    assert_eq!(
+        poll.on_result(PollResult::NotModified, 0.5),
+        PollAction::SleepMs(5_000)
+    );
+    assert_eq!(poll.on_visibility(false), PollAction::AwaitResult);
+    assert_eq!(poll.on_timer(), PollAction::FetchNow);
+    poll.on_result(PollResult::NotModified, 0.5);
+    assert_eq!(poll.on_visibility(true), PollAction::Paused);
+}
