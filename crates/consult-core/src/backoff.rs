@@ -57,7 +57,7 @@ impl Backoff {
         } else {
             0.5
         };
-        let jittered = (self.ceiling_ms() as f64 * random) as u64;
+        let jittered = crate::to_u64(self.ceiling_ms() as f64 * random);
         self.attempt = self.attempt.saturating_add(1);
         jittered.max(retry_after_ms.unwrap_or(0).min(MAX_RETRY_AFTER_MS))
     }

@@ -89,7 +89,7 @@ impl ConnectionConfig {
         let bounded = |value: Option<f64>, default: u64, max: f64| {
             value
                 .filter(|v| v.is_finite())
-                .map_or(default, |v| v.max(0.0).min(max) as u64)
+                .map_or(default, |v| crate::to_u64(v.max(0.0).min(max)))
         };
         ConnectionConfig {
             namespace: namespace.unwrap_or(defaults.namespace),
@@ -403,8 +403,10 @@ impl SocketConnection {
             self.acks.next_deadline(),
         ]
         .into_iter()
-        .flatten()
-        .min()
+        .fold(None, |next, at| match (next, at) {
+            (Some(next), Some(at)) => Some(next.min(at)),
+            (next, at) => next.or(at),
+        })
     }
 
     fn set_state(&mut self, state: ConnState, reason: &str) {
@@ -469,6 +471,11 @@ impl SocketConnection {
         }
     }
 
+    /// Closes the transport (one call for the many places that do, which keeps the code small).
+    fn close_transport(&mut self) {
+        self.actions.push(Action::CloseTransport);
+    }
+
     fn protocol_error(&mut self, what: &str) {
         self.actions
             .push(Action::Notify(Notice::ProtocolError(what.to_owned())));
@@ -523,7 +530,7 @@ impl SocketConnection {
                 self.on_connect_error(message, now);
             }
             SioKind::Disconnect => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.close(CloseReason::ServerDisconnect);
             }
             SioKind::Event if self.phase == Phase::Connected => {
@@ -558,10 +565,10 @@ impl SocketConnection {
     fn on_connect_error(&mut self, message: String, now: i64) {
         let refusal = classify::read_connect_error(&message);
         if refusal == Refusal::Final {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             self.close(CloseReason::ConnectError(message));
         } else if refusal == Refusal::Transient {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             self.lose_transport(now, &message);
         } else if !self.refreshed_this_attempt {
             self.refreshed_this_attempt = true;
@@ -570,7 +577,7 @@ impl SocketConnection {
             self.request_token();
         } else {
             // Refused again with a freshly refreshed token: count a failed attempt.
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             self.lose_transport(now, &message);
         }
     }
@@ -594,11 +601,11 @@ impl SocketConnection {
                 self.actions.push(Action::Send(engineio::message(&packet)));
             }
             TokenResult::Rejected => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.close(CloseReason::SessionExpired);
             }
             TokenResult::Unavailable => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.lose_transport(now, "token refresh failed for now");
             }
         }
@@ -626,11 +633,11 @@ impl SocketConnection {
             (TokenResult::Token(_), None) => {}
             (TokenResult::Rejected, _) => {
                 self.send(&socketio::disconnect(&self.config.namespace));
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.close(CloseReason::SessionExpired);
             }
             (TokenResult::Unavailable, _) => {
-                self.actions.push(Action::CloseTransport);
+                self.close_transport();
                 self.lose_transport(now, "token refresh failed for now");
             }
         }
@@ -640,7 +647,7 @@ impl SocketConnection {
     /// answer is gone.
     fn abandon_connection(&mut self) {
         self.awaited_join = None;
-        for id in self.acks.abandon() {
+        for (id, _deadline) in self.acks.abandon() {
             let result = Err(ErrorCode::Aborted);
             self.notify(Notice::Emitted { id, result });
         }
@@ -683,7 +690,7 @@ impl SocketConnection {
             0.5
         };
         let jittered = base as f64 * (1.0 + 0.5 * (2.0 * random - 1.0));
-        (jittered as u64).min(self.config.reconnect_max_delay_ms)
+        crate::to_u64(jittered).min(self.config.reconnect_max_delay_ms)
     }
 
     /// A deadline from [`SocketConnection::poll_timeout`] passed (an early call changes
@@ -701,7 +708,7 @@ impl SocketConnection {
         let ping_missed = self.ping_deadline.is_some_and(|at| now >= at);
         let connect_slow = self.connect_deadline.is_some_and(|at| now >= at);
         if ping_missed || connect_slow {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
             let reason = if ping_missed {
                 "ping timeout"
             } else {
@@ -721,7 +728,7 @@ impl SocketConnection {
             self.actions.push(Action::Send(engineio::message(&packet)));
         }
         if self.phase != Phase::WaitReconnect && self.phase != Phase::Idle {
-            self.actions.push(Action::CloseTransport);
+            self.close_transport();
         }
         self.close(CloseReason::ClientDisconnect);
     }

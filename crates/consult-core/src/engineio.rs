@@ -78,7 +78,7 @@ fn millis(value: Option<&Json>) -> Option<u64> {
     value
         .and_then(Json::as_f64)
         .filter(|n| *n >= 0.0 && *n <= 86_400_000.0)
-        .map(|n| n as u64)
+        .map(crate::to_u64)
 }
 
 /// Decodes one text frame.
@@ -108,7 +108,7 @@ pub fn decode(frame: &str) -> Result<EioPacket, FrameError> {
                 max_payload: json
                     .get("maxPayload")
                     .and_then(Json::as_f64)
-                    .map_or(1_000_000, |n| n.max(0.0) as u64),
+                    .map_or(1_000_000, |n| crate::to_u64(n.max(0.0))),
             })
         }
         b'1' => EioPacket::Close,

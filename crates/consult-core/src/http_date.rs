@@ -40,7 +40,9 @@ pub fn parse(text: &str) -> Option<i64> {
     if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || h > 23 || m > 59 || s > 60 {
         return None;
     }
-    Some((days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s) * 1000)
+    // Checked above: the casts keep the year and the day.
+    let days = i64::from(days_from_civil(year as i32, month, day as i32));
+    Some((days * 86_400 + h * 3600 + m * 60 + s) * 1000)
 }
 
 /// What `str::parse::<i64>` reads (an optional sign, then decimal digits, no overflow), in a

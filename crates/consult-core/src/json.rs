@@ -111,10 +111,25 @@ pub fn quote(text: &str) -> String {
 /// assert_eq!(text, "HTTP 503");
 /// ```
 pub fn push_decimal(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
+    let (quotient, digit) = div10(n);
+    if quotient > 0 {
+        push_decimal(out, quotient);
     }
-    out.push(char::from(b'0' + (n % 10) as u8));
+    out.push(char::from(b'0' + digit));
+}
+
+/// `(n / 10, n % 10)` by long division in 16-bit steps, with u32 operations only: wasm2js (the
+/// React Native core) replaces a u64 division with kilobytes of helper code. Each step divides
+/// less than 10 · 2^16, so each quotient fits its 16 bits.
+fn div10(n: u64) -> (u64, u8) {
+    let mut quotient = 0;
+    let mut rest = 0u32;
+    for shift in [48, 32, 16, 0] {
+        let step = (rest << 16) | ((n >> shift) as u32 & 0xffff);
+        quotient |= u64::from(step / 10) << shift;
+        rest = step % 10;
+    }
+    (quotient, rest as u8)
 }
 
 struct Reader<'a> {
@@ -367,6 +382,7 @@ fn powi(base: f64, exponent: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
     use proptest::prelude::*;
 
     proptest! {
@@ -439,6 +455,32 @@ mod tests {
         #[test]
         fn quoted_strings_read_back(text in ".{0,40}") {
             prop_assert_eq!(Json::parse(&quote(&text)), Some(Json::String(text)));
+        }
+
+        #[test]
+        fn push_decimal_writes_what_to_string_writes(n in any::<u64>()) {
+            let mut text = String::new();
+            push_decimal(&mut text, n);
+            prop_assert_eq!(text, n.to_string());
+        }
+    }
+
+    #[test]
+    fn push_decimal_at_the_edges_of_its_steps() {
+        for n in [
+            0,
+            9,
+            10,
+            65_535,
+            65_536,
+            655_359,
+            u64::from(u32::MAX),
+            1 << 32,
+            u64::MAX,
+        ] {
+            let mut text = String::new();
+            push_decimal(&mut text, n);
+            assert_eq!(text, n.to_string());
         }
     }
 }

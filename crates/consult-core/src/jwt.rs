@@ -84,7 +84,7 @@ impl TokenInfo {
     /// ```
     pub fn from_claims(exp: Option<f64>, iat: Option<f64>) -> Result<Self, crate::JwtError> {
         let to_ms = |s: f64| {
-            (s.is_finite() && (0.0..=MAX_SECONDS).contains(&s)).then_some((s * 1000.0) as i64)
+            (s.is_finite() && (0.0..=MAX_SECONDS).contains(&s)).then(|| crate::to_i64(s * 1000.0))
         };
         let expires_at_ms = exp.and_then(to_ms).ok_or(JwtError::NoExpiry)?;
         let issued_at_ms = iat.and_then(to_ms).filter(|iat| *iat <= expires_at_ms);

@@ -48,3 +48,31 @@ pub use jwt::{JwtError, TokenInfo};
 pub use policy::RefreshPolicy;
 pub use poll::{PollAction, PollSchedule, SessionStatus};
 pub use skew::ClockSkew;
+
+/// `value as u64` (saturating; NaN is 0), as one shared function where the conversion is long:
+/// on WebAssembly 1.0 (the React Native core, through wasm2js) it is a dozen instructions, and
+/// each inlined copy becomes hundreds of bytes of JavaScript. Where the target has the
+/// saturating conversion instruction (`nontrapping-fptoint`: the browser cores) it is
+/// that one instruction, inlined.
+///
+/// ```
+/// assert_eq!(consult_core::to_u64(-1.5), 0);
+/// assert_eq!(consult_core::to_u64(2.9), 2);
+/// ```
+#[cfg_attr(target_feature = "nontrapping-fptoint", inline(always))]
+#[cfg_attr(not(target_feature = "nontrapping-fptoint"), inline(never))]
+pub fn to_u64(value: f64) -> u64 {
+    value as u64
+}
+
+/// `value as i64` (saturating; NaN is 0), shared as [`to_u64`] is.
+///
+/// ```
+/// assert_eq!(consult_core::to_i64(-2.9), -2);
+/// assert_eq!(consult_core::to_i64(f64::NAN), 0);
+/// ```
+#[cfg_attr(target_feature = "nontrapping-fptoint", inline(always))]
+#[cfg_attr(not(target_feature = "nontrapping-fptoint"), inline(never))]
+pub fn to_i64(value: f64) -> i64 {
+    value as i64
+}

@@ -20,7 +20,7 @@ impl RefreshPolicy {
     /// A policy with the given margin in seconds (negative counts as zero).
     pub fn with_margin_seconds(seconds: f64) -> Self {
         let ms = if seconds.is_finite() {
-            (seconds.max(0.0) * 1000.0).min(i64::MAX as f64) as i64
+            crate::to_i64((seconds.max(0.0) * 1000.0).min(i64::MAX as f64))
         } else {
             300_000
         };

@@ -107,9 +107,9 @@ pub struct PollSchedule {
 /// assert_eq!(interval_ms(Some(f64::NAN)), 5_000);
 /// ```
 pub fn interval_ms(option: Option<f64>) -> u64 {
-    option
-        .filter(|ms| ms.is_finite())
-        .map_or(5_000, |ms| ms.clamp(100.0, MAX_INTERVAL_MS as f64) as u64)
+    option.filter(|ms| ms.is_finite()).map_or(5_000, |ms| {
+        crate::to_u64(ms.clamp(100.0, MAX_INTERVAL_MS as f64))
+    })
 }
 
 /// The longest poll interval: a day.

@@ -55,7 +55,7 @@ impl ClockSkew {
         expires_in_secs: Option<f64>,
     ) -> Option<i64> {
         let seconds = expires_in_secs.filter(|s| s.is_finite() && s.abs() < 1e10)?;
-        Some(expires_at_ms.saturating_sub((seconds * 1000.0) as i64))
+        Some(expires_at_ms.saturating_sub(crate::to_i64(seconds * 1000.0)))
     }
 
     /// Server time at local time `local_now_ms`.

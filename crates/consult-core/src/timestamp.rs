@@ -99,14 +99,15 @@ fn parse_iso(text: &str) -> Option<i64> {
     };
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > i64::from(days_in_month(year as i32, month as i32))
         || hour > 23
         || minute > 59
         || second > 60
     {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    // Checked above: a 4-digit year, a month and a day, so the casts keep every value.
+    let days = i64::from(days_from_civil(year as i32, month as i32, day as i32));
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     Some(seconds * 1000 + millis)
 }
@@ -120,10 +121,10 @@ fn parse_iso(text: &str) -> Option<i64> {
 /// assert_eq!(parse_expires_at(&format_utc(1_800_000_000_999)), Some(1_800_000_000_000));
 /// ```
 pub fn format_utc(unix_ms: i64) -> String {
-    const MIN_SECONDS: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
-    const MAX_SECONDS: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-    let seconds = unix_ms.div_euclid(1000).clamp(MIN_SECONDS, MAX_SECONDS);
-    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    const MIN_MS: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00Z
+    const MAX_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+    let (days, of_day_ms) = days_and_rest(unix_ms.clamp(MIN_MS, MAX_MS));
+    let of_day = of_day_ms / 1000;
     let (year, month, day) = civil_from_days(days);
     let mut out = String::with_capacity(20);
     for (value, width, after) in [
@@ -140,9 +141,24 @@ pub fn format_utc(unix_ms: i64) -> String {
     out
 }
 
-/// Writes the last `width` (≤ 4) decimal digits of `value`, zero-padded. Constant divisors
-/// only: a computed one would link a division-by-zero panic into the wasm.
-fn push_padded(out: &mut String, value: i64, width: usize) {
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// `(ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY))` for |ms| < 2^53, without an i64
+/// division: wasm2js (the React Native core) replaces one with kilobytes of helper code, and
+/// every other division here is i32. Below 2^53 the float quotient, truncated, is the day or
+/// one after it (never one before), and a negative remainder says which.
+fn days_and_rest(ms: i64) -> (i32, i32) {
+    let mut days = crate::to_i64(ms as f64 / MS_PER_DAY as f64);
+    let mut rest = ms - days * MS_PER_DAY;
+    if rest < 0 {
+        days -= 1;
+        rest += MS_PER_DAY;
+    }
+    // Years 0–9999: a few million days; the rest is under a day.
+    (days as i32, rest as i32)
+}
+
+fn push_padded(out: &mut String, value: i32, width: usize) {
     let mut digits = [b'0'; 4];
     let mut rest = value.unsigned_abs();
     for slot in digits.iter_mut().rev() {
@@ -155,7 +171,7 @@ fn push_padded(out: &mut String, value: i64, width: usize) {
 }
 
 /// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+fn civil_from_days(days: i32) -> (i32, i32, i32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -164,15 +180,15 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let year = yoe + era * 400 + i32::from(month <= 2);
     (year, month, day)
 }
 
-fn is_leap(year: i64) -> bool {
+fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+fn days_in_month(year: i32, month: i32) -> i32 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -182,7 +198,8 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// In i32 (callers check the date first): no i64 division for wasm2js to replace.
+pub(crate) fn days_from_civil(year: i32, month: i32, day: i32) -> i32 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -195,6 +212,7 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     use proptest::prelude::*;
     use time::format_description::well_known::Rfc3339;
     use time::{OffsetDateTime, UtcOffset};
@@ -263,5 +281,64 @@ mod tests {
         fn never_panics(text in ".{0,40}") {
             let _ = parse_expires_at(&text);
         }
+
+        #[test]
+        fn formats_what_the_i64_arithmetic_formats(ms in any::<i64>()) {
+            prop_assert_eq!(format_utc(ms), format_utc_in_i64(ms));
+        }
+
+        #[test]
+        fn days_and_rest_is_euclidean_division(ms in -(1i64 << 53) + 1..1i64 << 53) {
+            let (days, rest) = days_and_rest(ms);
+            prop_assert_eq!((i64::from(days), i64::from(rest)), (ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY)));
+        }
+    }
+
+    #[test]
+    fn formats_the_clamps_and_day_edges_as_the_i64_arithmetic_does() {
+        let day = MS_PER_DAY;
+        for ms in [
+            i64::MIN,
+            i64::MAX,
+            0,
+            -1,
+            1,
+            day - 1,
+            day,
+            -day,
+            -day - 1,
+            -day + 1,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            951_782_400_000,
+            4_107_542_399_999,
+        ] {
+            assert_eq!(format_utc(ms), format_utc_in_i64(ms), "{ms}");
+        }
+    }
+
+    /// `format_utc` as it was, in i64 throughout: the reference.
+    fn format_utc_in_i64(unix_ms: i64) -> String {
+        let seconds = unix_ms
+            .div_euclid(1000)
+            .clamp(-62_167_219_200, 253_402_300_799);
+        let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            of_day / 3600,
+            of_day / 60 % 60,
+            of_day % 60
+        )
     }
 }

@@ -28,9 +28,16 @@ mod session;
 #[cfg(feature = "video")]
 mod socket;
 
-/// A JS number (ms) as `i64`; NaN and ±∞ count as 0.
+/// A JS number (ms) as `i64`; NaN and ±∞ count as 0. One shared function, not inlined into
+/// every export: on WebAssembly 1.0 (the React Native core) the conversion is a dozen
+/// instructions, and wasm2js makes each copy a few hundred bytes of JavaScript.
+#[inline(never)]
 fn ms(value: f64) -> i64 {
-    if value.is_finite() { value as i64 } else { 0 }
+    if value.is_finite() {
+        consult_core::to_i64(value)
+    } else {
+        0
+    }
 }
 
 /// A JS number (ms) as a non-negative `u64` (the socket machine's times).

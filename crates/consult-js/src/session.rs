@@ -184,7 +184,7 @@ pub struct TokenMachine {
 
 fn call(id: f64) -> u64 {
     if id.is_finite() && id >= 0.0 {
-        id as u64
+        consult_core::to_u64(id)
     } else {
         0
     }

@@ -40,8 +40,10 @@ impl Acks {
         expired
     }
 
-    /// Removes and returns every id (the connection that could answer them is gone).
-    pub(super) fn abandon(&mut self) -> Vec<u64> {
-        self.pending.drain(..).map(|(id, _)| id).collect()
+    /// Removes and returns every waiting emit, `(id, deadline)` (the connection that could answer
+    /// them is gone).
+    pub(super) fn abandon(&mut self) -> Vec<(u64, i64)> {
+        // The list itself, not a copy of its ids: no second allocation.
+        core::mem::take(&mut self.pending)
     }
 }

@@ -147,7 +147,7 @@ impl SessionConfig {
         let finite = |value: Option<f64>| value.filter(|v| v.is_finite());
         let request_timeout_ms = match finite(request_timeout_ms) {
             Some(ms) if ms <= 0.0 => u64::MAX,
-            Some(ms) => ms.min(u64::MAX as f64) as u64,
+            Some(ms) => crate::to_u64(ms.min(u64::MAX as f64)),
             None => defaults.request_timeout_ms,
         };
         let refresh_retries =
@@ -312,8 +312,10 @@ impl TokenSession {
             self.recheck_at,
         ]
         .into_iter()
-        .flatten()
-        .min()
+        .fold(None, |next, at| match (next, at) {
+            (Some(next), Some(at)) => Some(next.min(at)),
+            (next, at) => next.or(at),
+        })
     }
 
     /// The current token, if any, at device wall time `wall_now`.
@@ -860,11 +862,11 @@ impl TokenSession {
     fn complete_storage(&mut self, now: Now, pending: Pending, outcome: StorageOutcome) {
         // A failure degrades this operation, not the storage: the next one tries again (a tab
         // that stopped using the store would stop taking part in the cross-tab protocol).
-        if outcome == StorageOutcome::Failed && !self.storage_warned {
+        if matches!(outcome, StorageOutcome::Failed) && !self.storage_warned {
             self.storage_warned = true;
             self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
         }
-        if outcome == StorageOutcome::Done
+        if matches!(outcome, StorageOutcome::Done)
             && let StorageOp::Write { token, .. } = &pending.kind
             && self.unstored.as_ref() == Some(token)
         {
@@ -873,7 +875,7 @@ impl TokenSession {
         for (call, result) in pending.then {
             self.resolve(call, result);
         }
-        let failed = outcome == StorageOutcome::Failed;
+        let failed = matches!(outcome, StorageOutcome::Failed);
         let found = match outcome {
             StorageOutcome::Read(token) => token,
             _ => None,
