@@ -29,6 +29,7 @@ exec cargo mutants \
   --file 'crates/consult-core/src/connection*.rs' \
   --file 'crates/consult-core/src/connection/*.rs' \
   --exclude 'crates/consult-core/src/session/tests.rs' \
+  --exclude 'crates/consult-core/src/connection/tests.rs' \
   --jobs "${MUTANTS_JOBS:-1}" \
   --timeout-multiplier 3 \
   --output target \

@@ -2,6 +2,7 @@
 # consult-client's browser tests: headless Chromium (Debian's) via wasm-pack, against real
 # consult-stub instances started by tests/support/browser-stubs.mjs. Their URLs reach the tests
 # at compile time (the page cannot read this script's environment).
+# tests/trace_equality.rs needs no stub: core's trace scenarios over a scripted world.
 # Usage: scripts/test-browser.sh   (expects scripts/setup.sh done and target/debug/consult-stub built)
 set -euo pipefail
 

@@ -9,7 +9,8 @@
 #   4. runs the plain-JS tests (tests/package/*.test.js) against a real consult-stub
 #      (target/debug/consult-stub, or CONSULT_STUB_BIN): the consumer test (Node 20, memory
 #      storage); in headless /usr/bin/chromium through playwright-core: the two-tab test, the
-#      token and polling scenarios, the video-session scenarios, the Socket.IO interop test
+#      token and polling scenarios, the trace-equality scenarios (core's
+#      crates/consult-core/tests/data/traces.json), the video-session scenarios, the Socket.IO interop test
 #      (against the official npm socket.io 4.8 server and socket.io-client), the soak, the fault
 #      soak (a failed IndexedDB open, a wall clock stepping back an hour, two stub instances on
 #      Redis 7 s apart through libfaketime: tests/package/fault-soak.test.js, ~70 s);

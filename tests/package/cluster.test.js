@@ -10,52 +10,27 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { WebSocket as NodeWebSocket } from "ws";
 
 import { startStub, stubBinary } from "../interop/stub.js";
 import { PKG_FILES } from "../support/package-page.mjs";
+import { PROXY_BIN, startProxy, startRedis, until } from "../support/stub-cluster.mjs";
 
 const NODE_ENTRY = PKG_FILES[2];
-const PROXY_BIN = join(dirname(stubBinary()), "consult-proxy");
 const TEST_TIMEOUT_MS = 90_000;
 const SECRET = randomBytes(32).toString("hex");
 
-/** A free TCP port on 127.0.0.1 (closed again before it is used). */
-async function freePort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-/** Waits until `check()` is truthy (polled every 50 ms), or fails with `what`. */
-async function until(what, check, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  assert.fail(`timed out waiting for: ${what}`);
-}
-
 let redis;
-let redisDir;
-let redisPort;
 let instances;
 let proxy;
 let baseUrl;
 let pkg;
 
 async function startInstance(port) {
-  return startStub(["--redis", `redis://127.0.0.1:${redisPort}`], { port, secret: SECRET });
+  return startStub(["--redis", redis.url], { port, secret: SECRET });
 }
 
 before(async () => {
@@ -66,42 +41,18 @@ before(async () => {
   ]) {
     if (!existsSync(file)) throw new Error(`${file} missing: ${hint}`);
   }
-  redisPort = await freePort();
-  redisDir = mkdtempSync(join(tmpdir(), "consult-redis-"));
-  redis = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "yes", "--maxmemory-policy", "noeviction", "--dir", redisDir], {
-    stdio: "ignore",
-  });
-  const spawned = await new Promise((done) => {
-    redis.once("spawn", () => done(null));
-    redis.once("error", done);
-  });
-  if (spawned) throw new Error(`redis-server could not start (scripts/setup.sh installs it): ${spawned.message}`);
-  await until("redis-server accepting connections", async () => {
-    const socket = new (await import("node:net")).Socket();
-    return new Promise((done) => {
-      socket.once("connect", () => done(socket.end() || true));
-      socket.once("error", () => done(false));
-      socket.connect(redisPort, "127.0.0.1");
-    });
-  });
+  redis = await startRedis();
   instances = [await startInstance(0), await startInstance(0)];
-  const proxyPort = await freePort();
-  const backends = instances.flatMap((i) => ["--backend", new URL(i.url).host]);
-  proxy = spawn(PROXY_BIN, ["--listen", `127.0.0.1:${proxyPort}`, ...backends], { stdio: "ignore" });
-  baseUrl = `http://127.0.0.1:${proxyPort}`;
-  await until("consult-proxy answering", () => fetch(`${baseUrl}/api/dev/stats`).then((r) => r.ok, () => false));
+  proxy = await startProxy(instances);
+  baseUrl = proxy.url;
   globalThis.WebSocket = NodeWebSocket;
   pkg = await import(pathToFileURL(NODE_ENTRY).href);
 });
 
 after(async () => {
-  proxy?.kill("SIGKILL");
+  await proxy?.stop();
   for (const instance of instances ?? []) await instance.stop();
-  if (redis) {
-    redis.kill("SIGCONT");
-    redis.kill("SIGKILL");
-  }
-  if (redisDir) rmSync(redisDir, { recursive: true, force: true });
+  await redis?.stop();
 });
 
 /** A signed-in client polling `session` and holding its room; everything it reports, recorded. */
@@ -137,7 +88,7 @@ test("an instance killed and restarted: the npm client stays signed in, polls ag
     process.kill(a.pid, "SIGKILL");
     await a.stop();
     await new Promise((done) => setTimeout(done, 1_000));
-    instances[0] = await startStub(["--redis", `redis://127.0.0.1:${redisPort}`], { port, secret: SECRET });
+    instances[0] = await startInstance(port);
     // A change made through either instance reaches the poller: polling goes on.
     await instances[0].patchSession(session.session_id, "active");
     await until("polling saw the change after the restart", () => seen.statuses.includes("active"));
@@ -166,12 +117,12 @@ test("an instance killed and restarted: the npm client stays signed in, polls ag
 test("Redis stops answering for 6 s: 503s, the client backs off, nobody signed out, full service after", { timeout: TEST_TIMEOUT_MS }, async () => {
   const { client, poller, room, seen, session } = await consultation("patient-cluster-outage");
   try {
-    redis.kill("SIGSTOP");
+    redis.process.kill("SIGSTOP");
     const outageStarted = Date.now();
     await until("a 503 during the outage", () => seen.errors.some((e) => e === "HTTP 503"));
     await new Promise((done) => setTimeout(done, Math.max(0, 6_000 - (Date.now() - outageStarted))));
     const errorsDuringOutage = seen.errors.length;
-    redis.kill("SIGCONT");
+    redis.process.kill("SIGCONT");
     await until("the store answers again", () => instances[1].patchSession(session.session_id, "active").then(() => true, () => false));
     await until("polling saw the change after Redis returned", () => seen.statuses.includes("active"));
     const token = await client.refreshAuthToken();

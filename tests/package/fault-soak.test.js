@@ -210,9 +210,14 @@ async function soak({ profiles, baseUrl, sessionIds, midRun = async () => {}, ex
   return { results, midRunAt };
 }
 
-/** One line per tab, for diagnostics and failure messages. */
+/** One line per tab (after a summary of all), for diagnostics and failure messages. */
 function story(results, extra = "") {
+  const calls = results.reduce((n, r) => n + r.calls, 0);
+  const maxCall = Math.max(...results.map((r) => r.maxCallMs));
+  const maxPoll = Math.max(...results.map((r) => r.maxPollMs));
+  const polls = results.reduce((n, r) => n + r.polls.length, 0);
   return (
+    `\n  summary: ${calls} getValidToken calls (longest ${Math.round(maxCall)} ms), ${polls} polls (longest ${Math.round(maxPoll)} ms)` +
     extra +
     results
       .map((r, i) => {

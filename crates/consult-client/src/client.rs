@@ -138,7 +138,7 @@ impl ConsultClient {
         let store = Store::new(&options.storage, options.storage_keys.clone());
         let cross_tab = options.cross_tab && store.shared_with_tabs();
         let config = options.session_config(cross_tab);
-        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        let seed = crate::env::seed();
         let parts = Parts {
             base_url: options.base_url,
             allowed_origins: options.allowed_origins,
@@ -266,7 +266,7 @@ impl Inner {
             http::send(Exchange {
                 url: &url,
                 init,
-                method: "GET",
+                method: wire::GET,
                 headers,
                 timeout_ms: self.request_timeout_ms,
                 cancel: cancel.clone(),

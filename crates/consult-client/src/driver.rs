@@ -1,9 +1,9 @@
 //! The executor of one client's [`TokenSession`]: inputs in, actions out, nothing decided here.
 //!
-//! [`Inner::feed`] hands the machine an input; [`Inner::pump`] then performs every action it
-//! asks for — storage, lock, refresh, logout, tab messages, answers to calls, events — with no
-//! `RefCell` borrow held while a listener runs or a task waits, and re-arms one timer to
-//! [`TokenSession::poll_timeout`]. Answers that come later (a storage task, a granted lock, a
+//! [`Inner::feed`] hands the machine an input through the driver's pump (`pump.rs`), which
+//! performs every action it asks for — storage, lock, refresh, logout, tab messages, answers to
+//! calls, events — with no borrow held while a listener runs or a task waits (an input fed
+//! meanwhile waits its turn); then one timer is re-armed to [`TokenSession::poll_timeout`]. Answers that come later (a storage task, a granted lock, a
 //! refresh answer, a tab message, a wake-up, the timer) are fed back through a `Weak`, so
 //! dropping the client drops everything: listeners, timer, lock, channel, requests.
 
@@ -21,6 +21,7 @@ use crate::env::{EventListener, Now, mono_ms, mono_timer_at, now_ms, spawn};
 use crate::events::{ClientEvent, EventKind, Listeners, TokenSnapshot};
 use crate::http::{self, Exchange, bearer, join_url};
 use crate::lock::{self, HeldLock};
+use crate::pump::Pump;
 use crate::storage::Store;
 use crate::tabs::Tabs;
 use crate::{ClientError, wake};
@@ -50,8 +51,7 @@ pub(crate) struct Inner {
     pub(crate) tabs: RefCell<Option<Tabs>>,
     pub(crate) wake: RefCell<Vec<EventListener>>,
     weak: Weak<Inner>,
-    session: RefCell<TokenSession>,
-    pumping: Cell<bool>,
+    session: Pump<TokenSession>,
     next_call: Cell<CallId>,
     calls: RefCell<Vec<(CallId, Answer)>>,
     store: Store,
@@ -79,8 +79,7 @@ impl Inner {
             tabs: RefCell::new(None),
             wake: RefCell::new(Vec::new()),
             weak: weak.clone(),
-            session: RefCell::new(session),
-            pumping: Cell::new(false),
+            session: Pump::new(session),
             next_call: Cell::new(0),
             calls: RefCell::new(Vec::new()),
             lock_name: wire::lock_name(&parts.token_key),
@@ -114,14 +113,21 @@ impl Inner {
     /// The current token, as the application sees it.
     pub(crate) fn snapshot(&self) -> Option<TokenSnapshot> {
         let now = self.now_ms();
-        self.session.borrow().view(now).map(TokenSnapshot::from)
+        self.session.machine().view(now).map(TokenSnapshot::from)
     }
 
     /// Hands `input` to the machine and performs what follows.
     pub(crate) fn feed(&self, input: Input) {
-        let now = self.clocks();
-        self.session.borrow_mut().handle(now, input);
-        self.pump();
+        self.step(move |session, now| session.handle(now, input));
+    }
+
+    /// Hands `step` to the machine through the pump; once every action is carried out, the
+    /// timer is re-armed.
+    fn step(&self, step: impl FnOnce(&mut TokenSession, consult_core::session::Now) + 'static) {
+        let perform = |action| self.perform(action);
+        if self.session.feed(step, || self.clocks(), perform) {
+            self.arm_timer();
+        }
     }
 
     /// A token valid for at least the refresh margin: within the machine's lease
@@ -131,7 +137,7 @@ impl Inner {
         let now = self.now_ms();
         let mono = mono_ms();
         let leased = {
-            let session = self.session.borrow();
+            let session = self.session.machine();
             let fresh = session.fresh_until().is_some_and(|until| now < until)
                 && session.fresh_until_mono().is_some_and(|until| mono < until);
             fresh
@@ -160,25 +166,8 @@ impl Inner {
         }
     }
 
-    /// Performs every pending action (a nested call, from a listener or an I/O answered at
-    /// once, only feeds: this loop goes on), then re-arms the timer.
-    fn pump(&self) {
-        if self.pumping.replace(true) {
-            return;
-        }
-        loop {
-            let action = self.session.borrow_mut().poll_action();
-            match action {
-                Some(action) => self.perform(action),
-                None => break,
-            }
-        }
-        self.pumping.set(false);
-        self.arm_timer();
-    }
-
     fn arm_timer(&self) {
-        let at = self.session.borrow().poll_timeout();
+        let at = self.session.machine().poll_timeout();
         let mut timer = self.timer.borrow_mut();
         if timer.as_ref().map(|(t, _)| *t) == at {
             return;
@@ -188,9 +177,7 @@ impl Inner {
             let fire = move || {
                 if let Some(inner) = weak.upgrade() {
                     inner.timer.borrow_mut().take();
-                    let now = inner.clocks();
-                    inner.session.borrow_mut().handle_timeout(now);
-                    inner.pump();
+                    inner.step(|session, now| session.handle_timeout(now));
                 }
             };
             (at, mono_timer_at(at, fire))
@@ -332,7 +319,7 @@ async fn post(
     http::send(Exchange {
         url,
         init: None,
-        method: "POST",
+        method: wire::POST,
         headers: vec![(wire::AUTHORIZATION, bearer(token))],
         timeout_ms: None,
         cancel,

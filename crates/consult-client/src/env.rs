@@ -14,6 +14,13 @@ pub fn system_now() -> Now {
     Rc::new(js_sys::Date::now)
 }
 
+/// A machine's PRNG seed from the page's randomness, as the JavaScript driver makes it
+/// (`Math.random() * 2 ** 52`, its bits): the same page randomness gives both drivers the same
+/// jitter (the trace-equality tests fix it and compare).
+pub(crate) fn seed() -> u64 {
+    (js_sys::Math::random() * 2f64.powi(52)).to_bits()
+}
+
 /// Current time from `now`, as whole milliseconds (the device clock if `now` is not finite).
 pub(crate) fn now_ms(now: &Now) -> i64 {
     let value = now();

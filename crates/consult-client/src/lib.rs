@@ -36,6 +36,7 @@ mod lock;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod options_table;
 mod poller;
+mod pump;
 mod room_event;
 mod socket;
 mod storage;

@@ -3,7 +3,7 @@
 //! keeps one timer, and calls the application back. Stopping — [`SessionPoller::stop`], or
 //! dropping the last handle — aborts the request in flight.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 pub use consult_core::poll_machine::PollEnd;
@@ -13,6 +13,7 @@ use consult_core::{poll, wire};
 
 use crate::client::session_path;
 use crate::env::{EventListener, mono_ms, mono_timer_at, page_hidden, spawn};
+use crate::pump::Pump;
 use crate::{ClientError, ConsultClient, SessionDetails, http};
 
 /// Callbacks and settings of a poll.
@@ -32,8 +33,7 @@ struct Shared {
     path: String,
     options: PollOptions,
     weak: Weak<Shared>,
-    machine: RefCell<PollMachine>,
-    pumping: Cell<bool>,
+    machine: Pump<PollMachine>,
     /// The body of the last answer, read as a session on [`PollOutput::Update`].
     latest: RefCell<Option<String>>,
     request: RefCell<Option<web_sys::AbortController>>,
@@ -74,7 +74,7 @@ impl SessionPoller {
 
     /// Whether polling has ended.
     pub fn is_stopped(&self) -> bool {
-        self.handle.shared.machine.borrow().is_ended()
+        self.handle.shared.machine.machine().is_ended()
     }
 }
 
@@ -95,15 +95,14 @@ impl ConsultClient {
     /// # }
     /// ```
     pub fn poll_session(&self, session_id: &str, options: PollOptions) -> SessionPoller {
-        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        let seed = crate::env::seed();
         let machine = PollMachine::new(options.settled_interval_ms(), seed);
         let shared = Rc::new_cyclic(|weak| Shared {
             client: self.clone(),
             path: session_path(session_id),
             options,
             weak: weak.clone(),
-            machine: RefCell::new(machine),
-            pumping: Cell::new(false),
+            machine: Pump::new(machine),
             latest: RefCell::new(None),
             request: RefCell::new(None),
             timer: RefCell::new(None),
@@ -140,48 +139,21 @@ fn feed(shared: &Rc<Shared>, input: PollInput) {
 }
 
 /// Gives the machine what happened (an input, or `None`: its timer fired) on the monotonic
-/// clock (the machine only schedules; a wall clock stepping back must not stall polling), then
-/// performs what follows.
+/// clock (the machine only schedules; a wall clock stepping back must not stall polling)
+/// through the pump, then re-arms the timer once every action is carried out.
 fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
-    let now = mono_ms();
-    match input {
-        Some(input) => shared.machine.borrow_mut().handle(now, input),
-        None => shared.machine.borrow_mut().handle_timeout(now),
-    }
-    if shared.pumping.replace(true) {
+    let hand = move |machine: &mut PollMachine, now| match input {
+        Some(input) => machine.handle(now, input),
+        None => machine.handle_timeout(now),
+    };
+    let now = mono_ms;
+    if !shared
+        .machine
+        .feed(hand, now, |output| perform(shared, output))
+    {
         return;
     }
-    loop {
-        let output = shared.machine.borrow_mut().poll_action();
-        let options = &shared.options;
-        match output {
-            None => break,
-            Some(PollOutput::Fetch { if_none_match }) => fetch(shared, if_none_match),
-            Some(PollOutput::Abort) => {
-                let request = shared.request.borrow_mut().take();
-                if let Some(controller) = request {
-                    controller.abort();
-                }
-            }
-            Some(PollOutput::Update) => {
-                // Core read the body as a session.
-                let body = shared.latest.borrow_mut().take().unwrap_or_default();
-                (options.on_update)(SessionDetails::read(&body));
-            }
-            Some(PollOutput::Error(error)) => {
-                if let Some(on_error) = &options.on_error {
-                    on_error(error.into());
-                }
-            }
-            Some(PollOutput::End(end)) => {
-                if let Some(on_end) = &options.on_end {
-                    on_end(end);
-                }
-            }
-        }
-    }
-    shared.pumping.set(false);
-    let at = shared.machine.borrow().poll_timeout();
+    let at = shared.machine.machine().poll_timeout();
     let weak = shared.weak.clone();
     let timer = at.map(|at| {
         mono_timer_at(at, move || {
@@ -191,6 +163,35 @@ fn step(shared: &Rc<Shared>, input: Option<PollInput>) {
         })
     });
     *shared.timer.borrow_mut() = timer;
+}
+
+/// Carries out one output of the machine.
+fn perform(shared: &Rc<Shared>, output: PollOutput) {
+    let options = &shared.options;
+    match output {
+        PollOutput::Fetch { if_none_match } => fetch(shared, if_none_match),
+        PollOutput::Abort => {
+            let request = shared.request.borrow_mut().take();
+            if let Some(controller) = request {
+                controller.abort();
+            }
+        }
+        PollOutput::Update => {
+            // Core read the body as a session.
+            let body = shared.latest.borrow_mut().take().unwrap_or_default();
+            (options.on_update)(SessionDetails::read(&body));
+        }
+        PollOutput::Error(error) => {
+            if let Some(on_error) = &options.on_error {
+                on_error(error.into());
+            }
+        }
+        PollOutput::End(end) => {
+            if let Some(on_end) = &options.on_end {
+                on_end(end);
+            }
+        }
+    }
 }
 
 /// Sends the session request and feeds its answer.

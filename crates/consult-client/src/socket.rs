@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{InvalidOptions, check};
+use crate::pump::Pump;
 use crate::room_event::{RoomEvent, RoomState};
 use crate::{ClientError, ConsultClient};
 
@@ -60,7 +61,7 @@ impl Drop for Transport {
 struct Shared {
     client: ConsultClient,
     url: String,
-    machine: RefCell<SocketConnection>,
+    machine: Pump<SocketConnection>,
     transport: RefCell<Option<Transport>>,
     timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     listeners: RefCell<Vec<SessionListener>>,
@@ -73,9 +74,7 @@ struct Handle(Rc<Shared>);
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        let now = crate::env::mono_ms();
-        self.0.machine.borrow_mut().handle(now, Input::Disconnect);
-        pump(&self.0);
+        feed_shared(&self.0, |m, now| m.handle(now, Input::Disconnect));
     }
 }
 
@@ -126,11 +125,11 @@ impl ConsultClient {
             role: options.role,
         };
         let config = connection_config(options.reconnection, room);
-        let seed = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        let seed = crate::env::seed();
         let shared = Rc::new(Shared {
             client: self.clone(),
             url: options.url.unwrap_or_else(|| self.inner.base_url.clone()),
-            machine: RefCell::new(SocketConnection::new(config, seed)),
+            machine: Pump::new(SocketConnection::new(config, seed)),
             next_emit: Cell::new(1),
             transport: RefCell::new(None),
             timer: RefCell::new(None),
@@ -138,7 +137,7 @@ impl ConsultClient {
             emits: RefCell::new(Vec::new()),
         });
         let now = crate::env::mono_ms();
-        shared.machine.borrow_mut().handle(now, Input::Start);
+        shared.machine.machine_mut().handle(now, Input::Start);
         // Let the caller attach listeners before anything is reported.
         let weak = Rc::downgrade(&shared);
         crate::env::spawn(async move { feed(&weak, |_, _| {}) });
@@ -178,7 +177,6 @@ impl VideoSession {
         let args = serde_json::to_string(data)
             .map_err(|_| ClientError::new(ErrorCode::BadResponse, "data is not JSON"))?;
         let (sender, receiver) = oneshot::channel();
-        let now = crate::env::mono_ms();
         let id = shared
             .next_emit
             .replace(shared.next_emit.get().wrapping_add(1));
@@ -189,8 +187,7 @@ impl VideoSession {
             args_json: args,
             ack_timeout_ms: ack_timeout_ms.map(u64::from),
         };
-        shared.machine.borrow_mut().handle(now, emit);
-        pump(shared);
+        feed_shared(shared, move |m, now| m.handle(now, emit));
         receiver
             .await
             .unwrap_or_else(|_| Err(ClientError::new(ErrorCode::Aborted, "session dropped")))
@@ -205,7 +202,7 @@ impl VideoSession {
 
     /// The connection state.
     pub fn state(&self) -> RoomState {
-        self.handle.0.machine.borrow().state()
+        self.handle.0.machine.machine().state()
     }
 }
 
@@ -217,32 +214,22 @@ fn emit(shared: &Shared, event: RoomEvent) {
     }
 }
 
-/// Carries out every pending action of the machine, then re-arms its timer.
-fn pump(shared: &Rc<Shared>) {
-    loop {
-        let action = shared.machine.borrow_mut().poll_action();
-        match action {
-            None => break,
-            Some(Action::OpenTransport) => open_transport(shared),
-            Some(Action::CloseTransport) => drop(shared.transport.borrow_mut().take()),
-            Some(Action::Send(frame)) => {
-                if let Some(transport) = &*shared.transport.borrow() {
-                    let _ = transport.socket.send_with_str(&frame);
-                }
+/// Carries out one action of the machine.
+fn perform(shared: &Rc<Shared>, action: Action) {
+    match action {
+        Action::OpenTransport => open_transport(shared),
+        Action::CloseTransport => drop(shared.transport.borrow_mut().take()),
+        Action::Send(frame) => {
+            if let Some(transport) = &*shared.transport.borrow() {
+                let _ = transport.socket.send_with_str(&frame);
             }
-            Some(Action::FetchToken {
-                request,
-                force_refresh,
-            }) => fetch_token(shared, request, force_refresh),
-            Some(Action::Notify(notice)) => on_notice(shared, notice),
         }
+        Action::FetchToken {
+            request,
+            force_refresh,
+        } => fetch_token(shared, request, force_refresh),
+        Action::Notify(notice) => on_notice(shared, notice),
     }
-    let deadline = shared.machine.borrow().poll_timeout();
-    let weak = Rc::downgrade(shared);
-    let timer = deadline.map(|at| {
-        crate::env::mono_timer_at(at, move || feed(&weak, |m, now| m.handle_timeout(now)))
-    });
-    *shared.timer.borrow_mut() = timer;
 }
 
 fn on_notice(shared: &Rc<Shared>, notice: Notice) {
@@ -281,18 +268,38 @@ fn fetch_token(shared: &Rc<Shared>, request: u64, force_refresh: bool) {
             Ok(token) => TokenResult::Token(token),
             Err(error) => TokenResult::for_error(error.code),
         };
-        feed(&weak, |m, now| {
+        feed(&weak, move |m, now| {
             m.handle(now, Input::Token { request, result })
         });
     });
 }
 
-fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64)) {
+fn feed(weak: &Weak<Shared>, input: impl FnOnce(&mut SocketConnection, i64) + 'static) {
     if let Some(shared) = weak.upgrade() {
-        let now = crate::env::mono_ms();
-        input(&mut shared.machine.borrow_mut(), now);
-        pump(&shared);
+        feed_shared(&shared, input);
     }
+}
+
+/// Hands `input` to the machine through the pump (on the monotonic clock: the machine only keeps
+/// deadlines); once every action is carried out, re-arms the timer.
+fn feed_shared(shared: &Rc<Shared>, input: impl FnOnce(&mut SocketConnection, i64) + 'static) {
+    let now = crate::env::mono_ms;
+    if shared
+        .machine
+        .feed(input, now, |action| perform(shared, action))
+    {
+        arm_timer(shared);
+    }
+}
+
+/// One timer, at the machine's next deadline (not generic: its closure is one type).
+fn arm_timer(shared: &Rc<Shared>) {
+    let deadline = shared.machine.machine().poll_timeout();
+    let weak = Rc::downgrade(shared);
+    let timer = deadline.map(|at| {
+        crate::env::mono_timer_at(at, move || feed(&weak, |m, now| m.handle_timeout(now)))
+    });
+    *shared.timer.borrow_mut() = timer;
 }
 
 fn open_transport(shared: &Rc<Shared>) {
@@ -305,7 +312,8 @@ fn open_transport(shared: &Rc<Shared>) {
     let handler = |f: fn(&mut SocketConnection, i64, &web_sys::MessageEvent)| {
         let weak = weak.clone();
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            feed(&weak, |m, now| f(m, now, &event))
+            let event = event.clone();
+            feed(&weak, move |m, now| f(m, now, &event))
         })
     };
     let handlers = [

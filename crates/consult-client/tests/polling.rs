@@ -160,3 +160,37 @@ async fn an_unknown_session_ends_polling_as_not_found() {
     until("on_end", || seen.borrow().end.is_some()).await;
     assert_eq!(seen.borrow().end, Some(PollEnd::NotFound));
 }
+
+/// Regression (issue 18, found by the package's fault soak): the poll machine runs on the
+/// monotonic clock. On the client's wall clock, a step back of an hour put the next poll an
+/// hour out.
+#[wasm_bindgen_test]
+async fn polling_goes_on_when_the_wall_clock_steps_back_an_hour() {
+    let base = stub();
+    let behind = Rc::new(std::cell::Cell::new(0.0));
+    let mut options = consult_client::ClientOptions::new(base);
+    options.storage = consult_client::StorageKind::Memory;
+    options.auto_refresh = false;
+    let clock = behind.clone();
+    options.now = Some(Rc::new(move || js_sys::Date::now() - clock.get()));
+    let client = ConsultClient::new(options).expect("valid options");
+    client
+        .set_session(&dev_grant(base, "p-wall-step", 3600).await)
+        .await
+        .expect("set session");
+    let session = create_session(base, "{}").await;
+    let (poller, _seen) = poll(&client, &session, 100);
+    let gets = stat(base, "session_get").await;
+    while stat(base, "session_get").await - gets < 2.0 {
+        sleep(50).await;
+    }
+    behind.set(3_600_000.0);
+    let at_step = stat(base, "session_get").await;
+    sleep(1_000).await;
+    let after_step = stat(base, "session_get").await - at_step;
+    poller.stop();
+    assert!(
+        after_step >= 3.0,
+        "polls in the second after the step: {after_step}"
+    );
+}

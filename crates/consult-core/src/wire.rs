@@ -29,6 +29,11 @@ pub const LOGOUT_PATH: &str = "/api/video/auth/logout";
 /// `GET` + the session id as one percent-encoded segment: a consultation session.
 pub const SESSIONS_PATH: &str = "/api/video/sessions/";
 
+/// The method of [`REFRESH_PATH`] and [`LOGOUT_PATH`].
+pub const POST: &str = "POST";
+/// The method of [`SESSIONS_PATH`], and of an authorised call whose caller names none.
+pub const GET: &str = "GET";
+
 /// The request header carrying the token, as `BEARER` + the token.
 pub const AUTHORIZATION: &str = "Authorization";
 /// The scheme prefix of [`AUTHORIZATION`]'s value.

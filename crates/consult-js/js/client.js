@@ -17,7 +17,7 @@ import { TokenStorage } from "./storage.js";
 import { pump } from "./pump.js";
 import { TabSync } from "./tabs.js";
 import { VideoSession } from "./video_session.js";
-import { AUTHORIZATION, BEARER, DATE, EXPIRES_KEY, LOCK_PREFIX, LOGOUT_PATH, REFRESH_PATH, RETRY_AFTER, SESSIONS_PATH, TOKEN_KEY } from "./wire.js";
+import { AUTHORIZATION, BEARER, DATE, EXPIRES_KEY, LOCK_PREFIX, LOGOUT_PATH, POST, REFRESH_PATH, RETRY_AFTER, SESSIONS_PATH, TOKEN_KEY } from "./wire.js";
 
 const EVENTS = ["tokenRefreshed", "refreshFailed", "sessionExpired", "tokenChanged", "warning", "refreshStarted"];
 
@@ -327,7 +327,7 @@ export class ConsultClient {
         this.#requests.delete(id);
         return;
       case Op.SendLogout:
-        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: "POST" }, [[AUTHORIZATION, BEARER + m.text()]], this.#timeoutMs).catch(() => {});
+        send(joinUrl(o.baseUrl, LOGOUT_PATH), { method: POST }, [[AUTHORIZATION, BEARER + m.text()]], this.#timeoutMs).catch(() => {});
         return;
       case Op.AnnounceToken:
         this.#tabs?.announceToken(m.text(), m.extra(), m.replaces());
@@ -362,7 +362,7 @@ export class ConsultClient {
   #refresh(id, token) {
     const controller = new AbortController();
     this.#requests.set(id, controller);
-    const init = { method: "POST", headers: { [AUTHORIZATION]: BEARER + token }, signal: controller.signal };
+    const init = { method: POST, headers: { [AUTHORIZATION]: BEARER + token }, signal: controller.signal };
     fetch(joinUrl(this.#o.baseUrl, REFRESH_PATH), init)
       .then(
         async (response) => {

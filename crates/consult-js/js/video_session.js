@@ -54,7 +54,7 @@ export class VideoSession {
     this.#machine = new SocketMachine(o.url, o.namespace, o.attempts, o.delayMs, o.maxDelayMs, o.roomId, o.sessionId, o.userId, o.role, seed);
     this.#machine.start(now());
     // Let the caller attach listeners before anything is reported.
-    setTimeout(() => this.#feed(() => {}), 0);
+    Promise.resolve().then(() => this.#feed(() => {}));
   }
 
   /**
@@ -166,7 +166,7 @@ export class VideoSession {
     try {
       socket = new WebSocket(url);
     } catch {
-      setTimeout(() => this.#feed((m, now) => m.onTransportClosed(now)), 0);
+      Promise.resolve().then(() => this.#feed((m, now) => m.onTransportClosed(now)));
       return;
     }
     socket.onopen = () => this.#feed((m, now) => m.onTransportOpen(now));

@@ -8,6 +8,9 @@ export const REFRESH_PATH = "/api/video/auth/refresh-token";
 export const LOGOUT_PATH = "/api/video/auth/logout";
 /** `GET` + the session id as one percent-encoded segment. */
 export const SESSIONS_PATH = "/api/video/sessions/";
+/** The methods: POST for refresh and logout, GET for a session (and a call naming none). */
+export const POST = "POST";
+export const GET = "GET";
 /** The request header carrying the token, as `BEARER` + the token. */
 export const AUTHORIZATION = "Authorization";
 export const BEARER = "Bearer ";

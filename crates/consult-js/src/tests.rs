@@ -215,6 +215,8 @@ fn the_drivers_wire_module_matches_core() {
         ("REFRESH_PATH", REFRESH_PATH),
         ("LOGOUT_PATH", LOGOUT_PATH),
         ("SESSIONS_PATH", SESSIONS_PATH),
+        ("POST", POST),
+        ("GET", GET),
         ("AUTHORIZATION", AUTHORIZATION),
         ("BEARER", BEARER),
         ("IF_NONE_MATCH", IF_NONE_MATCH),

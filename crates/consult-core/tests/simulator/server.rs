@@ -1,6 +1,6 @@
 //! The server model and its history: consult-stub's rules for tokens (rotation with a reuse
 //! window, reuse after it revokes the sign-in, refresh grace after `exp`, a cap on the sign-in's
-//! age, logout), run by several instances with their own clocks over one shared store (Redis),
+//! age, logout; `tests/data/rotation.json` holds the model to the stub's answers), run by several instances with their own clocks over one shared store (Redis),
 //! and the rotation chain the judge checks every tab against.
 //!
 //! The only excuses the judge accepts are faults the world injected and recorded here
@@ -257,7 +257,13 @@ impl Server {
                 self.unexcused_repeats
                     .push((now, format!("token #{} (chain {})", issued.index, sid)));
             }
-            if local <= rotated_local.saturating_add(rules.reuse_window_ms) {
+            // Only the chain's last rotation repeats (consult-stub remembers that one): a
+            // token two rotations old is reuse, inside its own window too.
+            let successor_current = self
+                .issued
+                .get(&successor)
+                .is_some_and(|s| s.successor.is_none());
+            if successor_current && local <= rotated_local.saturating_add(rules.reuse_window_ms) {
                 let text = self.token_text(successor);
                 let expires_in = self.expires_in_s(&text, local);
                 return Outcome::Issued(text, expires_in, local);
