@@ -154,7 +154,7 @@ const prerequisite = missingPackage() ?? missingChromium();
 
 let server;
 let browser;
-/** The wall-step scenario's results, for the todo test that follows it. */
+/** The wall-step scenario's results, for the test that follows it. */
 let wallStep = null;
 
 before(async () => {
@@ -235,7 +235,7 @@ function story(results, extra = "") {
 /**
  * What every scenario asserts of every tab, and of the server's refresh counters; the tabs in
  * `knownExpiredHandouts` are exempt from "no token handed out past its expiry" only (see the
- * todo test below).
+ * test below).
  */
 function assertNobodyDropped(results, { refreshOk, refreshRejected }, why, knownExpiredHandouts = []) {
   for (const [i, r] of results.entries()) {
