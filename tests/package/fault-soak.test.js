@@ -154,7 +154,7 @@ const prerequisite = missingPackage() ?? missingChromium();
 
 let server;
 let browser;
-/** The wall-step scenario's results, for the todo test that follows it. */
+/** The wall-step scenario's results, for the test that follows it. */
 let wallStep = null;
 
 before(async () => {
@@ -235,7 +235,7 @@ function story(results, extra = "") {
 /**
  * What every scenario asserts of every tab, and of the server's refresh counters; the tabs in
  * `knownExpiredHandouts` are exempt from "no token handed out past its expiry" only (see the
- * todo test below).
+ * test below).
  */
 function assertNobodyDropped(results, { refreshOk, refreshRejected }, why, knownExpiredHandouts = []) {
   for (const [i, r] of results.entries()) {
@@ -328,14 +328,12 @@ test(`a tab's wall clock steps back one hour mid-run (beside a healthy tab, and 
   }
 });
 
-// Known bug (core): the token session judges expiry on the wall clock with the skew measured
-// at the last refresh, and the driver's lease (freshUntil) is wall time too. After the step
-// back, a tab alone thinks its token has another hour: it hands out the same token past its
-// `exp` (7 times, up to 4.5 s past it, in 20 s) and never refreshes again within the run. A tab
-// beside a healthy one is saved by the other's broadcasts. Fix: expiry and the lease must not
-// move when the wall clock steps back (take the later of the wall and monotonic estimates of
-// server time), then drop the `todo`.
-test("the tab whose wall clock stepped back hands out no token past its expiry", { todo: "core judges expiry and the lease on the stepped wall clock (issue 18)" }, () => {
+// Regression: core judged expiry on the wall clock with the skew measured at the last refresh,
+// and the driver's lease (freshUntil) was wall time too. After the step back a tab alone thought
+// its token had another hour: it handed out the same token past its `exp` (7 times, up to
+// 4.5 s past it, in 20 s) and never refreshed again within the run. A tab beside a healthy one
+// was saved by the other's broadcasts.
+test("the tab whose wall clock stepped back hands out no token past its expiry", () => {
   assert.ok(wallStep, "the wall-step scenario ran");
   const { results, why, midRunAt } = wallStep;
   const refreshedLater = results[2].refreshAnswers.filter((a) => a.status === 200 && a.at > midRunAt).length;

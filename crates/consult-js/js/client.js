@@ -96,10 +96,12 @@ export class ConsultClient {
       for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
     },
     () => {
-      // The machine's lease, and its timer re-armed.
+      // The machine's lease (on both clocks), and its timer re-armed.
       const machine = this.#machine;
       const lease = machine.freshUntil();
+      const leaseMono = machine.freshUntilMono();
       this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
+      this.#leaseUntilMono = Number.isNaN(leaseMono) ? -Infinity : leaseMono;
       this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
       clearTimeout(this.#timer);
       const at = machine.pollTimeout();
@@ -111,8 +113,10 @@ export class ConsultClient {
   #timer;
   #timeoutMs;
   #wakeTargets = [];
-  /** The machine's lease: until this device time, getValidToken() answers #leased at once. */
+  /** The machine's lease: until this device time and #leaseUntilMono (performance.now()),
+   * getValidToken() answers #leased at once. */
   #leaseUntil = -Infinity;
+  #leaseUntilMono = -Infinity;
   #leased = "";
 
   /** Creates a client; nothing is read or sent until the first call. */
@@ -149,7 +153,7 @@ export class ConsultClient {
   /** A token valid for at least the refresh margin, refreshing first if needed (single-flight). */
   getValidToken() {
     // The hot path: within the machine's lease, its answer is known without asking.
-    if (this.#o.now() < this.#leaseUntil) return Promise.resolve(this.#leased);
+    if (this.#o.now() < this.#leaseUntil && monoNow() < this.#leaseUntilMono) return Promise.resolve(this.#leased);
     return this.#call(In.GetToken);
   }
 

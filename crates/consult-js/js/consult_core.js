@@ -130,6 +130,9 @@ export class TokenMachine extends Machine {
   freshUntil() {
     return core.tm_fresh_until(this.h);
   }
+  freshUntilMono() {
+    return core.tm_fresh_until_mono(this.h);
+  }
   token() {
     return take(core, core.tm_token(this.h));
   }

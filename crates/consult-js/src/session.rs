@@ -474,10 +474,18 @@ impl TokenMachine {
         self.session.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }
 
-    /// Until this device time (Unix ms), `GetToken` would be answered at once with the
-    /// current token: the driver may hand it out without feeding the call. NaN: no lease.
+    /// Until this device time (Unix ms), and until [`TokenMachine::fresh_until_mono`] on the
+    /// monotonic clock, `GetToken` would be answered at once with the current token: the driver
+    /// may hand it out without feeding the call. NaN: no lease.
     pub fn fresh_until(&self) -> f64 {
         self.session.fresh_until().map_or(f64::NAN, |t| t as f64)
+    }
+
+    /// The lease's end on the monotonic clock (`performance.now()`); NaN: no lease.
+    pub fn fresh_until_mono(&self) -> f64 {
+        self.session
+            .fresh_until_mono()
+            .map_or(f64::NAN, |t| t as f64)
     }
 
     /// The current token.
@@ -645,6 +653,12 @@ pub extern "C" fn tm_timeout(handle: f64) -> f64 {
 #[unsafe(no_mangle)]
 pub extern "C" fn tm_fresh_until(handle: f64) -> f64 {
     abi::with(&MACHINES, handle, |m| m.fresh_until()).unwrap_or(f64::NAN)
+}
+
+/// [`TokenMachine::fresh_until_mono`]; NaN: no lease.
+#[unsafe(no_mangle)]
+pub extern "C" fn tm_fresh_until_mono(handle: f64) -> f64 {
+    abi::with(&MACHINES, handle, |m| m.fresh_until_mono()).unwrap_or(f64::NAN)
 }
 
 /// [`TokenMachine::token_time`]; NaN: unknown.

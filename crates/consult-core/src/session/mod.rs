@@ -7,8 +7,10 @@
 //! [`TokenSession::poll_timeout`] is reached, then performs every [`Action`] from
 //! [`TokenSession::poll_action`]. Each input comes with [`Now`], the driver's two clocks: wall
 //! time (device Unix ms) for token expiry and skew only, monotonic time for every deadline
-//! ([`TokenSession::poll_timeout`] is on the monotonic clock). Jitter comes from a PRNG seeded
-//! in [`TokenSession::new`].
+//! ([`TokenSession::poll_timeout`] is on the monotonic clock). Between two measurements of the
+//! skew, a wall clock stepping back is seen against the monotonic clock and corrected: the token
+//! never looks fresher than the monotonic time since the measurement says. Jitter comes from a
+//! PRNG seeded in [`TokenSession::new`].
 //!
 //! The rules:
 //! - storage is read once, on first need; concurrent first calls wait for that one read;
@@ -215,6 +217,9 @@ pub struct TokenSession {
     load: Load,
     current: Option<Token>,
     skew_ms: i64,
+    /// Wall minus monotonic time when `skew_ms` was measured (or at the first input): how far
+    /// the wall clock has stepped back since is read against it.
+    skew_anchor_ms: Option<i64>,
     /// Set when the refresh endpoint refused: calls fail with it until a new sign-in.
     ended: Option<SessionError>,
     refresh_count: u32,
@@ -268,6 +273,7 @@ impl TokenSession {
             load: Load::NotStarted,
             current: None,
             skew_ms: 0,
+            skew_anchor_ms: None,
             ended: None,
             refresh_count: 0,
             last_refresh_at_ms: None,
@@ -334,10 +340,12 @@ impl TokenSession {
         })
     }
 
-    /// The lease on the current token: until this device wall time, [`Input::GetToken`] would be
+    /// The lease on the current token: until this device wall time, and until
+    /// [`TokenSession::fresh_until_mono`] on the monotonic clock, [`Input::GetToken`] would be
     /// answered at once with the current token, so a driver may hand it out without feeding
     /// the call (the hot path). `None`: feed every call (also while the token is being
-    /// stored). Re-read it after every input.
+    /// stored). Re-read it after every input. The driver checks both clocks: the wall clock may
+    /// step back (the lease would last hours), the monotonic one stops while a device sleeps.
     ///
     /// ```
     /// use consult_core::session::{Action, Grant, Input, SessionConfig, TokenSession};
@@ -368,6 +376,26 @@ impl TokenSession {
         )
     }
 
+    /// The lease's end on the monotonic clock ([`Now::mono_ms`]); `None` when there is no lease
+    /// ([`TokenSession::fresh_until`]).
+    ///
+    /// ```
+    /// use consult_core::session::{Action, Grant, Input, Now, SessionConfig, TokenSession};
+    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// // payload {"exp":14400,"iat":0}; the monotonic clock reads 1,000 less than the wall clock.
+    /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
+    /// session.handle(Now { wall_ms: 1_000, mono_ms: 0 }, Input::SetSession { call: 1, grant });
+    /// let write = core::iter::from_fn(|| session.poll_action())
+    ///     .find_map(|a| match a { Action::WriteStorage { op, .. } => Some(op), _ => None });
+    /// session.handle(Now { wall_ms: 1_001, mono_ms: 1 }, Input::StorageDone { op: write.unwrap(), ok: true });
+    /// assert_eq!(session.fresh_until(), Some(14_100_000));
+    /// assert_eq!(session.fresh_until_mono(), Some(14_100_000 - 1_000));
+    /// ```
+    pub fn fresh_until_mono(&self) -> Option<i64> {
+        let wall = self.fresh_until()?;
+        Some(wall.saturating_sub(self.skew_anchor_ms.unwrap_or(0)))
+    }
+
     /// Whether the refresh endpoint ended the sign-in (until a new one is set).
     pub fn has_ended(&self) -> bool {
         self.ended.is_some()
@@ -376,6 +404,7 @@ impl TokenSession {
     /// Feeds one input at `now` (both clocks; a bare `i64` is both).
     pub fn handle(&mut self, now: impl Into<Now>, input: Input) {
         let now = now.into();
+        self.anchor_skew_once(now);
         match input {
             Input::GetToken { call } => self.wait(call, Want::Valid),
             Input::TokenRefused { call, token } => {
@@ -461,6 +490,7 @@ impl TokenSession {
     /// Call when [`TokenSession::poll_timeout`] is reached (late is fine: hidden tabs).
     pub fn handle_timeout(&mut self, now: impl Into<Now>) {
         let now = now.into();
+        self.anchor_skew_once(now);
         if let Some(pending) = self.storage.timed_out(now.mono_ms) {
             self.complete_storage(now, pending, StorageOutcome::Failed);
         }
@@ -514,16 +544,42 @@ impl TokenSession {
     fn is_due(&self, token: &Token, now: Now) -> bool {
         self.config
             .policy
-            .is_due(&token.info, now.wall_ms, self.skew_ms)
+            .is_due(&token.info, now.wall_ms, self.skew_at(now))
     }
 
     fn is_expired(&self, token: &Token, now: Now) -> bool {
         token.info.is_expired(
             ClockSkew {
-                offset_ms: self.skew_ms,
+                offset_ms: self.skew_at(now),
             }
             .server_now(now.wall_ms),
         )
+    }
+
+    /// The skew in force at `now`: the measured one, corrected by how far the wall clock has
+    /// stepped back since (against the monotonic clock). A wall clock running ahead of the
+    /// monotonic one is a step forward or a sleep (the monotonic clock stops, the wall clock does
+    /// not): left as it is, the token then looks due sooner, never later.
+    fn skew_at(&self, now: Now) -> i64 {
+        let step = self.skew_anchor_ms.map_or(0, |anchor| {
+            now.wall_ms
+                .saturating_sub(now.mono_ms)
+                .saturating_sub(anchor)
+        });
+        self.skew_ms.saturating_sub(step.min(0))
+    }
+
+    /// A new skew measurement at `now`.
+    fn measured_skew(&mut self, now: Now, skew_ms: i64) {
+        self.skew_ms = skew_ms;
+        self.skew_anchor_ms = Some(now.wall_ms.saturating_sub(now.mono_ms));
+    }
+
+    /// The first input anchors the skew (zero until measured) to the clocks.
+    fn anchor_skew_once(&mut self, now: Now) {
+        if self.skew_anchor_ms.is_none() {
+            self.skew_anchor_ms = Some(now.wall_ms.saturating_sub(now.mono_ms));
+        }
     }
 
     /// What a waiter gets now, if it can be answered.
@@ -633,10 +689,11 @@ impl TokenSession {
                     && self.load == Load::Done
                     && self.flight.is_idle() =>
             {
-                let delay =
-                    self.config
-                        .policy
-                        .delay_until_due_ms(&current.info, now.wall_ms, self.skew_ms);
+                let delay = self.config.policy.delay_until_due_ms(
+                    &current.info,
+                    now.wall_ms,
+                    self.skew_at(now),
+                );
                 Some(now.mono_ms.saturating_add(delay.clamp(0, RECHECK_MS)))
             }
             _ => None,
@@ -653,9 +710,10 @@ impl TokenSession {
         // Only `expires_in` tells the server's "now" here: a sign-in token's `iat` may be old.
         let server_now =
             ClockSkew::server_time_from_expires_in(token.info.expires_at_ms, grant.expires_in);
-        self.skew_ms = ClockSkew::estimate(now.wall_ms, server_now, None)
+        let skew_ms = ClockSkew::estimate(now.wall_ms, server_now, None)
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
+        self.measured_skew(now, skew_ms);
         // A sign-out asked for before this sign-in comes first (its call is answered too).
         for call in core::mem::take(&mut self.sign_outs_after_load) {
             self.sign_out(call);
