@@ -560,7 +560,17 @@ impl TokenSession {
     /// stepped back since (against the monotonic clock). A wall clock running ahead of the
     /// monotonic one is a step forward or a sleep (the monotonic clock stops, the wall clock does
     /// not): left as it is, the token then looks due sooner, never later.
-    fn skew_at(&self, now: Now) -> i64 {
+    ///
+    /// ```
+    /// use consult_core::session::{Input, Now, SessionConfig, TokenSession};
+    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// session.handle(Now { wall_ms: 5_000, mono_ms: 0 }, Input::GetToken { call: 1 });
+    /// // The wall clock stepped back an hour: server time is read an hour later than it shows.
+    /// assert_eq!(session.skew_at(Now { wall_ms: 10_000 - 3_600_000, mono_ms: 5_000 }), 3_600_000);
+    /// // A step forward (or a sleep) is left as it is.
+    /// assert_eq!(session.skew_at(Now { wall_ms: 10_000 + 3_600_000, mono_ms: 5_000 }), 0);
+    /// ```
+    pub fn skew_at(&self, now: Now) -> i64 {
         let step = self.skew_anchor_ms.map_or(0, |anchor| {
             now.wall_ms
                 .saturating_sub(now.mono_ms)
@@ -649,15 +659,6 @@ impl TokenSession {
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
     fn drive(&mut self, now: Now) {
-        // Server time is at least the current token's `iat`: a wall clock stepped back after
-        // the skew was measured would otherwise keep an expired token (from a peer) valid.
-        // Only a gap of a minute or more (servers' clocks are seconds apart).
-        if let Some(iat) = self.current.as_ref().and_then(|c| c.info.issued_at_ms) {
-            let ahead = iat.saturating_sub(now.wall_ms).min(MAX_SKEW_MS);
-            if ahead > self.skew_ms.saturating_add(60_000) {
-                self.skew_ms = ahead;
-            }
-        }
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
