@@ -96,13 +96,12 @@ export class ConsultClient {
       for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
     },
     () => {
-      // The machine's lease (on both clocks), and its timer re-armed.
+      // The machine's lease on both clocks (NaN, no lease, fails every comparison), and its
+      // timer re-armed.
       const machine = this.#machine;
-      const lease = machine.freshUntil();
-      const leaseMono = machine.freshUntilMono();
-      this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
-      this.#leaseUntilMono = Number.isNaN(leaseMono) ? -Infinity : leaseMono;
-      this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
+      this.#leaseUntil = machine.freshUntil(0);
+      this.#leaseUntilMono = machine.freshUntil(1);
+      this.#leased = machine.token() ?? "";
       clearTimeout(this.#timer);
       const at = machine.pollTimeout();
       if (!Number.isNaN(at)) {
@@ -115,8 +114,8 @@ export class ConsultClient {
   #wakeTargets = [];
   /** The machine's lease: until this device time and #leaseUntilMono (performance.now()),
    * getValidToken() answers #leased at once. */
-  #leaseUntil = -Infinity;
-  #leaseUntilMono = -Infinity;
+  #leaseUntil = NaN;
+  #leaseUntilMono = NaN;
   #leased = "";
 
   /** Creates a client; nothing is read or sent until the first call. */

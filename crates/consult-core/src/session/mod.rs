@@ -217,9 +217,9 @@ pub struct TokenSession {
     load: Load,
     current: Option<Token>,
     skew_ms: i64,
-    /// Wall minus monotonic time when `skew_ms` was measured (or at the first input): how far
-    /// the wall clock has stepped back since is read against it.
-    skew_anchor_ms: Option<i64>,
+    /// Server minus monotonic time when `skew_ms` was measured (or at the first input): server
+    /// time is at least the monotonic clock plus it, whatever the wall clock did since.
+    mono_skew_ms: Option<i64>,
     /// Set when the refresh endpoint refused: calls fail with it until a new sign-in.
     ended: Option<SessionError>,
     refresh_count: u32,
@@ -273,7 +273,7 @@ impl TokenSession {
             load: Load::NotStarted,
             current: None,
             skew_ms: 0,
-            skew_anchor_ms: None,
+            mono_skew_ms: None,
             ended: None,
             refresh_count: 0,
             last_refresh_at_ms: None,
@@ -361,6 +361,11 @@ impl TokenSession {
     /// assert_eq!(session.fresh_until(), Some(14_400_000 - 300_000));
     /// ```
     pub fn fresh_until(&self) -> Option<i64> {
+        Some(self.lease_end()?.saturating_sub(self.skew_ms))
+    }
+
+    /// The lease's end in server time.
+    fn lease_end(&self) -> Option<i64> {
         if self.load != Load::Done || self.ended.is_some() || self.storage.writing() {
             return None;
         }
@@ -368,12 +373,7 @@ impl TokenSession {
         if self.refused.as_ref() == Some(&current.text) {
             return None;
         }
-        Some(
-            self.config
-                .policy
-                .refresh_at_ms(&current.info)
-                .saturating_sub(self.skew_ms),
-        )
+        Some(self.config.policy.refresh_at_ms(&current.info))
     }
 
     /// The lease's end on the monotonic clock ([`Now::mono_ms`]); `None` when there is no lease
@@ -392,8 +392,7 @@ impl TokenSession {
     /// assert_eq!(session.fresh_until_mono(), Some(14_100_000 - 1_000));
     /// ```
     pub fn fresh_until_mono(&self) -> Option<i64> {
-        let wall = self.fresh_until()?;
-        Some(wall.saturating_sub(self.skew_anchor_ms.unwrap_or(0)))
+        Some(self.lease_end()?.saturating_sub(self.mono_skew_ms?))
     }
 
     /// Whether the refresh endpoint ended the sign-in (until a new one is set).
@@ -571,24 +570,23 @@ impl TokenSession {
     /// assert_eq!(session.skew_at(Now { wall_ms: 10_000 + 3_600_000, mono_ms: 5_000 }), 0);
     /// ```
     pub fn skew_at(&self, now: Now) -> i64 {
-        let step = self.skew_anchor_ms.map_or(0, |anchor| {
-            now.wall_ms
-                .saturating_sub(now.mono_ms)
-                .saturating_sub(anchor)
-        });
-        self.skew_ms.saturating_sub(step.min(0))
+        self.mono_skew_ms.map_or(self.skew_ms, |mono_skew| {
+            let since_mono = now.mono_ms.saturating_add(mono_skew);
+            self.skew_ms.max(since_mono.saturating_sub(now.wall_ms))
+        })
     }
 
     /// A new skew measurement at `now`.
     fn measured_skew(&mut self, now: Now, skew_ms: i64) {
         self.skew_ms = skew_ms;
-        self.skew_anchor_ms = Some(now.wall_ms.saturating_sub(now.mono_ms));
+        let server_ms = now.wall_ms.saturating_add(skew_ms);
+        self.mono_skew_ms = Some(server_ms.saturating_sub(now.mono_ms));
     }
 
     /// The first input anchors the skew (zero until measured) to the clocks.
     fn anchor_skew_once(&mut self, now: Now) {
-        if self.skew_anchor_ms.is_none() {
-            self.skew_anchor_ms = Some(now.wall_ms.saturating_sub(now.mono_ms));
+        if self.mono_skew_ms.is_none() {
+            self.measured_skew(now, self.skew_ms);
         }
     }
 
