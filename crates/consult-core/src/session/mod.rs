@@ -217,9 +217,10 @@ pub struct TokenSession {
     load: Load,
     current: Option<Token>,
     skew_ms: i64,
-    /// Server minus monotonic time when `skew_ms` was measured (or at the first input): server
+    /// Server minus monotonic time when `skew_ms` was measured (or after the first input): server
     /// time is at least the monotonic clock plus it, whatever the wall clock did since.
-    mono_skew_ms: Option<i64>,
+    /// `i64::MIN` until the first input (it then bounds nothing: the sums saturate).
+    mono_skew_ms: i64,
     /// Set when the refresh endpoint refused: calls fail with it until a new sign-in.
     ended: Option<SessionError>,
     refresh_count: u32,
@@ -273,7 +274,7 @@ impl TokenSession {
             load: Load::NotStarted,
             current: None,
             skew_ms: 0,
-            mono_skew_ms: None,
+            mono_skew_ms: i64::MIN,
             ended: None,
             refresh_count: 0,
             last_refresh_at_ms: None,
@@ -392,7 +393,7 @@ impl TokenSession {
     /// assert_eq!(session.fresh_until_mono(), Some(14_100_000 - 1_000));
     /// ```
     pub fn fresh_until_mono(&self) -> Option<i64> {
-        Some(self.lease_end()?.saturating_sub(self.mono_skew_ms?))
+        Some(self.lease_end()?.saturating_sub(self.mono_skew_ms))
     }
 
     /// Whether the refresh endpoint ended the sign-in (until a new one is set).
@@ -403,7 +404,6 @@ impl TokenSession {
     /// Feeds one input at `now` (both clocks; a bare `i64` is both).
     pub fn handle(&mut self, now: impl Into<Now>, input: Input) {
         let now = now.into();
-        self.anchor_skew_once(now);
         match input {
             Input::GetToken { call } => self.wait(call, Want::Valid),
             Input::TokenRefused { call, token } => {
@@ -489,7 +489,6 @@ impl TokenSession {
     /// Call when [`TokenSession::poll_timeout`] is reached (late is fine: hidden tabs).
     pub fn handle_timeout(&mut self, now: impl Into<Now>) {
         let now = now.into();
-        self.anchor_skew_once(now);
         if let Some(pending) = self.storage.timed_out(now.mono_ms) {
             self.complete_storage(now, pending, StorageOutcome::Failed);
         }
@@ -569,25 +568,17 @@ impl TokenSession {
     /// // A step forward (or a sleep) is left as it is.
     /// assert_eq!(session.skew_at(Now { wall_ms: 10_000 + 3_600_000, mono_ms: 5_000 }), 0);
     /// ```
+    #[inline(never)]
     pub fn skew_at(&self, now: Now) -> i64 {
-        self.mono_skew_ms.map_or(self.skew_ms, |mono_skew| {
-            let since_mono = now.mono_ms.saturating_add(mono_skew);
-            self.skew_ms.max(since_mono.saturating_sub(now.wall_ms))
-        })
+        let server_mono_ms = now.mono_ms.saturating_add(self.mono_skew_ms);
+        self.skew_ms.max(server_mono_ms.saturating_sub(now.wall_ms))
     }
 
     /// A new skew measurement at `now`.
     fn measured_skew(&mut self, now: Now, skew_ms: i64) {
         self.skew_ms = skew_ms;
         let server_ms = now.wall_ms.saturating_add(skew_ms);
-        self.mono_skew_ms = Some(server_ms.saturating_sub(now.mono_ms));
-    }
-
-    /// The first input anchors the skew (zero until measured) to the clocks.
-    fn anchor_skew_once(&mut self, now: Now) {
-        if self.mono_skew_ms.is_none() {
-            self.measured_skew(now, self.skew_ms);
-        }
+        self.mono_skew_ms = server_ms.saturating_sub(now.mono_ms);
     }
 
     /// What a waiter gets now, if it can be answered.
@@ -657,6 +648,10 @@ impl TokenSession {
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
     fn drive(&mut self, now: Now) {
+        // The first input anchors the skew (zero until measured) to the clocks.
+        if self.mono_skew_ms == i64::MIN {
+            self.measured_skew(now, self.skew_ms);
+        }
         loop {
             self.settle(now);
             if !self.refresh_wanted(now) {
