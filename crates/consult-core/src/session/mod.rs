@@ -575,6 +575,7 @@ impl TokenSession {
     }
 
     /// A new skew measurement at `now`.
+    #[inline(never)]
     fn measured_skew(&mut self, now: Now, skew_ms: i64) {
         self.skew_ms = skew_ms;
         let server_ms = now.wall_ms.saturating_add(skew_ms);
