@@ -85,6 +85,16 @@ else
   apt-get install -y -q faketime
 fi
 
+# 2d. openssl CLI: consult-stub's Redis TLS tests make their certificates with it.
+if command -v openssl >/dev/null 2>&1; then
+  log "openssl: present ($(openssl version | awk '{print $2}'))"
+else
+  log "installing openssl from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q openssl
+fi
+
 # 3. wasm-pack.
 if have_version wasm-pack "$WASM_PACK_VERSION"; then
   log "wasm-pack $WASM_PACK_VERSION: present"

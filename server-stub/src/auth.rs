@@ -10,8 +10,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{ApiError, AuthError};
 use crate::state::AppState;
+use crate::storage::{MintAt, Rotated, RotationRules, Successor, Unavailable};
 use crate::storage::{Presented, RefreshRefused};
-use crate::storage::{Rotated, RotationRules, Successor, Unavailable};
 use crate::tokens::{AUDIENCE, Claims, ISSUER, Leniency, User};
 
 /// The refresh-shaped answer (also returned by the dev token endpoint).
@@ -98,13 +98,18 @@ impl AppState {
         leniency: Leniency,
     ) -> Result<Arc<Claims>, ApiError> {
         let claims = self.tokens.verify(token, leniency, self.clock.now())?;
-        let sign_in = self.storage().sign_in(&claims.sid).await?;
+        let storage = self.storage();
+        let sign_in = storage.sign_in(&claims.sid).await?;
         // A sign-in the store lost (`unknown`) is refused like a revoked one: fail closed.
         if sign_in.revoked || sign_in.unknown {
             return Err(AuthError::SessionRevoked.into());
         }
         if leniency != Leniency::Rotation
-            && !sign_in.is_current(&claims.jti, self.clock.now(), self.settings.reuse_window)
+            && !sign_in.is_current(
+                &storage.stored_jti(&claims.jti),
+                self.clock.now(),
+                self.settings.reuse_window,
+            )
         {
             return Err(AuthError::TokenSuperseded.into());
         }
@@ -139,25 +144,35 @@ impl AppState {
         })
     }
 
-    /// The successor of `claims` at `now`: same sign-in, new `jti`, a fresh lifetime.
-    fn successor(&self, claims: &Claims, now: OffsetDateTime) -> Result<Successor, AuthError> {
-        let lifetime = self
-            .tokens
-            .successor_lifetime(claims, now)
-            .ok_or(AuthError::SessionExpired)?;
-        let iat = now.unix_timestamp();
-        let exp = iat.checked_add(lifetime).ok_or(AuthError::InvalidToken)?;
-        let successor = Claims {
-            iat,
-            exp,
-            jti: random_id(),
-            nbf: None,
-            ..claims.clone()
+    /// The successor of `claims`: same sign-in, a `jti` derived from this token's, a fresh
+    /// lifetime from `now` ([`MintAt::Now`]) or the times it got when first minted
+    /// ([`MintAt::Again`]: the same token again, signed anew rather than stored).
+    fn successor(
+        &self,
+        claims: &Claims,
+        now: OffsetDateTime,
+        at: MintAt,
+    ) -> Result<Successor, AuthError> {
+        let (iat, exp) = match at {
+            MintAt::Now => {
+                let lifetime = self
+                    .tokens
+                    .successor_lifetime(claims, now)
+                    .ok_or(AuthError::SessionExpired)?;
+                let iat = now.unix_timestamp();
+                (
+                    iat,
+                    iat.checked_add(lifetime).ok_or(AuthError::InvalidToken)?,
+                )
+            }
+            MintAt::Again { iat, exp } => (iat, exp),
         };
-        let access_token = self.tokens.sign(&successor)?;
+        let jti = self.tokens.successor_jti(&claims.jti);
+        let access_token = self.tokens.sign_successor(claims, &jti, iat, exp)?;
         Ok(Successor {
-            jti: successor.jti,
+            jti,
             access_token,
+            iat,
             exp,
         })
     }
@@ -177,7 +192,7 @@ impl AppState {
             burst: self.settings.limits.refresh_burst,
             interval: self.settings.limits.refresh_interval,
         };
-        let mint = || self.successor(&claims, now);
+        let mint = |at| self.successor(&claims, now, at);
         let rotated = self.storage().rotate(presented, now, rules, &mint).await;
         let answer = match rotated {
             Ok(Rotated::Minted { access_token, exp } | Rotated::Repeat { access_token, exp }) => {

@@ -151,6 +151,11 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_REDIS_CLUSTER")]
     pub redis_cluster: bool,
 
+    /// The CA certificates (PEM) a `rediss://` (TLS) Redis's certificate must chain to; without
+    /// it, the system's roots. The server's certificate is always verified.
+    #[arg(long, value_name = "PEM", env = "CONSULT_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+
     /// Start even on a Redis that may lose data: persistence off (`appendonly no`), an evicting
     /// `maxmemory-policy`, or one whose CONFIG cannot be read. Without it such a Redis is
     /// refused. A loss never lets anybody in (a sign-in whose record is gone is refused), but it
@@ -251,6 +256,8 @@ pub struct Settings {
     pub redis_may_lose_data: bool,
     /// `redis_url` lists nodes of a Redis Cluster.
     pub redis_cluster: bool,
+    /// CA certificates (PEM file) for a `rediss://` Redis; `None`: the system's roots.
+    pub redis_ca_file: Option<PathBuf>,
     /// Refuse Engine.IO's polling transport.
     pub websocket_only: bool,
     /// Outage length after which every socket is disconnected.
@@ -282,6 +289,7 @@ impl Settings {
             redis_timeout: Duration::from_secs(1),
             redis_may_lose_data: false,
             redis_cluster: false,
+            redis_ca_file: None,
             websocket_only: false,
             outage_disconnect_after: Duration::from_secs(60),
         }
@@ -401,6 +409,7 @@ impl Cli {
             redis_timeout: self.redis_timeout,
             redis_may_lose_data: self.redis_may_lose_data,
             redis_cluster: self.redis_cluster,
+            redis_ca_file: self.redis_ca_file,
             websocket_only: self.websocket_only,
             outage_disconnect_after: self.outage_disconnect_after,
         };

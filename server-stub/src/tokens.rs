@@ -4,12 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+#[cfg(test)]
+use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::AuthError;
+use crate::keyed::{KeyedDigest, keyed};
 use crate::token_cache::VerifiedTokens;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// `iss` of every token this server mints and accepts.
 pub const ISSUER: &str = "consult-stub";
@@ -52,6 +59,44 @@ pub struct Claims {
     pub nbf: Option<i64>,
 }
 
+/// The claims as they are signed: borrowed, in [`Claims`]' order, so that a successor is signed
+/// without copying its predecessor's strings.
+#[derive(Serialize)]
+struct SignedClaims<'a> {
+    sub: &'a str,
+    email: &'a str,
+    role: &'a str,
+    name: &'a str,
+    iat: i64,
+    exp: i64,
+    jti: &'a str,
+    sid: &'a str,
+    auth_time: i64,
+    iss: &'a str,
+    aud: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
+}
+
+impl<'a> From<&'a Claims> for SignedClaims<'a> {
+    fn from(c: &'a Claims) -> Self {
+        SignedClaims {
+            sub: &c.sub,
+            email: &c.email,
+            role: &c.role,
+            name: &c.name,
+            iat: c.iat,
+            exp: c.exp,
+            jti: &c.jti,
+            sid: &c.sid,
+            auth_time: c.auth_time,
+            iss: &c.iss,
+            aud: &c.aud,
+            nbf: c.nbf,
+        }
+    }
+}
+
 /// Who a token is for: the part of the claims that describes the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -92,6 +137,11 @@ pub enum Leniency {
 
 /// Signs and verifies tokens with one HS256 secret and fixed leniency bounds.
 pub struct TokenService {
+    /// The HMAC key state, computed once (jsonwebtoken's `encode` keys it at every call).
+    signer: Hmac<Sha256>,
+    /// `base64url({"typ":"at+jwt","alg":"HS256"})`, the same for every token.
+    header: String,
+    #[cfg(test)]
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -99,6 +149,7 @@ pub struct TokenService {
     refresh_grace: Duration,
     session_max_age: Duration,
     verified: VerifiedTokens,
+    successor_ids: KeyedDigest,
 }
 
 fn secs(d: Duration) -> i64 {
@@ -121,7 +172,15 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        let header = serde_json::to_vec(&header).map_err(|e| {
+            jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::Json(e.into()))
+        })?;
         Ok(Self {
+            signer: keyed(secret),
+            header: URL_SAFE_NO_PAD.encode(header),
+            #[cfg(test)]
             encoding: EncodingKey::from_secret(secret)?,
             decoding: DecodingKey::from_secret(secret)?,
             validation,
@@ -129,7 +188,15 @@ impl TokenService {
             refresh_grace,
             session_max_age,
             verified: VerifiedTokens::default(),
+            successor_ids: KeyedDigest::derive(secret, "successor-jti"),
         })
+    }
+
+    /// The `jti` of the successor of the token `jti`: derived under the secret, so that a
+    /// repeat inside the reuse window signs the very same successor without it being stored,
+    /// and unguessable without the secret.
+    pub fn successor_jti(&self, jti: &str) -> String {
+        self.successor_ids.hex128(jti.as_bytes())
     }
 
     /// Lifetime of a fresh token.
@@ -137,16 +204,46 @@ impl TokenService {
         self.token_ttl
     }
 
-    /// Signs `claims` (HS256, `typ` [`TOKEN_TYPE`]).
+    /// Signs `claims` (HS256, `typ` [`TOKEN_TYPE`]); the same bytes as `jsonwebtoken::encode`.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        let mut header = Header::new(Algorithm::HS256);
-        header.typ = Some(TOKEN_TYPE.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|_| AuthError::InvalidToken)
+        self.sign_claims(&SignedClaims::from(claims))
+    }
+
+    /// Signs the successor of `claims`: its claims with this `jti` and these times, no `nbf`.
+    pub fn sign_successor(
+        &self,
+        claims: &Claims,
+        jti: &str,
+        iat: i64,
+        exp: i64,
+    ) -> Result<String, AuthError> {
+        self.sign_claims(&SignedClaims {
+            iat,
+            exp,
+            jti,
+            nbf: None,
+            ..SignedClaims::from(claims)
+        })
+    }
+
+    fn sign_claims(&self, claims: &SignedClaims<'_>) -> Result<String, AuthError> {
+        let payload = serde_json::to_vec(claims).map_err(|_| AuthError::InvalidToken)?;
+        let mut token = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 48);
+        token.push_str(&self.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let mut mac = self.signer.clone();
+        mac.update(token.as_bytes());
+        let signature = mac.finalize().into_bytes();
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        Ok(token)
     }
 
     /// Checks signature, algorithm, issuer, audience, required claims and expiry.
     /// Revocation is not checked here (see [`crate::store::Store`]). The signature check and the
-    /// decoding are done once per token string ([`VerifiedTokens`]); the time checks every time.
+    /// decoding are done once per token string ([`VerifiedTokens`]; tokens presented only to
+    /// refresh or log out are not kept); the time checks every time.
     pub fn verify(
         &self,
         token: &str,
@@ -163,7 +260,12 @@ impl TokenService {
             Some(claims) => claims,
             None => {
                 let claims = Arc::new(self.decode(token)?);
-                self.verified.insert(token, claims.clone());
+                // A token presented to refresh or logout is on its way out: caching it would
+                // churn the cache at the refresh rate (and evict the tokens GET session and the
+                // sockets keep presenting), for the benefit of a rare repeat.
+                if leniency != Leniency::Rotation {
+                    self.verified.insert(token, claims.clone());
+                }
                 claims
             }
         };
@@ -422,6 +524,22 @@ mod tests {
             Some(AuthError::InvalidToken)
         );
         assert_eq!(service.verified.len(), 1, "a bad signature is never cached");
+        let Ok(refreshed) = service.sign(&Claims {
+            jti: "j-refreshed".into(),
+            ..c.clone()
+        }) else {
+            panic!("sign");
+        };
+        assert!(
+            service
+                .verify(&refreshed, Leniency::Rotation, at(19_999))
+                .is_ok()
+        );
+        assert_eq!(
+            service.verified.len(),
+            1,
+            "a token presented to refresh or log out is not kept"
+        );
     }
 
     #[test]
@@ -439,5 +557,33 @@ mod tests {
         assert_eq!(service.successor_lifetime(&c, at(3600)), Some(4 * 3600));
         assert_eq!(service.successor_lifetime(&c, at(11 * 3600)), Some(3600));
         assert_eq!(service.successor_lifetime(&c, at(12 * 3600)), None);
+    }
+
+    #[test]
+    fn signing_gives_jsonwebtokens_bytes_and_a_successor_its_own_claims() {
+        let Ok(service) = TokenService::new(
+            b"a-test-secret-of-at-least-32-bytes!!",
+            TTL,
+            Duration::from_secs(3600),
+            Duration::from_secs(12 * 3600),
+        ) else {
+            panic!("service");
+        };
+        let c = claims(20_000, 20_000 - 14_400);
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        let reference = jsonwebtoken::encode(&header, &c, &service.encoding).ok();
+        assert_eq!(service.sign(&c).ok(), reference);
+        let successor = Claims {
+            iat: 20_000,
+            exp: 21_000,
+            jti: "j2".into(),
+            nbf: None,
+            ..c.clone()
+        };
+        assert_eq!(
+            service.sign_successor(&c, "j2", 20_000, 21_000).ok(),
+            jsonwebtoken::encode(&header, &successor, &service.encoding).ok()
+        );
     }
 }

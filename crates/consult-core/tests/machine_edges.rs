@@ -252,3 +252,37 @@ fn a_visible_page_told_it_is_visible_keeps_polling() {
     poll.on_result(PollResult::NotModified, 0.5);
     assert_eq!(poll.on_visibility(true), PollAction::Paused);
 }
+
+/// Catches the CONNECT_ERROR guard replaced by `true`: a `connect_error` on a connected socket is
+/// out of sequence; it does not end or restart the connection.
+#[test]
+fn a_connect_error_after_connect_is_out_of_sequence() {
+    let mut socket = connected(0);
+    socket.handle(1, Input::Frame(r#"44{"message":"unauthorized"}"#.into()));
+    let actions = drain(&mut socket);
+    assert_eq!(protocol_errors(&actions), ["packet out of sequence"]);
+    assert!(states(&actions).is_empty(), "{actions:?}");
+    assert_eq!(socket.state(), ConnState::Connected);
+}
+
+/// Catches the poll machine's "nothing in flight" guard replaced by `false`: an answer nobody
+/// asked for (late, after a stop's abort, or invented) changes nothing.
+#[test]
+fn a_poll_answer_nobody_asked_for_changes_nothing() {
+    use consult_core::poll_machine::{PollInput, PollMachine, PollOutput};
+    let mut poll = PollMachine::new(5_000, 1);
+    let ended = || PollInput::Answered {
+        status: 200,
+        etag: Some("\"e\"".into()),
+        body: Some(r#"{"session_id":"s","room_id":"r","status":"ended"}"#.into()),
+        retry_after: None,
+    };
+    poll.handle(0, ended());
+    assert_eq!(poll.poll_action(), None);
+    assert!(!poll.is_ended());
+
+    poll.handle(0, PollInput::Start { hidden: false });
+    assert!(matches!(poll.poll_action(), Some(PollOutput::Fetch { .. })));
+    poll.handle(1, ended());
+    assert!(poll.is_ended());
+}

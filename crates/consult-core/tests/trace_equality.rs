@@ -133,7 +133,8 @@ impl Executor {
 
     /// Performs every action, then the completions they caused (the drivers' microtasks).
     fn drain(&mut self) {
-        loop {
+        // Bounded: machines that never go quiet fail the scenario instead of hanging it.
+        for _ in 0..100_000 {
             while let Some(action) = self.session.poll_action() {
                 self.perform(action);
             }
@@ -153,9 +154,10 @@ impl Executor {
             }
             match self.completions.pop_front() {
                 Some(input) => self.session.handle(self.now, input),
-                None => break,
+                None => return,
             }
         }
+        panic!("the machines never went quiet (100,000 steps)");
     }
 
     fn call(&mut self, make: impl FnOnce(CallId) -> Input, waiter: Waiter) {

@@ -1,7 +1,7 @@
 //! `POST /api/video/auth/refresh-token` and `POST /api/video/auth/logout`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 
 use crate::auth::TokenResponse;
@@ -13,8 +13,10 @@ use crate::stats::bump;
 /// Exchanges a valid or recently expired token for its successor.
 pub async fn refresh(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Json<TokenResponse>, ApiError> {
+    // The request itself rather than a `HeaderMap` extractor, which copies every header.
+    let headers = request.headers();
     let verdict = app.faults.on_call(FaultTarget::Refresh);
     if !verdict.delay.is_zero() {
         tokio::time::sleep(verdict.delay).await;
@@ -23,7 +25,7 @@ pub async fn refresh(
         bump(&app.stats.refresh_faulted);
         return Err(fault);
     }
-    match app.refresh(&headers).await {
+    match app.refresh(headers).await {
         Ok(answer) => {
             bump(&app.stats.refresh_ok);
             Ok(Json(answer))

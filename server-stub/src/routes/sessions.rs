@@ -1,6 +1,6 @@
 //! `GET /api/video/sessions/{session_id}`, with `ETag` / `If-None-Match`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -14,8 +14,10 @@ use crate::tokens::Leniency;
 pub async fn get_session(
     State(app): State<AppState>,
     Path(session_id): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    // The request itself rather than a `HeaderMap` extractor, which copies every header.
+    let headers = request.headers();
     bump(&app.stats.session_get);
     let _in_flight = InFlight::enter(&app.stats);
     let verdict = app.faults.on_call(FaultTarget::Sessions);
@@ -27,7 +29,7 @@ pub async fn get_session(
         return Err(fault);
     }
     let claims = app
-        .authenticate(&headers, Leniency::Lenient, "get_session")
+        .authenticate(headers, Leniency::Lenient, "get_session")
         .await?;
     // An outsider gets the same 404 as for a session that does not exist: the answer does not
     // tell whether an id is taken.
@@ -38,7 +40,7 @@ pub async fn get_session(
         .ok_or(ApiError::SessionNotFound(session_id))?;
     let cache = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
     let etag = [(header::ETAG, rendered.etag.clone())];
-    if if_none_match_matches(&headers, rendered.etag.to_str().unwrap_or_default()) {
+    if if_none_match_matches(headers, rendered.etag.to_str().unwrap_or_default()) {
         bump(&app.stats.session_not_modified);
         return Ok((StatusCode::NOT_MODIFIED, etag, cache).into_response());
     }

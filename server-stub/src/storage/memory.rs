@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 
 use super::{
-    MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, SweepState,
+    MintAt, MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, SweepState,
     Unavailable,
 };
 use crate::error::ApiError;
@@ -82,7 +82,7 @@ impl Storage for MemoryStorage {
                 access_token,
                 exp: successor_exp,
             }),
-            Ok(RefreshDecision::MintNew) => match mint() {
+            Ok(RefreshDecision::MintNew) => match mint(MintAt::Now) {
                 Ok(successor) => {
                     store.record_rotation(
                         presented.sid,

@@ -10,6 +10,7 @@ pub mod durability;
 pub mod memory;
 pub mod redis;
 pub mod redis_conn;
+pub mod redis_tls;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -52,11 +53,13 @@ pub type StorageFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct SignInView {
     /// Revoked by logout or reuse detection.
     pub revoked: bool,
-    /// `jti` of the current token; `None` when the sign-in was never refreshed nor revoked.
+    /// `jti` of the current token as the store keeps it ([`Storage::stored_jti`]: Redis keeps
+    /// digests); `None` when the sign-in was never refreshed nor revoked.
     pub current_jti: Option<String>,
     /// `exp` of the current token.
     pub current_exp: Option<i64>,
-    /// `jti` of the token the last rotation replaced, and when (Unix milliseconds).
+    /// `jti` of the token the last rotation replaced (as the store keeps it), and when (Unix
+    /// milliseconds).
     pub last: Option<(String, i64)>,
     /// The store holds no record of this sign-in although it records every sign-in at its
     /// birth (Redis): the record was lost (a Redis that lost its data, or evicted it), so
@@ -70,8 +73,9 @@ pub struct SignInView {
 }
 
 impl SignInView {
-    /// Whether `jti` is the sign-in's current token, or its predecessor inside the reuse window.
-    /// A sign-in never refreshed has no chain: its token is current.
+    /// Whether `jti` (as the store keeps it, [`Storage::stored_jti`]) is the sign-in's current
+    /// token, or its predecessor inside the reuse window. A sign-in never refreshed has no
+    /// chain: its token is current.
     pub fn is_current(&self, jti: &str, now: OffsetDateTime, window: Duration) -> bool {
         match &self.current_jti {
             None => true,
@@ -100,17 +104,36 @@ pub struct SweepState {
 /// A successor token, minted before the store decides whether it is needed.
 #[derive(Debug, Clone)]
 pub struct Successor {
-    /// Its `jti`.
+    /// Its `jti` (derived from the predecessor's under the server's secret: the same
+    /// predecessor always has the same successor id).
     pub jti: String,
     /// The signed token.
     pub access_token: String,
+    /// Its `iat` (Unix seconds).
+    pub iat: i64,
     /// Its `exp` (Unix seconds).
     pub exp: i64,
 }
 
+/// When a successor is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MintAt {
+    /// A new successor, issued now.
+    Now,
+    /// The successor recorded at an earlier refresh of the same token, signed again: the same
+    /// claims (its id derives from the predecessor's, these are its times) make the same token.
+    /// Redis keeps only these times, never a token.
+    Again {
+        /// Its `iat`.
+        iat: i64,
+        /// Its `exp`.
+        exp: i64,
+    },
+}
+
 /// Makes the successor when the store decides a new one is due (lazily in memory; in Redis it
-/// is made before the atomic script runs).
-pub type MintSuccessor<'a> = &'a (dyn Fn() -> Result<Successor, AuthError> + Send + Sync);
+/// is made before the atomic script runs), or makes the earlier one again ([`MintAt::Again`]).
+pub type MintSuccessor<'a> = &'a (dyn Fn(MintAt) -> Result<Successor, AuthError> + Send + Sync);
 
 /// What a refresh got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +167,12 @@ pub struct RotationRules {
 
 /// Everything the rules keep, shared by every instance that uses the same backend.
 pub trait Storage: Send + Sync + 'static {
+    /// Token id `jti` as this store keeps it, to compare with a [`SignInView`]: itself in
+    /// memory, its keyed digest in Redis (which never holds a token id in clear).
+    fn stored_jti<'a>(&self, jti: &'a str) -> std::borrow::Cow<'a, str> {
+        std::borrow::Cow::Borrowed(jti)
+    }
+
     /// The sign-in's chain as the token checks see it.
     fn sign_in(&self, sid: &str) -> StorageFuture<'_, Result<SignInView, Unavailable>>;
 
@@ -208,7 +237,8 @@ pub trait Storage: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> StorageFuture<'a, Result<Session, ApiError>>;
 
-    /// Remembers a successful join (the latest [`JOINS_KEPT`]).
+    /// Remembers a successful join (the latest [`JOINS_KEPT`]). Redis keeps the token id's
+    /// keyed digest, not the id ([`JoinRecord::jti`] then reads back as that digest).
     fn record_join(&self, record: JoinRecord) -> StorageFuture<'_, Result<(), Unavailable>>;
 
     /// The latest joins, oldest first.

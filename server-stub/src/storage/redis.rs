@@ -3,13 +3,20 @@
 //! Lua script (atomic on the Redis server); every call has a deadline ([`RedisStorage::timeout`])
 //! and a late or failed call is [`Unavailable`], never a guess.
 //!
-//! Keys (prefix `consult:`; `{…}` is a literal Redis Cluster hash tag): `signin:{<sid>}` (hash:
-//! current jti and exp, last rotation, revoked, rate-limit bucket; written when the sign-in is
-//! born, expires at its end: a sign-in without one is refused, so a Redis that lost its data
-//! refuses every token from before), `succ:{<sid>}` (the last successor token, expires just
-//! after the reuse window), `{sessions}:session:<id>` (hash: rendered JSON, ETag, participants,
-//! room, version), `{sessions}:room:<room>` → session id, `{sessions}:ids` (set of ids, for the
-//! cap), `joins` (list, the latest 200), `stats`, `epoch` (see [`super::durability`]).
+//! Nothing in Redis lets a reader in: no token, no signature, no token id and no sign-in id is
+//! stored in clear. Each id is replaced by its keyed digest ([`RedisKeys`], HMAC-SHA256 under a
+//! key derived from the JWT secret); a successor token is not stored either: a repeat inside
+//! the reuse window signs it again from its recorded `iat`/`exp` (its `jti` derives from the
+//! predecessor's, see [`crate::tokens::TokenService::successor_jti`]).
+//!
+//! Keys (prefix `consult:`; `{…}` is a literal Redis Cluster hash tag; `<d(sid)>` the sign-in
+//! id's digest): `signin:{<d(sid)>}` (hash: current jti digest and exp, the last rotation's
+//! predecessor digest, time and successor times, revoked, rate-limit bucket; written when the
+//! sign-in is born, expires at its end: a sign-in without one is refused, so a Redis that lost
+//! its data refuses every token from before), `{sessions}:session:<id>` (hash: rendered JSON,
+//! ETag, participants, room, version), `{sessions}:room:<room>` → session id, `{sessions}:ids`
+//! (set of ids, for the cap), `joins` (list, the latest 200, token ids digested), `stats`,
+//! `epoch` (see [`super::durability`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -22,14 +29,16 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use time::OffsetDateTime;
 
 use super::{
-    MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, SweepState,
+    MintAt, MintSuccessor, Rotated, RotationRules, SignInView, Storage, StorageFuture, SweepState,
     Unavailable, millis, now_ms,
 };
 use crate::error::{ApiError, AuthError};
+use crate::keyed::KeyedDigest;
 use crate::limits::Limits;
 use crate::session::{Rendered, Session, SessionStatus};
 use crate::stats::StatsSnapshot;
 use crate::storage::redis_conn::RedisConn;
+use crate::storage::redis_tls::{RedisTls, describe};
 use crate::storage::{JOINS_KEPT, JoinRecord};
 use crate::storage::{Presented, RefreshRefused};
 
@@ -37,15 +46,45 @@ const PREFIX: &str = "consult:";
 /// Attempts at a session change when another instance changes it at the same moment.
 const SET_STATUS_ATTEMPTS: usize = 8;
 
-// Hash tags (`{…}`): the keys one script touches share a slot, so every script runs on one node
-// of a Redis Cluster. A sign-in's keys are tagged with its sid; the sessions, their rooms and
-// the set of ids (the cap) with `{sessions}` (one slot: they are few, and checked together).
-fn sign_in_key(sid: &str) -> String {
-    format!("{PREFIX}signin:{{{sid}}}")
+/// What Redis keeps instead of ids: keyed digests (HMAC-SHA256 under keys derived from the JWT
+/// secret, so every instance computes the same ones), and the key names built from them.
+///
+/// ```
+/// use consult_stub::storage::redis::RedisKeys;
+/// let keys = RedisKeys::new(b"a-secret-of-at-least-32-bytes-long!!");
+/// let key = keys.sign_in_key("sid-1");
+/// assert!(key.starts_with("consult:signin:{") && !key.contains("sid-1"));
+/// assert_ne!(keys.jti("j1"), "j1");
+/// ```
+#[derive(Clone)]
+pub struct RedisKeys {
+    sids: KeyedDigest,
+    jtis: KeyedDigest,
 }
-fn successor_key(sid: &str) -> String {
-    format!("{PREFIX}succ:{{{sid}}}")
+
+impl RedisKeys {
+    /// The digests of instances sharing `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        Self {
+            sids: KeyedDigest::derive(secret, "redis-sid"),
+            jtis: KeyedDigest::derive(secret, "redis-jti"),
+        }
+    }
+
+    /// The key of sign-in `sid`'s hash. Hash tag (`{…}`): a sign-in's keys share a slot, so
+    /// every script runs on one node of a Redis Cluster.
+    pub fn sign_in_key(&self, sid: &str) -> String {
+        format!("{PREFIX}signin:{{{}}}", self.sids.hex128(sid.as_bytes()))
+    }
+
+    /// What Redis keeps of token id `jti`.
+    pub fn jti(&self, jti: &str) -> String {
+        self.jtis.hex128(jti.as_bytes())
+    }
 }
+
+// The sessions, their rooms and the set of ids (the cap) share the tag `{sessions}` (one slot:
+// they are few, and checked together).
 fn session_key(id: &str) -> String {
     format!("{PREFIX}{{sessions}}:session:{id}")
 }
@@ -59,6 +98,7 @@ const STATS_KEY: &str = "consult:stats";
 /// Rules and sessions on a Redis server.
 pub struct RedisStorage {
     conn: RedisConn,
+    keys: RedisKeys,
     timeout: Duration,
     limits: Limits,
     rotate: Script,
@@ -118,23 +158,23 @@ pub enum ConnectError {
         "this Redis may lose data: {0}. Use one with appendonly yes and maxmemory-policy noeviction, or pass --redis-may-lose-data (a loss then signs everybody out)"
     )]
     MayLoseData(String),
+    /// `--redis-ca-file` could not be read.
+    #[error("cannot read --redis-ca-file: {0}")]
+    CaFile(String),
+    /// `--redis-ca-file` with a `redis://` URL: the certificates would protect nothing.
+    #[error("--redis-ca-file needs a rediss:// (TLS) URL")]
+    CaWithoutTls,
+    /// A URL fragment such as redis' `#insecure`, which would skip the server's certificate check.
+    #[error(
+        "the --redis URL has a fragment (#…): rediss:// always verifies the server's certificate; give its CA with --redis-ca-file"
+    )]
+    InsecureTls,
 }
 
-/// Opens a self-healing connection (reconnects with backoff after Redis comes back), every
-/// command bounded by `timeout`. RESP3, which the Socket.IO adapter's pub/sub needs too.
+/// A client for `url` without TLS certificates of its own (RESP3, which the Socket.IO adapter's
+/// pub/sub needs too); see [`RedisTls::client`] for `--redis-ca-file`.
 pub fn client(url: &str) -> Result<redis::Client, ConnectError> {
-    let url = with_resp3(url);
-    redis::Client::open(url.as_str()).map_err(|e| ConnectError::BadUrl(format!("{:?}", e.kind())))
-}
-
-fn with_resp3(url: &str) -> String {
-    if url.contains("protocol=") {
-        url.to_owned()
-    } else if url.contains('?') {
-        format!("{url}&protocol=resp3")
-    } else {
-        format!("{url}?protocol=resp3")
-    }
+    RedisTls::default().client(url)
 }
 
 /// A connection manager for `client` with `config`, connected within three times `timeout`
@@ -147,10 +187,7 @@ pub async fn connect_manager(
     let connecting = ConnectionManager::new_with_config(client.clone(), config);
     match tokio::time::timeout(timeout.saturating_mul(3), connecting).await {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(ConnectError::Unreachable(
-            timeout,
-            format!("{:?}", e.kind()),
-        )),
+        Ok(Err(e)) => Err(ConnectError::Unreachable(timeout, describe(&e))),
         Err(_) => Err(ConnectError::Unreachable(timeout, "timed out".to_owned())),
     }
 }
@@ -171,17 +208,19 @@ impl RedisStorage {
     /// first use.
     pub async fn connect(
         client: &redis::Client,
+        keys: RedisKeys,
         timeout: Duration,
         limits: Limits,
     ) -> Result<Self, ConnectError> {
         let conn = connect_manager(client, manager_config(timeout), timeout).await?;
-        Ok(Self::over(RedisConn::Single(conn), timeout, limits))
+        Ok(Self::over(RedisConn::Single(conn), keys, timeout, limits))
     }
 
-    /// The storage over an open connection (one Redis or a cluster).
-    pub fn over(conn: RedisConn, timeout: Duration, limits: Limits) -> Self {
+    /// The storage over an open connection (one Redis or a cluster), digesting ids with `keys`.
+    pub fn over(conn: RedisConn, keys: RedisKeys, timeout: Duration, limits: Limits) -> Self {
         RedisStorage {
             conn,
+            keys,
             timeout,
             limits,
             rotate: Script::new(include_str!("lua/rotate.lua")),
@@ -288,8 +327,12 @@ fn parse_i64(value: Option<&String>) -> Option<i64> {
 }
 
 impl Storage for RedisStorage {
+    fn stored_jti<'a>(&self, jti: &'a str) -> std::borrow::Cow<'a, str> {
+        std::borrow::Cow::Owned(self.keys.jti(jti))
+    }
+
     fn sign_in(&self, sid: &str) -> StorageFuture<'_, Result<SignInView, Unavailable>> {
-        let key = sign_in_key(sid);
+        let key = self.keys.sign_in_key(sid);
         Box::pin(async move {
             let mut conn = self.conn.clone();
             // The chain and Redis's clock in one round trip: the rotation times were written
@@ -328,7 +371,7 @@ impl Storage for RedisStorage {
             let mut pipe = redis::pipe();
             for sid in &sids {
                 pipe.cmd("HMGET")
-                    .arg(sign_in_key(sid))
+                    .arg(self.keys.sign_in_key(sid))
                     .arg(&["rev", "cexp", "cur"]);
             }
             let mut conn = self.conn.clone();
@@ -353,22 +396,21 @@ impl Storage for RedisStorage {
         mint: MintSuccessor<'a>,
     ) -> StorageFuture<'a, Result<Rotated, RefreshRefused>> {
         Box::pin(async move {
-            // Minted first (an HMAC, microseconds): the script keeps it or answers the
-            // successor recorded earlier, in one atomic step.
-            let successor = mint().map_err(RefreshRefused::Auth)?;
+            // Minted first (an HMAC, microseconds): the script keeps it or answers the times of
+            // the successor recorded earlier, in one atomic step.
+            let successor = mint(MintAt::Now).map_err(RefreshRefused::Auth)?;
             let mut conn = self.conn.clone();
-            let mut invocation = self.rotate.key(sign_in_key(presented.sid));
+            let mut invocation = self.rotate.key(self.keys.sign_in_key(presented.sid));
             invocation
-                .key(successor_key(presented.sid))
-                .arg(presented.jti)
+                .arg(self.keys.jti(presented.jti))
                 .arg(presented.exp)
                 .arg(presented.end)
                 .arg(now_ms(now))
                 .arg(millis(rules.reuse_window))
                 .arg(rules.burst)
                 .arg(millis(rules.interval))
-                .arg(&successor.jti)
-                .arg(&successor.access_token)
+                .arg(self.keys.jti(&successor.jti))
+                .arg(successor.iat)
                 .arg(successor.exp);
             let answer: Vec<String> = self
                 .run("rotate", invocation.invoke_async(&mut conn))
@@ -378,11 +420,15 @@ impl Storage for RedisStorage {
                     access_token: successor.access_token,
                     exp: successor.exp,
                 }),
-                Some("repeat") => match (answer.get(1), parse_i64(answer.get(2))) {
-                    (Some(token), Some(exp)) => Ok(Rotated::Repeat {
-                        access_token: token.clone(),
-                        exp,
-                    }),
+                Some("repeat") => match (parse_i64(answer.get(1)), parse_i64(answer.get(2))) {
+                    (Some(iat), Some(exp)) => {
+                        let again =
+                            mint(MintAt::Again { iat, exp }).map_err(RefreshRefused::Auth)?;
+                        Ok(Rotated::Repeat {
+                            access_token: again.access_token,
+                            exp,
+                        })
+                    }
                     _ => Err(RefreshRefused::Unavailable),
                 },
                 // No record: lost with Redis's data (or never born here). Refused, not trusted.
@@ -402,9 +448,9 @@ impl Storage for RedisStorage {
     ) -> StorageFuture<'a, Result<(), ApiError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let mut invocation = self.begin.key(sign_in_key(presented.sid));
+            let mut invocation = self.begin.key(self.keys.sign_in_key(presented.sid));
             invocation
-                .arg(presented.jti)
+                .arg(self.keys.jti(presented.jti))
                 .arg(presented.exp)
                 .arg(presented.end)
                 .arg(now_ms(now))
@@ -423,9 +469,9 @@ impl Storage for RedisStorage {
     ) -> StorageFuture<'a, Result<(), Unavailable>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let mut invocation = self.revoke.key(sign_in_key(presented.sid));
+            let mut invocation = self.revoke.key(self.keys.sign_in_key(presented.sid));
             invocation
-                .arg(presented.jti)
+                .arg(self.keys.jti(presented.jti))
                 .arg(presented.exp)
                 .arg(presented.end);
             let _: i64 = self
@@ -530,6 +576,10 @@ impl Storage for RedisStorage {
 
     fn record_join(&self, record: JoinRecord) -> StorageFuture<'_, Result<(), Unavailable>> {
         Box::pin(async move {
+            let record = JoinRecord {
+                jti: self.keys.jti(&record.jti),
+                ..record
+            };
             let json = serde_json::to_string(&record).unwrap_or_default();
             let kept = i64::try_from(JOINS_KEPT).unwrap_or(i64::MAX);
             let mut conn = self.conn.clone();

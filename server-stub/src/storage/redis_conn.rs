@@ -12,6 +12,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, ProtocolVersion, RedisFuture, Value};
 
 use super::redis::ConnectError;
+use super::redis_tls::{RedisTls, describe, install_crypto_provider, is_tls};
 
 /// A connection to a single Redis or to a Redis Cluster.
 #[derive(Clone)]
@@ -54,9 +55,21 @@ impl ConnectionLike for RedisConn {
 /// every connect and answer bounded by `timeout`, RESP3.
 pub async fn connect_cluster(
     nodes: &[String],
+    tls: &RedisTls,
     timeout: Duration,
 ) -> Result<RedisConn, ConnectError> {
-    let client = ClusterClient::builder(nodes.iter().map(String::as_str))
+    install_crypto_provider();
+    if nodes.iter().any(|node| node.contains('#')) {
+        return Err(ConnectError::InsecureTls);
+    }
+    let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str));
+    if let Some(certs) = tls.certificates() {
+        if !nodes.iter().all(|node| is_tls(node)) {
+            return Err(ConnectError::CaWithoutTls);
+        }
+        builder = builder.certs(certs);
+    }
+    let client = builder
         .use_protocol(ProtocolVersion::RESP3)
         .connection_timeout(timeout)
         .response_timeout(timeout)
@@ -64,13 +77,10 @@ pub async fn connect_cluster(
         .min_retry_wait(50)
         .max_retry_wait(500)
         .build()
-        .map_err(|e| ConnectError::BadUrl(format!("{:?}", e.kind())))?;
+        .map_err(|e| ConnectError::BadUrl(describe(&e)))?;
     match tokio::time::timeout(timeout.saturating_mul(3), client.get_async_connection()).await {
         Ok(Ok(conn)) => Ok(RedisConn::Cluster(conn)),
-        Ok(Err(e)) => Err(ConnectError::Unreachable(
-            timeout,
-            format!("{:?}", e.kind()),
-        )),
+        Ok(Err(e)) => Err(ConnectError::Unreachable(timeout, describe(&e))),
         Err(_) => Err(ConnectError::Unreachable(timeout, "timed out".to_owned())),
     }
 }

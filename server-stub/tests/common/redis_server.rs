@@ -12,11 +12,107 @@ use std::time::{Duration, Instant};
 /// A running `redis-server`.
 pub struct RedisServer {
     child: Child,
-    /// `redis://127.0.0.1:<port>`.
+    /// `redis://127.0.0.1:<port>` (`rediss://` for a TLS one).
     pub url: String,
     /// Its port.
     pub port: u16,
     dir: PathBuf,
+    tls: Option<TlsFiles>,
+}
+
+/// A test CA and a server certificate it signed (for 127.0.0.1), made with the openssl CLI in a
+/// temporary folder removed on drop.
+pub struct TlsFiles {
+    dir: PathBuf,
+    /// The CA certificate (PEM).
+    pub ca: PathBuf,
+    /// The server's certificate (PEM).
+    pub cert: PathBuf,
+    /// The server's key (PEM).
+    pub key: PathBuf,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl (scripts/setup.sh installs it): {e}"));
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl TlsFiles {
+    /// A fresh CA (P-256) named `name`, and a server certificate for 127.0.0.1 it signed.
+    pub fn generate(name: &str) -> TlsFiles {
+        let dir = std::env::temp_dir().join(format!(
+            "consult-tls-{}-{:x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("tls dir: {e}"));
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let subject = format!("/CN={name}");
+        let mut ca = vec!["req", "-x509"];
+        ca.extend_from_slice(&ec);
+        ca.extend_from_slice(&["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj"]);
+        ca.push(&subject);
+        openssl(&dir, &ca);
+        let mut csr = vec!["req"];
+        csr.extend_from_slice(&ec);
+        csr.extend_from_slice(&[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        openssl(&dir, &csr);
+        std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n")
+            .unwrap_or_else(|e| panic!("san.ext: {e}"));
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+            ],
+        );
+        TlsFiles {
+            ca: dir.join("ca.crt"),
+            cert: dir.join("server.crt"),
+            key: dir.join("server.key"),
+            dir,
+        }
+    }
+}
+
+impl Drop for TlsFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn free_port() -> u16 {
@@ -34,9 +130,23 @@ fn signal(pid: u32, name: &str) {
     assert!(status.success(), "kill {name} {pid} failed");
 }
 
-fn spawn(port: u16, dir: &Path) -> Child {
-    Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+fn spawn(port: u16, dir: &Path, tls: Option<&TlsFiles>) -> Child {
+    let mut command = Command::new("redis-server");
+    command.args(["--bind", "127.0.0.1"]);
+    match tls {
+        None => command.args(["--port", &port.to_string()]),
+        // TLS only: the plain port is closed.
+        Some(tls) => command
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(&tls.cert)
+            .arg("--tls-key-file")
+            .arg(&tls.key)
+            .arg("--tls-ca-cert-file")
+            .arg(&tls.ca)
+            .args(["--tls-auth-clients", "no"]),
+    };
+    command
         .args([
             "--save",
             "",
@@ -63,6 +173,15 @@ fn spawn(port: u16, dir: &Path) -> Child {
 impl RedisServer {
     /// Starts one and waits (at most 10 s) until it answers `PING`.
     pub fn start() -> RedisServer {
+        Self::start_with(None)
+    }
+
+    /// Starts one that speaks only TLS, with this certificate.
+    pub fn start_tls(tls: TlsFiles) -> RedisServer {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<TlsFiles>) -> RedisServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!(
             "consult-redis-{}-{port}-{:x}",
@@ -70,11 +189,13 @@ impl RedisServer {
             rand::random::<u32>()
         ));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("redis dir: {e}"));
+        let scheme = if tls.is_some() { "rediss" } else { "redis" };
         let server = RedisServer {
-            child: spawn(port, &dir),
-            url: format!("redis://127.0.0.1:{port}"),
+            child: spawn(port, &dir, tls.as_ref()),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             port,
             dir,
+            tls,
         };
         server.wait_until_ready();
         server
@@ -87,7 +208,7 @@ impl RedisServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
         std::fs::create_dir_all(&self.dir).unwrap_or_else(|e| panic!("redis dir: {e}"));
-        self.child = spawn(self.port, &self.dir);
+        self.child = spawn(self.port, &self.dir, self.tls.as_ref());
         self.wait_until_ready();
     }
 
@@ -96,7 +217,7 @@ impl RedisServer {
     pub fn restart_from_disk(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(self.port, &self.dir);
+        self.child = spawn(self.port, &self.dir, self.tls.as_ref());
         self.wait_until_ready();
     }
 
@@ -113,7 +234,11 @@ impl RedisServer {
 
     /// Runs `redis-cli` against it; its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let output = Command::new("redis-cli")
+        let mut command = Command::new("redis-cli");
+        if let Some(tls) = &self.tls {
+            command.arg("--tls").arg("--cacert").arg(&tls.ca);
+        }
+        let output = command
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(args)
             .output()

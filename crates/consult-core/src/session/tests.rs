@@ -305,7 +305,11 @@ fn an_untrusted_answer_backs_off_instead_of_looping() {
     let mut actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
     let mut refreshes = 0;
     let end = h.now + 60 * S;
-    while h.now < end {
+    // Bounded: a timer stuck in the past must fail the test, not hang it.
+    for _ in 0..10_000 {
+        if h.now >= end {
+            break;
+        }
         if let Some((op, _)) = refresh_op(&actions) {
             refreshes += 1;
             let due_at_once = jwt(h.now / S + 60, h.now / S - 14_000, refreshes);
@@ -644,6 +648,8 @@ fn auto_refresh_wakes_up_before_expiry_and_rechecks_often() {
     let mut at = 0;
     let mut refreshed = false;
     while let Some(t) = h.session.poll_timeout() {
+        // A timer that does not move forward would loop here for ever: fail instead.
+        assert!(t > at, "the recheck timer went from {at} to {t}");
         at = t;
         if refresh_op(&h.advance_to(t)).is_some() {
             refreshed = true;
