@@ -131,12 +131,15 @@ impl Inner {
     }
 
     /// A token valid for at least the refresh margin: within the machine's lease
-    /// ([`TokenSession::fresh_until`]) the current one at once, otherwise the answer to a call.
+    /// ([`TokenSession::fresh_until`] and [`TokenSession::fresh_until_mono`]: both clocks) the
+    /// current one at once, otherwise the answer to a call.
     pub(crate) async fn valid_token(&self) -> Result<String, ClientError> {
         let now = self.now_ms();
+        let mono = mono_ms();
         let leased = {
             let session = self.session.machine();
-            let fresh = session.fresh_until().is_some_and(|until| now < until);
+            let fresh = session.fresh_until().is_some_and(|until| now < until)
+                && session.fresh_until_mono().is_some_and(|until| mono < until);
             fresh
                 .then(|| session.view(now).map(|v| v.token.to_owned()))
                 .flatten()

@@ -274,10 +274,12 @@ impl Executor {
         }
     }
 
-    /// The machine's lease: its token while `fresh_until` is ahead (no call needed).
+    /// The machine's lease: its token while `fresh_until` and `fresh_until_mono` are ahead on
+    /// their clocks (no call needed).
     fn leased(&self) -> Option<String> {
         let until = self.session.fresh_until()?;
-        (self.now.wall_ms < until)
+        let until_mono = self.session.fresh_until_mono()?;
+        (self.now.wall_ms < until && self.now.mono_ms < until_mono)
             .then(|| {
                 self.session
                     .view(self.now.wall_ms)

@@ -96,11 +96,12 @@ export class ConsultClient {
       for (let op; (op = machine.pollAction()) !== Op.None; ) this.#perform(op, machine);
     },
     () => {
-      // The machine's lease, and its timer re-armed.
+      // The machine's lease on both clocks (NaN, no lease, fails every comparison), and its
+      // timer re-armed.
       const machine = this.#machine;
-      const lease = machine.freshUntil();
-      this.#leaseUntil = Number.isNaN(lease) ? -Infinity : lease;
-      this.#leased = this.#leaseUntil > -Infinity ? (machine.token() ?? "") : "";
+      this.#leaseUntil = machine.freshUntil(0);
+      this.#leaseUntilMono = machine.freshUntil(1);
+      this.#leased = machine.token() ?? "";
       clearTimeout(this.#timer);
       const at = machine.pollTimeout();
       if (!Number.isNaN(at)) {
@@ -111,8 +112,10 @@ export class ConsultClient {
   #timer;
   #timeoutMs;
   #wakeTargets = [];
-  /** The machine's lease: until this device time, getValidToken() answers #leased at once. */
-  #leaseUntil = -Infinity;
+  /** The machine's lease: until this device time and #leaseUntilMono (performance.now()),
+   * getValidToken() answers #leased at once. */
+  #leaseUntil = NaN;
+  #leaseUntilMono = NaN;
   #leased = "";
 
   /** Creates a client; nothing is read or sent until the first call. */
@@ -149,7 +152,7 @@ export class ConsultClient {
   /** A token valid for at least the refresh margin, refreshing first if needed (single-flight). */
   getValidToken() {
     // The hot path: within the machine's lease, its answer is known without asking.
-    if (this.#o.now() < this.#leaseUntil) return Promise.resolve(this.#leased);
+    if (this.#o.now() < this.#leaseUntil && monoNow() < this.#leaseUntilMono) return Promise.resolve(this.#leased);
     return this.#call(In.GetToken);
   }
 

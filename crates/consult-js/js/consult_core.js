@@ -127,8 +127,8 @@ export class TokenMachine extends Machine {
   pollTimeout() {
     return core.tm_timeout(this.h);
   }
-  freshUntil() {
-    return core.tm_fresh_until(this.h);
+  freshUntil(mono) {
+    return core.tm_fresh_until(this.h, mono);
   }
   token() {
     return take(core, core.tm_token(this.h));

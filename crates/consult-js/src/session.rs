@@ -474,10 +474,16 @@ impl TokenMachine {
         self.session.poll_timeout().map_or(f64::NAN, |t| t as f64)
     }
 
-    /// Until this device time (Unix ms), `GetToken` would be answered at once with the
-    /// current token: the driver may hand it out without feeding the call. NaN: no lease.
-    pub fn fresh_until(&self) -> f64 {
-        self.session.fresh_until().map_or(f64::NAN, |t| t as f64)
+    /// Until this device time (Unix ms), and until this time on the monotonic clock
+    /// (`performance.now()`, when `mono`), `GetToken` would be answered at once with the current
+    /// token: the driver may hand it out without feeding the call. NaN: no lease.
+    pub fn fresh_until(&self, mono: bool) -> f64 {
+        let until = if mono {
+            self.session.fresh_until_mono()
+        } else {
+            self.session.fresh_until()
+        };
+        until.map_or(f64::NAN, |t| t as f64)
     }
 
     /// The current token.
@@ -641,10 +647,10 @@ pub extern "C" fn tm_timeout(handle: f64) -> f64 {
     abi::with(&MACHINES, handle, |m| m.poll_timeout()).unwrap_or(f64::NAN)
 }
 
-/// [`TokenMachine::fresh_until`]; NaN: no lease.
+/// [`TokenMachine::fresh_until`] (`mono` ≠ 0: on the monotonic clock); NaN: no lease.
 #[unsafe(no_mangle)]
-pub extern "C" fn tm_fresh_until(handle: f64) -> f64 {
-    abi::with(&MACHINES, handle, |m| m.fresh_until()).unwrap_or(f64::NAN)
+pub extern "C" fn tm_fresh_until(handle: f64, mono: u32) -> f64 {
+    abi::with(&MACHINES, handle, |m| m.fresh_until(mono != 0)).unwrap_or(f64::NAN)
 }
 
 /// [`TokenMachine::token_time`]; NaN: unknown.

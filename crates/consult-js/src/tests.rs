@@ -41,7 +41,7 @@ proptest! {
             while machine.poll_action() != SessionOp::None as u8 {
                 let _ = (machine.id(), machine.text(), machine.extra(), machine.replaces(), machine.status());
             }
-            let _ = (machine.poll_timeout(), machine.fresh_until(), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
+            let _ = (machine.poll_timeout(), machine.fresh_until(kind % 2 == 0), machine.fresh_until(true), machine.token(), machine.token_time(value, kind), machine.may_carry_token(&url));
         }
         machine.allow_origin(&text);
         let _ = (authorised_replays(f64::from(status), status % 2 == 0), machine.may_carry_token(&text));
@@ -106,7 +106,7 @@ proptest! {
             match call {
                 0 => tm_feed(handle, length, length, kind, length, length, length, length),
                 1 => { let _ = (tm_poll(handle), tm_id(handle), tm_text(handle), tm_extra(handle), tm_status(handle), tm_token(handle)); }
-                2 => { let _ = (tm_timeout(handle), tm_fresh_until(handle), tm_time(handle, length, kind), tm_may_carry(handle, length)); }
+                2 => { let _ = (tm_timeout(handle), tm_fresh_until(handle, kind), tm_fresh_until(handle, 1), tm_time(handle, length, kind), tm_may_carry(handle, length)); }
                 3 => { tm_allow_origin(handle, length); tm_set_retry_after(handle, length); tm_set_replaces(handle, length); let _ = tm_replaces(handle); }
                 4 => pm_feed(handle, length, kind, kind, length, length, length, length, length),
                 5 => { let _ = (pm_poll(handle), pm_text(handle), pm_status(handle), pm_timeout(handle)); }

@@ -317,7 +317,7 @@ impl TokenSession {
     }
 
     fn refreshed(&mut self, now: Now, accepted: super::Accepted, lock: Option<OpId>, sent: String) {
-        self.skew_ms = accepted.skew_ms;
+        self.measured_skew(now, accepted.skew_ms);
         self.refresh_count = self.refresh_count.saturating_add(1);
         self.last_refresh_at_ms = Some(now.wall_ms);
         self.backoff.reset();

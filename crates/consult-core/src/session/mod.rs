@@ -7,8 +7,10 @@
 //! [`TokenSession::poll_timeout`] is reached, then performs every [`Action`] from
 //! [`TokenSession::poll_action`]. Each input comes with [`Now`], the driver's two clocks: wall
 //! time (device Unix ms) for token expiry and skew only, monotonic time for every deadline
-//! ([`TokenSession::poll_timeout`] is on the monotonic clock). Jitter comes from a PRNG seeded
-//! in [`TokenSession::new`].
+//! ([`TokenSession::poll_timeout`] is on the monotonic clock). Between two measurements of the
+//! skew, a wall clock stepping back is seen against the monotonic clock and corrected: the token
+//! never looks fresher than the monotonic time since the measurement says. Jitter comes from a
+//! PRNG seeded in [`TokenSession::new`].
 //!
 //! The rules:
 //! - storage is read once, on first need; concurrent first calls wait for that one read;
@@ -215,6 +217,10 @@ pub struct TokenSession {
     load: Load,
     current: Option<Token>,
     skew_ms: i64,
+    /// Server minus monotonic time when `skew_ms` was measured (or after the first input): server
+    /// time is at least the monotonic clock plus it, whatever the wall clock did since.
+    /// `i64::MIN` until the first input (it then bounds nothing: the sums saturate).
+    mono_skew_ms: i64,
     /// Set when the refresh endpoint refused: calls fail with it until a new sign-in.
     ended: Option<SessionError>,
     refresh_count: u32,
@@ -268,6 +274,7 @@ impl TokenSession {
             load: Load::NotStarted,
             current: None,
             skew_ms: 0,
+            mono_skew_ms: i64::MIN,
             ended: None,
             refresh_count: 0,
             last_refresh_at_ms: None,
@@ -336,10 +343,12 @@ impl TokenSession {
         })
     }
 
-    /// The lease on the current token: until this device wall time, [`Input::GetToken`] would be
+    /// The lease on the current token: until this device wall time, and until
+    /// [`TokenSession::fresh_until_mono`] on the monotonic clock, [`Input::GetToken`] would be
     /// answered at once with the current token, so a driver may hand it out without feeding
     /// the call (the hot path). `None`: feed every call (also while the token is being
-    /// stored). Re-read it after every input.
+    /// stored). Re-read it after every input. The driver checks both clocks: the wall clock may
+    /// step back (the lease would last hours), the monotonic one stops while a device sleeps.
     ///
     /// ```
     /// use consult_core::session::{Action, Grant, Input, SessionConfig, TokenSession};
@@ -355,6 +364,11 @@ impl TokenSession {
     /// assert_eq!(session.fresh_until(), Some(14_400_000 - 300_000));
     /// ```
     pub fn fresh_until(&self) -> Option<i64> {
+        Some(self.lease_end()?.saturating_sub(self.skew_ms))
+    }
+
+    /// The lease's end in server time.
+    fn lease_end(&self) -> Option<i64> {
         if self.load != Load::Done || self.ended.is_some() || self.storage.writing() {
             return None;
         }
@@ -362,12 +376,26 @@ impl TokenSession {
         if self.refused.as_ref() == Some(&current.text) {
             return None;
         }
-        Some(
-            self.config
-                .policy
-                .refresh_at_ms(&current.info)
-                .saturating_sub(self.skew_ms),
-        )
+        Some(self.config.policy.refresh_at_ms(&current.info))
+    }
+
+    /// The lease's end on the monotonic clock ([`Now::mono_ms`]); `None` when there is no lease
+    /// ([`TokenSession::fresh_until`]).
+    ///
+    /// ```
+    /// use consult_core::session::{Action, Grant, Input, Now, SessionConfig, TokenSession};
+    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// // payload {"exp":14400,"iat":0}; the monotonic clock reads 1,000 less than the wall clock.
+    /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
+    /// session.handle(Now { wall_ms: 1_000, mono_ms: 0 }, Input::SetSession { call: 1, grant });
+    /// let write = core::iter::from_fn(|| session.poll_action())
+    ///     .find_map(|a| match a { Action::WriteStorage { op, .. } => Some(op), _ => None });
+    /// session.handle(Now { wall_ms: 1_001, mono_ms: 1 }, Input::StorageDone { op: write.unwrap(), ok: true });
+    /// assert_eq!(session.fresh_until(), Some(14_100_000));
+    /// assert_eq!(session.fresh_until_mono(), Some(14_100_000 - 1_000));
+    /// ```
+    pub fn fresh_until_mono(&self) -> Option<i64> {
+        Some(self.lease_end()?.saturating_sub(self.mono_skew_ms))
     }
 
     /// Whether the refresh endpoint ended the sign-in (until a new one is set).
@@ -516,16 +544,44 @@ impl TokenSession {
     fn is_due(&self, token: &Token, now: Now) -> bool {
         self.config
             .policy
-            .is_due(&token.info, now.wall_ms, self.skew_ms)
+            .is_due(&token.info, now.wall_ms, self.skew_at(now))
     }
 
     fn is_expired(&self, token: &Token, now: Now) -> bool {
         token.info.is_expired(
             ClockSkew {
-                offset_ms: self.skew_ms,
+                offset_ms: self.skew_at(now),
             }
             .server_now(now.wall_ms),
         )
+    }
+
+    /// The skew in force at `now`: the measured one, corrected by how far the wall clock has
+    /// stepped back since (against the monotonic clock). A wall clock running ahead of the
+    /// monotonic one is a step forward or a sleep (the monotonic clock stops, the wall clock does
+    /// not): left as it is, the token then looks due sooner, never later.
+    ///
+    /// ```
+    /// use consult_core::session::{Input, Now, SessionConfig, TokenSession};
+    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// session.handle(Now { wall_ms: 5_000, mono_ms: 0 }, Input::GetToken { call: 1 });
+    /// // The wall clock stepped back an hour: server time is read an hour later than it shows.
+    /// assert_eq!(session.skew_at(Now { wall_ms: 10_000 - 3_600_000, mono_ms: 5_000 }), 3_600_000);
+    /// // A step forward (or a sleep) is left as it is.
+    /// assert_eq!(session.skew_at(Now { wall_ms: 10_000 + 3_600_000, mono_ms: 5_000 }), 0);
+    /// ```
+    #[inline(never)]
+    pub fn skew_at(&self, now: Now) -> i64 {
+        let server_mono_ms = now.mono_ms.saturating_add(self.mono_skew_ms);
+        self.skew_ms.max(server_mono_ms.saturating_sub(now.wall_ms))
+    }
+
+    /// A new skew measurement at `now`.
+    #[inline(never)]
+    fn measured_skew(&mut self, now: Now, skew_ms: i64) {
+        self.skew_ms = skew_ms;
+        let server_ms = now.wall_ms.saturating_add(skew_ms);
+        self.mono_skew_ms = server_ms.saturating_sub(now.mono_ms);
     }
 
     /// What a waiter gets now, if it can be answered.
@@ -595,14 +651,9 @@ impl TokenSession {
 
     /// Settles callers, starts or ends the refresh flight, starts storage work, sets the timer.
     fn drive(&mut self, now: Now) {
-        // Server time is at least the current token's `iat`: a wall clock stepped back after
-        // the skew was measured would otherwise keep an expired token (from a peer) valid.
-        // Only a gap of a minute or more (servers' clocks are seconds apart).
-        if let Some(iat) = self.current.as_ref().and_then(|c| c.info.issued_at_ms) {
-            let ahead = iat.saturating_sub(now.wall_ms).min(MAX_SKEW_MS);
-            if ahead > self.skew_ms.saturating_add(60_000) {
-                self.skew_ms = ahead;
-            }
+        // The first input anchors the skew (zero until measured) to the clocks.
+        if self.mono_skew_ms == i64::MIN {
+            self.measured_skew(now, self.skew_ms);
         }
         loop {
             self.settle(now);
@@ -635,10 +686,11 @@ impl TokenSession {
                     && self.load == Load::Done
                     && self.flight.is_idle() =>
             {
-                let delay =
-                    self.config
-                        .policy
-                        .delay_until_due_ms(&current.info, now.wall_ms, self.skew_ms);
+                let delay = self.config.policy.delay_until_due_ms(
+                    &current.info,
+                    now.wall_ms,
+                    self.skew_at(now),
+                );
                 Some(now.mono_ms.saturating_add(delay.clamp(0, RECHECK_MS)))
             }
             _ => None,
@@ -655,9 +707,10 @@ impl TokenSession {
         // Only `expires_in` tells the server's "now" here: a sign-in token's `iat` may be old.
         let server_now =
             ClockSkew::server_time_from_expires_in(token.info.expires_at_ms, grant.expires_in);
-        self.skew_ms = ClockSkew::estimate(now.wall_ms, server_now, None)
+        let skew_ms = ClockSkew::estimate(now.wall_ms, server_now, None)
             .offset_ms
             .clamp(-MAX_SKEW_MS, MAX_SKEW_MS);
+        self.measured_skew(now, skew_ms);
         // A sign-out asked for before this sign-in comes first (its call is answered too).
         for call in core::mem::take(&mut self.sign_outs_after_load) {
             self.sign_out(call);

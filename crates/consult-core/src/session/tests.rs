@@ -1175,3 +1175,58 @@ fn an_answer_for_a_sign_in_replaced_meanwhile_is_dropped() {
         Some(new_sign_in.as_str())
     );
 }
+
+/// Regression (browser fault soak, issue 18 item 8): a wall clock stepping back an hour after
+/// the skew was measured does not make the token look an hour fresher. Found in Chromium: a tab
+/// alone handed out its 8 s token up to 4.5 s past `exp` and stopped refreshing.
+#[test]
+fn a_wall_clock_step_back_does_not_stretch_the_token() {
+    let mut h = Harness::new(single_tab());
+    // Wall and monotonic clocks 1,000 ms apart, as in a page (Date.now vs performance.now).
+    let at = |wall_ms: i64, mono_ms: i64| Now { wall_ms, mono_ms };
+    h.session.handle(at(S, 0), Input::GetToken { call: 1 });
+    let actions = h.drain();
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    assert!(resolved(&actions, 1).is_some_and(|r| r.is_ok()));
+    let due_mono = 4 * HOUR - 5 * 60 * S - S;
+    assert_eq!(h.session.fresh_until_mono(), Some(due_mono));
+    // A minute past due on the monotonic clock; the wall clock stepped back an hour meanwhile.
+    let stepped = at(due_mono + 60 * S - HOUR + S, due_mono + 60 * S);
+    assert!(
+        h.session
+            .poll_timeout()
+            .is_some_and(|t| t <= stepped.mono_ms),
+        "the re-check timer is not an hour out"
+    );
+    h.session.handle(stepped, Input::GetToken { call: 2 });
+    let actions = h.drain();
+    assert_eq!(resolved(&actions, 2), None, "not handed out at once");
+    assert!(refresh_op(&actions).is_some(), "refreshed: {actions:?}");
+}
+
+/// The other way round: a device that slept (the monotonic clock stopped, the wall clock went
+/// on) judges the token on the wall clock: due at wake-up, not hours later.
+#[test]
+fn after_a_sleep_the_token_is_judged_on_the_wall_clock() {
+    let mut h = Harness::new(single_tab());
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&jwt(4 * 3600, 0, 1)));
+    assert!(resolved(&actions, 1).is_some_and(|r| r.is_ok()));
+    // Slept five hours: the monotonic clock read 10 s meanwhile.
+    let woke = Now {
+        wall_ms: 5 * HOUR,
+        mono_ms: 10 * S,
+    };
+    assert!(
+        h.session.fresh_until().is_some_and(|t| t <= woke.wall_ms),
+        "the lease ended on the wall clock"
+    );
+    h.session.handle(woke, Input::GetToken { call: 2 });
+    let actions = h.drain();
+    assert_eq!(
+        resolved(&actions, 2),
+        None,
+        "an expired token is not handed out"
+    );
+    assert!(refresh_op(&actions).is_some(), "refreshed: {actions:?}");
+}

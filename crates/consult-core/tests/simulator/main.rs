@@ -309,7 +309,7 @@ const REGRESSION_SEEDS: &[(u64, &str)] = &[
         9812,
         "a frozen tab thawed and handed out a token rotated meanwhile (judge)",
     ),
-    // Fixed in the machine: server time is at least the current token's `iat`.
+    // Fixed in the machine: the skew is anchored to wall − monotonic time (`skew_at`).
     (
         6817,
         "a wall clock stepped back 3 h: a peer's expired token looked valid for 3 h",

@@ -1234,8 +1234,7 @@ impl World {
     /// How far the tab's skew estimate is from the truth (closest instance): a tab that never
     /// measured it (its token came from the store or a peer) believes its own clock.
     fn skew_error(&self, tab: usize) -> i64 {
-        let wall = self.clocks(tab).wall_ms;
-        let estimate = self.tabs[tab].session.view(wall).map_or(0, |v| v.skew_ms);
+        let estimate = self.tabs[tab].session.skew_at(self.clocks(tab));
         let offsets = &self.schedule.rules.instance_offsets_ms;
         offsets
             .iter()
@@ -1349,7 +1348,6 @@ impl World {
                 || self.fault_recent(since)
                 || self.tabs[tab].lost_message
                 || self.tabs[tab].storage_faulted
-                || !self.schedule.faults.wall_steps.is_empty()
                 || self.now.saturating_sub(self.last_user_action_at) < PROPAGATION_MS;
             if excused {
                 self.stats.stale_excused += 1;
