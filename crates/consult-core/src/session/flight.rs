@@ -207,14 +207,14 @@ impl TokenSession {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
-        let current = self.current.as_ref().map(|c| c.text.clone());
+        let current = self.current.as_ref().map(|c| &c.text);
         // Ours is newer than the store's only if the store holds a token we replaced: one we
         // never saw was written after ours (it was refreshed from ours).
         let ours_unstored = current.is_some()
-            && current == self.unstored
+            && current == self.unstored.as_ref()
             && found
                 .as_ref()
-                .is_none_or(|f| self.retired.contains(&f.text) || current == Some(f.text.clone()));
+                .is_none_or(|f| self.retired.contains(&f.text) || current == Some(&f.text));
         match found {
             Some(token) if !ours_unstored => self.adopt_unless_retired(token, true),
             _ => {}

@@ -191,7 +191,7 @@ enum Load {
 }
 
 /// What a caller waits for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Want {
     /// A token that is not due.
     Valid,
@@ -619,7 +619,7 @@ impl TokenSession {
         }
         let mut waiting = core::mem::take(&mut self.waiters);
         for waiter in &mut waiting {
-            if waiter.want == Want::ReplaceLoaded {
+            if matches!(waiter.want, Want::ReplaceLoaded) {
                 let loaded = self.current.as_ref().map(|c| c.text.clone());
                 waiter.want = Want::Replace(loaded.unwrap_or_default());
             }
