@@ -233,7 +233,9 @@ mkdir -p "$TMP/nginx"
 free_port() { # a loopback port nothing answers on (bounded tries)
   local port _
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
+    # Below the ephemeral range (32768–60999): a port some outgoing connection holds does not
+    # answer a connect, yet nginx cannot bind it.
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0

@@ -79,7 +79,7 @@ nginx_ceiling() { # the same bytes as a static file, nginx with one worker
   chmod 755 "$TMP/www"
   cp "$TMP/session.json" "$TMP/www/session.json"
   chmod 644 "$TMP/www/session.json"
-  local port=$((20000 + RANDOM % 40000))
+  local port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768–60999)
   cat >"$TMP/nginx/nginx.conf" <<NGINX_CONF
 worker_processes 1;
 daemon off;
