@@ -226,10 +226,9 @@ impl PollMachine {
                     self.etag = etag;
                 }
                 let session = SessionStatus::parse(&session_status);
-                match session {
-                    SessionStatus::Ended => self.end = Some(PollEnd::Ended),
-                    SessionStatus::Cancelled => self.end = Some(PollEnd::Cancelled),
-                    _ => {}
+                // Ended needs no note: a terminal stop without one reads as Ended.
+                if session == SessionStatus::Cancelled {
+                    self.end = Some(PollEnd::Cancelled);
                 }
                 self.outputs.push(PollOutput::Update);
                 self.schedule

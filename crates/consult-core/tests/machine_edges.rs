@@ -332,3 +332,71 @@ fn a_tab_whose_store_never_opened_follows_the_other_tabs_tokens() {
     }
     assert_eq!(session.view(2).map(|v| v.token), Some(second.as_str()));
 }
+
+/// Catches `PollEnd::as_str` returning "" or "xyzzy": these names are the JavaScript API's.
+#[test]
+fn poll_ends_have_the_names_the_api_documents() {
+    use consult_core::poll_machine::PollEnd;
+    let names = [
+        (PollEnd::Ended, "ended"),
+        (PollEnd::Cancelled, "cancelled"),
+        (PollEnd::NotFound, "notFound"),
+        (PollEnd::Forbidden, "forbidden"),
+        (PollEnd::SessionExpired, "sessionExpired"),
+        (PollEnd::Stopped, "stopped"),
+    ];
+    for (end, name) in names {
+        assert_eq!(end.as_str(), name);
+    }
+}
+
+/// A poll machine with its first request out.
+fn polling() -> consult_core::poll_machine::PollMachine {
+    use consult_core::poll_machine::{PollInput, PollMachine, PollOutput};
+    let mut poll = PollMachine::new(5_000, 1);
+    poll.handle(0, PollInput::Start { hidden: false });
+    assert!(matches!(poll.poll_action(), Some(PollOutput::Fetch { .. })));
+    poll
+}
+
+/// Catches deleting the `Ended` (or `Cancelled`) arm of the poll answer: a terminal status ends
+/// polling with its own reason.
+#[test]
+fn a_terminal_status_ends_polling_with_its_reason() {
+    use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
+    for (status, end) in [("ended", PollEnd::Ended), ("cancelled", PollEnd::Cancelled)] {
+        let mut poll = polling();
+        poll.handle(
+            1,
+            PollInput::Answered {
+                status: 200,
+                etag: None,
+                body: Some(format!(
+                    r#"{{"session_id":"s","room_id":"r","status":"{status}"}}"#
+                )),
+                retry_after: None,
+            },
+        );
+        let outputs: Vec<_> = core::iter::from_fn(|| poll.poll_action()).collect();
+        assert_eq!(
+            outputs,
+            [PollOutput::Update, PollOutput::End(end)],
+            "{status}"
+        );
+        assert!(poll.is_ended());
+    }
+}
+
+/// Catches deleting the `Aborted` arm of a failed poll: a request aborted (only a stop does
+/// that) ends polling quietly, with no error for the application and no retry.
+#[test]
+fn an_aborted_poll_ends_quietly() {
+    use consult_core::ErrorCode;
+    use consult_core::poll_machine::{PollEnd, PollInput, PollOutput};
+    use consult_core::session::SessionError;
+    let mut poll = polling();
+    poll.handle(1, PollInput::Failed(SessionError::new(ErrorCode::Aborted)));
+    let outputs: Vec<_> = core::iter::from_fn(|| poll.poll_action()).collect();
+    assert_eq!(outputs, [PollOutput::End(PollEnd::Stopped)]);
+    assert_eq!(poll.poll_timeout(), None);
+}
