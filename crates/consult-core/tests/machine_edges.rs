@@ -400,3 +400,50 @@ fn an_aborted_poll_ends_quietly() {
     assert_eq!(outputs, [PollOutput::End(PollEnd::Stopped)]);
     assert_eq!(poll.poll_timeout(), None);
 }
+
+/// Catches `text.len() > MAX_TOKEN_BYTES` turned into `==`: a token of exactly the limit is
+/// read, one byte more is refused.
+#[test]
+fn a_token_longer_than_the_limit_is_refused() {
+    use consult_core::session::{MAX_TOKEN_BYTES, Token};
+    let of_length = |length: usize| {
+        let head = jwt(14_400, 1);
+        format!("{head}{}", "s".repeat(length - head.len()))
+    };
+    assert!(Token::parse(&of_length(MAX_TOKEN_BYTES), None).is_some());
+    assert!(Token::parse(&of_length(MAX_TOKEN_BYTES + 1), None).is_none());
+}
+
+/// Catches the storage deadline's guard replaced by `true`: a timer that fires before a
+/// storage operation's deadline does not fail it, and its answer still counts.
+#[test]
+fn an_early_timer_does_not_fail_a_storage_read() {
+    use consult_core::session::{Action, Input, SessionConfig, TokenSession};
+    let mut session = TokenSession::new(SessionConfig::default(), 1);
+    session.handle(0, Input::GetToken { call: 1 });
+    let op = core::iter::from_fn(|| session.poll_action()).find_map(|action| match action {
+        Action::ReadStorage { op } => Some(op),
+        _ => None,
+    });
+    let deadline = session.poll_timeout().unwrap_or(i64::MAX);
+    assert!(deadline > 1);
+    session.handle_timeout(1);
+    assert_eq!(session.poll_action(), None);
+    let token = jwt(14_400, 1);
+    session.handle(
+        2,
+        Input::StorageRead {
+            op: op.unwrap_or_default(),
+            token: Some(token.clone()),
+            expires_at: None,
+        },
+    );
+    let actions: Vec<_> = core::iter::from_fn(|| session.poll_action()).collect();
+    assert!(
+        actions.contains(&Action::Resolve {
+            call: 1,
+            result: Ok(token)
+        }),
+        "{actions:?}"
+    );
+}
