@@ -77,29 +77,8 @@ fn world_seed(failure: &str) -> u64 {
 impl Totals {
     fn add(&mut self, world: &World, failure: Option<String>) {
         let s = &world.stats;
-        let t = &mut self.stats;
         self.schedules += 1;
-        t.events += s.events;
-        t.calls += s.calls;
-        t.refreshes += s.refreshes;
-        t.rotations += s.rotations;
-        t.refresh_requests += s.refresh_requests;
-        t.repeated_refreshes += s.repeated_refreshes;
-        t.answers_dropped += s.answers_dropped;
-        t.stale_excused += s.stale_excused;
-        t.errors += s.errors;
-        t.simulated_ms += s.simulated_ms;
-        t.max_wait_ms = t.max_wait_ms.max(s.max_wait_ms);
-        t.tabs_opened += s.tabs_opened;
-        t.backoff_draws += s.backoff_draws;
-        t.backoff_round += s.backoff_round;
-        t.polls += s.polls;
-        t.connects += s.connects;
-        t.joins += s.joins;
-        t.emits += s.emits;
-        for (why, n) in &s.revocations {
-            *t.revocations.entry(why.clone()).or_default() += n;
-        }
+        self.stats.absorb(s);
         if !s.revocations.is_empty() {
             self.revoked_runs += 1;
         }
@@ -119,33 +98,12 @@ impl Totals {
     }
 
     fn merge(&mut self, other: Totals) {
-        let (s, t) = (&other.stats, &mut self.stats);
-        t.events += s.events;
-        t.calls += s.calls;
-        t.refreshes += s.refreshes;
-        t.rotations += s.rotations;
-        t.refresh_requests += s.refresh_requests;
-        t.repeated_refreshes += s.repeated_refreshes;
-        t.answers_dropped += s.answers_dropped;
-        t.stale_excused += s.stale_excused;
-        t.errors += s.errors;
-        t.simulated_ms += s.simulated_ms;
-        t.max_wait_ms = t.max_wait_ms.max(s.max_wait_ms);
-        t.tabs_opened += s.tabs_opened;
-        t.polls += s.polls;
-        t.connects += s.connects;
-        t.joins += s.joins;
-        t.emits += s.emits;
-        for (why, n) in &s.revocations {
-            *t.revocations.entry(why.clone()).or_default() += n;
-        }
+        self.stats.absorb(&other.stats);
         self.schedules += other.schedules;
         self.revoked_runs += other.revoked_runs;
         self.coverage.merge(&other.coverage);
         self.failures.extend(other.failures);
         self.failed_seeds.extend(other.failed_seeds);
-        self.stats.backoff_draws += other.stats.backoff_draws;
-        self.stats.backoff_round += other.stats.backoff_round;
     }
 }
 

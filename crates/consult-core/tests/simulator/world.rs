@@ -215,6 +215,33 @@ pub struct Stats {
     pub emits: u64,
 }
 
+impl Stats {
+    /// Adds `other`'s counts to these (the longest wait is the larger of the two).
+    pub fn absorb(&mut self, other: &Stats) {
+        self.events += other.events;
+        self.calls += other.calls;
+        self.refresh_requests += other.refresh_requests;
+        self.refreshes += other.refreshes;
+        self.rotations += other.rotations;
+        self.repeated_refreshes += other.repeated_refreshes;
+        self.max_wait_ms = self.max_wait_ms.max(other.max_wait_ms);
+        self.errors += other.errors;
+        self.tabs_opened += other.tabs_opened;
+        self.simulated_ms += other.simulated_ms;
+        self.answers_dropped += other.answers_dropped;
+        for (why, n) in &other.revocations {
+            *self.revocations.entry(why.clone()).or_default() += n;
+        }
+        self.stale_excused += other.stale_excused;
+        self.backoff_draws += other.backoff_draws;
+        self.backoff_round += other.backoff_round;
+        self.polls += other.polls;
+        self.connects += other.connects;
+        self.joins += other.joins;
+        self.emits += other.emits;
+    }
+}
+
 /// One run.
 pub struct World {
     schedule: Schedule,
