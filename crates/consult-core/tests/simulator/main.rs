@@ -326,6 +326,17 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         26717,
         "no reconnect after the server disconnected the old sign-in's socket (model)",
     ),
+    // Session 9. The judge was wrong: a hung storage operation is a fault until the machine's
+    // storage deadline fires in that tab (a hidden lock holder's timers are throttled to a
+    // minute: the other tabs wait for the lock that long), not ten seconds after it hung.
+    (
+        89980,
+        "a Timeout while a hidden lock holder's storage hung, unexcused (judge)",
+    ),
+    (
+        98211,
+        "a Timeout while a hidden lock holder's storage hung, unexcused (judge)",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use consult_core::rng::Rng;
 use consult_core::session::{
-    Action, CallId, Grant, Input, MIN_REFRESH_INTERVAL_MS, Now, OpId, SessionConfig, SessionError,
-    SessionEvent, TokenSession, TransportFailure,
+    Action, CallId, Grant, Input, MIN_REFRESH_INTERVAL_MS, Now, OpId, STORAGE_TIMEOUT_MS,
+    SessionConfig, SessionError, SessionEvent, TokenSession, TransportFailure,
 };
 
 #[path = "consult.rs"]
@@ -176,6 +176,10 @@ struct Tab {
     /// IndexedDB does not open in this tab: every operation fails.
     storage_broken: bool,
     storage_faulted: bool,
+    /// When each of this tab's hung storage operations hung (true time): the fault is active
+    /// until the machine's storage deadline fires in this tab (a hidden tab's timers are
+    /// throttled to a minute, and a lock holder keeps the lock until then).
+    hung_since: Vec<i64>,
     lost_message: bool,
     /// Last time a `storage` event reached this tab (they arrive in order).
     ls_last_at: i64,
@@ -513,6 +517,7 @@ impl World {
             writing: HashSet::new(),
             storage_broken,
             storage_faulted: storage_broken,
+            hung_since: Vec::new(),
             lost_message: false,
             ls_last_at: self.now,
             probed: None,
@@ -621,6 +626,7 @@ impl World {
                     self.coverage.hit("input: timeout");
                     self.tabs[tab].session.handle_timeout(now);
                     self.perform(tab);
+                    self.storage_hangs_end(tab, false);
                 }
             }
             Ev::Deliver { tab, input } => {
@@ -913,6 +919,7 @@ impl World {
             return;
         }
         self.coverage.hit("world: tab closed");
+        self.storage_hangs_end(tab, true);
         self.tabs[tab].alive = false;
         self.tabs[tab].calls.clear();
         // Requests still out are abandoned: their answers, if any, reach no one.
@@ -933,6 +940,20 @@ impl World {
         }
         if let Some(grant) = self.lock.tab_closed(tab) {
             self.grant(grant);
+        }
+    }
+
+    /// The hung storage operations of `tab` whose deadline the machine has now seen (its timer
+    /// fired after it), or all of them (`closed`): their fault ends now.
+    fn storage_hangs_end(&mut self, tab: usize, closed: bool) {
+        let now = self.now;
+        let before = self.tabs[tab].hung_since.len();
+        (self.tabs[tab].hung_since)
+            .retain(|since| !closed && now < since.saturating_add(STORAGE_TIMEOUT_MS));
+        let ended = before - self.tabs[tab].hung_since.len();
+        if ended > 0 {
+            self.faults_in_flight -= ended as u32;
+            self.last_fault_at = self.last_fault_at.max(now);
         }
     }
 
@@ -1072,6 +1093,8 @@ impl World {
         let faults = self.schedule.faults.clone();
         if self.fault(faults.storage_hang, "fault: storage hangs") {
             self.tabs[tab].storage_faulted = true;
+            self.tabs[tab].hung_since.push(self.now);
+            self.faults_in_flight += 1;
             return None;
         }
         if self.fault(faults.storage_fail, "fault: storage throws") {
