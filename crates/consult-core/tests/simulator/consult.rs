@@ -900,6 +900,7 @@ pub(super) fn pending(since: i64, purpose: Purpose) -> PendingCall {
         since,
         replay: purpose != Purpose::App,
         probe: false,
+        replay_of_probe: false,
         wants_token: true,
         purpose,
     }

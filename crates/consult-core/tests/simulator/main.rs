@@ -337,6 +337,14 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         98211,
         "a Timeout while a hidden lock holder's storage hung, unexcused (judge)",
     ),
+    // The judge was wrong: a tab that missed both messages of a rotation (recorded faults)
+    // holds a token the API refuses where rotated tokens do not work; the application's request
+    // is answered 401 and replayed once after `TokenRefused` (the re-read under the lock finds
+    // the successor). The probe follows that replay. Found on the way (session 9's machine).
+    (
+        81520,
+        "the probe got a rotated token the API refuses, its 401 replay not followed (judge)",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

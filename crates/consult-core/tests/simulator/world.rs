@@ -109,6 +109,11 @@ enum Ev {
     SignInAgain,
     Dispose,
     Probe,
+    /// The probe's request was answered 401: the application replays it once.
+    ProbeReplay {
+        tab: usize,
+        token: String,
+    },
     /// The poller, the socket and their server.
     Consult(Cev),
     /// A request dropped or an answer lost: the fault lasts until the browser gives up.
@@ -145,6 +150,8 @@ struct PendingCall {
     /// A replay after a 401: its token is not sent again.
     replay: bool,
     probe: bool,
+    /// The probe's replay after a 401 (`TokenRefused`).
+    replay_of_probe: bool,
     /// Asks for a token (not a sign-in or sign-out).
     wants_token: bool,
 }
@@ -805,9 +812,15 @@ impl World {
             Ev::Probe => {
                 for tab in 0..self.tabs.len() {
                     if self.tabs[tab].alive {
-                        let call = self.feed_probe(tab);
+                        let call = self.feed_probe(tab, None);
                         self.tabs[tab].probed = Some(call);
                     }
+                }
+            }
+            Ev::ProbeReplay { tab, token } => {
+                if self.tabs[tab].alive {
+                    self.coverage.hit("world: probe replayed after a 401");
+                    self.feed_probe(tab, Some(token));
                 }
             }
             Ev::Consult(ev) => self.consult_step(ev),
@@ -879,6 +892,7 @@ impl World {
                 since: self.now,
                 replay,
                 probe: false,
+                replay_of_probe: false,
                 wants_token,
             },
         );
@@ -896,7 +910,8 @@ impl World {
         self.feed(tab, input(call));
     }
 
-    fn feed_probe(&mut self, tab: usize) -> CallId {
+    /// The probe: a `GetToken`, or (`refused`) the replay of a request the API answered 401.
+    fn feed_probe(&mut self, tab: usize, refused: Option<String>) -> CallId {
         let t = &mut self.tabs[tab];
         let call = t.next_call;
         t.next_call += 1;
@@ -907,10 +922,15 @@ impl World {
                 since: self.now,
                 replay: true,
                 probe: true,
+                replay_of_probe: refused.is_some(),
                 wants_token: true,
             },
         );
-        self.feed(tab, Input::GetToken { call });
+        let input = match refused {
+            Some(token) => Input::TokenRefused { call, token },
+            None => Input::GetToken { call },
+        };
+        self.feed(tab, input);
         call
     }
 
@@ -1338,7 +1358,24 @@ impl World {
                 }
                 Err(error) => Err(*error),
             };
-            self.tabs[tab].probe_answer = Some(verdict);
+            // A recorded fault hid the successor from this tab and the API refuses the token
+            // (rotated tokens do not work): the application's request gets a 401 and is replayed
+            // once after `TokenRefused`, as the package's authorised request does. That answer
+            // is the probe's.
+            let replay = match (&verdict, &result) {
+                (Ok(Err(_)), Ok(token))
+                    if !pending.replay_of_probe
+                        && !self.server.authorises(self.now, token)
+                        && (self.tabs[tab].lost_message || self.successor_hidden(token)) =>
+                {
+                    Some(token.clone())
+                }
+                _ => None,
+            };
+            match replay {
+                Some(token) => self.after(1, Ev::ProbeReplay { tab, token }),
+                None => self.tabs[tab].probe_answer = Some(verdict),
+            }
         }
         match &result {
             Ok(token) if pending.wants_token => {
