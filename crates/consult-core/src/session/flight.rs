@@ -34,7 +34,8 @@ enum Step {
         deadline: i64,
         lock: Option<OpId>,
     },
-    /// The new token is being stored; the lock goes once it is.
+    /// The new token is being stored; the lock goes once it is. A sign-in's token waits for the
+    /// lock first (the storage is held until it is granted).
     Storing { lock: OpId, write: OpId },
 }
 
@@ -50,7 +51,7 @@ pub(super) struct Flight {
 
 impl Flight {
     pub(super) fn is_idle(&self) -> bool {
-        self.step == Step::Idle
+        matches!(self.step, Step::Idle)
     }
 
     /// Whether the last attempts failed (a caller may then go on with a token not yet expired).
@@ -130,6 +131,19 @@ impl TokenSession {
         }
     }
 
+    /// A sign-in's token is stored (queued as `write`) under the lock, when there is one: a
+    /// holder refreshing the old sign-in stores its successor first, never over the new one. The
+    /// storage is held until the lock comes (a read meanwhile would not see the sign-in); every
+    /// holder keeps the lock a bounded time (its request and storage deadlines).
+    pub(super) fn lock_for_sign_in(&mut self, write: OpId) {
+        if self.config.cross_tab && self.lock_available && self.storage.usable {
+            let lock = self.op();
+            self.actions.push(Action::AcquireLock { op: lock });
+            self.storage.held = true;
+            self.flight.step = Step::Storing { lock, write };
+        }
+    }
+
     fn send_request(&mut self, now: Now, lock: Option<OpId>) {
         let Some(current) = &self.current else {
             self.release_held_lock();
@@ -172,6 +186,7 @@ impl TokenSession {
         }
         self.release_held_lock();
         self.flight = Flight::default();
+        self.storage.held = false;
         self.check = None;
     }
 
@@ -186,6 +201,8 @@ impl TokenSession {
                 });
                 self.flight.step = Step::Rereading { lock, read };
             }
+            // A sign-in's: its token is stored now.
+            Step::Storing { lock, .. } if lock == op => self.storage.held = false,
             // Granted after we stopped waiting for it: give it back.
             _ => self.actions.push(Action::ReleaseLock { op }),
         }
@@ -193,9 +210,14 @@ impl TokenSession {
     }
 
     pub(super) fn lock_unavailable(&mut self, now: Now, op: OpId) {
-        if matches!(self.flight.step, Step::Locking { lock, .. } if lock == op) {
-            self.lock_available = false;
-            self.send_request(now, None);
+        match self.flight.step {
+            Step::Locking { lock, .. } if lock == op => {
+                self.lock_available = false;
+                self.send_request(now, None);
+            }
+            // A sign-in's: stored at once (its lock is given back once stored, a no-op).
+            Step::Storing { lock, .. } if lock == op => self.storage.held = false,
+            _ => {}
         }
     }
 
@@ -219,11 +241,13 @@ impl TokenSession {
             Some(token) if !ours_unstored => self.adopt_unless_retired(token, true),
             _ => {}
         }
-        if ours_unstored && let Some(token) = self.current.clone() {
-            self.store(&token, Vec::new());
+        if ours_unstored {
+            self.store(Vec::new());
         }
         self.settle(now);
-        if self.refresh_wanted(now) {
+        // A message waiting for its own read of the store (queued after this one) may be newer
+        // than what this read found: the attempt starts again once it is ordered.
+        if self.check.is_none() && self.refresh_wanted(now) {
             self.send_request(now, Some(lock));
         } else {
             self.actions.push(Action::ReleaseLock { op: lock });
@@ -286,25 +310,35 @@ impl TokenSession {
                     &self.config.policy,
                 ) {
                     Some(accepted) => self.refreshed(now, accepted, lock, sent),
+                    // A 200 whose token is not trusted: the server may have rotated ours all
+                    // the same. Retried (waiting callers too): inside the server's reuse window
+                    // the retry gets the successor back.
                     None => self.attempt_failed(
                         now,
                         SessionError::with_status(ErrorCode::BadResponse, status),
                         None,
-                        false,
+                        true,
                     ),
                 }
             }
-            // A 401 for a token this client has moved on from (a new sign-in from another tab
-            // while the request was out) ends that old sign-in, not the current one.
-            crate::Outcome::EndSignIn if self.current.as_ref().is_some_and(|c| c.text != sent) => {
-                self.release_held_lock();
-                self.flight = Flight::default();
+            crate::Outcome::EndSignIn => {
+                // A message not ordered yet (its store read is out) may be another tab's new
+                // sign-in: ours is over, so that token is the one to go on with (its own
+                // refresh says whether it is over too).
+                if self.current.as_ref().is_some_and(|c| c.text != sent) {
+                    // A 401 for a token this client has moved on from (a new sign-in from
+                    // another tab while the request was out) ends that old sign-in, not the
+                    // current one.
+                    self.release_held_lock();
+                    self.flight = Flight::default();
+                } else {
+                    // Only a 401 from the refresh endpoint ends a sign-in (the answer table).
+                    self.end_sign_in(
+                        lock,
+                        SessionError::with_status(ErrorCode::RefreshRejected, status),
+                    );
+                }
             }
-            // Only a 401 from the refresh endpoint ends a sign-in (the answer table).
-            crate::Outcome::EndSignIn => self.end_sign_in(SessionError::with_status(
-                ErrorCode::RefreshRejected,
-                status,
-            )),
             _ => {
                 let retryable = outcome.retryable();
                 let retry_after = retry_after
@@ -323,25 +357,28 @@ impl TokenSession {
         self.backoff.reset();
         self.not_before = now.mono_ms.saturating_add(MIN_REFRESH_INTERVAL_MS);
         let token = accepted.token;
-        let moved_on = self.current.as_ref().is_some_and(|c| c.text != sent);
-        if self.retired.contains(&token.text) || moved_on {
-            // While the request was out, this client moved on to another tab's token (a newer
-            // one, or a new sign-in): the answer is behind, and writing it would put the old
-            // chain back in the store. Also a successor this client already replaced (handed
-            // back inside the reuse window).
-            self.retire(token.text);
+        // While the request was out, this client moved on in order (it replaced the token
+        // sent) to another tab's token — a newer one, or a new sign-in —: the answer is behind,
+        // and writing it would put the old chain back in the store. Also a successor this
+        // client already replaced (handed back inside the reuse window). Nobody else holds the
+        // answer: it is dropped, not remembered (the successor we may hold already, adopted
+        // from the tab that got it first, stays current). A token adopted without an order
+        // (the store could not be read) does not make our own successor behind.
+        if self.retired.contains(&token.text) || self.retired.contains(&sent) {
             self.release_held_lock();
             self.flight = Flight::default();
             return;
         }
-        let write = self.store(&token, Vec::new());
+        self.unstored = Some(token.text.clone());
+        // The token sent is retired below; the current one may be this very successor, adopted
+        // from a tab that got it first (not retired, then).
+        self.current = Some(token);
+        let write = self.store(Vec::new());
         // Announced now, not once stored: if this tab dies before its write lands, the other
         // tabs still know the successor (a re-read under the lock would find the old token).
         // The successor replaces the token sent: the other tabs retire that one.
-        self.announce(&token, Some(sent.clone()));
+        self.announce(Some(sent.clone()));
         self.retire(sent);
-        self.unstored = Some(token.text.clone());
-        self.replace_current(Some(token));
         self.ended = None;
         self.emit(SessionEvent::TokenRefreshed);
         self.emit(SessionEvent::TokenChanged);
@@ -386,8 +423,8 @@ impl TokenSession {
         };
     }
 
-    fn end_sign_in(&mut self, error: SessionError) {
-        self.release_held_lock();
+    /// The refresh endpoint refused the token sent under `lock` (if any): the sign-in is over.
+    fn end_sign_in(&mut self, lock: Option<OpId>, error: SessionError) {
         self.flight = Flight::default();
         self.ended = Some(error);
         let op = self.op();
@@ -396,6 +433,10 @@ impl TokenSession {
             kind: StorageOp::Clear,
             then: Vec::new(),
         });
+        // The store is cleared under the lock: a sign-in waiting for it stores after the clear.
+        if let Some(lock) = lock {
+            self.flight.step = Step::Storing { lock, write: op };
+        }
         let old = self.current.clone();
         self.replace_current(None);
         if let Some(old) = old

@@ -254,6 +254,10 @@ pub struct TokenSession {
     /// Tokens this client held and replaced (the last few): a message or a store holding one of
     /// them is behind, never newer.
     retired: Vec<String>,
+    /// A sign-in's write: the sign-in is announced once stored (under the lock), so that a tab
+    /// that adopts it finds it in the store. A sign-in replaces no token: each tab orders it by
+    /// the store.
+    announce_stored: Option<OpId>,
     /// A read of the store asked for by a message the tab cannot order against its own token,
     /// and the message's token (`None`: a sign-out of another token): the store decides.
     check: Option<(OpId, Option<(Token, String)>)>,
@@ -293,6 +297,7 @@ impl TokenSession {
             reread_failures: 0,
             unstored: None,
             retired: Vec::new(),
+            announce_stored: None,
             check: None,
             next_op: 1,
             recheck_at: None,
@@ -352,7 +357,9 @@ impl TokenSession {
     ///
     /// ```
     /// use consult_core::session::{Action, Grant, Input, SessionConfig, TokenSession};
-    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// // One tab (a sign-in of several is stored under the lock first).
+    /// let config = SessionConfig { cross_tab: false, ..SessionConfig::default() };
+    /// let mut session = TokenSession::new(config, 1);
     /// assert_eq!(session.fresh_until(), None);
     /// // payload {"exp":14400,"iat":0}: due 5 minutes before exp.
     /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
@@ -384,7 +391,8 @@ impl TokenSession {
     ///
     /// ```
     /// use consult_core::session::{Action, Grant, Input, Now, SessionConfig, TokenSession};
-    /// let mut session = TokenSession::new(SessionConfig::default(), 1);
+    /// let config = SessionConfig { cross_tab: false, ..SessionConfig::default() };
+    /// let mut session = TokenSession::new(config, 1);
     /// // payload {"exp":14400,"iat":0}; the monotonic clock reads 1,000 less than the wall clock.
     /// let grant = Grant { access_token: "e30.eyJleHAiOjE0NDAwLCJpYXQiOjB9.s".into(), ..Grant::default() };
     /// session.handle(Now { wall_ms: 1_000, mono_ms: 0 }, Input::SetSession { call: 1, grant });
@@ -457,8 +465,8 @@ impl TokenSession {
                         io::TransportFailure::Network => ErrorCode::Network,
                         io::TransportFailure::UnreadableBody => ErrorCode::BadResponse,
                     };
-                    let retryable = code == ErrorCode::Network;
-                    self.attempt_failed(now, SessionError::new(code), None, retryable);
+                    // An unreadable answer may be the server's rotation: retried like a lost one.
+                    self.attempt_failed(now, SessionError::new(code), None, true);
                 }
             }
             Input::PeerToken {
@@ -466,11 +474,11 @@ impl TokenSession {
                 expires_at,
                 replaces,
             } => {
-                if let Some(replaced) = replaces.clone()
-                    && replaced != token
+                if let Some(replaced) = &replaces
+                    && *replaced != token
                     && !self.retired.contains(&token)
                 {
-                    self.retire(replaced);
+                    self.retire(replaced.clone());
                 }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
                     self.peer_token(token, replaces);
@@ -720,11 +728,12 @@ impl TokenSession {
         self.ended = None;
         self.backoff.reset();
         self.not_before = i64::MIN;
-        self.store(&token, vec![(call, Ok(token.text.clone()))]);
-        let previous = self.current.as_ref().map(|c| c.text.clone());
-        self.announce(&token, previous);
         self.unstored = Some(token.text.clone());
+        let then = vec![(call, Ok(token.text.clone()))];
         self.replace_current(Some(token));
+        let write = self.store(then);
+        self.announce_stored = Some(write);
+        self.lock_for_sign_in(write);
         self.emit(SessionEvent::TokenChanged);
     }
 
@@ -792,19 +801,21 @@ impl TokenSession {
     }
 
     /// A peer's token: adopted when the message orders it after ours (it names ours, or one
-    /// that replaced ours, as replaced; we hold none; or it is a sign-in, replacing nothing).
-    /// Otherwise it may be a late message (a `storage` event lags the store by seconds): the
-    /// store decides, since a read after the message sees at least that message's write.
+    /// that replaced ours, as replaced; or we hold none and it is a sign-in, replacing nothing).
+    /// Otherwise it may be a late message (a `storage` event lags the store by seconds; a
+    /// sign-in's may come after that sign-in's successor), or, holding none, the refresh of a
+    /// sign-in this tab saw end (a tab that missed the end, or a new sign-in, keeps refreshing
+    /// it): the store decides, since a read after the message sees at least that message's write.
     fn peer_token(&mut self, token: Token, replaces: Option<String>) {
-        match (&self.current, replaces) {
-            (Some(current), Some(replaces))
-                if current.text != token.text
-                    && !self.retired.contains(&current.text)
-                    && !self.retired.contains(&token.text) =>
-            {
-                self.check_store(Some((token, replaces)));
-            }
-            _ => self.adopt_unless_retired(token, true),
+        let unordered = match &self.current {
+            Some(current) => current.text != token.text && !self.retired.contains(&current.text),
+            None => replaces.is_some(),
+        };
+        if unordered && !self.retired.contains(&token.text) {
+            // A sign-in replaces no token: the store holding any is not one step behind it.
+            self.check_store(Some((token, replaces.unwrap_or_default())));
+        } else {
+            self.adopt_unless_retired(token, true);
         }
     }
 
@@ -861,17 +872,23 @@ impl TokenSession {
             }
             found => {
                 // The store one step behind the message (it holds the token the message
-                // replaces) or empty: the message is the newest. A store that keeps failing
-                // (IndexedDB that does not open) cannot order anything: the message's token,
-                // unordered. One failure, or a store behind by more: ours stays.
+                // replaces) or empty: the message is the newest, unless ours is not stored yet.
+                // A store that keeps failing (IndexedDB that does not open) cannot order
+                // anything: the message's token, unordered, unless ours is our own refresh. A
+                // sign-in (replacing nothing) the store could not order is taken unordered all
+                // the same: a tab that missed it would keep the old sign-in going. One failure,
+                // or a store behind by more: ours stays.
                 let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
+                let ours_unstored =
+                    self.current.as_ref().map(|c| &c.text) == self.unstored.as_ref();
                 if let Some((token, replaces)) = candidate
                     && (if failed {
-                        broken
+                        replaces.is_empty() || (broken && !ours_unstored)
                     } else {
-                        found.is_none_or(|f| f.text == replaces)
+                        // Holding none, an empty store confirms nothing (it was cleared).
+                        !ours_unstored
+                            && found.map_or(self.current.is_some(), |f| f.text == replaces)
                     })
-                    && self.current.as_ref().map(|c| &c.text) != self.unstored.as_ref()
                 {
                     self.adopt_unless_retired(token, !failed);
                 }
@@ -881,23 +898,27 @@ impl TokenSession {
 
     // --- storage ----------------------------------------------------------------------------------
 
-    /// Queues a write of `token`; `then` is answered once it is done.
-    fn store(&mut self, token: &Token, then: Vec<(CallId, Result<String, SessionError>)>) -> OpId {
+    /// Queues a write of the current token; `then` is answered once it is done.
+    fn store(&mut self, then: Vec<(CallId, Result<String, SessionError>)>) -> OpId {
         let op = self.op();
-        self.storage.push(Pending {
-            op,
-            kind: StorageOp::Write {
-                token: token.text.clone(),
-                expires_at: token.expires_at_text(),
-            },
-            then,
-        });
+        if let Some(token) = &self.current {
+            self.storage.push(Pending {
+                op,
+                kind: StorageOp::Write {
+                    token: token.text.clone(),
+                    expires_at: token.expires_at_text(),
+                },
+                then,
+            });
+        }
         op
     }
 
-    /// Tells the other tabs about `token`, which replaces `replaces`.
-    fn announce(&mut self, token: &Token, replaces: Option<String>) {
-        if self.config.cross_tab {
+    /// Tells the other tabs about the current token, which replaces `replaces`.
+    fn announce(&mut self, replaces: Option<String>) {
+        if self.config.cross_tab
+            && let Some(token) = &self.current
+        {
             self.actions.push(Action::AnnounceToken {
                 token: token.text.clone(),
                 expires_at: token.expires_at_text(),
@@ -927,6 +948,9 @@ impl TokenSession {
         }
         for (call, result) in pending.then {
             self.resolve(call, result);
+        }
+        if self.announce_stored == Some(pending.op) {
+            self.announce(None);
         }
         let failed = matches!(outcome, StorageOutcome::Failed);
         let found = match outcome {

@@ -45,6 +45,8 @@ pub(super) struct StorageQueue {
     queued: Vec<Pending>,
     /// False when there is no storage (the session lives in memory).
     pub(super) usable: bool,
+    /// Nothing starts while a sign-in's write waits for the lock.
+    pub(super) held: bool,
 }
 
 impl StorageQueue {
@@ -83,7 +85,7 @@ impl StorageQueue {
     /// Starts the next operation if none runs: its action, or — when the storage is no longer
     /// usable — the operation finished at once (returned for the caller to complete).
     pub(super) fn start_next(&mut self, now: i64, actions: &mut Vec<Action>) -> Option<Pending> {
-        if self.running.is_some() {
+        if self.running.is_some() || self.held {
             return None;
         }
         if self.queued.is_empty() {

@@ -369,11 +369,13 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     let mine = jwt(8 * 3600, 4 * 3600, 2);
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&old));
-    h.feed(Input::PeerToken {
+    // A sign-in (replacing nothing) the store holds.
+    let check = h.feed(Input::PeerToken {
         token: mine.clone(),
         expires_at: None,
         replaces: None,
     });
+    h.load(&check, Some(&mine));
     // A message with no usable token is ignored, not a sign-out.
     h.feed(Input::PeerToken {
         token: String::from("garbage"),
@@ -381,9 +383,10 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
         replaces: None,
     });
     // A sign-out of an older token (a message that arrived late) leaves us signed in.
-    h.feed(Input::PeerSignedOut {
+    let check = h.feed(Input::PeerSignedOut {
         token: Some(old.clone()),
     });
+    h.load(&check, Some(&mine));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     // A token this tab replaced is not adopted again (a late message); a new one is.
     h.feed(Input::PeerToken {
@@ -393,11 +396,12 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     let newer = jwt(12 * 3600, 8 * 3600, 3);
-    let actions = h.feed(Input::PeerToken {
+    let check = h.feed(Input::PeerToken {
         token: newer.clone(),
         expires_at: None,
         replaces: None,
     });
+    let actions = h.load(&check, Some(&newer));
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     // Our own token signed out elsewhere: gone.
     h.feed(Input::PeerSignedOut { token: Some(newer) });
@@ -561,11 +565,11 @@ fn a_late_message_with_a_replaced_token_is_ignored() {
     let third = jwt(3606, 6, 3);
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&first));
-    for token in [&second, &third, &second] {
+    for (token, replaces) in [(&second, &first), (&third, &second), (&second, &first)] {
         h.feed(Input::PeerToken {
             token: token.clone(),
             expires_at: None,
-            replaces: None,
+            replaces: Some(replaces.clone()),
         });
     }
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
@@ -720,7 +724,7 @@ fn a_peer_token_issued_in_the_same_second_is_adopted() {
     let actions = h.feed(Input::PeerToken {
         token: second.clone(),
         expires_at: None,
-        replaces: None,
+        replaces: Some(first),
     });
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     assert_eq!(
@@ -845,6 +849,9 @@ fn a_wake_up_refreshes_a_due_token_through_the_lock_without_auto_refresh() {
             expires_in: Some(3600.0),
         },
     });
+    // A sign-in is stored under the lock.
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
     let write = write_op(&actions).unwrap();
     h.feed(Input::StorageDone {
         op: write,
@@ -1003,7 +1010,8 @@ fn a_late_broadcast_does_not_retire_the_newer_token() {
 }
 
 /// Regression (simulator, long-mode seed 25814): a refresh is out when another tab signs in
-/// again; the old sign-in's token is refused (401): that ends the old sign-in, not the new one.
+/// again; the old sign-in's token is refused (401): that ends the old sign-in, not the new one
+/// (the sign-in's message, replacing nothing, is ordered by the store first).
 #[test]
 fn a_refusal_of_a_token_replaced_meanwhile_does_not_end_the_new_sign_in() {
     let mut h = Harness::new(single_tab());
@@ -1013,11 +1021,12 @@ fn a_refusal_of_a_token_replaced_meanwhile_does_not_end_the_new_sign_in() {
     let actions = h.load(&actions, Some(&old));
     let (op, _) = refresh_op(&actions).unwrap();
     let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
-    h.feed(Input::PeerToken {
+    let check = h.feed(Input::PeerToken {
         token: new_sign_in.clone(),
         expires_at: None,
         replaces: None,
     });
+    h.load(&check, Some(&new_sign_in));
     let refused = Input::RefreshAnswered {
         op,
         status: 401,
@@ -1229,4 +1238,451 @@ fn after_a_sleep_the_token_is_judged_on_the_wall_clock() {
         "an expired token is not handed out"
     );
     assert!(refresh_op(&actions).is_some(), "refreshed: {actions:?}");
+}
+
+fn announced(actions: &[Action], token: &str, replaces: Option<&str>) -> bool {
+    actions.iter().any(|a| {
+        matches!(a, Action::AnnounceToken { token: t, replaces: r, .. }
+            if t == token && r.as_deref() == replaces)
+    })
+}
+
+/// Regression (simulator, long-mode seed 54465): the `storage` event of a second sign-in's write
+/// (replacing nothing: the store had been cleared) reached a tab half a second late, after the
+/// tab had read that sign-in's successor from the store under the lock. Adopted at once, it took
+/// the tab back, the tab dropped its own refresh answer, and the successor was refreshed again.
+/// A sign-in's message is ordered by the store like any other.
+#[test]
+fn a_late_sign_in_message_is_ordered_by_the_store() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (sign_in, successor, other) = (jwt(3600, 0, 5), jwt(3606, 6, 6), jwt(7200, 10, 9));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&successor));
+    let check = h.feed(Input::PeerToken {
+        token: sign_in,
+        expires_at: None,
+        replaces: None,
+    });
+    assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
+    let actions = h.load(&check, Some(&successor));
+    assert!(
+        !emitted(&actions, SessionEvent::TokenChanged),
+        "{actions:?}"
+    );
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(successor.as_str())
+    );
+    // A new sign-in the store holds is the current token.
+    let check = h.feed(Input::PeerToken {
+        token: other.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    h.load(&check, Some(&other));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(other.as_str()));
+}
+
+/// Regression (simulator, long-mode seed 72012): under the lock the store held t9, and a message
+/// still waiting for its own read of the store said t10 replaced t9 (t10's write had failed).
+/// The tab, holding t8 (it had missed t9's messages), refreshed t8: reuse, the sign-in revoked.
+/// With a message waiting for its read, the attempt starts again once the message is ordered:
+/// t10, the newest known, is the one refreshed.
+#[test]
+fn a_message_waiting_for_the_store_orders_the_re_read_under_the_lock() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (t8, t9, t10) = (jwt(3600, 0, 8), jwt(3606, 6, 9), jwt(3612, 12, 10));
+    h.now = 3500 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&t8));
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let reread = h.feed(Input::LockGranted { op: lock });
+    let check = h.feed(Input::PeerToken {
+        token: t10.clone(),
+        expires_at: None,
+        replaces: Some(t9.clone()),
+    });
+    assert!(read_op(&check).is_none(), "queued after the re-read");
+    let actions = h.load(&reread, Some(&t9));
+    assert!(refresh_op(&actions).is_none(), "{actions:?}");
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    let lock = lock_op(&actions).expect("starts again");
+    // The message's own read: the store is one step behind it, its token is the newest.
+    h.load(&actions, Some(&t9));
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&t9));
+    assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(t10));
+}
+
+/// Regression (simulator, long-mode seeds 16500, 33878, 56480, 89146): a second sign-in was
+/// written to the store without the lock while another tab held it to refresh the old sign-in;
+/// that tab then stored the old sign-in's successor over the new one, and every tab went back
+/// to the old sign-in. The sign-in's token is stored under the lock (the storage waits with it:
+/// a read meanwhile would not see the sign-in), and announced once stored.
+#[test]
+fn a_sign_in_is_stored_under_the_lock_then_announced() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (old, new) = (jwt(3600, 0, 1), jwt(7200, 100, 7));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&old));
+    let actions = h.feed(Input::SetSession {
+        call: 2,
+        grant: Grant {
+            access_token: new.clone(),
+            ..Grant::default()
+        },
+    });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    assert!(write_op(&actions).is_none(), "{actions:?}");
+    assert!(!announced(&actions, &new, None), "{actions:?}");
+    // A message to order meanwhile: its read of the store waits for the sign-in's write.
+    let check = h.feed(Input::PeerToken {
+        token: jwt(3606, 6, 2),
+        expires_at: None,
+        replaces: Some(jwt(3600, 0, 3)),
+    });
+    assert!(read_op(&check).is_none(), "{check:?}");
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let write = write_op(&actions).expect("stored under the lock");
+    assert!(!announced(&actions, &new, None), "{actions:?}");
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(new.clone())));
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    assert!(announced(&actions, &new, None), "{actions:?}");
+    // The message's read sees the sign-in: nothing changes.
+    h.load(&actions, Some(&new));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(new.as_str()));
+}
+
+/// A sign-in in a browser without Web Locks is stored at once (and announced once stored).
+#[test]
+fn a_sign_in_without_web_locks_is_stored_at_once() {
+    let mut h = Harness::new(SessionConfig::default());
+    let new = jwt(7200, 100, 7);
+    let actions = h.feed(Input::SetSession {
+        call: 1,
+        grant: Grant {
+            access_token: new.clone(),
+            ..Grant::default()
+        },
+    });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let actions = h.feed(Input::LockUnavailable { op: lock });
+    let write = write_op(&actions).expect("stored without the lock");
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 1), Some(Ok(new.clone())));
+    assert!(announced(&actions, &new, None), "{actions:?}");
+}
+
+/// A tab whose every re-read under the lock fails (IndexedDB that never opens), taken to the
+/// point where it refreshes `token` without the re-read; returns the refresh's op.
+fn refresh_without_the_store(h: &mut Harness, token: &str) -> OpId {
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let mut actions = h.load(&actions, Some(token));
+    for _ in 0..REREAD_ATTEMPTS {
+        if let Some(lock) = lock_op(&actions) {
+            let reread = h.feed(Input::LockGranted { op: lock });
+            let op = read_op(&reread).expect("a re-read under the lock");
+            actions = h.feed(Input::StorageDone { op, ok: false });
+        }
+        if refresh_op(&actions).is_some() {
+            break;
+        }
+        let at = h.session.poll_timeout().expect("a retry");
+        actions = h.advance_to(at);
+    }
+    let (op, sent) = refresh_op(&actions).expect("refreshes without the re-read");
+    assert_eq!(sent, token);
+    op
+}
+
+/// Regression (simulator, long-mode seed 10947): a tab whose store cannot be read adopted, while
+/// its refresh was out, a message it could not order (unordered: its own token not retired).
+/// The answer — the successor of the token it sent, the newest there is — was dropped as
+/// "moved on", and the next tab refreshed the same token again: reuse, the sign-in revoked.
+#[test]
+fn an_unordered_adoption_does_not_drop_our_own_successor() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 3500 * S;
+    let (t6, t7, t8, t9) = (
+        jwt(3590, 0, 6),
+        jwt(3600, 10, 7),
+        jwt(3610, 20, 8),
+        jwt(7200, 3500, 9),
+    );
+    let op = refresh_without_the_store(&mut h, &t7);
+    // A late message of another chain, replacing a token this tab never held: the store
+    // cannot order it, so it is taken unordered.
+    let check = h.feed(Input::PeerToken {
+        token: t8.clone(),
+        expires_at: None,
+        replaces: Some(t6),
+    });
+    let read = read_op(&check).expect("asks the store");
+    h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t8.as_str()));
+    let actions = h.feed(with_op(answer(&t9, 3700), op));
+    assert!(
+        emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
+}
+
+/// Regressions (simulator, long-mode seeds 8014, 37914): a tab whose store never opens keeps
+/// its own refresh against any message it cannot order — but not against a sign-in (a message
+/// replacing nothing): otherwise it went on refreshing the old sign-in and announcing it, for
+/// good.
+#[test]
+fn a_tab_without_a_store_adopts_a_sign_in_over_its_own_refresh() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 3500 * S;
+    let (t7, t8, sign_in) = (jwt(3600, 10, 7), jwt(7200, 3500, 8), jwt(7300, 3400, 20));
+    let op = refresh_without_the_store(&mut h, &t7);
+    let actions = h.feed(with_op(answer(&t8, 3700), op));
+    let write = write_op(&actions).expect("stores its successor");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    // Another chain's message: ours (unstored, our own) stays.
+    let check = h.feed(Input::PeerToken {
+        token: jwt(3620, 30, 9),
+        expires_at: None,
+        replaces: Some(jwt(3590, 0, 6)),
+    });
+    let read = read_op(&check).expect("asks the store");
+    h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t8.as_str()));
+    // A sign-in: taken.
+    let check = h.feed(Input::PeerToken {
+        token: sign_in.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    let read = read_op(&check).expect("asks the store");
+    h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(sign_in.as_str())
+    );
+}
+
+/// Regression (simulator, long-mode seed 56480): a tab adopted the successor of the token it was
+/// refreshing from the tab that got it first; its own answer — the same successor, handed back
+/// inside the reuse window — retired the token it now held. A retired current token orders
+/// nothing: a late message of an older token then took the tab back.
+#[test]
+fn a_successor_handed_back_that_we_hold_stays_current() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 3500 * S;
+    let (t5, t6, t7) = (jwt(3590, 0, 5), jwt(3600, 10, 6), jwt(7200, 3500, 7));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&t6));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&t6));
+    let (op, _) = refresh_op(&actions).unwrap();
+    h.feed(Input::PeerToken {
+        token: t7.clone(),
+        expires_at: None,
+        replaces: Some(t6.clone()),
+    });
+    let actions = h.feed(with_op(answer(&t7, 3700), op));
+    assert!(write_op(&actions).is_none(), "{actions:?}");
+    // A late message of another tab that refreshed t5 too (its successor never reached the
+    // store): the store (t7) orders it behind ours.
+    let check = h.feed(Input::PeerToken {
+        token: jwt(3595, 5, 50),
+        expires_at: None,
+        replaces: Some(t5),
+    });
+    h.load(&check, Some(&t7));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t7.as_str()));
+}
+
+/// Regression (simulator, long-mode seed 13989): a forced refresh got a 200 whose token was not
+/// to be trusted; the server had rotated the token all the same. The caller got the error at
+/// once and nobody refreshed again: the tab kept a rotated token (refused by the API, and
+/// reuse on its next refresh). A bad answer is retried like a lost one: inside the reuse window
+/// the retry gets the successor back.
+#[test]
+fn a_bad_answer_is_retried_for_the_waiting_caller() {
+    let mut h = Harness::new(single_tab());
+    let (token, successor) = (jwt(4 * 3600, 0, 1), jwt(8 * 3600, 3600, 2));
+    h.now = 3600 * S;
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&token));
+    let actions = h.feed(Input::ForceRefresh { call: 2 });
+    let (op, _) = refresh_op(&actions).expect("refreshes");
+    let garbage = Input::RefreshAnswered {
+        op,
+        status: 200,
+        body: String::from("<html>502 Bad Gateway</html>"),
+        date: None,
+        retry_after: None,
+    };
+    let actions = h.feed(garbage);
+    assert_eq!(
+        resolved(&actions, 2),
+        None,
+        "the caller waits for the retry"
+    );
+    let at = h.session.poll_timeout().expect("a retry");
+    let actions = h.advance_to(at);
+    let (op, sent) = refresh_op(&actions).expect("retried");
+    assert_eq!(sent, token);
+    let actions = h.feed(with_op(answer(&successor, 4 * 3600), op));
+    let write = write_op(&actions).expect("stores the successor");
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(successor)));
+}
+
+/// Regression (simulator, long-mode seed 11335): a refresh refused for reuse ended the sign-in;
+/// the lock went before the store was cleared, and a sign-in waiting for the lock stored its
+/// token first: the late clear wiped the new sign-in and every tab lost its token. The store is
+/// cleared under the lock.
+#[test]
+fn a_refusal_clears_the_store_before_the_lock_goes() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S;
+    let token = jwt(4 * 3600, 0, 1);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&token));
+    let lock = lock_op(&actions).unwrap();
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&actions, Some(&token));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let actions = h.feed(status(op, 401));
+    assert!(h.session.has_ended());
+    let clear = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ClearStorage { op } => Some(*op),
+            _ => None,
+        })
+        .expect("clears the store");
+    assert!(
+        !actions.contains(&Action::ReleaseLock { op: lock }),
+        "{actions:?}"
+    );
+    let actions = h.feed(Input::StorageDone {
+        op: clear,
+        ok: true,
+    });
+    assert!(
+        actions.contains(&Action::ReleaseLock { op: lock }),
+        "{actions:?}"
+    );
+}
+
+/// Regression (simulator, seed 3679): a tab whose store cannot be read took, while its refresh
+/// was out, the successor from another tab's message; its own answer was that same successor.
+/// Made current again, it retired itself: the tab's next answer (for that token) was dropped as
+/// "moved on", and another tab refreshed the token again. The successor stays current.
+#[test]
+fn a_successor_adopted_before_our_answer_stays_current() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 3500 * S;
+    let (t6, t7, t8) = (jwt(3600, 10, 6), jwt(7100, 3500, 7), jwt(10_700, 3510, 8));
+    let op = refresh_without_the_store(&mut h, &t6);
+    // The `storage` event of the other tab's write (the mirror was empty: replacing nothing).
+    let check = h.feed(Input::PeerToken {
+        token: t7.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    let read = read_op(&check).expect("asks the store");
+    h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    let actions = h.feed(with_op(answer(&t7, 3600), op));
+    assert!(
+        emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+    let write = write_op(&actions).expect("stores it");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    // The next refresh of t7 (forced), without the store: its answer is kept.
+    h.now += 10 * S;
+    let actions = h.feed(Input::ForceRefresh { call: 9 });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let reread = h.feed(Input::LockGranted { op: lock });
+    let read = read_op(&reread).expect("re-reads");
+    let actions = h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    let (op, sent) = refresh_op(&actions).expect("refreshes without the store");
+    assert_eq!(sent, t7);
+    let actions = h.feed(with_op(answer(&t8, 3600), op));
+    assert!(
+        emitted(&actions, SessionEvent::TokenRefreshed),
+        "{actions:?}"
+    );
+}
+
+/// Regressions (simulator, seeds 61346, 63050, 78707): a tab whose sign-in ended (a peer's
+/// refusal, its sign-out) held no token when a tab that had missed a new sign-in announced the
+/// old sign-in's next token: taken at once, the tab went back to the old sign-in. Holding none,
+/// a tab takes a sign-in at once, and a refresh only when the store holds it or its predecessor
+/// (an empty store, cleared at the end of the sign-in, confirms nothing).
+#[test]
+fn a_tab_holding_none_takes_a_refresh_only_when_the_store_confirms_it() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (mine, old_next, old_prev, sign_in) = (
+        jwt(3600, 0, 1),
+        jwt(3606, 6, 2),
+        jwt(3600, 0, 3),
+        jwt(7200, 100, 4),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&mine));
+    h.feed(Input::PeerSignedOut {
+        token: Some(mine.clone()),
+    });
+    assert!(h.session.view(h.now).is_none());
+    let check = h.feed(Input::PeerToken {
+        token: old_next,
+        expires_at: None,
+        replaces: Some(old_prev),
+    });
+    assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
+    h.load(&check, None);
+    assert!(
+        h.session.view(h.now).is_none(),
+        "an empty store confirms nothing"
+    );
+    let actions = h.feed(Input::PeerToken {
+        token: sign_in.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(sign_in.as_str())
+    );
 }
