@@ -1,6 +1,10 @@
 //! Edges of the socket and poll machines that the mutation run (`scripts/mutants.sh`) found no
 //! test held: the names the JavaScript API and the server use, packets out of sequence, the
-//! reconnect deadline, and what leaving closes. Each test names the mutant it catches.
+//! reconnect deadline, and what leaving closes; the token session's in `session`. Each test
+//! names the mutant it catches.
+
+#[path = "machine_edges/session.rs"]
+mod session;
 
 use consult_core::connection::{
     Action, ConnState, ConnectionConfig, Input, Notice, SocketConnection, TokenResult,
@@ -251,6 +255,21 @@ fn a_visible_page_told_it_is_visible_keeps_polling() {
     assert_eq!(poll.on_timer(), PollAction::FetchNow);
     poll.on_result(PollResult::NotModified, 0.5);
     assert_eq!(poll.on_visibility(true), PollAction::Paused);
+}
+
+/// Catches the ACK guard (`phase == Connected`) replaced by `true`: an acknowledgement before
+/// CONNECT's answer is out of sequence and reported, not dropped in silence as a late one.
+#[test]
+fn an_ack_before_connect_is_out_of_sequence() {
+    let mut socket = awaiting_connect(0);
+    socket.handle(1, Input::Frame(r#"431["ok"]"#.into()));
+    let actions = drain(&mut socket);
+    assert_eq!(protocol_errors(&actions), ["packet out of sequence"]);
+    assert_eq!(socket.state(), ConnState::Connecting);
+    // Connected, the same frame is an acknowledgement nobody waits for: dropped quietly.
+    let mut socket = connected(0);
+    socket.handle(1, Input::Frame(r#"431["ok"]"#.into()));
+    assert!(drain(&mut socket).is_empty());
 }
 
 /// Catches the CONNECT_ERROR guard replaced by `true`: a `connect_error` on a connected socket is

@@ -647,7 +647,9 @@ fn auto_refresh_wakes_up_before_expiry_and_rechecks_often() {
     assert_eq!(h.session.poll_timeout(), Some(RECHECK_MS));
     let mut at = 0;
     let mut refreshed = false;
-    while let Some(t) = h.session.poll_timeout() {
+    // Bounded by the token's expiry: a machine that never refreshes (a lock asked for and
+    // never granted, attempt after attempt) fails here instead of looping for ever.
+    while let Some(t) = h.session.poll_timeout().filter(|t| *t <= 4 * HOUR) {
         // A timer that does not move forward would loop here for ever: fail instead.
         assert!(t > at, "the recheck timer went from {at} to {t}");
         at = t;
