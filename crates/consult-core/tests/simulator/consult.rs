@@ -9,14 +9,16 @@
 //! Its invariants (each a violation with the seed):
 //! - polls never overlap (no `Fetch` while one is out);
 //! - a terminal status ends polling (the answer carrying it ends the machine, and nothing is
-//!   fetched after the end);
+//!   fetched after the end), and so do a `404` (the session deleted) and a `403` (the patient
+//!   removed from it);
 //! - at most one forced refresh per socket attempt (per transport);
 //! - the room is rejoined after every CONNECT (a connection the server accepted and kept does
 //!   not stay out of the room past a caller's wait bound);
 //! - every emit gets exactly one outcome (never two, none left at the end);
 //! - liveness after the quiet period: polls deliver (an answer in the last two intervals and
-//!   a backoff), or ended on the terminal status; sockets are in the room — unless the sign-in
-//!   legitimately ended or the user disposed the tab.
+//!   a backoff), or ended on the terminal status, the `404` or the `403`; sockets are in the
+//!   room (connected, `join_room` refused `session_not_found`, when the session is gone) —
+//!   unless the sign-in legitimately ended or the user disposed the tab.
 
 use consult_core::connection::{
     Action as SockAction, ConnState, ConnectionConfig, Input as SockInput, Notice, RoomJoin,
@@ -95,6 +97,10 @@ pub enum Cev {
     },
     Status {
         status: &'static str,
+    },
+    /// The session is deleted (`404`) or the patient removed from it (`403`).
+    Gone {
+        status: u16,
     },
     /// The application connects again after the server disconnected the socket.
     Reconnect {
@@ -222,6 +228,9 @@ impl World {
             let status = if cancelled { "cancelled" } else { "ended" };
             self.at(at, Ev::Consult(Cev::Status { status }));
         }
+        if let Some((at, status)) = plan.gone {
+            self.at(at, Ev::Consult(Cev::Gone { status }));
+        }
     }
 
     fn mono(&self, tab: usize) -> i64 {
@@ -242,8 +251,17 @@ impl World {
             PollInput::Stop => "poll input: stop",
             PollInput::Timer => "poll input: timer",
         });
-        let terminal_answer = matches!(&input, PollInput::Answered { status: 200, body: Some(b), .. }
-            if b.contains("\"ended\"") || b.contains("\"cancelled\""));
+        let terminal_answer = match &input {
+            PollInput::Answered {
+                status: 404 | 403, ..
+            } => true,
+            PollInput::Answered {
+                status: 200,
+                body: Some(b),
+                ..
+            } => b.contains("\"ended\"") || b.contains("\"cancelled\""),
+            _ => false,
+        };
         let now = self.mono(tab);
         self.tabs[tab].consult.poll.handle(now, input);
         if terminal_answer && !self.tabs[tab].consult.poll.is_ended() {
@@ -292,7 +310,8 @@ impl World {
                         PollEnd::Cancelled => "poll: end (cancelled)",
                         PollEnd::SessionExpired => "poll: end (sign-in over)",
                         PollEnd::Stopped => "poll: end (stopped)",
-                        PollEnd::NotFound | PollEnd::Forbidden => "poll: end (refused)",
+                        PollEnd::NotFound => "poll: end (not found)",
+                        PollEnd::Forbidden => "poll: end (forbidden)",
                     });
                     self.tabs[tab].consult.poll_end = Some(end);
                     self.tabs[tab].consult.poll_out = None;
@@ -652,6 +671,13 @@ impl World {
                     self.session_version += 1;
                 }
             }
+            Cev::Gone { status } => {
+                self.coverage.hit(match status {
+                    404 => "world: session deleted",
+                    _ => "world: patient removed",
+                });
+                self.session_gone = Some(status);
+            }
         }
     }
 
@@ -679,7 +705,8 @@ impl World {
         } else if !self.server.authorises(self.now, token) {
             401
         } else {
-            200
+            // consult-stub: the token first, then the session (404) and the participant (403).
+            self.session_gone.unwrap_or(200)
         };
         if status == 401 && authorised::replays(401, replay) {
             // The driver's replay: the token refused, a replacement asked for, sent once more.
@@ -754,7 +781,13 @@ impl World {
         } else if packet.starts_with("2[\"join_room\"") {
             let token = token_in(packet).unwrap_or_default();
             self.tabs[tab].consult.joined = true;
-            if self.server.authorises(self.now, &token) {
+            let authorised = self.server.authorises(self.now, &token);
+            if authorised && self.session_gone.is_some() {
+                // consult-stub: one answer for a deleted session and a removed participant.
+                self.coverage.hit("socket: join refused (no session)");
+                let frame = r#"42["error",{"code":"session_not_found","message":"no session"}]"#;
+                self.send_to_client(tab, transport, frame.into());
+            } else if authorised {
                 let frame = format!(r#"42["joined_room",{{"room_id":"{ROOM}"}}]"#);
                 self.send_to_client(tab, transport, frame);
             } else {
@@ -869,7 +902,14 @@ impl World {
             return;
         }
         let (state, poll_end, last_poll_ok) = (c.socket.state(), c.poll_end, c.last_poll_ok);
-        if state != ConnState::Joined {
+        let gone = self.session_gone;
+        // A session that is gone has no room to be in; the socket stays connected until the
+        // application leaves.
+        let in_place = match gone {
+            None => state == ConnState::Joined,
+            Some(_) => matches!(state, ConnState::Connected | ConnState::Joined),
+        };
+        if !in_place {
             self.violation(format!(
                 "tab {tab}: after the quiet period the socket is {state:?}, not in the room"
             ));
@@ -877,10 +917,12 @@ impl World {
         let terminal = self.session_status_terminal();
         match poll_end {
             Some(PollEnd::Ended | PollEnd::Cancelled) if terminal => {}
+            Some(PollEnd::NotFound) if gone == Some(404) => {}
+            Some(PollEnd::Forbidden) if gone == Some(403) => {}
             Some(end) => self.violation(format!("tab {tab}: polling ended ({end:?}) too early")),
-            None if terminal => {
-                self.violation(format!("tab {tab}: the session ended, polling did not"))
-            }
+            None if terminal || gone.is_some() => self.violation(format!(
+                "tab {tab}: the session ended or is gone ({gone:?}), polling did not end"
+            )),
             None => {
                 let interval = self.schedule.consultation.poll_interval_ms as i64;
                 let recent = self.now - 2 * interval - 60 * S;
