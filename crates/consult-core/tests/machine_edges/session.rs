@@ -386,3 +386,56 @@ fn nothing_is_refreshed_before_the_first_load_answers() {
             .any(|action| matches!(action, Action::ReleaseLock { .. }))
     );
 }
+
+/// Catches `load != Done || ended || writing` turned into `load != Done && ended || writing` in
+/// `lease_end` (found by the full mutation run at 6e44362): a token another tab announced while
+/// the first read of the store is out gives no lease (`fresh_until` on either clock) until that
+/// read answers, as it gives no token to a caller.
+#[test]
+fn no_lease_before_the_first_load_answers() {
+    let token = four_hours(1);
+    let mut tab = Tab::new(SessionConfig::default());
+    let load = read_op(&tab.feed(Input::GetToken { call: 1 })).expect("the first load");
+    tab.feed(peer(&token, None));
+    assert_eq!(tab.session.fresh_until(), None);
+    assert_eq!(tab.session.fresh_until_mono(), None);
+    let actions = tab.feed(stored(load, Some(&token)));
+    assert_eq!(resolved(&actions, 1), Some(Ok(token.as_str())));
+    let due = 4 * HOUR - 300 * S;
+    assert_eq!(tab.session.fresh_until(), Some(due));
+    assert_eq!(tab.session.fresh_until_mono(), Some(due));
+}
+
+/// Catches the deletion of `ForceRefresh`'s `(Load::Done, None)` arm (found by the full mutation
+/// run at 6e44362; the caller would then want "a token other than the one loaded"): a tab whose
+/// store could not be read holds no token, so a forced refresh there asks for a valid token,
+/// and the store, read again for it, answers with another tab's fresh token: handed out as it
+/// is, without a lock or a refresh (which would rotate a token nobody here was refused).
+#[test]
+fn a_forced_refresh_with_no_token_loaded_takes_the_stored_one_without_refreshing() {
+    let token = four_hours(1);
+    let mut tab = Tab::new(SessionConfig::default());
+    let mut read = read_op(&tab.feed(Input::GetToken { call: 1 })).expect("the first load");
+    let mut answered = None;
+    for _ in 0..3 {
+        let actions = tab.feed(Input::StorageDone {
+            op: read,
+            ok: false,
+        });
+        answered = answered.or(resolved(&actions, 1).map(|r| r.map(str::to_owned)));
+        match read_op(&actions) {
+            Some(next) => read = next,
+            None => break,
+        }
+    }
+    let Some(Err(error)) = answered else {
+        panic!("the failed load answers the caller: {answered:?}");
+    };
+    assert_eq!(error.code, ErrorCode::NoToken);
+    let actions = tab.feed(Input::ForceRefresh { call: 2 });
+    let reread = read_op(&actions).expect("the store is read again for the caller");
+    let actions = tab.feed(stored(reread, Some(&token)));
+    assert_eq!(resolved(&actions, 2), Some(Ok(token.as_str())));
+    assert_eq!(lock_op(&actions), None, "{actions:?}");
+    assert_eq!(refresh_op(&actions), None, "{actions:?}");
+}
