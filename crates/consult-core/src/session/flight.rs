@@ -207,6 +207,13 @@ impl TokenSession {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
+        // A message that came during the read waits for a store check: this read answers it
+        // first. A message naming the store's token as the one it replaced is the newest (the
+        // store is one step behind it); ours may be older than both, and refreshing it would be
+        // reuse.
+        if let Some((_, candidate)) = self.check.take() {
+            self.store_checked(false, found.clone(), candidate);
+        }
         let current = self.current.as_ref().map(|c| &c.text);
         // Ours is newer than the store's only if the store holds a token we replaced: one we
         // never saw was written after ours (it was refreshed from ours).

@@ -439,3 +439,31 @@ fn a_forced_refresh_with_no_token_loaded_takes_the_stored_one_without_refreshing
     assert_eq!(lock_op(&actions), None, "{actions:?}");
     assert_eq!(refresh_op(&actions), None, "{actions:?}");
 }
+
+/// Simulator seed 49 (with the socket expiry sweep): a tab that missed the broadcast of B (which
+/// replaced its A) waits for the lock; while its re-read under the lock is out, the broadcast of
+/// C, which replaced B, arrives: the tab learns that B is replaced, and waits for the store to
+/// order C against A. The re-read finds B (C's write failed, or is still to come). Before, the
+/// re-read ignored B (replaced) and refreshed A, two rotations old: reuse, and every tab signed
+/// out. Now the re-read answers the store check first: the store is one step behind C's message,
+/// so C is the newest, nothing is refreshed and the lock is released.
+#[test]
+fn a_reread_finding_the_token_a_message_replaced_takes_the_message_not_a_refresh_of_ours() {
+    let a = four_hours(1);
+    let b = jwt(8 * 3_600, 4 * 3_600 - 300, 2);
+    let c = jwt(12 * 3_600, 8 * 3_600 - 300, 3);
+    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
+    let lock = lock_op(&tab.timer(DUE)).expect("A is due: the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let actions = tab.feed(peer(&c, Some(&b)));
+    assert_eq!(refresh_op(&actions), None);
+    let actions = tab.feed(stored(reread, Some(&b)));
+    assert_eq!(refresh_op(&actions), None, "A refreshed: {actions:?}");
+    assert_eq!(tab.token().as_deref(), Some(c.as_str()));
+    assert!(
+        actions
+            .iter()
+            .any(|action| matches!(action, Action::ReleaseLock { op } if *op == lock)),
+        "{actions:?}"
+    );
+}
