@@ -15,6 +15,8 @@
 //! - the room is rejoined after every CONNECT (a connection the server accepted and kept does
 //!   not stay out of the room past a caller's wait bound);
 //! - every emit gets exactly one outcome (never two, none left at the end);
+//! - a socket the server's expiry sweep disconnected (its sign-in's newest token expired, as
+//!   consult-stub's sweep does) connects again and rejoins within a caller's wait;
 //! - liveness after the quiet period: polls deliver (an answer in the last two intervals and
 //!   a backoff), or ended on the terminal status, the `404` or the `403`; sockets are in the
 //!   room (connected, `join_room` refused `session_not_found`, when the session is gone) —
@@ -98,6 +100,12 @@ pub enum Cev {
     Status {
         status: &'static str,
     },
+    /// consult-stub's socket sweep looks at the tab's socket on `transport`: it disconnects it
+    /// when the newest token of its sign-in has expired.
+    ExpirySweep {
+        tab: usize,
+        transport: u64,
+    },
     /// The session is deleted (`404`) or the patient removed from it (`403`).
     Gone {
         status: u16,
@@ -148,6 +156,9 @@ pub struct Consult {
     forced_this_attempt: u32,
     /// The token the server accepted the CONNECT with (its sign-in is the socket's).
     conn_token: Option<String>,
+    /// The server's expiry sweep disconnected this tab's socket at this time (the application
+    /// connects again).
+    swept_at: Option<i64>,
     pending_emits: std::collections::HashSet<u64>,
     next_emit: u64,
     pub disposed: bool,
@@ -183,6 +194,7 @@ impl Consult {
             joined: false,
             forced_this_attempt: 0,
             conn_token: None,
+            swept_at: None,
             pending_emits: Default::default(),
             next_emit: 1,
             disposed: false,
@@ -671,6 +683,7 @@ impl World {
                     self.session_version += 1;
                 }
             }
+            Cev::ExpirySweep { tab, transport } => self.expiry_sweep(tab, transport),
             Cev::Gone { status } => {
                 self.coverage.hit(match status {
                     404 => "world: session deleted",
@@ -769,6 +782,7 @@ impl World {
                 self.tabs[tab].consult.connected_at = Some(self.now);
                 self.tabs[tab].consult.conn_token = Some(token.clone());
                 self.stats.connects += 1;
+                self.schedule_expiry_sweep(tab, transport, &token);
                 String::from(r#"40{"sid":"s"}"#)
             } else if self.server.legitimately_over(self.now, &token) {
                 self.coverage.hit("socket: CONNECT_ERROR revoked");
@@ -830,6 +844,41 @@ impl World {
                 self.tabs[tab].consult.connected_at = None;
                 self.send_to_client(tab, transport, "41".into());
             }
+        }
+    }
+
+    /// The stub's sweep runs every second: the first one after the newest token of the socket's
+    /// sign-in expires (on the instance furthest ahead) looks at the socket.
+    fn schedule_expiry_sweep(&mut self, tab: usize, transport: u64, token: &str) {
+        if let Some(expiry) = self.server.head_expiry(token) {
+            // Where in its second the sweep runs, without a draw from the world's generator:
+            // a run in which no socket is swept replays as it did before the sweep was modelled.
+            let phase = (tab as i64 * 7_919 + transport as i64 * 104_729) % S + 1;
+            let at = expiry.max(self.now).saturating_add(phase);
+            self.at(at, Ev::Consult(Cev::ExpirySweep { tab, transport }));
+        }
+    }
+
+    /// A socket whose sign-in was not refreshed before its newest token expired is disconnected
+    /// (`41`; consult-stub sends `error` `token_expired` first); one whose sign-in was refreshed
+    /// meanwhile is looked at again when the newer token expires.
+    fn expiry_sweep(&mut self, tab: usize, transport: u64) {
+        let c = &self.tabs[tab].consult;
+        if !self.tabs[tab].alive || c.transport != transport || c.connected_at.is_none() {
+            return;
+        }
+        let Some(token) = c.conn_token.clone() else {
+            return;
+        };
+        match self.server.head_expiry(&token) {
+            Some(expiry) if expiry <= self.now => {
+                self.coverage.hit("socket: expiry sweep");
+                let c = &mut self.tabs[tab].consult;
+                c.connected_at = None;
+                c.swept_at = Some(self.now);
+                self.send_to_client(tab, transport, "41".into());
+            }
+            _ => self.schedule_expiry_sweep(tab, transport, &token),
         }
     }
 
@@ -909,6 +958,11 @@ impl World {
             None => state == ConnState::Joined,
             Some(_) => matches!(state, ConnState::Connected | ConnState::Joined),
         };
+        // Swept for an expired sign-in, the socket connects again within a caller's wait.
+        let reconnecting = c
+            .swept_at
+            .is_some_and(|at| self.now - at - self.slept_during(at) <= self.wait_bound(tab));
+        let in_place = in_place || reconnecting;
         if !in_place {
             self.violation(format!(
                 "tab {tab}: after the quiet period the socket is {state:?}, not in the room"

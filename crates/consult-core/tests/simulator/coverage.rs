@@ -152,6 +152,7 @@ pub const REQUIRED: &[&str] = &[
     "poll: end (not found)",
     "poll: end (forbidden)",
     "socket: join refused (no session)",
+    "socket: expiry sweep",
     "fault: socket dropped",
     "fault: poll 503",
     "fault: CONNECT refused (busy)",
