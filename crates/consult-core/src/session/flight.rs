@@ -207,13 +207,6 @@ impl TokenSession {
         let Step::Rereading { lock, .. } = self.flight.step else {
             return;
         };
-        // A message that came during the read waits for a store check: this read answers it
-        // first. A message naming the store's token as the one it replaced is the newest (the
-        // store is one step behind it); ours may be older than both, and refreshing it would be
-        // reuse.
-        if let Some((_, candidate)) = self.check.take() {
-            self.store_checked(false, found.clone(), candidate);
-        }
         let current = self.current.as_ref().map(|c| &c.text);
         // Ours is newer than the store's only if the store holds a token we replaced: one we
         // never saw was written after ours (it was refreshed from ours).
@@ -222,10 +215,12 @@ impl TokenSession {
             && found
                 .as_ref()
                 .is_none_or(|f| self.retired.contains(&f.text) || current == Some(&f.text));
-        match found {
-            Some(token) if !ours_unstored => self.adopt_unless_retired(token, true),
-            _ => {}
-        }
+        // The store's token is adopted unless we replaced it (or hold it). A message that came
+        // during the read and waits for a store check is answered by this read: one naming the
+        // store's token as the one it replaced is the newest (the store is one step behind it),
+        // and ours may be older than both: refreshing ours would be reuse.
+        let candidate = self.check.take().and_then(|(_, candidate)| candidate);
+        self.store_checked(false, found, candidate);
         if ours_unstored && let Some(token) = self.current.clone() {
             self.store(&token, Vec::new());
         }
