@@ -466,3 +466,32 @@ fn an_early_timer_does_not_fail_a_storage_read() {
         "{actions:?}"
     );
 }
+
+/// Catches `*deadline > now` turned into `<` in `Acks::expired` (found by the full mutation run
+/// at 6e44362): when the first of two acknowledgement deadlines passes, only that emit times
+/// out; the other still waits for its answer, which then settles it.
+#[test]
+fn only_the_acknowledgements_whose_deadline_passed_time_out() {
+    let mut socket = connected(0);
+    for (id, ack_timeout_ms) in [(1, 1_000), (2, 5_000)] {
+        socket.handle(
+            0,
+            Input::Emit {
+                id,
+                name: "chat".into(),
+                args_json: r#""hi""#.into(),
+                ack_timeout_ms: Some(ack_timeout_ms),
+            },
+        );
+    }
+    drain(&mut socket);
+    socket.handle_timeout(1_000);
+    let outcomes: Vec<(u64, Result<Option<String>, ErrorCode>)> = drain(&mut socket)
+        .into_iter()
+        .filter_map(|action| match action {
+            Action::Notify(Notice::Emitted { id, result }) => Some((id, result)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes, vec![(1, Err(ErrorCode::Timeout))]);
+}

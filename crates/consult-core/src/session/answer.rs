@@ -221,6 +221,18 @@ mod tests {
         assert!(accept(&of_length(4 * MAX_BODY_BYTES), 0).is_none());
     }
 
+    /// Catches `64 * 1024` → `64 + 1024` in `MAX_BODY_BYTES` (the test above reads the limit
+    /// from the constant, so it moves with it): an answer of tens of kilobytes — a long token,
+    /// padding fields — is read.
+    #[test]
+    fn an_answer_of_sixty_kilobytes_is_read() {
+        let token = jwt(r#"{"exp":14400,"iat":0}"#);
+        let padding = format!(r#","pad":"{}""#, "x".repeat(60_000));
+        let answer = body(&token, &padding);
+        assert!(answer.len() > 60_000);
+        assert!(accept(&answer, 0).is_some());
+    }
+
     /// Catches `lifetime > MAX_LIFETIME_MS` turned into `==`: a token issued (`iat`) more than a
     /// month before its `exp` is refused, even with hours left; a month exactly is believed.
     #[test]

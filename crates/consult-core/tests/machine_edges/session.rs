@@ -467,3 +467,52 @@ fn a_reread_finding_the_token_a_message_replaced_takes_the_message_not_a_refresh
         "{actions:?}"
     );
 }
+
+/// Catches `waiter.failures_seen > 0 && !retryable` turned into `< 0` in `answer_for` (found by
+/// the full mutation run at 6e44362): a caller whose token the API refused, whose refresh then
+/// fails in a way a retry cannot mend (an unreadable answer), gets that error at once, not after
+/// the retries a network failure gets.
+#[test]
+fn a_failure_no_retry_mends_answers_the_caller_at_once() {
+    use consult_core::session::TransportFailure;
+    let a = four_hours(1);
+    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
+    tab.now = S;
+    let lock = lock_op(&tab.feed(Input::TokenRefused {
+        call: 2,
+        token: a.clone(),
+    }))
+    .expect("a replacement is asked for under the lock");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let (op, sent) = refresh_op(&tab.feed(stored(reread, Some(&a))))
+        .map(|(op, sent)| (op, sent.to_owned()))
+        .expect("the refused token is refreshed");
+    assert_eq!(sent, a);
+    let actions = tab.feed(Input::RefreshFailed {
+        op,
+        failure: TransportFailure::UnreadableBody,
+    });
+    let Some(Err(error)) = resolved(&actions, 2) else {
+        panic!("the caller waits on: {actions:?}");
+    };
+    assert_eq!(error.code, ErrorCode::BadResponse);
+}
+
+/// Catches `reread_failures >= REREAD_ATTEMPTS` turned into `<` in `store_checked` (found by
+/// the full mutation run at 6e44362): one failed read of a store check cannot order a message
+/// against ours, and the store has worked until now, so ours stays; only a store that keeps
+/// failing leaves the tab following the messages unordered.
+#[test]
+fn one_failed_store_check_keeps_our_token() {
+    let a = four_hours(1);
+    let b = jwt(8 * 3_600, 4 * 3_600 - 300, 2);
+    let c = jwt(12 * 3_600, 8 * 3_600 - 300, 3);
+    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
+    tab.now = S;
+    let check = read_op(&tab.feed(peer(&c, Some(&b)))).expect("the store is asked to order C");
+    let actions = tab.feed(Input::StorageDone {
+        op: check,
+        ok: false,
+    });
+    assert_eq!(tab.token().as_deref(), Some(a.as_str()), "{actions:?}");
+}
