@@ -221,6 +221,26 @@ mod tests {
         assert!(accept(&of_length(4 * MAX_BODY_BYTES), 0).is_none());
     }
 
+    /// Catches `left > MAX_LIFETIME_MS` and `iat > server_now + IAT_LEEWAY_MS` turned into `>=`
+    /// (found by the full mutation run at 6e44362): the limits themselves are believed — a
+    /// token with exactly a month left, and one issued exactly the leeway ahead of the server
+    /// time the answer implies.
+    #[test]
+    fn a_month_left_and_an_iat_the_leeway_ahead_are_believed() {
+        let month_s = MAX_LIFETIME_MS / 1_000;
+        let month = jwt(&format!(r#"{{"exp":{month_s}}}"#));
+        assert!(accept(&body(&month, ""), 0).is_some());
+        let longer = jwt(&format!(r#"{{"exp":{}}}"#, month_s + 1));
+        assert!(accept(&body(&longer, ""), 0).is_none());
+        // 4 hours left by `expires_in`: the server's clock reads 0 when the answer arrives at 0.
+        let ahead = |iat_ms: i64| {
+            let token = jwt(&format!(r#"{{"exp":14400,"iat":{}}}"#, iat_ms / 1_000));
+            accept(&body(&token, r#","expires_in":14400"#), 0)
+        };
+        assert!(ahead(IAT_LEEWAY_MS).is_some());
+        assert!(ahead(IAT_LEEWAY_MS + 1_000).is_none());
+    }
+
     /// Catches `64 * 1024` → `64 + 1024` in `MAX_BODY_BYTES` (the test above reads the limit
     /// from the constant, so it moves with it): an answer of tens of kilobytes — a long token,
     /// padding fields — is read.
