@@ -1,6 +1,10 @@
 //! Edges of the socket and poll machines that the mutation run (`scripts/mutants.sh`) found no
 //! test held: the names the JavaScript API and the server use, packets out of sequence, the
-//! reconnect deadline, and what leaving closes. Each test names the mutant it catches.
+//! reconnect deadline, and what leaving closes; the token session's in `session`. Each test
+//! names the mutant it catches.
+
+#[path = "machine_edges/session.rs"]
+mod session;
 
 use consult_core::connection::{
     Action, ConnState, ConnectionConfig, Input, Notice, SocketConnection, TokenResult,
@@ -253,6 +257,21 @@ fn a_visible_page_told_it_is_visible_keeps_polling() {
     assert_eq!(poll.on_visibility(true), PollAction::Paused);
 }
 
+/// Catches the ACK guard (`phase == Connected`) replaced by `true`: an acknowledgement before
+/// CONNECT's answer is out of sequence and reported, not dropped in silence as a late one.
+#[test]
+fn an_ack_before_connect_is_out_of_sequence() {
+    let mut socket = awaiting_connect(0);
+    socket.handle(1, Input::Frame(r#"431["ok"]"#.into()));
+    let actions = drain(&mut socket);
+    assert_eq!(protocol_errors(&actions), ["packet out of sequence"]);
+    assert_eq!(socket.state(), ConnState::Connecting);
+    // Connected, the same frame is an acknowledgement nobody waits for: dropped quietly.
+    let mut socket = connected(0);
+    socket.handle(1, Input::Frame(r#"431["ok"]"#.into()));
+    assert!(drain(&mut socket).is_empty());
+}
+
 /// Catches the CONNECT_ERROR guard replaced by `true`: a `connect_error` on a connected socket is
 /// out of sequence; it does not end or restart the connection.
 #[test]
@@ -446,4 +465,33 @@ fn an_early_timer_does_not_fail_a_storage_read() {
         }),
         "{actions:?}"
     );
+}
+
+/// Catches `*deadline > now` turned into `<` in `Acks::expired` (found by the full mutation run
+/// at 6e44362): when the first of two acknowledgement deadlines passes, only that emit times
+/// out; the other still waits for its answer, which then settles it.
+#[test]
+fn only_the_acknowledgements_whose_deadline_passed_time_out() {
+    let mut socket = connected(0);
+    for (id, ack_timeout_ms) in [(1, 1_000), (2, 5_000)] {
+        socket.handle(
+            0,
+            Input::Emit {
+                id,
+                name: "chat".into(),
+                args_json: r#""hi""#.into(),
+                ack_timeout_ms: Some(ack_timeout_ms),
+            },
+        );
+    }
+    drain(&mut socket);
+    socket.handle_timeout(1_000);
+    let outcomes: Vec<(u64, Result<Option<String>, ErrorCode>)> = drain(&mut socket)
+        .into_iter()
+        .filter_map(|action| match action {
+            Action::Notify(Notice::Emitted { id, result }) => Some((id, result)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes, vec![(1, Err(ErrorCode::Timeout))]);
 }

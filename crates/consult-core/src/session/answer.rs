@@ -203,6 +203,96 @@ mod tests {
         assert_eq!(accepted.token.info.expires_at_ms, 4 * HOUR);
     }
 
+    /// Catches `body.len() > MAX_BODY_BYTES` turned into `==`: a body of exactly the limit is
+    /// read, one byte more is refused unread.
+    #[test]
+    fn a_body_longer_than_the_limit_is_refused() {
+        let token = jwt(r#"{"exp":14400,"iat":0}"#);
+        let of_length = |length: usize| {
+            let head = body(&token, r#","pad":"""#);
+            body(
+                &token,
+                &format!(r#","pad":"{}""#, "x".repeat(length - head.len())),
+            )
+        };
+        assert_eq!(of_length(MAX_BODY_BYTES).len(), MAX_BODY_BYTES);
+        assert!(accept(&of_length(MAX_BODY_BYTES), 0).is_some());
+        assert!(accept(&of_length(MAX_BODY_BYTES + 1), 0).is_none());
+        assert!(accept(&of_length(4 * MAX_BODY_BYTES), 0).is_none());
+    }
+
+    /// Catches `left > MAX_LIFETIME_MS` and `iat > server_now + IAT_LEEWAY_MS` turned into `>=`
+    /// (found by the full mutation run at 6e44362): the limits themselves are believed — a
+    /// token with exactly a month left, and one issued exactly the leeway ahead of the server
+    /// time the answer implies.
+    #[test]
+    fn a_month_left_and_an_iat_the_leeway_ahead_are_believed() {
+        let month_s = MAX_LIFETIME_MS / 1_000;
+        let month = jwt(&format!(r#"{{"exp":{month_s}}}"#));
+        assert!(accept(&body(&month, ""), 0).is_some());
+        let longer = jwt(&format!(r#"{{"exp":{}}}"#, month_s + 1));
+        assert!(accept(&body(&longer, ""), 0).is_none());
+        // 4 hours left by `expires_in`: the server's clock reads 0 when the answer arrives at 0.
+        let ahead = |iat_ms: i64| {
+            let token = jwt(&format!(r#"{{"exp":14400,"iat":{}}}"#, iat_ms / 1_000));
+            accept(&body(&token, r#","expires_in":14400"#), 0)
+        };
+        assert!(ahead(IAT_LEEWAY_MS).is_some());
+        assert!(ahead(IAT_LEEWAY_MS + 1_000).is_none());
+    }
+
+    /// Catches `64 * 1024` → `64 + 1024` in `MAX_BODY_BYTES` (the test above reads the limit
+    /// from the constant, so it moves with it): an answer of tens of kilobytes — a long token,
+    /// padding fields — is read.
+    #[test]
+    fn an_answer_of_sixty_kilobytes_is_read() {
+        let token = jwt(r#"{"exp":14400,"iat":0}"#);
+        let padding = format!(r#","pad":"{}""#, "x".repeat(60_000));
+        let answer = body(&token, &padding);
+        assert!(answer.len() > 60_000);
+        assert!(accept(&answer, 0).is_some());
+    }
+
+    /// Catches `lifetime > MAX_LIFETIME_MS` turned into `==`: a token issued (`iat`) more than a
+    /// month before its `exp` is refused, even with hours left; a month exactly is believed.
+    #[test]
+    fn a_token_issued_more_than_a_month_before_its_exp_is_refused() {
+        const DAY: i64 = 24 * HOUR;
+        // Received 40 days in, 4 hours left (`expires_in` agrees: no skew).
+        let exp_s = (40 * DAY + 4 * HOUR) / 1_000;
+        let issued = |iat_s: i64| {
+            let token = jwt(&format!(r#"{{"exp":{exp_s},"iat":{iat_s}}}"#));
+            accept(&body(&token, r#","expires_in":14400"#), 40 * DAY)
+        };
+        let month_s = MAX_LIFETIME_MS / 1_000;
+        assert!(issued(exp_s - month_s).is_some());
+        assert!(issued(exp_s - month_s - 1).is_none());
+        assert!(issued(0).is_none());
+    }
+
+    /// Catches the mutants of `plausible_seconds_left` (→ `true`, `&&` → `||` either one,
+    /// `> 0` → `>= 0`, `* 1000` → `+ 1000` or `/ 1000`): an `expires_in` of zero, negative or
+    /// beyond a month refuses the whole answer, even when the token itself looks usable — a
+    /// 10-day token, accepted without the field. (A non-finite number never gets here: the
+    /// JSON reader refuses it, so `is_finite` is belt and braces; checked directly.)
+    #[test]
+    fn an_expires_in_of_zero_negative_or_beyond_a_month_is_refused() {
+        let token = jwt(r#"{"exp":864000}"#);
+        let with = |expires_in: &str| accept(&body(&token, expires_in), 0);
+        assert!(with("").is_some());
+        assert!(with(r#","expires_in":864000"#).is_some());
+        let month_s = MAX_LIFETIME_MS / 1_000;
+        assert!(with(&format!(r#","expires_in":{month_s}"#)).is_some());
+        for refused in ["0", "-60", "-9e9", &format!("{}", month_s + 1), "3456000"] {
+            let answer = format!(r#","expires_in":{refused}"#);
+            assert!(with(&answer).is_none(), "expires_in {refused}");
+        }
+        assert!(with(r#","expires_in":1e999"#).is_none());
+        for never in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 0.0, -1.0] {
+            assert!(!plausible_seconds_left(never), "{never}");
+        }
+    }
+
     proptest! {
         /// Whatever the body, an accepted token is not due at receipt (unless issued within the
         /// last minute: a reuse-window replay) and lives at most a month.

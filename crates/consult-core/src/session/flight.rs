@@ -237,17 +237,17 @@ impl TokenSession {
             && found
                 .as_ref()
                 .is_none_or(|f| self.retired.contains(&f.text) || current == Some(&f.text));
-        match found {
-            Some(token) if !ours_unstored => self.adopt_unless_retired(token, true),
-            _ => {}
-        }
+        // The store's token is adopted unless we replaced it (or hold it). A message that came
+        // during the read and waits for a store check is answered by this read: one naming the
+        // store's token as the one it replaced is the newest (the store is one step behind it),
+        // and ours may be older than both: refreshing ours would be reuse.
+        let candidate = self.check.take().and_then(|(_, candidate)| candidate);
+        self.store_checked(false, found, candidate);
         if ours_unstored {
             self.store(Vec::new());
         }
         self.settle(now);
-        // A message waiting for its own read of the store (queued after this one) may be newer
-        // than what this read found: the attempt starts again once it is ordered.
-        if self.check.is_none() && self.refresh_wanted(now) {
+        if self.refresh_wanted(now) {
             self.send_request(now, Some(lock));
         } else {
             self.actions.push(Action::ReleaseLock { op: lock });

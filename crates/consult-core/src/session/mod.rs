@@ -465,8 +465,8 @@ impl TokenSession {
                         io::TransportFailure::Network => ErrorCode::Network,
                         io::TransportFailure::UnreadableBody => ErrorCode::BadResponse,
                     };
-                    // An unreadable answer may be the server's rotation: retried like a lost one.
-                    self.attempt_failed(now, SessionError::new(code), None, true);
+                    let retryable = code == ErrorCode::Network;
+                    self.attempt_failed(now, SessionError::new(code), None, retryable);
                 }
             }
             Input::PeerToken {
@@ -677,13 +677,9 @@ impl TokenSession {
                 self.begin_attempt(now);
             }
             match self.storage.start_next(now.mono_ms, &mut self.actions) {
-                Some(skipped) => {
-                    let outcome = match skipped.kind {
-                        StorageOp::Read => StorageOutcome::Read(None),
-                        _ => StorageOutcome::Done,
-                    };
-                    self.complete_storage(now, skipped, outcome);
-                }
+                // Without storage every operation is done at once; a read finds nothing (`Done`
+                // carries no token, and only a write's `Done` means anything more).
+                Some(skipped) => self.complete_storage(now, skipped, StorageOutcome::Done),
                 None => break,
             }
         }

@@ -9,14 +9,18 @@
 //! Its invariants (each a violation with the seed):
 //! - polls never overlap (no `Fetch` while one is out);
 //! - a terminal status ends polling (the answer carrying it ends the machine, and nothing is
-//!   fetched after the end);
+//!   fetched after the end), and so do a `404` (the session deleted) and a `403` (the patient
+//!   removed from it);
 //! - at most one forced refresh per socket attempt (per transport);
 //! - the room is rejoined after every CONNECT (a connection the server accepted and kept does
 //!   not stay out of the room past a caller's wait bound);
 //! - every emit gets exactly one outcome (never two, none left at the end);
+//! - a socket the server's expiry sweep disconnected (its sign-in's newest token expired, as
+//!   consult-stub's sweep does) connects again and rejoins within a caller's wait;
 //! - liveness after the quiet period: polls deliver (an answer in the last two intervals and
-//!   a backoff), or ended on the terminal status; sockets are in the room — unless the sign-in
-//!   legitimately ended or the user disposed the tab.
+//!   a backoff), or ended on the terminal status, the `404` or the `403`; sockets are in the
+//!   room (connected, `join_room` refused `session_not_found`, when the session is gone) —
+//!   unless the sign-in legitimately ended or the user disposed the tab.
 
 use consult_core::connection::{
     Action as SockAction, ConnState, ConnectionConfig, Input as SockInput, Notice, RoomJoin,
@@ -96,6 +100,16 @@ pub enum Cev {
     Status {
         status: &'static str,
     },
+    /// consult-stub's socket sweep looks at the tab's socket on `transport`: it disconnects it
+    /// when the newest token of its sign-in has expired.
+    ExpirySweep {
+        tab: usize,
+        transport: u64,
+    },
+    /// The session is deleted (`404`) or the patient removed from it (`403`).
+    Gone {
+        status: u16,
+    },
     /// The application connects again after the server disconnected the socket.
     Reconnect {
         tab: usize,
@@ -142,6 +156,9 @@ pub struct Consult {
     forced_this_attempt: u32,
     /// The token the server accepted the CONNECT with (its sign-in is the socket's).
     conn_token: Option<String>,
+    /// The server's expiry sweep disconnected this tab's socket at this time (the application
+    /// connects again).
+    swept_at: Option<i64>,
     pending_emits: std::collections::HashSet<u64>,
     next_emit: u64,
     pub disposed: bool,
@@ -177,6 +194,7 @@ impl Consult {
             joined: false,
             forced_this_attempt: 0,
             conn_token: None,
+            swept_at: None,
             pending_emits: Default::default(),
             next_emit: 1,
             disposed: false,
@@ -222,6 +240,9 @@ impl World {
             let status = if cancelled { "cancelled" } else { "ended" };
             self.at(at, Ev::Consult(Cev::Status { status }));
         }
+        if let Some((at, status)) = plan.gone {
+            self.at(at, Ev::Consult(Cev::Gone { status }));
+        }
     }
 
     fn mono(&self, tab: usize) -> i64 {
@@ -242,8 +263,17 @@ impl World {
             PollInput::Stop => "poll input: stop",
             PollInput::Timer => "poll input: timer",
         });
-        let terminal_answer = matches!(&input, PollInput::Answered { status: 200, body: Some(b), .. }
-            if b.contains("\"ended\"") || b.contains("\"cancelled\""));
+        let terminal_answer = match &input {
+            PollInput::Answered {
+                status: 404 | 403, ..
+            } => true,
+            PollInput::Answered {
+                status: 200,
+                body: Some(b),
+                ..
+            } => b.contains("\"ended\"") || b.contains("\"cancelled\""),
+            _ => false,
+        };
         let now = self.mono(tab);
         self.tabs[tab].consult.poll.handle(now, input);
         if terminal_answer && !self.tabs[tab].consult.poll.is_ended() {
@@ -292,7 +322,8 @@ impl World {
                         PollEnd::Cancelled => "poll: end (cancelled)",
                         PollEnd::SessionExpired => "poll: end (sign-in over)",
                         PollEnd::Stopped => "poll: end (stopped)",
-                        PollEnd::NotFound | PollEnd::Forbidden => "poll: end (refused)",
+                        PollEnd::NotFound => "poll: end (not found)",
+                        PollEnd::Forbidden => "poll: end (forbidden)",
                     });
                     self.tabs[tab].consult.poll_end = Some(end);
                     self.tabs[tab].consult.poll_out = None;
@@ -652,6 +683,14 @@ impl World {
                     self.session_version += 1;
                 }
             }
+            Cev::ExpirySweep { tab, transport } => self.expiry_sweep(tab, transport),
+            Cev::Gone { status } => {
+                self.coverage.hit(match status {
+                    404 => "world: session deleted",
+                    _ => "world: patient removed",
+                });
+                self.session_gone = Some(status);
+            }
         }
     }
 
@@ -679,7 +718,8 @@ impl World {
         } else if !self.server.authorises(self.now, token) {
             401
         } else {
-            200
+            // consult-stub: the token first, then the session (404) and the participant (403).
+            self.session_gone.unwrap_or(200)
         };
         if status == 401 && authorised::replays(401, replay) {
             // The driver's replay: the token refused, a replacement asked for, sent once more.
@@ -742,6 +782,7 @@ impl World {
                 self.tabs[tab].consult.connected_at = Some(self.now);
                 self.tabs[tab].consult.conn_token = Some(token.clone());
                 self.stats.connects += 1;
+                self.schedule_expiry_sweep(tab, transport, &token);
                 String::from(r#"40{"sid":"s"}"#)
             } else if self.server.legitimately_over(self.now, &token) {
                 self.coverage.hit("socket: CONNECT_ERROR revoked");
@@ -754,7 +795,13 @@ impl World {
         } else if packet.starts_with("2[\"join_room\"") {
             let token = token_in(packet).unwrap_or_default();
             self.tabs[tab].consult.joined = true;
-            if self.server.authorises(self.now, &token) {
+            let authorised = self.server.authorises(self.now, &token);
+            if authorised && self.session_gone.is_some() {
+                // consult-stub: one answer for a deleted session and a removed participant.
+                self.coverage.hit("socket: join refused (no session)");
+                let frame = r#"42["error",{"code":"session_not_found","message":"no session"}]"#;
+                self.send_to_client(tab, transport, frame.into());
+            } else if authorised {
                 let frame = format!(r#"42["joined_room",{{"room_id":"{ROOM}"}}]"#);
                 self.send_to_client(tab, transport, frame);
             } else {
@@ -797,6 +844,41 @@ impl World {
                 self.tabs[tab].consult.connected_at = None;
                 self.send_to_client(tab, transport, "41".into());
             }
+        }
+    }
+
+    /// The stub's sweep runs every second: the first one after the newest token of the socket's
+    /// sign-in expires (on the instance furthest ahead) looks at the socket.
+    fn schedule_expiry_sweep(&mut self, tab: usize, transport: u64, token: &str) {
+        if let Some(expiry) = self.server.head_expiry(token) {
+            // Where in its second the sweep runs, without a draw from the world's generator:
+            // a run in which no socket is swept replays as it did before the sweep was modelled.
+            let phase = (tab as i64 * 7_919 + transport as i64 * 104_729) % S + 1;
+            let at = expiry.max(self.now).saturating_add(phase);
+            self.at(at, Ev::Consult(Cev::ExpirySweep { tab, transport }));
+        }
+    }
+
+    /// A socket whose sign-in was not refreshed before its newest token expired is disconnected
+    /// (`41`; consult-stub sends `error` `token_expired` first); one whose sign-in was refreshed
+    /// meanwhile is looked at again when the newer token expires.
+    fn expiry_sweep(&mut self, tab: usize, transport: u64) {
+        let c = &self.tabs[tab].consult;
+        if !self.tabs[tab].alive || c.transport != transport || c.connected_at.is_none() {
+            return;
+        }
+        let Some(token) = c.conn_token.clone() else {
+            return;
+        };
+        match self.server.head_expiry(&token) {
+            Some(expiry) if expiry <= self.now => {
+                self.coverage.hit("socket: expiry sweep");
+                let c = &mut self.tabs[tab].consult;
+                c.connected_at = None;
+                c.swept_at = Some(self.now);
+                self.send_to_client(tab, transport, "41".into());
+            }
+            _ => self.schedule_expiry_sweep(tab, transport, &token),
         }
     }
 
@@ -869,7 +951,19 @@ impl World {
             return;
         }
         let (state, poll_end, last_poll_ok) = (c.socket.state(), c.poll_end, c.last_poll_ok);
-        if state != ConnState::Joined {
+        let gone = self.session_gone;
+        // A session that is gone has no room to be in; the socket stays connected until the
+        // application leaves.
+        let in_place = match gone {
+            None => state == ConnState::Joined,
+            Some(_) => matches!(state, ConnState::Connected | ConnState::Joined),
+        };
+        // Swept for an expired sign-in, the socket connects again within a caller's wait.
+        let reconnecting = c
+            .swept_at
+            .is_some_and(|at| self.now - at - self.slept_during(at) <= self.wait_bound(tab));
+        let in_place = in_place || reconnecting;
+        if !in_place {
             self.violation(format!(
                 "tab {tab}: after the quiet period the socket is {state:?}, not in the room"
             ));
@@ -877,10 +971,12 @@ impl World {
         let terminal = self.session_status_terminal();
         match poll_end {
             Some(PollEnd::Ended | PollEnd::Cancelled) if terminal => {}
+            Some(PollEnd::NotFound) if gone == Some(404) => {}
+            Some(PollEnd::Forbidden) if gone == Some(403) => {}
             Some(end) => self.violation(format!("tab {tab}: polling ended ({end:?}) too early")),
-            None if terminal => {
-                self.violation(format!("tab {tab}: the session ended, polling did not"))
-            }
+            None if terminal || gone.is_some() => self.violation(format!(
+                "tab {tab}: the session ended or is gone ({gone:?}), polling did not end"
+            )),
             None => {
                 let interval = self.schedule.consultation.poll_interval_ms as i64;
                 let recent = self.now - 2 * interval - 60 * S;

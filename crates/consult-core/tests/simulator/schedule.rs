@@ -92,6 +92,9 @@ pub struct Consultation {
     pub server_busy: f64,
     /// Share of acknowledgements the server never sends.
     pub ack_lost: f64,
+    /// The session is deleted (GET answers 404) or the patient removed from it (403) at this
+    /// time, if it is.
+    pub gone: Option<(i64, u16)>,
 }
 
 /// One run's settings.
@@ -276,6 +279,16 @@ impl Schedule {
                 maybe(&mut crng, 0.2)
             } else {
                 0.0
+            },
+            // Its own generator again, so every schedule drawn before it stays the same; its
+            // constant is one under which no seed recorded before it (the regression lists,
+            // the long mode's open seeds) loses its session: they replay as they were found.
+            gone: {
+                let mut grng = Rng::new(seed ^ 0x6053_000E);
+                (grng.below(16) == 0).then(|| {
+                    let at = grng.below(duration_ms as u64) as i64;
+                    (at, pick(&mut grng, &[404, 403]))
+                })
             },
         };
         Schedule {

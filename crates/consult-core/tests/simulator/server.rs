@@ -62,6 +62,10 @@ pub enum Excuse {
     /// The cap cut the successor to a few seconds (consult-stub mints it anyway): the sign-in
     /// is ending, the client may not be able to use it.
     SignInEnding,
+    /// The sign-in was already over on the instance whose clock runs furthest ahead (its grace
+    /// or cap passed): a tab that heard so signed out and dropped its request, another tab's
+    /// request reached an instance whose clock is behind, which still rotates.
+    SignInOver,
 }
 
 #[derive(Debug, Clone)]
@@ -252,7 +256,10 @@ impl Server {
             let excuse = issued
                 .excuse
                 .or(next_write_failed.then_some(Excuse::StoreWriteFailed))
-                .or(sender_excuse);
+                .or(sender_excuse)
+                .or(self
+                    .legitimately_over(now, token)
+                    .then_some(Excuse::SignInOver));
             if excuse.is_none() {
                 self.unexcused_repeats
                     .push((now, format!("token #{} (chain {})", issued.index, sid)));
@@ -417,6 +424,20 @@ impl Server {
             ));
         }
         Ok(())
+    }
+
+    /// When (true time) the newest token of `token`'s sign-in expires: consult-stub's socket
+    /// sweep disconnects a socket once its sign-in's newest token has expired. Judged on true
+    /// time, not on the instances' clocks: the model's tokens live seconds to minutes, so an
+    /// instance a few seconds ahead would sweep sockets whose tokens are refreshed on time,
+    /// which consult-stub's 4-hour tokens, refreshed minutes before their `exp`, never see.
+    pub fn head_expiry(&self, token: &str) -> Option<i64> {
+        let mut head = self.get(token)?;
+        // A chain is as long as the rotations; every link is a token this server issued.
+        while let Some(next) = head.successor.and_then(|(jti, _, _)| self.by_jti(jti)) {
+            head = next;
+        }
+        Some(head.exp_true_ms)
     }
 
     /// `(sign-in, chain index)`: the order of tokens in the server's history.

@@ -294,6 +294,8 @@ pub struct World {
     /// The consultation's status on the server, and its version (the ETag).
     session_status: &'static str,
     session_version: u32,
+    /// The session deleted (404) or the patient removed from it (403).
+    session_gone: Option<u16>,
 }
 
 fn quiet(schedule: &Schedule, now: i64) -> bool {
@@ -334,6 +336,7 @@ impl World {
             trace: false,
             session_status: "waiting",
             session_version: 1,
+            session_gone: None,
         };
         world.set_up();
         world
