@@ -414,6 +414,12 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         3679,
         "a successor adopted from a peer before the tab's own answer retired itself: reuse",
     ),
+    // The model was wrong: the user signed in and out while the laptop slept (user actions now
+    // wait for it to wake).
+    (
+        762,
+        "a sign-in and a sign-out during a sleep: a tab that signed out took the old sign-in",
+    ),
     // Failed with an intermediate version of this session's change; they guard it.
     (
         12824,

@@ -567,6 +567,10 @@ impl World {
             }
             let frozen = match Self::tab_of(&next.ev) {
                 Some(tab) => self.frozen_until.max(self.tabs[tab].frozen_until),
+                // The user signs in, out or closes the page only while the laptop is awake.
+                None if matches!(next.ev, Ev::SignOut | Ev::SignInAgain | Ev::Dispose) => {
+                    self.frozen_until
+                }
                 None => i64::MIN,
             };
             if next.at < frozen {
