@@ -91,6 +91,50 @@ mod tests {
         assert!(token_may_go_to(base, "https://API.example.com:443/x", &[]));
     }
 
+    /// Catches deleting `origin_of`'s `"http"` arm (the mutation run leaves the doctests out):
+    /// a plain-http base URL — the development server, consult-stub on loopback — has an
+    /// origin, its default port dropped, and its own requests get the token.
+    #[test]
+    fn an_http_base_url_gets_the_token_on_its_own_origin() {
+        assert_eq!(
+            origin_of("HTTP://LocalHost:80/api").as_deref(),
+            Some("http://localhost")
+        );
+        let base = "http://127.0.0.1:8086";
+        assert!(token_may_go_to(base, "http://127.0.0.1:8086/api/x", &[]));
+        assert!(!token_may_go_to(base, "http://127.0.0.1:8087/api/x", &[]));
+    }
+
+    /// Catches `||` → `&&` in `origin_of`'s authority check: an authority with a user part
+    /// (`user@host`), or none at all (`https:///x`), has no origin, so the token goes there
+    /// never — not even when the base URL is written the same way.
+    #[test]
+    fn a_url_with_a_user_part_or_no_host_has_no_origin() {
+        assert_eq!(origin_of("https://user@api.example.com/x"), None);
+        assert_eq!(origin_of("https://user:pw@api.example.com"), None);
+        assert_eq!(origin_of("https:///x"), None);
+        let base = "https://user@api.example.com";
+        assert!(!token_may_go_to(base, "https://user@api.example.com/x", &[]));
+        assert!(!token_may_go_to("https://", "https:///x", &[]));
+    }
+
+    /// Catches `==` → `!=` in the allowed-origins comparison of `token_may_go_to` (the mutation
+    /// run leaves the doctests out): an origin the application listed gets the token, and no
+    /// other origin does because some origin is listed.
+    #[test]
+    fn an_allowed_origin_gets_the_token_and_no_other_does() {
+        let base = "https://api.example.com";
+        let allowed = ["https://media.example".into(), "not a url".into()];
+        assert!(token_may_go_to(base, "https://MEDIA.example:443/x", &allowed));
+        for url in [
+            "https://evil.example/steal",
+            "http://media.example/x",
+            "https://media.example.evil.net/",
+        ] {
+            assert!(!token_may_go_to(base, url, &allowed), "{url}");
+        }
+    }
+
     proptest! {
         #[test]
         fn never_panics(url in ".{0,80}") {
