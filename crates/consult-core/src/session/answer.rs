@@ -203,6 +203,29 @@ mod tests {
         assert_eq!(accepted.token.info.expires_at_ms, 4 * HOUR);
     }
 
+    /// Catches `&&` → `||` in `epoch_seconds_text` (found by the full mutation run at 6e44362):
+    /// an `expires_at` of negative epoch seconds refuses the answer; the mutant reads it as
+    /// epoch 0 (`as u64` saturates). Through `accept_refresh` that shows only while the server's
+    /// time is before 1970 — here `expires_in` says the token has an hour left at server time
+    /// −1 h: the mutant believes it — since any later server time finds epoch 0 expired. (The
+    /// other half, `≥ 1e12`, is stopped by `parse_epoch_seconds`' 12-digit limit as well.)
+    #[test]
+    fn a_negative_epoch_expires_at_is_refused() {
+        let token = jwt(r#"{"sub":"a"}"#);
+        let with = |expires_at: &str| {
+            let extra = format!(r#","expires_at":{expires_at},"expires_in":3600"#);
+            accept(&body(&token, &extra), 0)
+        };
+        let accepted = with("3600").expect("a plain expires_at is used");
+        assert_eq!(accepted.token.info.expires_at_ms, HOUR);
+        assert!(with("-1").is_none());
+        assert!(with("-0.5").is_none());
+        for refused in [-1.0, -0.5, 1e12, f64::NAN, f64::INFINITY] {
+            assert_eq!(epoch_seconds_text(refused), None, "{refused}");
+        }
+        assert_eq!(epoch_seconds_text(1e12 - 1.0).as_deref(), Some("999999999999"));
+    }
+
     /// Catches `body.len() > MAX_BODY_BYTES` turned into `==`: a body of exactly the limit is
     /// read, one byte more is refused unread.
     #[test]
