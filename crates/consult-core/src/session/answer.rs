@@ -223,7 +223,10 @@ mod tests {
         for refused in [-1.0, -0.5, 1e12, f64::NAN, f64::INFINITY] {
             assert_eq!(epoch_seconds_text(refused), None, "{refused}");
         }
-        assert_eq!(epoch_seconds_text(1e12 - 1.0).as_deref(), Some("999999999999"));
+        assert_eq!(
+            epoch_seconds_text(1e12 - 1.0).as_deref(),
+            Some("999999999999")
+        );
     }
 
     /// Catches `body.len() > MAX_BODY_BYTES` turned into `==`: a body of exactly the limit is

@@ -114,7 +114,11 @@ mod tests {
         assert_eq!(origin_of("https://user:pw@api.example.com"), None);
         assert_eq!(origin_of("https:///x"), None);
         let base = "https://user@api.example.com";
-        assert!(!token_may_go_to(base, "https://user@api.example.com/x", &[]));
+        assert!(!token_may_go_to(
+            base,
+            "https://user@api.example.com/x",
+            &[]
+        ));
         assert!(!token_may_go_to("https://", "https:///x", &[]));
     }
 
@@ -125,7 +129,11 @@ mod tests {
     fn an_allowed_origin_gets_the_token_and_no_other_does() {
         let base = "https://api.example.com";
         let allowed = ["https://media.example".into(), "not a url".into()];
-        assert!(token_may_go_to(base, "https://MEDIA.example:443/x", &allowed));
+        assert!(token_may_go_to(
+            base,
+            "https://MEDIA.example:443/x",
+            &allowed
+        ));
         for url in [
             "https://evil.example/steal",
             "http://media.example/x",

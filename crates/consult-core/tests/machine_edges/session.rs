@@ -527,3 +527,170 @@ fn one_failed_store_check_keeps_our_token() {
     });
     assert_eq!(tab.token().as_deref(), Some(a.as_str()), "{actions:?}");
 }
+
+/// Catches `pending.op == op` → `true` in `StorageQueue::finish` (found by the full mutation run
+/// at 6e44362): the late answer of a storage operation that timed out does not finish the one
+/// running now, so a caller is handed its token only once that token's own write is done.
+#[test]
+fn a_late_answer_of_a_timed_out_write_does_not_finish_the_next_one() {
+    let (first, second) = (four_hours(1), four_hours(2));
+    let mut tab = Tab::new(SessionConfig {
+        cross_tab: false,
+        ..SessionConfig::default()
+    });
+    let hung = write_op(&tab.feed(sign_in(1, &first))).expect("the first sign-in is written");
+    // The write hangs past its deadline: it failed, and its caller is answered all the same.
+    let actions = tab.timer(STORAGE_TIMEOUT_MS);
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Ok(first.as_str())),
+        "{actions:?}"
+    );
+    let running = write_op(&tab.feed(sign_in(2, &second))).expect("the second one is written");
+    let actions = tab.feed(Input::StorageDone { op: hung, ok: true });
+    assert_eq!(resolved(&actions, 2), None, "{actions:?}");
+    let actions = tab.feed(Input::StorageDone {
+        op: running,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(second.as_str())));
+}
+
+/// Catches `16 * 1024` → `16 + 1024` in `MAX_TOKEN_BYTES` (found by the full mutation run at
+/// 6e44362; the length-limit test in `machine_edges.rs` reads the constant, so it moves with
+/// it): a long but real token — 8 KB, a JWT carrying many claims — is signed in, stored and
+/// handed out.
+#[test]
+fn a_token_of_eight_kilobytes_is_signed_in_and_handed_out() {
+    let payload = format!(r#"{{"exp":14400,"iat":0,"roles":"{}"}}"#, "r".repeat(6_000));
+    let token = format!(
+        "e30.{}.sig",
+        consult_core::base64url::encode(payload.as_bytes())
+    );
+    assert!((8_000..8_200).contains(&token.len()), "{}", token.len());
+    let mut tab = Tab::new(SessionConfig {
+        cross_tab: false,
+        ..SessionConfig::default()
+    });
+    let actions = tab.feed(sign_in(1, &token));
+    assert_eq!(written(&actions), [token.as_str()], "{actions:?}");
+    let write = write_op(&actions).expect("the sign-in is written");
+    let actions = tab.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 1), Some(Ok(token.as_str())));
+    let actions = tab.feed(Input::GetToken { call: 2 });
+    assert_eq!(resolved(&actions, 2), Some(Ok(token.as_str())));
+}
+
+/// Catches deleting `flight_not_wanted`'s `Step::Locking` arm (found by the full mutation run at
+/// 6e44362): a refresh no longer wanted while the lock is asked for — another tab's successor
+/// arrived — gives the lock request back at once, instead of taking the lock when it comes
+/// (holding up the other tabs) to re-read the store for nothing.
+#[test]
+fn a_refresh_no_longer_wanted_gives_the_lock_request_back_at_once() {
+    let (a, b) = (four_hours(1), jwt(2 * 14_400 - 200, 14_400 - 200, 2));
+    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
+    tab.now = DUE;
+    let lock = lock_op(&tab.feed(Input::GetToken { call: 1 })).expect("the lock is asked for");
+    let actions = tab.feed(peer(&b, Some(&a)));
+    assert_eq!(resolved(&actions, 1), Some(Ok(b.as_str())), "{actions:?}");
+    assert!(
+        actions.contains(&Action::ReleaseLock { op: lock }),
+        "{actions:?}"
+    );
+    // Granted all the same (the release raced it): given back unused.
+    let actions = tab.feed(Input::LockGranted { op: lock });
+    assert_eq!(actions, [Action::ReleaseLock { op: lock }]);
+}
+
+/// Catches `lock == op` → `true` in `lock_granted`'s `Locking` arm (found by the full mutation
+/// run at 6e44362): the grant of a lock request this tab gave up on (its wait timed out) is not
+/// the lock it asks for now: given back, and the store is not re-read under a lock this tab
+/// does not hold; the store is re-read once its own request is granted.
+#[test]
+fn a_late_grant_of_a_lock_given_up_on_is_not_the_lock_asked_for_now() {
+    let mut tab = Tab::signed_in(SessionConfig::default(), &four_hours(1));
+    let first = lock_op(&tab.timer(DUE)).expect("the token is due: the lock is asked for");
+    let deadline = tab
+        .session
+        .poll_timeout()
+        .expect("the lock wait has a deadline");
+    let actions = tab.timer(deadline);
+    assert!(actions.contains(&Action::ReleaseLock { op: first }));
+    let retry = tab
+        .session
+        .poll_timeout()
+        .expect("a retry after the backoff");
+    let second = lock_op(&tab.timer(retry)).expect("the lock is asked for again");
+    assert_ne!(first, second);
+    let actions = tab.feed(Input::LockGranted { op: first });
+    assert_eq!(actions, [Action::ReleaseLock { op: first }]);
+    let actions = tab.feed(Input::LockGranted { op: second });
+    assert!(read_op(&actions).is_some(), "no re-read: {actions:?}");
+}
+
+/// Catches `||` → `&&` in `reread_done`'s `ours_unstored` (found by the full mutation run at
+/// 6e44362): under the lock, a store that still holds the token this tab replaced (the write of
+/// its successor failed) gets the successor written again before that one is refreshed, so a
+/// reload or another tab never refreshes the retired predecessor (reuse: the family revoked).
+#[test]
+fn a_store_holding_the_replaced_token_gets_ours_written_again_under_the_lock() {
+    let (a, b) = (four_hours(1), jwt(2 * 14_400 - 200, 14_400 - 200, 2));
+    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
+    let lock = lock_op(&tab.timer(DUE)).expect("A is due: the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let (request, sent) = refresh_op(&tab.feed(stored(reread, Some(&a))))
+        .map(|(op, sent)| (op, sent.to_owned()))
+        .expect("A is refreshed");
+    assert_eq!(sent, a);
+    let write = write_op(&tab.feed(refreshed(request, &b, 14_400))).expect("B is written");
+    let actions = tab.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    // The API refuses B: a replacement is asked for under the lock; the store still holds A.
+    tab.now = DUE + 10 * S;
+    let lock = lock_op(&tab.feed(Input::TokenRefused {
+        call: 2,
+        token: b.clone(),
+    }))
+    .expect("the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let actions = tab.feed(stored(reread, Some(&a)));
+    assert_eq!(written(&actions), [b.as_str()], "{actions:?}");
+    assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(b.as_str()));
+    assert_eq!(tab.token().as_deref(), Some(b.as_str()));
+}
+
+/// Catches `now.mono_ms >= deadline` → `true` in `flight_timeout` on the request's side (the
+/// guard is shared with the lock wait, which `the_lock_is_waited_for_longer_than_a_live_holder_
+/// keeps_it` holds): an early timer while the refresh request is out does not abort it; its
+/// deadline does, and the failure is a timeout.
+#[test]
+fn an_early_timer_does_not_abort_the_refresh_request() {
+    let token = four_hours(1);
+    let single_tab = SessionConfig {
+        cross_tab: false,
+        ..SessionConfig::default()
+    };
+    let mut tab = Tab::signed_in(single_tab, &token);
+    tab.now = DUE;
+    let (request, _) = refresh_op(&tab.feed(Input::GetToken { call: 1 }))
+        .map(|(op, sent)| (op, sent.to_owned()))
+        .expect("the refresh is sent");
+    let deadline = tab
+        .session
+        .poll_timeout()
+        .expect("the request has a deadline");
+    let request_timeout = i64::try_from(tab.session.config().request_timeout_ms).unwrap_or(0);
+    assert_eq!(deadline, DUE + request_timeout);
+    let actions = tab.timer(DUE + S);
+    assert!(actions.is_empty(), "{actions:?}");
+    let actions = tab.timer(deadline);
+    assert!(actions.contains(&Action::AbortRefresh { op: request }));
+    let timeout = SessionError::new(ErrorCode::Timeout);
+    assert!(actions.contains(&Action::Emit(SessionEvent::RefreshFailed(timeout))));
+}
