@@ -22,7 +22,7 @@ fi
 MUTATIONS=(
   "is_due-strict|policy.rs|s/server_now(local_now_ms) >= self.refresh_at_ms(token)/server_now(local_now_ms) > self.refresh_at_ms(token)/"
   "skew-ignored|policy.rs|0,/ClockSkew { offset_ms: skew_ms }.server_now(local_now_ms) >=/s//ClockSkew { offset_ms: 0 }.server_now(local_now_ms) >=/"
-  "no-broadcast-after-refresh|session/flight.rs|s/self.announce(&token, Some(sent.clone()));/let _ = \&sent;/"
+  "no-broadcast-after-refresh|session/flight.rs|s/self.announce(Some(sent.clone()));/let _ = \&sent;/"
   "no-request-deadline|session/flight.rs|s/deadline: now.mono_ms.saturating_add(timeout),/deadline: i64::MAX,/"
   "no-backoff|session/flight.rs|s/.max(RETRY_FLOOR_MS);/.min(0);/"
   "backoff-without-jitter|session/flight.rs|s/.next_delay_ms(self.rng.next_f64(), retry_after_ms)/.next_delay_ms(1.0, retry_after_ms)/"
