@@ -27,7 +27,7 @@ MUTATIONS=(
   "no-backoff|session/flight.rs|s/.max(RETRY_FLOOR_MS);/.min(0);/"
   "backoff-without-jitter|session/flight.rs|s/.next_delay_ms(self.rng.next_f64(), retry_after_ms)/.next_delay_ms(1.0, retry_after_ms)/"
   "no-storage-deadline|session/storage.rs|s/now.saturating_add(STORAGE_TIMEOUT_MS)/i64::MAX/"
-  "any-peer-sign-out-signs-out|session/mod.rs|s/        if ours {/        if ours || token.is_some() {/"
+  "any-peer-sign-out-signs-out|session/mod.rs|s/            Some(text) if text != current.text => self.check_store(None),/            Some(_) => self.drop_signed_out(),/"
   "expired-token-after-failure|session/mod.rs|s/fresh || (self.flight.has_failed() \&\& !refused \&\& !self.is_expired(current, now))/fresh || (self.flight.has_failed() \&\& !refused)/"
   "fail-fast|session/mod.rs|s/waiter.failures_seen > self.config.refresh_retries/waiter.failures_seen > 0/"
   "force-refresh-restarts-flight|session/mod.rs|s/                    let want = Want::Replace(current.text.clone());/                    let want = Want::Replace(current.text.clone()); self.abandon_flight();/"
