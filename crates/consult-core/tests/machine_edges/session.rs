@@ -77,6 +77,14 @@ impl Tab {
     }
 }
 
+/// One tab on its own: no cross-tab coordination, so no lock and no messages.
+fn one_tab() -> SessionConfig {
+    SessionConfig {
+        cross_tab: false,
+        ..SessionConfig::default()
+    }
+}
+
 fn sign_in(call: CallId, token: &str) -> Input {
     Input::SetSession {
         call,
@@ -170,10 +178,7 @@ fn refreshed(op: OpId, token: &str, expires_in_s: i64) -> Input {
 fn a_queued_write_is_replaced_by_the_next_one() {
     let (first, second, third) = (four_hours(1), four_hours(2), four_hours(3));
     // One tab: its sign-ins are written at once (across tabs they wait for the lock first).
-    let mut tab = Tab::new(SessionConfig {
-        cross_tab: false,
-        ..SessionConfig::default()
-    });
+    let mut tab = Tab::new(one_tab());
     let actions = tab.feed(sign_in(1, &first));
     assert_eq!(written(&actions), [first.as_str()]);
     let running = write_op(&actions).expect("the first sign-in is written");
@@ -269,10 +274,7 @@ fn the_lock_is_released_when_the_refreshed_token_is_stored_not_before() {
 #[test]
 fn without_cross_tab_or_without_a_lock_the_refresh_asks_for_no_lock() {
     let token = four_hours(1);
-    let single_tab = SessionConfig {
-        cross_tab: false,
-        ..SessionConfig::default()
-    };
+    let single_tab = one_tab();
     let mut tab = Tab::signed_in(single_tab, &token);
     tab.now = DUE;
     let actions = tab.feed(Input::GetToken { call: 1 });
@@ -534,10 +536,7 @@ fn one_failed_store_check_keeps_our_token() {
 #[test]
 fn a_late_answer_of_a_timed_out_write_does_not_finish_the_next_one() {
     let (first, second) = (four_hours(1), four_hours(2));
-    let mut tab = Tab::new(SessionConfig {
-        cross_tab: false,
-        ..SessionConfig::default()
-    });
+    let mut tab = Tab::new(one_tab());
     let hung = write_op(&tab.feed(sign_in(1, &first))).expect("the first sign-in is written");
     // The write hangs past its deadline: it failed, and its caller is answered all the same.
     let actions = tab.timer(STORAGE_TIMEOUT_MS);
@@ -568,10 +567,7 @@ fn a_token_of_eight_kilobytes_is_signed_in_and_handed_out() {
         consult_core::base64url::encode(payload.as_bytes())
     );
     assert!((8_000..8_200).contains(&token.len()), "{}", token.len());
-    let mut tab = Tab::new(SessionConfig {
-        cross_tab: false,
-        ..SessionConfig::default()
-    });
+    let mut tab = Tab::new(one_tab());
     let actions = tab.feed(sign_in(1, &token));
     assert_eq!(written(&actions), [token.as_str()], "{actions:?}");
     let write = write_op(&actions).expect("the sign-in is written");
@@ -672,10 +668,7 @@ fn a_store_holding_the_replaced_token_gets_ours_written_again_under_the_lock() {
 #[test]
 fn an_early_timer_does_not_abort_the_refresh_request() {
     let token = four_hours(1);
-    let single_tab = SessionConfig {
-        cross_tab: false,
-        ..SessionConfig::default()
-    };
+    let single_tab = one_tab();
     let mut tab = Tab::signed_in(single_tab, &token);
     tab.now = DUE;
     let (request, _) = refresh_op(&tab.feed(Input::GetToken { call: 1 }))
