@@ -90,6 +90,8 @@ pub struct Issued {
 #[derive(Debug, Clone, Default)]
 struct SignIn {
     revoked: Option<Refusal>,
+    /// The jti of its newest token (the head of its chain: the last one minted).
+    head: u64,
 }
 
 /// What the refresh endpoint did with one request.
@@ -183,6 +185,9 @@ impl Server {
         let exp = iat.saturating_add(lifetime_ms.max(1000));
         let text = jwt(exp, iat, jti);
         self.by_text.insert(text.clone(), jti);
+        if let Some(sign_in) = self.sign_ins.get_mut(sid as usize - 1) {
+            sign_in.head = jti;
+        }
         self.issued.insert(
             jti,
             Issued {
@@ -432,12 +437,9 @@ impl Server {
     /// instance a few seconds ahead would sweep sockets whose tokens are refreshed on time,
     /// which consult-stub's 4-hour tokens, refreshed minutes before their `exp`, never see.
     pub fn head_expiry(&self, token: &str) -> Option<i64> {
-        let mut head = self.get(token)?;
-        // A chain is as long as the rotations; every link is a token this server issued.
-        while let Some(next) = head.successor.and_then(|(jti, _, _)| self.by_jti(jti)) {
-            head = next;
-        }
-        Some(head.exp_true_ms)
+        let sid = self.get(token)?.sid;
+        let head = self.sign_ins.get(sid as usize - 1)?.head;
+        self.issued.get(&head).map(|head| head.exp_true_ms)
     }
 
     /// `(sign-in, chain index)`: the order of tokens in the server's history.
