@@ -188,6 +188,10 @@ struct Tab {
     /// throttled to a minute, and a lock holder keeps the lock until then).
     hung_since: Vec<i64>,
     lost_message: bool,
+    /// Tokens whose `storage` event, or whose broadcast, this tab lost (one of two channels):
+    /// losing both is what hides a successor (`lost_message`).
+    missed_storage_events: Vec<String>,
+    missed_broadcasts: Vec<String>,
     /// Last time a `storage` event reached this tab (they arrive in order).
     ls_last_at: i64,
     probed: Option<CallId>,
@@ -529,6 +533,8 @@ impl World {
             storage_faulted: storage_broken,
             hung_since: Vec::new(),
             lost_message: false,
+            missed_storage_events: Vec::new(),
+            missed_broadcasts: Vec::new(),
             ls_last_at: self.now,
             probed: None,
             probe_answer: None,
@@ -1012,7 +1018,7 @@ impl World {
                 self.schedule.faults.storage_event_loss,
                 "fault: storage event lost",
             ) {
-                self.tabs[other].lost_message = true;
+                self.message_lost(other, value.as_deref(), false);
                 continue;
             }
             let lag = if self.chance(0.2) {
@@ -1037,13 +1043,43 @@ impl World {
         }
     }
 
+    /// A message about `token` (a sign-out: `None`) did not reach `tab`. A new token goes out on
+    /// two channels (the broadcast and the `localStorage` mirror's `storage` event): the tab
+    /// misses it only when both are lost; with one channel configured, or for a sign-out, one
+    /// loss is enough.
+    fn message_lost(&mut self, tab: usize, token: Option<&str>, broadcast: bool) {
+        let both_channels = self.schedule.cross_tab && self.schedule.storage;
+        let t = &mut self.tabs[tab];
+        let Some(token) = token.filter(|_| both_channels) else {
+            t.lost_message = true;
+            return;
+        };
+        let (other, this) = if broadcast {
+            (&t.missed_storage_events, &mut t.missed_broadcasts)
+        } else {
+            (&t.missed_broadcasts, &mut t.missed_storage_events)
+        };
+        if other.iter().any(|missed| missed == token) {
+            t.lost_message = true;
+        } else {
+            if this.len() >= 16 {
+                this.remove(0);
+            }
+            this.push(token.to_owned());
+        }
+    }
+
     fn broadcast(&mut self, from: usize, input: &Input) {
         for other in 0..self.tabs.len() {
             if other == from || !self.tabs[other].alive {
                 continue;
             }
             if self.fault(self.schedule.faults.broadcast_loss, "fault: broadcast lost") {
-                self.tabs[other].lost_message = true;
+                let token = match input {
+                    Input::PeerToken { token, .. } => Some(token.as_str()),
+                    _ => None,
+                };
+                self.message_lost(other, token, true);
                 continue;
             }
             let can_be_late = self.schedule.faults.broadcast_delay_ms > 200;
