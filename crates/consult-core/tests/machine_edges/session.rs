@@ -687,3 +687,33 @@ fn an_early_timer_does_not_abort_the_refresh_request() {
     let timeout = SessionError::new(ErrorCode::Timeout);
     assert!(actions.contains(&Action::Emit(SessionEvent::RefreshFailed(timeout))));
 }
+
+/// Catches the sign-in's guard `lock == op` turned into `true` in `lock_granted` (the second
+/// guard; found by the re-check of the full mutation run): a new sign-in waits for the lock
+/// before it is stored; a late grant of a lock request the tab gave up (here, for a refresh of
+/// the old sign-in, which the sign-in abandoned) is given back, and does not let the sign-in's
+/// write start outside the lock.
+#[test]
+fn a_late_grant_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_lock() {
+    let (old, new) = (four_hours(1), jwt(8 * 3_600, 4 * 3_600 - 300, 2));
+    let mut tab = Tab::signed_in(SessionConfig::default(), &old);
+    let refresh_lock = lock_op(&tab.timer(DUE)).expect("the old sign-in is due");
+    let actions = tab.feed(sign_in(5, &new));
+    let sign_in_lock = lock_op(&actions).expect("the sign-in waits for the lock");
+    assert_ne!(sign_in_lock, refresh_lock);
+    assert_eq!(write_op(&actions), None, "{actions:?}");
+    let actions = tab.feed(Input::LockGranted { op: refresh_lock });
+    assert_eq!(
+        write_op(&actions),
+        None,
+        "stored outside the lock: {actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|action| matches!(action, Action::ReleaseLock { op } if *op == refresh_lock)),
+        "{actions:?}"
+    );
+    let actions = tab.feed(Input::LockGranted { op: sign_in_lock });
+    assert_eq!(written(&actions), vec![new.as_str()]);
+}
