@@ -188,10 +188,11 @@ struct Tab {
     /// throttled to a minute, and a lock holder keeps the lock until then).
     hung_since: Vec<i64>,
     lost_message: bool,
-    /// Tokens whose `storage` event, or whose broadcast, this tab lost (one of two channels):
-    /// losing both is what hides a successor (`lost_message`).
+    /// Tokens whose `storage` event this tab lost before their broadcast went out, and the
+    /// last tokens whose broadcast reached it: a successor is hidden (`lost_message`) only when
+    /// neither channel brought it.
     missed_storage_events: Vec<String>,
-    missed_broadcasts: Vec<String>,
+    heard_broadcasts: Vec<String>,
     /// Last time a `storage` event reached this tab (they arrive in order).
     ls_last_at: i64,
     probed: Option<CallId>,
@@ -300,6 +301,16 @@ pub struct World {
     session_version: u32,
     /// The session deleted (404) or the patient removed from it (403).
     session_gone: Option<u16>,
+    /// Every token a tab broadcast (the judge's record of what the channel carried).
+    broadcast_sent: HashSet<String>,
+}
+
+/// Remembers `token` in a list of the last 16.
+fn bounded_push(list: &mut Vec<String>, token: &str) {
+    if list.len() >= 16 {
+        list.remove(0);
+    }
+    list.push(token.to_owned());
 }
 
 fn quiet(schedule: &Schedule, now: i64) -> bool {
@@ -341,6 +352,7 @@ impl World {
             session_status: "waiting",
             session_version: 1,
             session_gone: None,
+            broadcast_sent: HashSet::new(),
         };
         world.set_up();
         world
@@ -534,7 +546,7 @@ impl World {
             hung_since: Vec::new(),
             lost_message: false,
             missed_storage_events: Vec::new(),
-            missed_broadcasts: Vec::new(),
+            heard_broadcasts: Vec::new(),
             ls_last_at: self.now,
             probed: None,
             probe_answer: None,
@@ -1045,42 +1057,46 @@ impl World {
 
     /// A message about `token` (a sign-out: `None`) did not reach `tab`. A new token goes out on
     /// two channels (the broadcast and the `localStorage` mirror's `storage` event): the tab
-    /// misses it only when both are lost; with one channel configured, or for a sign-out, one
-    /// loss is enough.
+    /// misses it only when neither brought it — both lost, or the broadcast gone out before the
+    /// tab opened; with one channel configured, or for a sign-out, one loss is enough.
     fn message_lost(&mut self, tab: usize, token: Option<&str>, broadcast: bool) {
         let both_channels = self.schedule.cross_tab && self.schedule.storage;
+        let sent = token.is_some_and(|token| self.broadcast_sent.contains(token));
         let t = &mut self.tabs[tab];
         let Some(token) = token.filter(|_| both_channels) else {
             t.lost_message = true;
             return;
         };
-        let (other, this) = if broadcast {
-            (&t.missed_storage_events, &mut t.missed_broadcasts)
+        let missed = if broadcast {
+            t.missed_storage_events.iter().any(|missed| missed == token)
         } else {
-            (&t.missed_broadcasts, &mut t.missed_storage_events)
+            sent && !t.heard_broadcasts.iter().any(|heard| heard == token)
         };
-        if other.iter().any(|missed| missed == token) {
+        if missed {
             t.lost_message = true;
-        } else {
-            if this.len() >= 16 {
-                this.remove(0);
-            }
-            this.push(token.to_owned());
+        } else if !broadcast && !sent {
+            bounded_push(&mut t.missed_storage_events, token);
         }
     }
 
     fn broadcast(&mut self, from: usize, input: &Input) {
+        let token = match input {
+            Input::PeerToken { token, .. } => Some(token.clone()),
+            _ => None,
+        };
+        if let Some(token) = &token {
+            self.broadcast_sent.insert(token.clone());
+        }
         for other in 0..self.tabs.len() {
             if other == from || !self.tabs[other].alive {
                 continue;
             }
             if self.fault(self.schedule.faults.broadcast_loss, "fault: broadcast lost") {
-                let token = match input {
-                    Input::PeerToken { token, .. } => Some(token.as_str()),
-                    _ => None,
-                };
-                self.message_lost(other, token, true);
+                self.message_lost(other, token.as_deref(), true);
                 continue;
+            }
+            if let Some(token) = &token {
+                bounded_push(&mut self.tabs[other].heard_broadcasts, token);
             }
             let can_be_late = self.schedule.faults.broadcast_delay_ms > 200;
             let input = input.clone();
