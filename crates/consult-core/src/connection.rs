@@ -366,7 +366,7 @@ impl SocketConnection {
 
     /// The next action for the driver, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
-        (!self.actions.is_empty()).then(|| self.actions.remove(0))
+        crate::pop_front(&mut self.actions)
     }
 
     /// Feeds what happened at time `now` (Unix ms).
