@@ -39,6 +39,7 @@ pub mod session;
 pub mod skew;
 pub mod socketio;
 pub mod timestamp;
+pub mod utf8;
 pub mod wire;
 
 pub use backoff::Backoff;
