@@ -433,6 +433,50 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         90388,
         "a tab stayed on a sign-in's token the others had left, then its refresh was refused",
     ),
+    // The million run (issue 18), "after the quiet period a call still fails". The judge's: a
+    // tab whose IndexedDB never opens held a sign-in that ended legitimately (its grace passed
+    // unrefreshed, or revoked for reuse with the StorageBroken excuse); the probe's error was
+    // judged against a token of another sign-in the tab took only after it.
+    (
+        384120,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        420787,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        427809,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        648808,
+        "probe error judged against a later token: sign-in 2 past grace in tab 2",
+    ),
+    (
+        649270,
+        "probe error judged against a later token: sign-in 2 past grace in tab 2",
+    ),
+    (
+        673287,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        889185,
+        "probe error judged against a later token: sign-in 2 past grace in tab 3",
+    ),
+    (
+        961043,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        357499,
+        "probe error judged against a later token: sign-in 2 revoked in tab 2",
+    ),
+    (
+        504715,
+        "probe error judged against a later token: sign-in 1 revoked in tab 2",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.
