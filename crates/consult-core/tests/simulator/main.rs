@@ -477,6 +477,17 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         504715,
         "probe error judged against a later token: sign-in 1 revoked in tab 2",
     ),
+    // The machine's: a tab whose IndexedDB never opens and that never held a token read
+    // `current == unstored` (None == None) as "ours is our own unstored refresh" and ignored
+    // every refresh message; it held none while the sign-in went on.
+    (
+        107505,
+        "a storage-broken tab holding none ignored refresh messages",
+    ),
+    (
+        854730,
+        "a storage-broken tab holding none ignored refresh messages",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.
