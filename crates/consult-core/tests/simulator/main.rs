@@ -488,6 +488,12 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         854730,
         "a storage-broken tab holding none ignored refresh messages",
     ),
+    // The judge's: the successor of a tab's token was hidden from it (its write hung, its
+    // broadcast to this tab lost); idle past the token's grace, its refresh was refused.
+    (
+        490789,
+        "a hidden successor left the tab a token past its grace: 401 at the probe",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

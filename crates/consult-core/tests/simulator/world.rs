@@ -1385,6 +1385,16 @@ impl World {
         })
     }
 
+    /// A recorded fault hid the successor of `token` (see [`Self::successor_hidden`]) and its
+    /// broadcast did not reach `tab`: neither channel brought it.
+    fn successor_missed(&self, tab: usize, token: &str) -> bool {
+        let successor = (self.server.get(token))
+            .and_then(|i| i.successor)
+            .and_then(|(next, _, _)| self.server.by_jti(next));
+        self.successor_hidden(token)
+            && successor.is_none_or(|s| !self.tabs[tab].heard_broadcasts.contains(&s.text))
+    }
+
     fn fault_recent(&self, since: i64) -> bool {
         self.faults_in_flight > 0 || self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
@@ -1860,7 +1870,13 @@ impl World {
                 let held = self.tabs[tab].held.as_deref();
                 let broken_and_over = self.tabs[tab].storage_broken
                     && held.is_some_and(|t| self.server.sign_in_over(self.now, t));
-                if !ended(&self.server, self.now, &last) && !broken_and_over {
+                // Recorded faults hid the successor of the token it held (not stored, its
+                // broadcast lost to this tab), and that token is past its grace or the cap:
+                // the refresh endpoint's 401 was the answer.
+                let hidden_and_over = held.is_some_and(|t| {
+                    self.server.legitimately_over(self.now, t) && self.successor_missed(tab, t)
+                });
+                if !ended(&self.server, self.now, &last) && !broken_and_over && !hidden_and_over {
                     self.violation(format!(
                         "tab {tab}: after the quiet period a call still fails ({:?})",
                         error.code
