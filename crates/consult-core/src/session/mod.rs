@@ -876,8 +876,8 @@ impl TokenSession {
                 // or a store behind by more: ours stays.
                 let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
                 // Holding none is not holding our own refresh.
-                let ours_unstored = self.current.is_some()
-                    && self.current.as_ref().map(|c| &c.text) == self.unstored.as_ref();
+                let ours_unstored = (self.current.as_ref())
+                    .is_some_and(|c| Some(&c.text) == self.unstored.as_ref());
                 if let Some((token, replaces)) = candidate
                     && (if failed {
                         replaces.is_empty() || (broken && !ours_unstored)
