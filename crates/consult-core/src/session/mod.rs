@@ -875,8 +875,9 @@ impl TokenSession {
                 // the same: a tab that missed it would keep the old sign-in going. One failure,
                 // or a store behind by more: ours stays.
                 let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
-                let ours_unstored =
-                    self.current.as_ref().map(|c| &c.text) == self.unstored.as_ref();
+                // Holding none is not holding our own refresh.
+                let ours_unstored = (self.current.as_ref())
+                    .is_some_and(|c| Some(&c.text) == self.unstored.as_ref());
                 if let Some((token, replaces)) = candidate
                     && (if failed {
                         replaces.is_empty() || (broken && !ours_unstored)

@@ -1433,6 +1433,34 @@ fn an_unordered_adoption_does_not_drop_our_own_successor() {
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
 }
 
+/// Regressions (simulator, million-run seeds 107505, 854730): a tab whose store never opens and
+/// that never held a token (no own refresh to keep: `None == None` read as "ours is unstored")
+/// ignored every refresh message it could not order, so it held none while the sign-in went on
+/// in the other tabs, and its callers got `NO_TOKEN` after the quiet period.
+#[test]
+fn a_tab_without_a_store_holding_none_adopts_a_refresh_message() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 3500 * S;
+    let mut actions = h.feed(Input::GetToken { call: 1 });
+    for _ in 0..LOAD_ATTEMPTS {
+        let op = read_op(&actions).expect("reads the store");
+        actions = h.feed(Input::StorageDone { op, ok: false });
+    }
+    assert_eq!(resolved(&actions, 1).map(|r| r.is_err()), Some(true));
+    let (t8, t9) = (jwt(3600, 0, 8), jwt(3606, 6, 9));
+    let check = h.feed(Input::PeerToken {
+        token: t9.clone(),
+        expires_at: None,
+        replaces: Some(t8),
+    });
+    let read = read_op(&check).expect("asks the store");
+    h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
+}
+
 /// Regressions (simulator, long-mode seeds 8014, 37914): a tab whose store never opens keeps
 /// its own refresh against any message it cannot order — but not against a sign-in (a message
 /// replacing nothing): otherwise it went on refreshing the old sign-in and announcing it, for

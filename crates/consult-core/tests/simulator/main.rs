@@ -433,6 +433,67 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         90388,
         "a tab stayed on a sign-in's token the others had left, then its refresh was refused",
     ),
+    // The million run (issue 18), "after the quiet period a call still fails". The judge's: a
+    // tab whose IndexedDB never opens held a sign-in that ended legitimately (its grace passed
+    // unrefreshed, or revoked for reuse with the StorageBroken excuse); the probe's error was
+    // judged against a token of another sign-in the tab took only after it.
+    (
+        384120,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        420787,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        427809,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        648808,
+        "probe error judged against a later token: sign-in 2 past grace in tab 2",
+    ),
+    (
+        649270,
+        "probe error judged against a later token: sign-in 2 past grace in tab 2",
+    ),
+    (
+        673287,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        889185,
+        "probe error judged against a later token: sign-in 2 past grace in tab 3",
+    ),
+    (
+        961043,
+        "probe error judged against a later token: sign-in 2 past grace in tab 1",
+    ),
+    (
+        357499,
+        "probe error judged against a later token: sign-in 2 revoked in tab 2",
+    ),
+    (
+        504715,
+        "probe error judged against a later token: sign-in 1 revoked in tab 2",
+    ),
+    // The machine's: a tab whose IndexedDB never opens and that never held a token read
+    // `current == unstored` (None == None) as "ours is our own unstored refresh" and ignored
+    // every refresh message; it held none while the sign-in went on.
+    (
+        107505,
+        "a storage-broken tab holding none ignored refresh messages",
+    ),
+    (
+        854730,
+        "a storage-broken tab holding none ignored refresh messages",
+    ),
+    // The judge's: the successor of a tab's token was hidden from it (its write hung, its
+    // broadcast to this tab lost); idle past the token's grace, its refresh was refused.
+    (
+        490789,
+        "a hidden successor left the tab a token past its grace: 401 at the probe",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

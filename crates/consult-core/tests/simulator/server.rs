@@ -442,6 +442,16 @@ impl Server {
         self.issued.get(&head).map(|head| head.exp_true_ms)
     }
 
+    /// Whether the sign-in of `token` is over at true time `now`: its newest token (the head of
+    /// its chain) is legitimately over — signed out, revoked, its grace or the cap passed.
+    pub fn sign_in_over(&self, now: i64, token: &str) -> bool {
+        let head = self
+            .get(token)
+            .and_then(|i| self.sign_ins.get(i.sid as usize - 1))
+            .and_then(|s| self.issued.get(&s.head));
+        head.is_some_and(|head| self.legitimately_over(now, &head.text))
+    }
+
     /// `(sign-in, chain index)`: the order of tokens in the server's history.
     pub fn position(&self, token: &str) -> Option<(u32, u32)> {
         self.get(token).map(|i| (i.sid, i.index))

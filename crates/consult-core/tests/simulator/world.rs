@@ -196,6 +196,8 @@ struct Tab {
     /// Last time a `storage` event reached this tab (they arrive in order).
     ls_last_at: i64,
     probed: Option<CallId>,
+    /// The last token the tab held before it was probed.
+    held: Option<String>,
     /// The probe's answer, judged when it came: a token current then, or why not.
     probe_answer: Option<Result<Result<(), String>, SessionError>>,
     /// The tab's poller and socket.
@@ -549,6 +551,7 @@ impl World {
             heard_broadcasts: Vec::new(),
             ls_last_at: self.now,
             probed: None,
+            held: None,
             probe_answer: None,
             consult: Consult::new(self.schedule.consultation.poll_interval_ms, seed),
         });
@@ -1382,6 +1385,16 @@ impl World {
         })
     }
 
+    /// A recorded fault hid the successor of `token` (see [`Self::successor_hidden`]) and its
+    /// broadcast did not reach `tab`: neither channel brought it.
+    fn successor_missed(&self, tab: usize, token: &str) -> bool {
+        let successor = (self.server.get(token))
+            .and_then(|i| i.successor)
+            .and_then(|(next, _, _)| self.server.by_jti(next));
+        self.successor_hidden(token)
+            && successor.is_none_or(|s| !self.tabs[tab].heard_broadcasts.contains(&s.text))
+    }
+
     fn fault_recent(&self, since: i64) -> bool {
         self.faults_in_flight > 0 || self.last_fault_at >= since.saturating_sub(FAULT_MEMORY_MS)
     }
@@ -1565,6 +1578,9 @@ impl World {
                     self.violation(format!("tab {tab} lost its token with no legitimate cause"));
                 }
                 if let Some(token) = &current {
+                    if self.tabs[tab].probed.is_none() {
+                        self.tabs[tab].held = Some(token.clone());
+                    }
                     self.judge_order(tab, token);
                     self.consult_token_back(tab);
                 }
@@ -1847,8 +1863,20 @@ impl World {
             }
             Some(Err(error)) => {
                 // Only when the sign-in is over (or there never was one in this tab's reach).
+                // A tab whose IndexedDB never opens orders sign-ins by messages alone (its going
+                // back is excused): the sign-in it held last before the probe over, the error
+                // was its answer, whatever token of another sign-in a message brought it after.
                 let last = self.tabs[tab].last_token.clone();
-                if !ended(&self.server, self.now, &last) {
+                let held = self.tabs[tab].held.as_deref();
+                let broken_and_over = self.tabs[tab].storage_broken
+                    && held.is_some_and(|t| self.server.sign_in_over(self.now, t));
+                // Recorded faults hid the successor of the token it held (not stored, its
+                // broadcast lost to this tab), and that token is past its grace or the cap:
+                // the refresh endpoint's 401 was the answer.
+                let hidden_and_over = held.is_some_and(|t| {
+                    self.server.legitimately_over(self.now, t) && self.successor_missed(tab, t)
+                });
+                if !ended(&self.server, self.now, &last) && !broken_and_over && !hidden_and_over {
                     self.violation(format!(
                         "tab {tab}: after the quiet period a call still fails ({:?})",
                         error.code
