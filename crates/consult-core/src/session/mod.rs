@@ -868,12 +868,12 @@ impl TokenSession {
             }
             found => {
                 // The store one step behind the message (it holds the token the message
-                // replaces) or empty: the message is the newest, unless ours is not stored yet.
-                // A store that keeps failing (IndexedDB that does not open) cannot order
-                // anything: the message's token, unordered, unless ours is our own refresh. A
-                // sign-in (replacing nothing) the store could not order is taken unordered all
-                // the same: a tab that missed it would keep the old sign-in going. One failure,
-                // or a store behind by more: ours stays.
+                // replaces), or empty for a sign-in (its write failed): the message is the
+                // newest, unless ours is not stored yet. A store that keeps failing (IndexedDB
+                // that does not open) cannot order anything: the message's token, unordered,
+                // unless ours is our own refresh. A sign-in (replacing nothing) the store could
+                // not order is taken unordered all the same: a tab that missed it would keep the
+                // old sign-in going. One failure, or a store behind by more: ours stays.
                 let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
                 let ours_unstored =
                     self.current.as_ref().map(|c| &c.text) == self.unstored.as_ref();
@@ -881,9 +881,13 @@ impl TokenSession {
                     && (if failed {
                         replaces.is_empty() || (broken && !ours_unstored)
                     } else {
-                        // Holding none, an empty store confirms nothing (it was cleared).
+                        // An empty store confirms no refresh: it was cleared (a sign-in ended
+                        // or signed out after the message's write; the read may also predate a
+                        // sign-in adopted since). Holding none, it confirms nothing.
                         !ours_unstored
-                            && found.map_or(self.current.is_some(), |f| f.text == replaces)
+                            && found.map_or(replaces.is_empty() && self.current.is_some(), |f| {
+                                f.text == replaces
+                            })
                     })
                 {
                     self.adopt_unless_retired(token, !failed);

@@ -433,6 +433,24 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         90388,
         "a tab stayed on a sign-in's token the others had left, then its refresh was refused",
     ),
+    // Session 10 (the million run), fixed in the machine: an empty store confirms no refresh
+    // message (it was cleared after the message's write, or read before a sign-in adopted since).
+    (
+        260068,
+        "an empty store's answer took a late refresh of the old sign-in over the new sign-in",
+    ),
+    (
+        363016,
+        "an empty store's answer took a late refresh of the old sign-in over the new sign-in",
+    ),
+    (
+        948670,
+        "an empty store's answer took a late refresh of the old sign-in over the new sign-in",
+    ),
+    (
+        987039,
+        "an empty store (the sign-in ended) took a late storage event's older token",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.
