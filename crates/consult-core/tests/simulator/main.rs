@@ -451,6 +451,20 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         987039,
         "an empty store (the sign-in ended) took a late storage event's older token",
     ),
+    // Session 10, the model was wrong: the user acted in a frozen tab (its sign-out's clear
+    // landed at the thaw over the new sign-in); the user now acts in a tab that is not frozen.
+    (
+        304845,
+        "a sign-out in a frozen tab cleared the new sign-in at the thaw: a tab lost it",
+    ),
+    (
+        789405,
+        "a sign-out in a frozen tab cleared the new sign-in at the thaw: a tab lost it",
+    ),
+    (
+        497855,
+        "a sign-out in a frozen tab cleared the new sign-in at the thaw (and an empty store)",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

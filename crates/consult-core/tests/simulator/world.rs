@@ -585,9 +585,11 @@ impl World {
             }
             let frozen = match Self::tab_of(&next.ev) {
                 Some(tab) => self.frozen_until.max(self.tabs[tab].frozen_until),
-                // The user signs in, out or closes the page only while the laptop is awake.
+                // The user signs in, out or closes the page only while the laptop is awake, and
+                // in a tab that is not frozen (one thaws first when every open tab is).
                 None if matches!(next.ev, Ev::SignOut | Ev::SignInAgain | Ev::Dispose) => {
-                    self.frozen_until
+                    let thaw = self.tabs.iter().filter(|t| t.alive).map(|t| t.frozen_until);
+                    self.frozen_until.max(thaw.min().unwrap_or(i64::MIN))
                 }
                 None => i64::MIN,
             };
@@ -856,9 +858,12 @@ impl World {
         }
     }
 
+    /// An open tab that is not frozen: a frozen page takes no input (a page the browser froze
+    /// is in the background; a busy one handles the click when it thaws), so the user acts in
+    /// another one, and a freeze falls on a tab not frozen already.
     fn any_alive_tab(&mut self) -> Option<usize> {
         let alive: Vec<usize> = (0..self.tabs.len())
-            .filter(|t| self.tabs[*t].alive)
+            .filter(|t| self.tabs[*t].alive && self.tabs[*t].frozen_until <= self.now)
             .collect();
         (!alive.is_empty()).then(|| alive[self.rng.below(alive.len() as u64) as usize])
     }
