@@ -465,6 +465,25 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         497855,
         "a sign-out in a frozen tab cleared the new sign-in at the thaw (and an empty store)",
     ),
+    // Session 10, the judge excused too little: a tab left on the old sign-in by a recorded
+    // fault (the new sign-in's write failed; a tab that missed it stored the old one back after
+    // the new one's sign-out) lost it or took it back legitimately.
+    (
+        328667,
+        "a tab that missed the unstored sign-in stored the old one after the sign-out: taken back",
+    ),
+    (
+        454757,
+        "a tab that missed the new sign-in stored the old one after the sign-out: taken back",
+    ),
+    (
+        710234,
+        "the new sign-in's write failed; its end cleared the old sign-in a tab was left on",
+    ),
+    (
+        834269,
+        "the new sign-in's write failed; its end cleared the old sign-in a tab was left on",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

@@ -706,16 +706,21 @@ impl World {
             }
             Ev::IdbCommit { tab, op, value } => {
                 // A tab that missed the message of a new sign-in (a recorded fault) stores the
-                // old sign-in's token over it: the new one is lost from the store.
+                // old sign-in's token over it, or into the store the new one's sign-out cleared
+                // (the old sign-in comes back): the new one is lost from the store.
                 let sid = |t: &Option<String>| {
                     t.as_deref()
                         .and_then(|t| self.server.position(t))
                         .map(|p| p.0)
                 };
-                if sid(&self.idb.value) > sid(&value)
-                    && value.is_some()
+                let newer = match (&self.idb.value, &value) {
+                    (Some(_), _) if sid(&self.idb.value) > sid(&value) => self.idb.value.clone(),
+                    (None, Some(value)) => self.server.newer_sign_in_head(value),
+                    _ => None,
+                };
+                if value.is_some()
                     && self.tabs[tab].lost_message
-                    && let Some(newer) = self.idb.value.clone()
+                    && let Some(newer) = newer
                 {
                     self.server.write_failed(&newer);
                 }
@@ -1561,11 +1566,15 @@ impl World {
                     .session
                     .view(now.wall_ms)
                     .map(|v| v.token.to_owned());
+                // A tab left on a sign-in the user replaced, because the new one never reached
+                // the store (a recorded fault), loses it when the new one ends and its tab clears
+                // the store (which still held the old sign-in).
                 if current.is_none()
                     && let Some(last) = self.tabs[tab].last_token.clone()
                     && !self.server.legitimately_over(self.now, &last)
                     && self.now.saturating_sub(self.last_user_action_at) > PROPAGATION_MS
                     && !self.signed_out
+                    && !self.server.replaced_by_unstored_sign_in(&last)
                 {
                     self.violation(format!("tab {tab} lost its token with no legitimate cause"));
                 }
