@@ -1745,3 +1745,51 @@ fn an_empty_store_confirms_no_refresh_message() {
         Some(other_sign_in.as_str())
     );
 }
+
+/// A failed read of the store fails that read, not the ordering: a message waiting for it is
+/// checked again (three failed reads in a row: the store is taken as broken). Million-run seed
+/// 263239: the tab's own sign-in was stored under the lock, the older sign-in's message (its
+/// write had hung) came after it, the one read failed and the old sign-in was taken unordered.
+#[test]
+fn a_message_whose_store_check_failed_is_checked_again() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (old, mine, newer) = (jwt(3600, 0, 1), jwt(7200, 100, 2), jwt(7300, 200, 3));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, None);
+    let actions = h.feed(Input::SetSession {
+        call: 2,
+        grant: Grant {
+            access_token: mine.clone(),
+            ..Grant::default()
+        },
+    });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let write = write_op(&actions).expect("stored under the lock");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    // The older sign-in's message; its read of the store fails.
+    let check = h.feed(Input::PeerToken {
+        token: old,
+        expires_at: None,
+        replaces: None,
+    });
+    let op = read_op(&check).expect("a store check");
+    let again = h.feed(Input::StorageDone { op, ok: false });
+    assert!(!emitted(&again, SessionEvent::TokenChanged), "{again:?}");
+    // Read again: the store holds ours, the message is behind.
+    h.load(&again, Some(&mine));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
+    // A newer sign-in's message whose first read fails: the second read finds it stored.
+    let check = h.feed(Input::PeerToken {
+        token: newer.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    let op = read_op(&check).expect("a store check");
+    let again = h.feed(Input::StorageDone { op, ok: false });
+    h.load(&again, Some(&newer));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(newer.as_str()));
+}
