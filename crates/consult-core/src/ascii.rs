@@ -42,6 +42,19 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
+/// Whether `word` occurs in `text`, as `str::contains(&str)` (an empty word always does): a
+/// byte-window search. `str::contains(&str)` links the two-way searcher (~2 KB of wasm) for the
+/// short words it looks for, and `windows(0)`'s panic, with its message, is ruled out first.
+///
+/// ```
+/// assert!(consult_core::ascii::contains(b"token expired", b"expired"));
+/// assert!(!consult_core::ascii::contains(b"exp", b"expired"));
+/// assert!(consult_core::ascii::contains(b"", b""));
+/// ```
+pub fn contains(text: &[u8], word: &[u8]) -> bool {
+    word.is_empty() || text.windows(word.len()).any(|window| window == word)
+}
+
 /// `text` split at the first byte `sep` (excluded), as `str::split_once(sep as char)`.
 ///
 /// ```

@@ -37,8 +37,7 @@ impl Backoff {
 
     /// The current ceiling: `min(max, base · 2^attempt)`.
     pub fn ceiling_ms(&self) -> u64 {
-        let factor = 1u64.checked_shl(self.attempt.min(40)).unwrap_or(u64::MAX);
-        self.base_ms.saturating_mul(factor).min(self.max_ms)
+        crate::saturating_shl(self.base_ms, self.attempt.min(40)).min(self.max_ms)
     }
 
     /// Records a failure and returns how long to wait: uniform in `[0, ceiling)` (`random` in
@@ -79,7 +78,14 @@ pub fn retry_after_ms(value: &str) -> Option<u64> {
     // wasm, and a header is ASCII.
     crate::http_date::int(value.trim_ascii())
         .and_then(|s| u64::try_from(s).ok())
-        .map(|s| s.saturating_mul(1000))
+        // `saturating_mul(1000)` by a comparison: see `saturating_shl`.
+        .map(|s| {
+            if s <= u64::MAX / 1000 {
+                s * 1000
+            } else {
+                u64::MAX
+            }
+        })
 }
 
 #[cfg(test)]

@@ -127,10 +127,8 @@ pub enum Refusal {
 /// assert!(!join_refused_for_token(r#"["error",{"code":"rate_limited","message":"token"}]"#));
 /// ```
 pub fn join_refused_for_token(array: &str) -> bool {
-    let bytes = array.as_bytes();
-    [&b"\"token_"[..], b"_token\""]
-        .iter()
-        .any(|word| bytes.windows(word.len()).any(|w| w == *word))
+    let contains = |word: &[u8]| crate::ascii::contains(array.as_bytes(), word);
+    contains(b"\"token_") || contains(b"_token\"")
 }
 
 /// What a CONNECT_ERROR `message` means.
@@ -144,14 +142,7 @@ pub fn join_refused_for_token(array: &str) -> bool {
 /// ```
 pub fn read_connect_error(message: &str) -> Refusal {
     let lower = message.to_ascii_lowercase();
-    // A byte-window search: `str::contains(&str)` links the two-way searcher (~2 KB of wasm)
-    // for words this short.
-    let contains = |word: &str| {
-        lower
-            .as_bytes()
-            .windows(word.len())
-            .any(|w| w == word.as_bytes())
-    };
+    let contains = |word: &str| crate::ascii::contains(lower.as_bytes(), word.as_bytes());
     if lower == "invalid token"
         || contains("expired")
         || lower.starts_with("unauthorized")

@@ -366,7 +366,7 @@ impl SocketConnection {
 
     /// The next action for the driver, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
-        (!self.actions.is_empty()).then(|| self.actions.remove(0))
+        crate::pop_front(&mut self.actions)
     }
 
     /// Feeds what happened at time `now` (Unix ms).
@@ -680,10 +680,7 @@ impl SocketConnection {
     /// socket.io-client's backoff: `delay · 2^(n−1)`, ± 50 % jitter, capped.
     fn reconnect_delay_ms(&self, random: f64) -> u64 {
         let exponent = self.failed_attempts.saturating_sub(1).min(30);
-        let base = self
-            .config
-            .reconnect_delay_ms
-            .saturating_mul(1u64 << exponent);
+        let base = crate::saturating_shl(self.config.reconnect_delay_ms, exponent);
         let random = if random.is_finite() {
             random.clamp(0.0, 1.0)
         } else {

@@ -29,6 +29,8 @@ impl ErrorCode {
     /// ```
     /// assert_eq!(consult_core::ErrorCode::RefreshRejected.as_str(), "REFRESH_REJECTED");
     /// ```
+    // Not inlined: [`ErrorCode::parse`] would unroll its loop with a second copy of the strings.
+    #[inline(never)]
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NoToken => "NO_TOKEN",

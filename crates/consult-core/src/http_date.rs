@@ -60,7 +60,8 @@ pub(crate) fn int(text: &str) -> Option<i64> {
         let d = i64::from(d.wrapping_sub(b'0'));
         // Accumulated negatively, so that i64::MIN is read too.
         (d < 10).then_some(())?;
-        acc.checked_mul(10)?.checked_sub(d)
+        // `checked_mul(10)` by a comparison (no 128-bit multiplication: see `saturating_shl`).
+        (acc >= i64::MIN / 10).then(|| acc * 10)?.checked_sub(d)
     })?;
     if negative {
         Some(magnitude)

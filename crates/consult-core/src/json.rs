@@ -35,6 +35,7 @@ impl Json {
     /// ```
     pub fn parse(text: &str) -> Option<Json> {
         let mut reader = Reader {
+            text,
             bytes: text.as_bytes(),
             at: 0,
         };
@@ -133,6 +134,8 @@ fn div10(n: u64) -> (u64, u8) {
 }
 
 struct Reader<'a> {
+    /// The text read (`bytes` as `&str`: its slices between ASCII bytes need no UTF-8 check).
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -314,7 +317,7 @@ impl Reader<'_> {
             while !matches!(self.peek()?, b'"' | b'\\' | 0..=0x1f) {
                 self.at += 1;
             }
-            out.push_str(core::str::from_utf8(self.bytes.get(start..self.at)?).ok()?);
+            out.push_str(self.text.get(start..self.at)?);
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
@@ -388,7 +391,7 @@ mod tests {
     proptest! {
         #[test]
         fn hex4_reads_what_from_str_radix_reads(digits in "[+-]?[0-9a-fA-F+-]{0,5}|.{0,4}") {
-            let mut reader = Reader { bytes: digits.as_bytes(), at: 0 };
+            let mut reader = Reader { text: &digits, bytes: digits.as_bytes(), at: 0 };
             let expected = digits
                 .as_bytes()
                 .get(..4)

@@ -49,7 +49,7 @@ pub fn payload_json(token: &str) -> Result<String, JwtError> {
         return Err(JwtError::NotAJwt);
     }
     let bytes = base64url::decode(payload).ok_or(JwtError::BadEncoding)?;
-    String::from_utf8(bytes).map_err(|_| JwtError::NotText)
+    crate::utf8::decode(&bytes).ok_or(JwtError::NotText)
 }
 
 /// The times of an access token, in server time (Unix milliseconds).

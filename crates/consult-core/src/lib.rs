@@ -39,6 +39,7 @@ pub mod session;
 pub mod skew;
 pub mod socketio;
 pub mod timestamp;
+pub mod utf8;
 pub mod wire;
 
 pub use backoff::Backoff;
@@ -75,4 +76,65 @@ pub fn to_u64(value: f64) -> u64 {
 #[cfg_attr(not(target_feature = "nontrapping-fptoint"), inline(never))]
 pub fn to_i64(value: f64) -> i64 {
     value as i64
+}
+
+/// `value · 2^shift`, saturating at `u64::MAX` (`shift` below 64): the backoffs' doubling.
+/// `saturating_mul` would check the product through a 128-bit multiplication (`__multi3`, a
+/// kilobyte of JavaScript after wasm2js); a shift needs only the count of leading zeros.
+///
+/// ```
+/// assert_eq!(consult_core::saturating_shl(3, 2), 12);
+/// assert_eq!(consult_core::saturating_shl(u64::MAX / 2, 2), u64::MAX);
+/// ```
+pub fn saturating_shl(value: u64, shift: u32) -> u64 {
+    if value.leading_zeros() >= shift {
+        value << shift
+    } else {
+        u64::MAX
+    }
+}
+
+/// Takes the first item out of `items` (the rest keep their order), or none when it is empty:
+/// the action queues' and the storage queue's `pop_front`. Unlike `Vec::remove(0)` it moves
+/// the items one swap at a time, so it links neither `memmove` (on WebAssembly 1.0, the React
+/// Native core, a 1.5 KB function and 5 KB of JavaScript after wasm2js) nor a panic path with
+/// its message; the queues hold a few items.
+///
+/// ```
+/// let mut queue = vec![1, 2, 3];
+/// assert_eq!(consult_core::pop_front(&mut queue), Some(1));
+/// assert_eq!(queue, [2, 3]);
+/// assert_eq!(consult_core::pop_front(&mut Vec::<u8>::new()), None);
+/// ```
+pub fn pop_front<T>(items: &mut alloc::vec::Vec<T>) -> Option<T> {
+    let mut rest = items.iter_mut();
+    if let Some(mut first) = rest.next() {
+        // The first item travels to the end, each one after it moving up one place.
+        for next in rest {
+            core::mem::swap(first, next);
+            first = next;
+        }
+    }
+    items.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn saturating_shl_is_saturating_mul_by_a_power_of_two(value: u64, shift in 0u32..64) {
+            prop_assert_eq!(super::saturating_shl(value, shift), value.saturating_mul(1 << shift));
+        }
+
+        #[test]
+        fn pop_front_is_remove_0(items: Vec<u8>) {
+            let (mut ours, mut theirs) = (items.clone(), items);
+            let expected = (!theirs.is_empty()).then(|| theirs.remove(0));
+            prop_assert_eq!(super::pop_front(&mut ours), expected);
+            prop_assert_eq!(ours, theirs);
+        }
+    }
 }

@@ -139,7 +139,7 @@ impl PollMachine {
 
     /// The next output for the driver.
     pub fn poll_action(&mut self) -> Option<PollOutput> {
-        (!self.outputs.is_empty()).then(|| self.outputs.remove(0))
+        crate::pop_front(&mut self.outputs)
     }
 
     /// When to call [`PollMachine::handle_timeout`], if ever.

@@ -107,7 +107,7 @@ impl Strings {
             let end = self.at.checked_add(length as usize)?;
             let text = inbox.get(self.at..end)?;
             self.at = end;
-            String::from_utf8(text.to_vec()).ok()
+            consult_core::utf8::decode(text)
         })
     }
 }

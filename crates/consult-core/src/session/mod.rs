@@ -313,7 +313,7 @@ impl TokenSession {
 
     /// The next action for the driver.
     pub fn poll_action(&mut self) -> Option<Action> {
-        (!self.actions.is_empty()).then(|| self.actions.remove(0))
+        crate::pop_front(&mut self.actions)
     }
 
     /// When [`TokenSession::handle_timeout`] must be called next, on the monotonic clock
@@ -792,7 +792,7 @@ impl TokenSession {
             return;
         }
         if self.retired.len() >= RETIRED_KEPT {
-            self.retired.remove(0);
+            crate::pop_front(&mut self.retired);
         }
         self.retired.push(text);
     }

@@ -88,10 +88,7 @@ impl StorageQueue {
         if self.running.is_some() || self.held {
             return None;
         }
-        if self.queued.is_empty() {
-            return None;
-        }
-        let pending = self.queued.remove(0);
+        let pending = crate::pop_front(&mut self.queued)?;
         if !self.usable {
             return Some(pending);
         }
