@@ -245,8 +245,9 @@ pub struct TokenSession {
     load_failed: bool,
     /// The last token the server refused on a request (401): never handed out again.
     refused: Option<String>,
-    /// Re-reads under the lock that failed in a row: the tab does not refresh a token it did
-    /// not see current, unless its storage keeps failing.
+    /// Reads of the store that failed in a row (re-reads under the lock, a message's check):
+    /// the tab does not refresh a token it did not see current, nor order a message by a read
+    /// that failed, unless its storage keeps failing.
     reread_failures: u32,
     /// A token this client got from the server (a refresh, a sign-in) that the store may not
     /// have: its write has not succeeded yet.
@@ -861,6 +862,16 @@ impl TokenSession {
         found: Option<Token>,
         candidate: Option<(Token, String)>,
     ) {
+        let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
+        if !failed {
+            self.reread_failures = 0;
+        } else if !broken {
+            // One failure fails that read, not the storage: the message (or sign-out) is checked
+            // again (three failed reads in a row: the store is taken as broken).
+            self.reread_failures += 1;
+            self.check_store(candidate);
+            return;
+        }
         match found {
             // Ours (a no-op: the message is behind), or one we never replaced: current.
             Some(found) if !self.retired.contains(&found.text) => {
@@ -868,23 +879,25 @@ impl TokenSession {
             }
             found => {
                 // The store one step behind the message (it holds the token the message
-                // replaces) or empty: the message is the newest, unless ours is not stored yet.
-                // A store that keeps failing (IndexedDB that does not open) cannot order
-                // anything: the message's token, unordered, unless ours is our own refresh. A
-                // sign-in (replacing nothing) the store could not order is taken unordered all
-                // the same: a tab that missed it would keep the old sign-in going. One failure,
-                // or a store behind by more: ours stays.
-                let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
-                // Holding none is not holding our own refresh.
+                // replaces), or empty for a sign-in (its write failed): the message is the
+                // newest, unless ours is not stored yet. A store that keeps failing (IndexedDB
+                // that does not open) cannot order anything: the message's token, unordered,
+                // unless ours is our own refresh; a sign-in (replacing nothing) all the same: a
+                // tab that missed it would keep the old sign-in going. A store behind by more:
+                // ours stays. Holding none is not holding our own refresh.
                 let ours_unstored = (self.current.as_ref())
                     .is_some_and(|c| Some(&c.text) == self.unstored.as_ref());
                 if let Some((token, replaces)) = candidate
                     && (if failed {
-                        replaces.is_empty() || (broken && !ours_unstored)
+                        replaces.is_empty() || !ours_unstored
                     } else {
-                        // Holding none, an empty store confirms nothing (it was cleared).
+                        // An empty store confirms no refresh: it was cleared (a sign-in ended
+                        // or signed out after the message's write; the read may also predate a
+                        // sign-in adopted since). Holding none, it confirms nothing.
                         !ours_unstored
-                            && found.map_or(self.current.is_some(), |f| f.text == replaces)
+                            && found.map_or(replaces.is_empty() && self.current.is_some(), |f| {
+                                f.text == replaces
+                            })
                     })
                 {
                     self.adopt_unless_retired(token, !failed);
@@ -977,7 +990,6 @@ impl TokenSession {
             if failed {
                 self.reread_failed(now);
             } else {
-                self.reread_failures = 0;
                 self.reread_done(now, found);
             }
         } else if self.flight.is_store(pending.op) {

@@ -1709,3 +1709,115 @@ fn a_tab_holding_none_takes_a_refresh_only_when_the_store_confirms_it() {
         Some(sign_in.as_str())
     );
 }
+
+/// An empty store confirms no refresh message: it was cleared after the message's write (a
+/// sign-in ended or signed out), or read before a sign-in this tab adopted meanwhile. Holding
+/// a token — the new sign-in adopted while the read was out (million-run seeds 260068,
+/// 363016, 948670), or one adopted before (987039) —, ours stays; a sign-in's message is still
+/// taken over an empty store (its write failed).
+#[test]
+fn an_empty_store_confirms_no_refresh_message() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (old_prev, old_next, sign_in, other_sign_in) = (
+        jwt(3600, 0, 1),
+        jwt(3606, 6, 2),
+        jwt(7200, 100, 3),
+        jwt(7300, 200, 4),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, None);
+    assert!(h.session.view(h.now).is_none());
+    // Holding none: a refresh of the old sign-in is checked against the store.
+    let check = h.feed(Input::PeerToken {
+        token: old_next.clone(),
+        expires_at: None,
+        replaces: Some(old_prev),
+    });
+    // While the read is out, the new sign-in's message comes: taken at once.
+    let actions = h.feed(Input::PeerToken {
+        token: sign_in.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+    // The read ran before the sign-in was stored: empty.
+    let actions = h.load(&check, None);
+    assert!(
+        !emitted(&actions, SessionEvent::TokenChanged),
+        "{actions:?}"
+    );
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(sign_in.as_str())
+    );
+    // Holding a token, a late refresh message and an empty store: ours stays.
+    let check = h.feed(Input::PeerToken {
+        token: jwt(3612, 12, 5),
+        expires_at: None,
+        replaces: Some(old_next),
+    });
+    h.load(&check, None);
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(sign_in.as_str())
+    );
+    // Another sign-in's message over an empty store (its write failed): taken.
+    let check = h.feed(Input::PeerToken {
+        token: other_sign_in.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    h.load(&check, None);
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(other_sign_in.as_str())
+    );
+}
+
+/// A failed read of the store fails that read, not the ordering: a message waiting for it is
+/// checked again (three failed reads in a row: the store is taken as broken). Million-run seed
+/// 263239: the tab's own sign-in was stored under the lock, the older sign-in's message (its
+/// write had hung) came after it, the one read failed and the old sign-in was taken unordered.
+#[test]
+fn a_message_whose_store_check_failed_is_checked_again() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (old, mine, newer) = (jwt(3600, 0, 1), jwt(7200, 100, 2), jwt(7300, 200, 3));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, None);
+    let actions = h.feed(Input::SetSession {
+        call: 2,
+        grant: Grant {
+            access_token: mine.clone(),
+            ..Grant::default()
+        },
+    });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let actions = h.feed(Input::LockGranted { op: lock });
+    let write = write_op(&actions).expect("stored under the lock");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    // The older sign-in's message; its read of the store fails.
+    let check = h.feed(Input::PeerToken {
+        token: old,
+        expires_at: None,
+        replaces: None,
+    });
+    let op = read_op(&check).expect("a store check");
+    let again = h.feed(Input::StorageDone { op, ok: false });
+    assert!(!emitted(&again, SessionEvent::TokenChanged), "{again:?}");
+    // Read again: the store holds ours, the message is behind.
+    h.load(&again, Some(&mine));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
+    // A newer sign-in's message whose first read fails: the second read finds it stored.
+    let check = h.feed(Input::PeerToken {
+        token: newer.clone(),
+        expires_at: None,
+        replaces: None,
+    });
+    let op = read_op(&check).expect("a store check");
+    let again = h.feed(Input::StorageDone { op, ok: false });
+    h.load(&again, Some(&newer));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(newer.as_str()));
+}

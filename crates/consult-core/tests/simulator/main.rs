@@ -494,6 +494,84 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         490789,
         "a hidden successor left the tab a token past its grace: 401 at the probe",
     ),
+    // Session 10 (the million run), fixed in the machine: an empty store confirms no refresh
+    // message (it was cleared after the message's write, or read before a sign-in adopted since).
+    (
+        260068,
+        "an empty store's answer took a late refresh of the old sign-in over the new sign-in",
+    ),
+    (
+        363016,
+        "an empty store's answer took a late refresh of the old sign-in over the new sign-in",
+    ),
+    (
+        948670,
+        "an empty store's answer took a late refresh of the old sign-in over the new sign-in",
+    ),
+    (
+        987039,
+        "an empty store (the sign-in ended) took a late storage event's older token",
+    ),
+    // Session 10, the model was wrong: the user acted in a frozen tab (its sign-out's clear
+    // landed at the thaw over the new sign-in); the user now acts in a tab that is not frozen.
+    (
+        304845,
+        "a sign-out in a frozen tab cleared the new sign-in at the thaw: a tab lost it",
+    ),
+    (
+        789405,
+        "a sign-out in a frozen tab cleared the new sign-in at the thaw: a tab lost it",
+    ),
+    (
+        497855,
+        "a sign-out in a frozen tab cleared the new sign-in at the thaw (and an empty store)",
+    ),
+    // Session 10, the judge excused too little: a tab left on the old sign-in by a recorded
+    // fault (the new sign-in's write failed; a tab that missed it stored the old one back after
+    // the new one's sign-out) lost it or took it back legitimately.
+    (
+        328667,
+        "a tab that missed the unstored sign-in stored the old one after the sign-out: taken back",
+    ),
+    (
+        454757,
+        "a tab that missed the new sign-in stored the old one after the sign-out: taken back",
+    ),
+    (
+        710234,
+        "the new sign-in's write failed; its end cleared the old sign-in a tab was left on",
+    ),
+    (
+        834269,
+        "the new sign-in's write failed; its end cleared the old sign-in a tab was left on",
+    ),
+    // Session 10, fixed in the machine: a failed store check is read again (three failures in
+    // a row: broken), never a reason to take a sign-in unordered.
+    (
+        263239,
+        "one failed check took an older sign-in's late message over the tab's own sign-in",
+    ),
+    // Session 10, fixed in the machine with 107505's fix (holding none is not holding our own
+    // unstored refresh): a tab that never held a token ignored a refresh one step ahead of the
+    // store, then refreshed the sign-in's first token again (reuse).
+    (
+        179146,
+        "holding none, a refresh one step ahead of the store not taken: reuse",
+    ),
+    (
+        716869,
+        "holding none, a refresh one step ahead of the store not taken: reuse",
+    ),
+    (
+        937355,
+        "holding none, a refresh one step ahead of the store not taken: reuse",
+    ),
+    // Session 10, fixed with 260068's fix (an empty store confirms no refresh message): an
+    // empty store let the old chain's late refresh replace the new sign-in a tab had refreshed.
+    (
+        169606,
+        "an empty store took the old chain's refresh over the new sign-in: reuse",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.

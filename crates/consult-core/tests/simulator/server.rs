@@ -348,6 +348,23 @@ impl Server {
         }
     }
 
+    /// The last token of the newest sign-in, if that sign-in is newer than `token`'s.
+    pub fn newer_sign_in_head(&self, token: &str) -> Option<String> {
+        let sid = self.get(token)?.sid as usize;
+        let newest = self.sign_ins.last().filter(|_| self.sign_ins.len() > sid)?;
+        Some(self.token_text(newest.head))
+    }
+
+    /// Whether a sign-in newer than `token`'s never reached the store (the write of its first
+    /// token failed, a recorded fault): a tab may have stayed on `token`'s sign-in, which the
+    /// user replaced.
+    pub fn replaced_by_unstored_sign_in(&self, token: &str) -> bool {
+        let sid = self.get(token).map_or(u32::MAX, |i| i.sid);
+        self.issued
+            .values()
+            .any(|i| i.sid > sid && i.index == 0 && i.write_failed)
+    }
+
     /// The successor `token` died with a tab before it was stored: its predecessor is excused.
     pub fn successor_lost(&mut self, token: &str) {
         let Some(&jti) = self.by_text.get(token) else {

@@ -588,9 +588,11 @@ impl World {
             }
             let frozen = match Self::tab_of(&next.ev) {
                 Some(tab) => self.frozen_until.max(self.tabs[tab].frozen_until),
-                // The user signs in, out or closes the page only while the laptop is awake.
+                // The user signs in, out or closes the page only while the laptop is awake, and
+                // in a tab that is not frozen (one thaws first when every open tab is).
                 None if matches!(next.ev, Ev::SignOut | Ev::SignInAgain | Ev::Dispose) => {
-                    self.frozen_until
+                    let thaw = self.tabs.iter().filter(|t| t.alive).map(|t| t.frozen_until);
+                    self.frozen_until.max(thaw.min().unwrap_or(i64::MIN))
                 }
                 None => i64::MIN,
             };
@@ -707,16 +709,21 @@ impl World {
             }
             Ev::IdbCommit { tab, op, value } => {
                 // A tab that missed the message of a new sign-in (a recorded fault) stores the
-                // old sign-in's token over it: the new one is lost from the store.
+                // old sign-in's token over it, or into the store the new one's sign-out cleared
+                // (the old sign-in comes back): the new one is lost from the store.
                 let sid = |t: &Option<String>| {
                     t.as_deref()
                         .and_then(|t| self.server.position(t))
                         .map(|p| p.0)
                 };
-                if sid(&self.idb.value) > sid(&value)
-                    && value.is_some()
+                let newer = match (&self.idb.value, &value) {
+                    (Some(_), _) if sid(&self.idb.value) > sid(&value) => self.idb.value.clone(),
+                    (None, Some(value)) => self.server.newer_sign_in_head(value),
+                    _ => None,
+                };
+                if value.is_some()
                     && self.tabs[tab].lost_message
-                    && let Some(newer) = self.idb.value.clone()
+                    && let Some(newer) = newer
                 {
                     self.server.write_failed(&newer);
                 }
@@ -859,9 +866,12 @@ impl World {
         }
     }
 
+    /// An open tab that is not frozen: a frozen page takes no input (a page the browser froze
+    /// is in the background; a busy one handles the click when it thaws), so the user acts in
+    /// another one, and a freeze falls on a tab not frozen already.
     fn any_alive_tab(&mut self) -> Option<usize> {
         let alive: Vec<usize> = (0..self.tabs.len())
-            .filter(|t| self.tabs[*t].alive)
+            .filter(|t| self.tabs[*t].alive && self.tabs[*t].frozen_until <= self.now)
             .collect();
         (!alive.is_empty()).then(|| alive[self.rng.below(alive.len() as u64) as usize])
     }
@@ -1569,11 +1579,15 @@ impl World {
                     .session
                     .view(now.wall_ms)
                     .map(|v| v.token.to_owned());
+                // A tab left on a sign-in the user replaced, because the new one never reached
+                // the store (a recorded fault), loses it when the new one ends and its tab clears
+                // the store (which still held the old sign-in).
                 if current.is_none()
                     && let Some(last) = self.tabs[tab].last_token.clone()
                     && !self.server.legitimately_over(self.now, &last)
                     && self.now.saturating_sub(self.last_user_action_at) > PROPAGATION_MS
                     && !self.signed_out
+                    && !self.server.replaced_by_unstored_sign_in(&last)
                 {
                     self.violation(format!("tab {tab} lost its token with no legitimate cause"));
                 }
