@@ -378,6 +378,7 @@ impl TokenSession {
         // tabs still know the successor (a re-read under the lock would find the old token).
         // The successor replaces the token sent: the other tabs retire that one.
         self.announce(Some(sent.clone()));
+        super::remember(&mut self.refreshed_from, sent.clone());
         self.retire(sent);
         self.ended = None;
         self.emit(SessionEvent::TokenRefreshed);

@@ -255,6 +255,10 @@ pub struct TokenSession {
     /// Tokens this client held and replaced (the last few): a message or a store holding one of
     /// them is behind, never newer.
     retired: Vec<String>,
+    /// The tokens this client's own refreshes sent since its token last changed otherwise (the
+    /// last few): each one's successor is the answer this client got (a token has one), so a
+    /// token written over one of them that is none of ours comes later (or is another sign-in).
+    refreshed_from: Vec<String>,
     /// A sign-in's write: the sign-in is announced once stored (under the lock), so that a tab
     /// that adopts it finds it in the store. A sign-in replaces no token: each tab orders it by
     /// the store.
@@ -298,6 +302,7 @@ impl TokenSession {
             reread_failures: 0,
             unstored: None,
             retired: Vec::new(),
+            refreshed_from: Vec::new(),
             announce_stored: None,
             check: None,
             next_op: 1,
@@ -479,6 +484,14 @@ impl TokenSession {
                     && *replaced != token
                     && !self.retired.contains(&token)
                 {
+                    // Written over a token our own refreshes sent: ours is behind (seeds 149256,
+                    // 638776: a tab whose store never opens, its own writes never in the mirror).
+                    if self.refreshed_from.contains(replaced)
+                        && !self.refreshed_from.contains(&token)
+                        && let Some(ours) = self.current.as_ref().filter(|c| c.text != token)
+                    {
+                        self.retire(ours.text.clone());
+                    }
                     self.retire(replaced.clone());
                 }
                 if let Some(token) = Token::parse(&token, expires_at.as_deref()) {
@@ -773,6 +786,7 @@ impl TokenSession {
                 // Unordered (the store could not be read): ours is not retired, so the store's
                 // word under the lock still counts.
                 self.current = Some(token);
+                self.refreshed_from.clear();
             }
             self.ended = None;
             self.emit(SessionEvent::TokenChanged);
@@ -781,6 +795,7 @@ impl TokenSession {
 
     /// Makes `token` the current one; the one it replaces is retired.
     fn replace_current(&mut self, token: Option<Token>) {
+        self.refreshed_from.clear();
         if let Some(old) = core::mem::replace(&mut self.current, token) {
             self.retire(old.text);
         }
@@ -788,13 +803,9 @@ impl TokenSession {
 
     /// Remembers that `text` was replaced (the last few).
     fn retire(&mut self, text: String) {
-        if self.retired.contains(&text) {
-            return;
+        if !self.retired.contains(&text) {
+            remember(&mut self.retired, text);
         }
-        if self.retired.len() >= RETIRED_KEPT {
-            crate::pop_front(&mut self.retired);
-        }
-        self.retired.push(text);
     }
 
     /// A peer's token: adopted when the message orders it after ours (it names ours, or one
@@ -996,6 +1007,14 @@ impl TokenSession {
             self.stored_under_lock();
         }
     }
+}
+
+/// Appends `text` to `list`, keeping the last [`RETIRED_KEPT`].
+fn remember(list: &mut Vec<String>, text: String) {
+    if list.len() >= RETIRED_KEPT {
+        crate::pop_front(list);
+    }
+    list.push(text);
 }
 
 #[cfg(test)]

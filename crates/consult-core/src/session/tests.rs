@@ -1821,3 +1821,64 @@ fn a_message_whose_store_check_failed_is_checked_again() {
     h.load(&again, Some(&newer));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(newer.as_str()));
 }
+
+/// Regressions (simulator, seeds 149256, 638776): a tab whose IndexedDB never opens refreshed
+/// the token twice itself (`t1` → `t2` → `t3`, its writes failing, so the `localStorage` mirror
+/// kept `t1`); another tab's refresh `t5` reached it only as the mirror's `storage` event, "`t5`
+/// over `t1`" (its broadcast lost). The store cannot order it, and the tab kept `t3` for half an
+/// hour: stale, and its next refresh reuse. Yet `t1`'s successor is `t2`, ours: a token written
+/// over `t1` that is none of ours comes later. It is taken at once.
+#[test]
+fn a_token_written_over_one_our_refreshes_sent_is_newer() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 3500 * S;
+    let (t1, t2, t3, t5) = (
+        jwt(3590, 0, 1),
+        jwt(7100, 3500, 2),
+        jwt(7110, 3510, 3),
+        jwt(7120, 3520, 5),
+    );
+    let op = refresh_without_the_store(&mut h, &t1);
+    let actions = h.feed(with_op(answer(&t2, 3600), op));
+    let write = write_op(&actions).expect("stores it");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    h.now += 10 * S;
+    let actions = h.feed(Input::ForceRefresh { call: 9 });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let reread = h.feed(Input::LockGranted { op: lock });
+    let read = read_op(&reread).expect("re-reads");
+    let actions = h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    let (op, sent) = refresh_op(&actions).expect("refreshes without the store");
+    assert_eq!(sent, t2);
+    let actions = h.feed(with_op(answer(&t3, 3600), op));
+    let write = write_op(&actions).expect("stores it");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t3.as_str()));
+    let actions = h.feed(Input::PeerToken {
+        token: t5.clone(),
+        expires_at: None,
+        replaces: Some(t1.clone()),
+    });
+    assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
+    // A late event of our own chain (`t2` over `t1`) is ours: nothing changes.
+    let actions = h.feed(Input::PeerToken {
+        token: t2,
+        expires_at: None,
+        replaces: Some(t1),
+    });
+    assert!(
+        !emitted(&actions, SessionEvent::TokenChanged),
+        "{actions:?}"
+    );
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
+}

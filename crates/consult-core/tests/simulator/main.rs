@@ -572,6 +572,17 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         169606,
         "an empty store took the old chain's refresh over the new sign-in: reuse",
     ),
+    // Session 10, fixed in the machine: a tab whose IndexedDB never opens, on its own refreshes
+    // (the mirror never had them), kept its token when a `storage` event wrote a newer one over
+    // a token it had refreshed itself.
+    (
+        149256,
+        "a token written over one our refresh sent was not taken: stale",
+    ),
+    (
+        638776,
+        "a token written over one our refresh sent was not taken: stale",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.
