@@ -259,6 +259,10 @@ pub struct TokenSession {
     /// last few): each one's successor is the answer this client got (a token has one), so a
     /// token written over one of them that is none of ours comes later (or is another sign-in).
     refreshed_from: Vec<String>,
+    /// The token this client last saw in the store (read there, or written by itself; none:
+    /// empty, or an order since taken without the store): a store still holding it when this
+    /// client has moved on in order is behind, however many rotations ago that was.
+    store_seen: Option<String>,
     /// A sign-in's write: the sign-in is announced once stored (under the lock), so that a tab
     /// that adopts it finds it in the store. A sign-in replaces no token: each tab orders it by
     /// the store.
@@ -303,6 +307,7 @@ impl TokenSession {
             unstored: None,
             retired: Vec::new(),
             refreshed_from: Vec::new(),
+            store_seen: None,
             announce_stored: None,
             check: None,
             next_op: 1,
@@ -787,6 +792,7 @@ impl TokenSession {
                 // word under the lock still counts.
                 self.current = Some(token);
                 self.refreshed_from.clear();
+                self.store_seen = None;
             }
             self.ended = None;
             self.emit(SessionEvent::TokenChanged);
@@ -961,11 +967,29 @@ impl TokenSession {
             self.storage_warned = true;
             self.emit(SessionEvent::Warning(SessionError::new(ErrorCode::Storage)));
         }
-        if matches!(outcome, StorageOutcome::Done)
-            && let StorageOp::Write { token, .. } = &pending.kind
-            && self.unstored.as_ref() == Some(token)
-        {
-            self.unstored = None;
+        // What the store holds now, as this client saw it: its write done, or a read. A read
+        // still finding the token this client saw there before, when it has moved on since (in
+        // order), finds a token behind, even one forgotten as replaced (a store every other
+        // tab's IndexedDB fails to write keeps an old token while they rotate it).
+        match (&outcome, &pending.kind) {
+            (StorageOutcome::Done, StorageOp::Write { token, .. }) => {
+                if self.unstored.as_ref() == Some(token) {
+                    self.unstored = None;
+                }
+                self.store_seen = Some(token.clone());
+            }
+            (StorageOutcome::Read(found), _) => {
+                let seen = found.as_ref().map(|t| t.text.clone());
+                if let Some(found) = &seen
+                    && seen == self.store_seen
+                    && self.current.as_ref().is_some_and(|c| c.text != *found)
+                {
+                    self.retire(found.clone());
+                }
+                self.store_seen = seen;
+            }
+            (StorageOutcome::Done, StorageOp::Clear) => self.store_seen = None,
+            _ => {}
         }
         for (call, result) in pending.then {
             self.resolve(call, result);

@@ -1882,3 +1882,76 @@ fn a_token_written_over_one_our_refreshes_sent_is_newer() {
     );
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
 }
+
+/// Regression (simulator, seed 169606): a tab held a new sign-in whose write had failed (the
+/// store empty) and was refreshing it when the old sign-in's next token came from a tab that
+/// had missed the sign-in. An empty store let that message win: the sign-in was retired, its
+/// successor dropped as "moved on" and never announced, and a tab that heard of the sign-in
+/// late refreshed it again: reuse. An empty store orders a sign-in, never a refresh.
+#[test]
+fn an_empty_store_does_not_order_a_refresh_over_ours() {
+    let mut h = Harness::new(SessionConfig::default());
+    h.now = 4 * HOUR - 100 * S;
+    let (sign_in, successor, old_prev, old_next) = (
+        jwt(4 * 3600, 0, 5),
+        jwt(8 * 3600, 4 * 3600 - 100, 7),
+        jwt(4 * 3600 + 10, 10, 4),
+        jwt(8 * 3600 + 10, 4 * 3600 - 90, 6),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&sign_in));
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let reread = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&reread, None);
+    let (op, sent) = refresh_op(&actions).expect("refreshes the sign-in");
+    assert_eq!(sent, sign_in);
+    let check = h.feed(Input::PeerToken {
+        token: old_next,
+        expires_at: None,
+        replaces: Some(old_prev),
+    });
+    let actions = h.load(&check, None);
+    assert!(
+        !emitted(&actions, SessionEvent::TokenChanged),
+        "{actions:?}"
+    );
+    let actions = h.feed(with_op(answer(&successor, 4 * 3600), op));
+    assert!(actions.iter().any(|a| matches!(a,
+        Action::AnnounceToken { token, replaces: Some(r), .. } if *token == successor && *r == sign_in)));
+    assert_eq!(
+        h.session.view(h.now).map(|v| v.token),
+        Some(successor.as_str())
+    );
+}
+
+/// The stale store (session 9's open weakness): every other tab's IndexedDB never opens, so the
+/// store keeps the last token a working tab wrote while the others rotate it nine times; this
+/// tab followed every rotation in order (each message named its token as replaced) and so
+/// remembers only the last eight replaced. Under the lock the store's token is one this tab saw
+/// there before and has moved on from in order: behind, not current. It refreshes its own.
+#[test]
+fn a_store_unchanged_since_this_tab_moved_on_is_behind() {
+    let mut h = Harness::new(SessionConfig::default());
+    let first = jwt(3600, 0, 0);
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&first));
+    let mut ours = first.clone();
+    for n in 1..=9 {
+        let next = jwt(3600 + 6 * i64::from(n), 6 * i64::from(n), n);
+        let actions = h.feed(Input::PeerToken {
+            token: next.clone(),
+            expires_at: None,
+            replaces: Some(ours),
+        });
+        assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+        ours = next;
+    }
+    let actions = h.feed(Input::ForceRefresh { call: 2 });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let reread = h.feed(Input::LockGranted { op: lock });
+    let actions = h.load(&reread, Some(&first));
+    // Taking the store's token, the tab would hand out a rotated token and refresh it: reuse.
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(ours.as_str()));
+    let (_, sent) = refresh_op(&actions).expect("refreshes");
+    assert_eq!(sent, ours);
+}
