@@ -1955,3 +1955,35 @@ fn a_store_unchanged_since_this_tab_moved_on_is_behind() {
     let (_, sent) = refresh_op(&actions).expect("refreshes");
     assert_eq!(sent, ours);
 }
+
+/// Regressions (simulator, seeds 179146, 716869, 937355): a tab holding none heard a refresh
+/// (`t4` replacing `t3`) and its read found `t3` in the store, one step behind the message; the
+/// tab did not take `t4` (holding none, "ours unstored" compared none with none). A late
+/// `storage` event of the first sign-in's write (the mirror was empty: replacing nothing) was
+/// then taken as a sign-in, and under the lock the store's `t3`, known replaced, made the tab
+/// refresh that first token: reuse, every tab signed out.
+#[test]
+fn a_tab_holding_none_takes_a_refresh_the_store_is_one_step_behind() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (first, t3, t4) = (jwt(3600, 0, 1), jwt(3606, 6, 3), jwt(3612, 12, 4));
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, None);
+    assert!(h.session.view(h.now).is_none());
+    let check = h.feed(Input::PeerToken {
+        token: t4.clone(),
+        expires_at: None,
+        replaces: Some(t3.clone()),
+    });
+    let actions = h.load(&check, Some(&t3));
+    assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t4.as_str()));
+    // The late `storage` event of the first sign-in's write: the store says it is behind.
+    let check = h.feed(Input::PeerToken {
+        token: first,
+        expires_at: None,
+        replaces: None,
+    });
+    assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
+    h.load(&check, Some(&t3));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t4.as_str()));
+}
