@@ -1397,6 +1397,32 @@ fn refresh_without_the_store(h: &mut Harness, token: &str) -> OpId {
     op
 }
 
+/// Fails the write of the refreshed token that `actions` (a refresh's answer) asked for.
+fn fail_the_write(h: &mut Harness, actions: &[Action]) {
+    let write = write_op(actions).expect("stores it");
+    h.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+}
+
+/// Ten seconds on, a forced refresh whose re-read under the lock fails; returns the refresh's
+/// op once it checked that the refresh sent `token`.
+fn forced_refresh_without_the_store(h: &mut Harness, token: &str) -> OpId {
+    h.now += 10 * S;
+    let actions = h.feed(Input::ForceRefresh { call: 9 });
+    let lock = lock_op(&actions).expect("asks for the lock");
+    let reread = h.feed(Input::LockGranted { op: lock });
+    let read = read_op(&reread).expect("re-reads");
+    let actions = h.feed(Input::StorageDone {
+        op: read,
+        ok: false,
+    });
+    let (op, sent) = refresh_op(&actions).expect("refreshes without the store");
+    assert_eq!(sent, token);
+    op
+}
+
 /// Regression (simulator, long-mode seed 10947): a tab whose store cannot be read adopted, while
 /// its refresh was out, a message it could not order (unordered: its own token not retired).
 /// The answer — the successor of the token it sent, the newest there is — was dropped as
@@ -1643,23 +1669,9 @@ fn a_successor_adopted_before_our_answer_stays_current() {
         emitted(&actions, SessionEvent::TokenRefreshed),
         "{actions:?}"
     );
-    let write = write_op(&actions).expect("stores it");
-    h.feed(Input::StorageDone {
-        op: write,
-        ok: false,
-    });
+    fail_the_write(&mut h, &actions);
     // The next refresh of t7 (forced), without the store: its answer is kept.
-    h.now += 10 * S;
-    let actions = h.feed(Input::ForceRefresh { call: 9 });
-    let lock = lock_op(&actions).expect("asks for the lock");
-    let reread = h.feed(Input::LockGranted { op: lock });
-    let read = read_op(&reread).expect("re-reads");
-    let actions = h.feed(Input::StorageDone {
-        op: read,
-        ok: false,
-    });
-    let (op, sent) = refresh_op(&actions).expect("refreshes without the store");
-    assert_eq!(sent, t7);
+    let op = forced_refresh_without_the_store(&mut h, &t7);
     let actions = h.feed(with_op(answer(&t8, 3600), op));
     assert!(
         emitted(&actions, SessionEvent::TokenRefreshed),
@@ -1840,28 +1852,10 @@ fn a_token_written_over_one_our_refreshes_sent_is_newer() {
     );
     let op = refresh_without_the_store(&mut h, &t1);
     let actions = h.feed(with_op(answer(&t2, 3600), op));
-    let write = write_op(&actions).expect("stores it");
-    h.feed(Input::StorageDone {
-        op: write,
-        ok: false,
-    });
-    h.now += 10 * S;
-    let actions = h.feed(Input::ForceRefresh { call: 9 });
-    let lock = lock_op(&actions).expect("asks for the lock");
-    let reread = h.feed(Input::LockGranted { op: lock });
-    let read = read_op(&reread).expect("re-reads");
-    let actions = h.feed(Input::StorageDone {
-        op: read,
-        ok: false,
-    });
-    let (op, sent) = refresh_op(&actions).expect("refreshes without the store");
-    assert_eq!(sent, t2);
+    fail_the_write(&mut h, &actions);
+    let op = forced_refresh_without_the_store(&mut h, &t2);
     let actions = h.feed(with_op(answer(&t3, 3600), op));
-    let write = write_op(&actions).expect("stores it");
-    h.feed(Input::StorageDone {
-        op: write,
-        ok: false,
-    });
+    fail_the_write(&mut h, &actions);
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t3.as_str()));
     let actions = h.feed(Input::PeerToken {
         token: t5.clone(),
