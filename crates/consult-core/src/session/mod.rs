@@ -268,8 +268,9 @@ pub struct TokenSession {
     /// the store.
     announce_stored: Option<OpId>,
     /// A read of the store asked for by a message the tab cannot order against its own token,
-    /// and the message's token (`None`: a sign-out of another token): the store decides.
-    check: Option<(OpId, Option<(Token, String)>)>,
+    /// and the message's token with the tokens it follows (`None`: a sign-out of another
+    /// token): the store decides.
+    check: Option<(OpId, Option<Candidate>)>,
     next_op: OpId,
     recheck_at: Option<i64>,
     /// In order; drained from the front. A `Vec` (a few at a time) is smaller code than a
@@ -485,6 +486,14 @@ impl TokenSession {
                 expires_at,
                 replaces,
             } => {
+                // A late message of the chain a store check waits for (its token is one the
+                // waiting message follows) tells one more token that chain follows.
+                if let (Some(replaced), Some((_, Some((_, follows))))) =
+                    (&replaces, &mut self.check)
+                    && follows.contains(&token)
+                {
+                    remember_once(follows, replaced.clone());
+                }
                 if let Some(replaced) = &replaces
                     && *replaced != token
                     && !self.retired.contains(&token)
@@ -809,9 +818,7 @@ impl TokenSession {
 
     /// Remembers that `text` was replaced (the last few).
     fn retire(&mut self, text: String) {
-        if !self.retired.contains(&text) {
-            remember(&mut self.retired, text);
-        }
+        remember_once(&mut self.retired, text);
     }
 
     /// A peer's token: adopted when the message orders it after ours (it names ours, or one
@@ -827,7 +834,10 @@ impl TokenSession {
         };
         if unordered && !self.retired.contains(&token.text) {
             // A sign-in replaces no token: the store holding any is not one step behind it.
-            self.check_store(Some((token, replaces.unwrap_or_default())));
+            self.check_store(Some((
+                token,
+                replaces.map_or_else(Vec::new, |r| alloc::vec![r]),
+            )));
         } else {
             self.adopt_unless_retired(token, true);
         }
@@ -852,9 +862,18 @@ impl TokenSession {
     }
 
     /// Reads the store to order `candidate` (a message's token, or a sign-out) against ours.
-    /// One read at a time: a later message replaces the candidate.
-    fn check_store(&mut self, candidate: Option<(Token, String)>) {
+    /// One read at a time: a later message replaces the candidate, and one that follows it (it
+    /// replaces the waiting message's token) takes over the tokens that one follows: messages
+    /// that follow each other while the read is out are one chain (seed 73104).
+    fn check_store(&mut self, mut candidate: Option<Candidate>) {
         if let Some((_, pending)) = &mut self.check {
+            if let (Some((_, follows)), Some((before, chain))) = (&mut candidate, pending.as_mut())
+                && follows.contains(&before.text)
+            {
+                // `follows` is the one token it replaces: `before`'s.
+                core::mem::swap(follows, chain);
+                remember_once(follows, core::mem::take(&mut before.text));
+            }
             *pending = candidate;
             return;
         }
@@ -873,12 +892,7 @@ impl TokenSession {
     /// sign-out of another token never drops ours: an older token's refusal (past its grace)
     /// does not end our sign-in, an empty store may be a write that failed, and a sign-in that
     /// is over, the refresh endpoint says so (one request).
-    fn store_checked(
-        &mut self,
-        failed: bool,
-        found: Option<Token>,
-        candidate: Option<(Token, String)>,
-    ) {
+    fn store_checked(&mut self, failed: bool, found: Option<Token>, candidate: Option<Candidate>) {
         let broken = self.load_failed || self.reread_failures >= REREAD_ATTEMPTS;
         if !failed {
             self.reread_failures = 0;
@@ -889,14 +903,16 @@ impl TokenSession {
             self.check_store(candidate);
             return;
         }
+        let follows = |text: &String| candidate.as_ref().is_some_and(|(_, f)| f.contains(text));
         match found {
-            // Ours (a no-op: the message is behind), or one we never replaced: current.
-            Some(found) if !self.retired.contains(&found.text) => {
+            // Ours (a no-op: the message is behind), or one we never replaced (nor one the
+            // message follows): current.
+            Some(found) if !self.retired.contains(&found.text) && !follows(&found.text) => {
                 self.adopt_unless_retired(found, true)
             }
             found => {
-                // The store one step behind the message (it holds the token the message
-                // replaces), or empty for a sign-in (its write failed): the message is the
+                // The store behind the message (it holds a token the message follows), or empty
+                // for a sign-in (its write failed): the message is the
                 // newest, unless ours is not stored yet. A store that keeps failing (IndexedDB
                 // that does not open) cannot order anything: the message's token, unordered,
                 // unless ours is our own refresh; a sign-in (replacing nothing) all the same: a
@@ -913,7 +929,7 @@ impl TokenSession {
                         // sign-in adopted since). Holding none, it confirms nothing.
                         !ours_unstored
                             && found.map_or(replaces.is_empty() && self.current.is_some(), |f| {
-                                f.text == replaces
+                                replaces.contains(&f.text)
                             })
                     })
                 {
@@ -1030,6 +1046,17 @@ impl TokenSession {
         } else if self.flight.is_store(pending.op) {
             self.stored_under_lock();
         }
+    }
+}
+
+/// A message's token and the tokens it follows: the one it replaces (none for a sign-in), and
+/// those of the messages before it in one chain.
+type Candidate = (Token, Vec<String>);
+
+/// Appends `text` to `list` unless it is there, keeping the last [`RETIRED_KEPT`].
+fn remember_once(list: &mut Vec<String>, text: String) {
+    if !list.contains(&text) {
+        remember(list, text);
     }
 }
 

@@ -1981,3 +1981,69 @@ fn a_tab_holding_none_takes_a_refresh_the_store_is_one_step_behind() {
     h.load(&check, Some(&t3));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t4.as_str()));
 }
+
+/// Regression (simulator, million-run seed 73104): a tab frozen for a minute held `t5`; on the
+/// thaw its `localStorage` mirror reported "`t6` over `t3`" (the mirror's old value) and, while
+/// the store check for it was out, the broadcasts of `t7` (over `t6`), `t8` and `t9` came: each
+/// replaced the waiting message, and each named its predecessor as replaced. The store answered
+/// `t6` (the later writes had failed): known replaced, and no longer the one the waiting message
+/// (`t9` over `t8`) replaced, so the tab kept `t5` and refreshed it: reuse, every tab signed
+/// out. Messages that follow each other while one check is out are one chain: the store holding
+/// any token of it is behind the newest.
+#[test]
+fn messages_that_follow_each_other_during_a_store_check_are_one_chain() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (t3, t5, t6, t7, t8, t9) = (
+        jwt(3600, 0, 3),
+        jwt(3612, 12, 5),
+        jwt(3618, 18, 6),
+        jwt(3624, 24, 7),
+        jwt(3630, 30, 8),
+        jwt(3636, 36, 9),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&t5));
+    let check = h.feed(Input::PeerToken {
+        token: t6.clone(),
+        expires_at: None,
+        replaces: Some(t3),
+    });
+    for (token, replaces) in [(&t7, &t6), (&t8, &t7), (&t9, &t8)] {
+        let actions = h.feed(Input::PeerToken {
+            token: token.clone(),
+            expires_at: None,
+            replaces: Some(replaces.clone()),
+        });
+        assert!(read_op(&actions).is_none(), "one check at a time");
+    }
+    let actions = h.load(&check, Some(&t6));
+    assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
+}
+
+/// The same chain with its messages out of order (`t8` over `t7` first, then the late `t7`
+/// over `t6`): the store holding `t6` is behind `t8`.
+#[test]
+fn a_late_message_of_the_chain_a_store_check_waits_for_extends_it_backwards() {
+    let mut h = Harness::new(SessionConfig::default());
+    let (t5, t6, t7, t8) = (
+        jwt(3612, 12, 5),
+        jwt(3618, 18, 6),
+        jwt(3624, 24, 7),
+        jwt(3630, 30, 8),
+    );
+    let actions = h.feed(Input::GetToken { call: 1 });
+    h.load(&actions, Some(&t5));
+    let check = h.feed(Input::PeerToken {
+        token: t8.clone(),
+        expires_at: None,
+        replaces: Some(t7.clone()),
+    });
+    h.feed(Input::PeerToken {
+        token: t7,
+        expires_at: None,
+        replaces: Some(t6.clone()),
+    });
+    h.load(&check, Some(&t6));
+    assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t8.as_str()));
+}

@@ -583,6 +583,13 @@ const CONSULTATION_REGRESSION_SEEDS: &[(u64, &str)] = &[
         638776,
         "a token written over one our refresh sent was not taken: stale",
     ),
+    // Session 10, found by the million run after the merges, fixed in the machine: messages that
+    // follow each other while one store check is out are one chain; the store holding a token
+    // of it (not only the one the last message replaced) is behind the newest.
+    (
+        73104,
+        "a store check's chain of messages lost: the store's token taken as behind, reuse",
+    ),
 ];
 
 /// The strict-server schedules that once broke an invariant.
