@@ -18,12 +18,13 @@ import path from "node:path";
 import { OUT, TARGET, TESTS, die, gzipped, log, read, run, tool } from "./tools.mjs";
 
 const TARGET_BYTES = 30720; // 30 KiB: the issues' budget, for consult-client/slim
-// consult-client: measured 36,875 B (webpack, the larger): session 10's savings (-633 B), then
-// the million run's machine fixes (+73 B) and the stale-store rule (+143 B) (BENCHMARKS.md).
-const RATCHET = 36900;
-// The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 52,813 B
-// (52,509 B before the million run's machine fixes and the stale-store rule).
-const RN_RATCHET = 52900;
+// consult-client: measured 37,004 B (webpack, the larger): session 10's savings (-633 B), then
+// the million run's machine fixes (+73 B), the stale-store rule (+143 B) and the store check's
+// chain of messages (+129 B) (BENCHMARKS.md, "Session 10").
+const RATCHET = 37100;
+// The React Native entry (consult-core as wasm2js JavaScript), esbuild-minified: measured 53,014 B
+// (52,509 B before the million run's machine fixes, the stale-store rule and the chain).
+const RN_RATCHET = 53100;
 
 /** A whole number of bytes from the environment, or `fallback`. */
 function ceiling(name, fallback) {
