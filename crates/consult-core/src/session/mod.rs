@@ -261,7 +261,9 @@ pub struct TokenSession {
     refreshed_from: Vec<String>,
     /// The token this client last saw in the store (read there, or written by itself; none:
     /// empty, or an order since taken without the store): a store still holding it when this
-    /// client has moved on in order is behind, however many rotations ago that was.
+    /// client has moved on in order is behind, however many rotations ago that was. Kept across
+    /// this client's own clear: that token's sign-in is over, so the store holding it again is
+    /// behind too (a tab that missed the end wrote it back).
     store_seen: Option<String>,
     /// A sign-in's write: the sign-in is announced once stored (under the lock), so that a tab
     /// that adopts it finds it in the store. A sign-in replaces no token: each tab orders it by
@@ -1004,7 +1006,6 @@ impl TokenSession {
                 }
                 self.store_seen = seen;
             }
-            (StorageOutcome::Done, StorageOp::Clear) => self.store_seen = None,
             _ => {}
         }
         for (call, result) in pending.then {
