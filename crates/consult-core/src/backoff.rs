@@ -91,7 +91,7 @@ pub fn retry_after_ms(value: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec::Vec;
+    use alloc::{string::ToString, vec::Vec};
     use proptest::prelude::*;
 
     #[test]
@@ -107,6 +107,17 @@ mod tests {
         assert_eq!(ceilings, [1_000, 2_000, 4_000, 5_000, 5_000]);
         backoff.reset();
         assert_eq!(backoff.ceiling_ms(), 1_000);
+    }
+
+    /// Seconds become milliseconds up to the largest count that fits, then saturate (session
+    /// 10's mutation run: a limit of `u64::MAX % 1000`, 615 s, saturated ordinary values).
+    #[test]
+    fn retry_after_seconds_saturate_only_past_what_fits() {
+        assert_eq!(retry_after_ms("700"), Some(700_000));
+        assert_eq!(retry_after_ms(" 86400 "), Some(86_400_000));
+        let largest = u64::MAX / 1000;
+        assert_eq!(retry_after_ms(&largest.to_string()), Some(largest * 1000));
+        assert_eq!(retry_after_ms(&(largest + 1).to_string()), Some(u64::MAX));
     }
 
     #[test]

@@ -83,6 +83,16 @@ mod tests {
         }
     }
 
+    /// The bytes just past the digits (`/` below `0`, `:` above `9`) are no digits (session
+    /// 10's mutation run: `d <= 10` read `:` as ten).
+    #[test]
+    fn the_bytes_beside_the_digits_are_not_digits() {
+        for text in ["1:", ":", "1/", "/", "-:", "9:0"] {
+            assert_eq!(int(text), None, "{text}");
+        }
+        assert_eq!(int("90"), Some(90));
+    }
+
     #[test]
     fn parses_the_rfc_example() {
         assert_eq!(
