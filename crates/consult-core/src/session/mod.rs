@@ -905,33 +905,33 @@ impl TokenSession {
             self.check_store(candidate);
             return;
         }
-        let follows = |text: &String| candidate.as_ref().is_some_and(|(_, f)| f.contains(text));
+        let in_chain = |text: &String| candidate.as_ref().is_some_and(|(_, f)| f.contains(text));
         match found {
             // Ours (a no-op: the message is behind), or one we never replaced (nor one the
             // message follows): current.
-            Some(found) if !self.retired.contains(&found.text) && !follows(&found.text) => {
+            Some(found) if !self.retired.contains(&found.text) && !in_chain(&found.text) => {
                 self.adopt_unless_retired(found, true)
             }
             found => {
                 // The store behind the message (it holds a token the message follows), or empty
-                // for a sign-in (its write failed): the message is the
-                // newest, unless ours is not stored yet. A store that keeps failing (IndexedDB
-                // that does not open) cannot order anything: the message's token, unordered,
-                // unless ours is our own refresh; a sign-in (replacing nothing) all the same: a
-                // tab that missed it would keep the old sign-in going. A store behind by more:
-                // ours stays. Holding none is not holding our own refresh.
+                // for a sign-in (its write failed): the message is the newest, unless ours is not
+                // stored yet. A store that keeps failing (IndexedDB that does not open) cannot
+                // order anything: the message's token, unordered, unless ours is our own refresh;
+                // a sign-in (following nothing) all the same: a tab that missed it would keep the
+                // old sign-in going. A store behind by more: ours stays. Holding none is not
+                // holding our own refresh.
                 let ours_unstored = (self.current.as_ref())
                     .is_some_and(|c| Some(&c.text) == self.unstored.as_ref());
-                if let Some((token, replaces)) = candidate
+                if let Some((token, follows)) = candidate
                     && (if failed {
-                        replaces.is_empty() || !ours_unstored
+                        follows.is_empty() || !ours_unstored
                     } else {
                         // An empty store confirms no refresh: it was cleared (a sign-in ended
                         // or signed out after the message's write; the read may also predate a
                         // sign-in adopted since). Holding none, it confirms nothing.
                         !ours_unstored
-                            && found.map_or(replaces.is_empty() && self.current.is_some(), |f| {
-                                replaces.contains(&f.text)
+                            && found.map_or(follows.is_empty() && self.current.is_some(), |f| {
+                                follows.contains(&f.text)
                             })
                     })
                 {
