@@ -63,6 +63,15 @@ impl Harness {
             expires_at: None,
         })
     }
+
+    /// Another tab's message: `token`, which replaces `replaces` (none: a sign-in).
+    fn peer(&mut self, token: String, replaces: Option<String>) -> Vec<Action> {
+        self.feed(Input::PeerToken {
+            token,
+            expires_at: None,
+            replaces,
+        })
+    }
 }
 
 fn read_op(actions: &[Action]) -> Option<OpId> {
@@ -370,18 +379,10 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&old));
     // A sign-in (replacing nothing) the store holds.
-    let check = h.feed(Input::PeerToken {
-        token: mine.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(mine.clone(), None);
     h.load(&check, Some(&mine));
     // A message with no usable token is ignored, not a sign-out.
-    h.feed(Input::PeerToken {
-        token: String::from("garbage"),
-        expires_at: None,
-        replaces: None,
-    });
+    h.peer(String::from("garbage"), None);
     // A sign-out of an older token (a message that arrived late) leaves us signed in.
     let check = h.feed(Input::PeerSignedOut {
         token: Some(old.clone()),
@@ -389,18 +390,10 @@ fn peer_messages_never_sign_out_a_newer_sign_in() {
     h.load(&check, Some(&mine));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     // A token this tab replaced is not adopted again (a late message); a new one is.
-    h.feed(Input::PeerToken {
-        token: old,
-        expires_at: None,
-        replaces: None,
-    });
+    h.peer(old, None);
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     let newer = jwt(12 * 3600, 8 * 3600, 3);
-    let check = h.feed(Input::PeerToken {
-        token: newer.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(newer.clone(), None);
     let actions = h.load(&check, Some(&newer));
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     // Our own token signed out elsewhere: gone.
@@ -566,11 +559,7 @@ fn a_late_message_with_a_replaced_token_is_ignored() {
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&first));
     for (token, replaces) in [(&second, &first), (&third, &second), (&second, &first)] {
-        h.feed(Input::PeerToken {
-            token: token.clone(),
-            expires_at: None,
-            replaces: Some(replaces.clone()),
-        });
+        h.peer(token.clone(), Some(replaces.clone()));
     }
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
 }
@@ -723,11 +712,7 @@ fn a_peer_token_issued_in_the_same_second_is_adopted() {
     let second = jwt(4 * 3600, 0, 2);
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&first));
-    let actions = h.feed(Input::PeerToken {
-        token: second.clone(),
-        expires_at: None,
-        replaces: Some(first),
-    });
+    let actions = h.peer(second.clone(), Some(first));
     assert!(emitted(&actions, SessionEvent::TokenChanged));
     assert_eq!(
         h.session.view(h.now).map(|v| v.token),
@@ -940,17 +925,9 @@ fn a_late_storage_event_with_a_token_a_broadcast_replaced_is_ignored() {
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&first));
     // `third` replaces a token this tab never held: the store orders it.
-    let check = h.feed(Input::PeerToken {
-        token: third.clone(),
-        expires_at: None,
-        replaces: Some(second.clone()),
-    });
+    let check = h.peer(third.clone(), Some(second.clone()));
     // The storage event of the write before: `second` replacing `first`.
-    h.feed(Input::PeerToken {
-        token: second.clone(),
-        expires_at: None,
-        replaces: Some(first),
-    });
+    h.peer(second.clone(), Some(first));
     // The store is behind the broadcast (it holds `second`, which `third` replaced).
     h.load(&check, Some(&second));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
@@ -965,11 +942,7 @@ fn a_storage_event_older_than_the_store_read_is_ignored() {
     let (first, second, third) = (jwt(3600, 0, 1), jwt(3606, 6, 2), jwt(3612, 12, 3));
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&third));
-    let check = h.feed(Input::PeerToken {
-        token: second.clone(),
-        expires_at: None,
-        replaces: Some(first),
-    });
+    let check = h.peer(second.clone(), Some(first));
     assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
     let actions = h.load(&check, Some(&third));
     assert!(
@@ -978,11 +951,7 @@ fn a_storage_event_older_than_the_store_read_is_ignored() {
     );
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(third.as_str()));
     // The next event (`third` replacing `second`) is in order: nothing to do.
-    let actions = h.feed(Input::PeerToken {
-        token: third.clone(),
-        expires_at: None,
-        replaces: Some(second),
-    });
+    let actions = h.peer(third.clone(), Some(second));
     assert!(read_op(&actions).is_none(), "{actions:?}");
 }
 
@@ -996,17 +965,9 @@ fn a_late_broadcast_does_not_retire_the_newer_token() {
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&t7));
     // The storage event: the store went from t7 to t9 (t8's write failed).
-    h.feed(Input::PeerToken {
-        token: t9.clone(),
-        expires_at: None,
-        replaces: Some(t7.clone()),
-    });
+    h.peer(t9.clone(), Some(t7.clone()));
     // The late broadcast: t8 replaces t7. The store (t9) says it is behind.
-    let check = h.feed(Input::PeerToken {
-        token: t8,
-        expires_at: None,
-        replaces: Some(t7),
-    });
+    let check = h.peer(t8, Some(t7));
     h.load(&check, Some(&t9));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t9.as_str()));
 }
@@ -1023,11 +984,7 @@ fn a_refusal_of_a_token_replaced_meanwhile_does_not_end_the_new_sign_in() {
     let actions = h.load(&actions, Some(&old));
     let (op, _) = refresh_op(&actions).unwrap();
     let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
-    let check = h.feed(Input::PeerToken {
-        token: new_sign_in.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(new_sign_in.clone(), None);
     h.load(&check, Some(&new_sign_in));
     let refused = Input::RefreshAnswered {
         op,
@@ -1065,16 +1022,8 @@ fn a_late_message_with_a_store_behind_ours_leaves_ours() {
     );
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&t4));
-    h.feed(Input::PeerToken {
-        token: t5.clone(),
-        expires_at: None,
-        replaces: Some(t4.clone()),
-    });
-    let check = h.feed(Input::PeerToken {
-        token: t2,
-        expires_at: None,
-        replaces: Some(t1),
-    });
+    h.peer(t5.clone(), Some(t4.clone()));
+    let check = h.peer(t2, Some(t1));
     h.load(&check, Some(&t4));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
 }
@@ -1148,11 +1097,7 @@ fn a_successor_already_replaced_is_not_taken_back() {
     let actions = h.load(&actions, Some(&first));
     let (op, _) = refresh_op(&actions).unwrap();
     for (token, replaces) in [(&second, &first), (&third, &second)] {
-        h.feed(Input::PeerToken {
-            token: token.clone(),
-            expires_at: None,
-            replaces: Some(replaces.clone()),
-        });
+        h.peer(token.clone(), Some(replaces.clone()));
     }
     let actions = h.feed(with_op(answer(&second, 4 * 3600), op));
     assert!(
@@ -1173,11 +1118,7 @@ fn an_answer_for_a_sign_in_replaced_meanwhile_is_dropped() {
     let actions = h.load(&actions, Some(&old));
     let (op, _) = refresh_op(&actions).unwrap();
     let new_sign_in = jwt(8 * 3600, 4 * 3600 - 100, 7);
-    h.feed(Input::PeerToken {
-        token: new_sign_in.clone(),
-        expires_at: None,
-        replaces: Some(old.clone()),
-    });
+    h.peer(new_sign_in.clone(), Some(old.clone()));
     let successor = jwt(8 * 3600, 4 * 3600 - 90, 2);
     let actions = h.feed(with_op(answer(&successor, 4 * 3600), op));
     assert!(write_op(&actions).is_none(), "{actions:?}");
@@ -1260,11 +1201,7 @@ fn a_late_sign_in_message_is_ordered_by_the_store() {
     let (sign_in, successor, other) = (jwt(3600, 0, 5), jwt(3606, 6, 6), jwt(7200, 10, 9));
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&successor));
-    let check = h.feed(Input::PeerToken {
-        token: sign_in,
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(sign_in, None);
     assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
     let actions = h.load(&check, Some(&successor));
     assert!(
@@ -1276,11 +1213,7 @@ fn a_late_sign_in_message_is_ordered_by_the_store() {
         Some(successor.as_str())
     );
     // A new sign-in the store holds is the current token.
-    let check = h.feed(Input::PeerToken {
-        token: other.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(other.clone(), None);
     h.load(&check, Some(&other));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(other.as_str()));
 }
@@ -1299,11 +1232,7 @@ fn a_message_waiting_for_the_store_orders_the_re_read_under_the_lock() {
     let actions = h.load(&actions, Some(&t8));
     let lock = lock_op(&actions).expect("asks for the lock");
     let reread = h.feed(Input::LockGranted { op: lock });
-    let check = h.feed(Input::PeerToken {
-        token: t10.clone(),
-        expires_at: None,
-        replaces: Some(t9.clone()),
-    });
+    let check = h.peer(t10.clone(), Some(t9.clone()));
     assert!(read_op(&check).is_none(), "queued after the re-read");
     let actions = h.load(&reread, Some(&t9));
     assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(t10));
@@ -1331,11 +1260,7 @@ fn a_sign_in_is_stored_under_the_lock_then_announced() {
     assert!(write_op(&actions).is_none(), "{actions:?}");
     assert!(!announced(&actions, &new, None), "{actions:?}");
     // A message to order meanwhile: its read of the store waits for the sign-in's write.
-    let check = h.feed(Input::PeerToken {
-        token: jwt(3606, 6, 2),
-        expires_at: None,
-        replaces: Some(jwt(3600, 0, 3)),
-    });
+    let check = h.peer(jwt(3606, 6, 2), Some(jwt(3600, 0, 3)));
     assert!(read_op(&check).is_none(), "{check:?}");
     let actions = h.feed(Input::LockGranted { op: lock });
     let write = write_op(&actions).expect("stored under the lock");
@@ -1440,11 +1365,7 @@ fn an_unordered_adoption_does_not_drop_our_own_successor() {
     let op = refresh_without_the_store(&mut h, &t7);
     // A late message of another chain, replacing a token this tab never held: the store
     // cannot order it, so it is taken unordered.
-    let check = h.feed(Input::PeerToken {
-        token: t8.clone(),
-        expires_at: None,
-        replaces: Some(t6),
-    });
+    let check = h.peer(t8.clone(), Some(t6));
     let read = read_op(&check).expect("asks the store");
     h.feed(Input::StorageDone {
         op: read,
@@ -1474,11 +1395,7 @@ fn a_tab_without_a_store_holding_none_adopts_a_refresh_message() {
     }
     assert_eq!(resolved(&actions, 1).map(|r| r.is_err()), Some(true));
     let (t8, t9) = (jwt(3600, 0, 8), jwt(3606, 6, 9));
-    let check = h.feed(Input::PeerToken {
-        token: t9.clone(),
-        expires_at: None,
-        replaces: Some(t8),
-    });
+    let check = h.peer(t9.clone(), Some(t8));
     let read = read_op(&check).expect("asks the store");
     h.feed(Input::StorageDone {
         op: read,
@@ -1504,11 +1421,7 @@ fn a_tab_without_a_store_adopts_a_sign_in_over_its_own_refresh() {
         ok: false,
     });
     // Another chain's message: ours (unstored, our own) stays.
-    let check = h.feed(Input::PeerToken {
-        token: jwt(3620, 30, 9),
-        expires_at: None,
-        replaces: Some(jwt(3590, 0, 6)),
-    });
+    let check = h.peer(jwt(3620, 30, 9), Some(jwt(3590, 0, 6)));
     let read = read_op(&check).expect("asks the store");
     h.feed(Input::StorageDone {
         op: read,
@@ -1516,11 +1429,7 @@ fn a_tab_without_a_store_adopts_a_sign_in_over_its_own_refresh() {
     });
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t8.as_str()));
     // A sign-in: taken.
-    let check = h.feed(Input::PeerToken {
-        token: sign_in.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(sign_in.clone(), None);
     let read = read_op(&check).expect("asks the store");
     h.feed(Input::StorageDone {
         op: read,
@@ -1547,20 +1456,12 @@ fn a_successor_handed_back_that_we_hold_stays_current() {
     let actions = h.feed(Input::LockGranted { op: lock });
     let actions = h.load(&actions, Some(&t6));
     let (op, _) = refresh_op(&actions).unwrap();
-    h.feed(Input::PeerToken {
-        token: t7.clone(),
-        expires_at: None,
-        replaces: Some(t6.clone()),
-    });
+    h.peer(t7.clone(), Some(t6.clone()));
     let actions = h.feed(with_op(answer(&t7, 3700), op));
     assert!(write_op(&actions).is_none(), "{actions:?}");
     // A late message of another tab that refreshed t5 too (its successor never reached the
     // store): the store (t7) orders it behind ours.
-    let check = h.feed(Input::PeerToken {
-        token: jwt(3595, 5, 50),
-        expires_at: None,
-        replaces: Some(t5),
-    });
+    let check = h.peer(jwt(3595, 5, 50), Some(t5));
     h.load(&check, Some(&t7));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t7.as_str()));
 }
@@ -1654,11 +1555,7 @@ fn a_successor_adopted_before_our_answer_stays_current() {
     let (t6, t7, t8) = (jwt(3600, 10, 6), jwt(7100, 3500, 7), jwt(10_700, 3510, 8));
     let op = refresh_without_the_store(&mut h, &t6);
     // The `storage` event of the other tab's write (the mirror was empty: replacing nothing).
-    let check = h.feed(Input::PeerToken {
-        token: t7.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(t7.clone(), None);
     let read = read_op(&check).expect("asks the store");
     h.feed(Input::StorageDone {
         op: read,
@@ -1699,22 +1596,14 @@ fn a_tab_holding_none_takes_a_refresh_only_when_the_store_confirms_it() {
         token: Some(mine.clone()),
     });
     assert!(h.session.view(h.now).is_none());
-    let check = h.feed(Input::PeerToken {
-        token: old_next,
-        expires_at: None,
-        replaces: Some(old_prev),
-    });
+    let check = h.peer(old_next, Some(old_prev));
     assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
     h.load(&check, None);
     assert!(
         h.session.view(h.now).is_none(),
         "an empty store confirms nothing"
     );
-    let actions = h.feed(Input::PeerToken {
-        token: sign_in.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let actions = h.peer(sign_in.clone(), None);
     assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
     assert_eq!(
         h.session.view(h.now).map(|v| v.token),
@@ -1740,17 +1629,9 @@ fn an_empty_store_confirms_no_refresh_message() {
     h.load(&actions, None);
     assert!(h.session.view(h.now).is_none());
     // Holding none: a refresh of the old sign-in is checked against the store.
-    let check = h.feed(Input::PeerToken {
-        token: old_next.clone(),
-        expires_at: None,
-        replaces: Some(old_prev),
-    });
+    let check = h.peer(old_next.clone(), Some(old_prev));
     // While the read is out, the new sign-in's message comes: taken at once.
-    let actions = h.feed(Input::PeerToken {
-        token: sign_in.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let actions = h.peer(sign_in.clone(), None);
     assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
     // The read ran before the sign-in was stored: empty.
     let actions = h.load(&check, None);
@@ -1763,22 +1644,14 @@ fn an_empty_store_confirms_no_refresh_message() {
         Some(sign_in.as_str())
     );
     // Holding a token, a late refresh message and an empty store: ours stays.
-    let check = h.feed(Input::PeerToken {
-        token: jwt(3612, 12, 5),
-        expires_at: None,
-        replaces: Some(old_next),
-    });
+    let check = h.peer(jwt(3612, 12, 5), Some(old_next));
     h.load(&check, None);
     assert_eq!(
         h.session.view(h.now).map(|v| v.token),
         Some(sign_in.as_str())
     );
     // Another sign-in's message over an empty store (its write failed): taken.
-    let check = h.feed(Input::PeerToken {
-        token: other_sign_in.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(other_sign_in.clone(), None);
     h.load(&check, None);
     assert_eq!(
         h.session.view(h.now).map(|v| v.token),
@@ -1811,11 +1684,7 @@ fn a_message_whose_store_check_failed_is_checked_again() {
         ok: true,
     });
     // The older sign-in's message; its read of the store fails.
-    let check = h.feed(Input::PeerToken {
-        token: old,
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(old, None);
     let op = read_op(&check).expect("a store check");
     let again = h.feed(Input::StorageDone { op, ok: false });
     assert!(!emitted(&again, SessionEvent::TokenChanged), "{again:?}");
@@ -1823,11 +1692,7 @@ fn a_message_whose_store_check_failed_is_checked_again() {
     h.load(&again, Some(&mine));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(mine.as_str()));
     // A newer sign-in's message whose first read fails: the second read finds it stored.
-    let check = h.feed(Input::PeerToken {
-        token: newer.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(newer.clone(), None);
     let op = read_op(&check).expect("a store check");
     let again = h.feed(Input::StorageDone { op, ok: false });
     h.load(&again, Some(&newer));
@@ -1857,19 +1722,11 @@ fn a_token_written_over_one_our_refreshes_sent_is_newer() {
     let actions = h.feed(with_op(answer(&t3, 3600), op));
     fail_the_write(&mut h, &actions);
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t3.as_str()));
-    let actions = h.feed(Input::PeerToken {
-        token: t5.clone(),
-        expires_at: None,
-        replaces: Some(t1.clone()),
-    });
+    let actions = h.peer(t5.clone(), Some(t1.clone()));
     assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t5.as_str()));
     // A late event of our own chain (`t2` over `t1`) is ours: nothing changes.
-    let actions = h.feed(Input::PeerToken {
-        token: t2,
-        expires_at: None,
-        replaces: Some(t1),
-    });
+    let actions = h.peer(t2, Some(t1));
     assert!(
         !emitted(&actions, SessionEvent::TokenChanged),
         "{actions:?}"
@@ -1899,11 +1756,7 @@ fn an_empty_store_does_not_order_a_refresh_over_ours() {
     let actions = h.load(&reread, None);
     let (op, sent) = refresh_op(&actions).expect("refreshes the sign-in");
     assert_eq!(sent, sign_in);
-    let check = h.feed(Input::PeerToken {
-        token: old_next,
-        expires_at: None,
-        replaces: Some(old_prev),
-    });
+    let check = h.peer(old_next, Some(old_prev));
     let actions = h.load(&check, None);
     assert!(
         !emitted(&actions, SessionEvent::TokenChanged),
@@ -1932,11 +1785,7 @@ fn a_store_unchanged_since_this_tab_moved_on_is_behind() {
     let mut ours = first.clone();
     for n in 1..=9 {
         let next = jwt(3600 + 6 * i64::from(n), 6 * i64::from(n), n);
-        let actions = h.feed(Input::PeerToken {
-            token: next.clone(),
-            expires_at: None,
-            replaces: Some(ours),
-        });
+        let actions = h.peer(next.clone(), Some(ours));
         assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
         ours = next;
     }
@@ -1963,20 +1812,12 @@ fn a_tab_holding_none_takes_a_refresh_the_store_is_one_step_behind() {
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, None);
     assert!(h.session.view(h.now).is_none());
-    let check = h.feed(Input::PeerToken {
-        token: t4.clone(),
-        expires_at: None,
-        replaces: Some(t3.clone()),
-    });
+    let check = h.peer(t4.clone(), Some(t3.clone()));
     let actions = h.load(&check, Some(&t3));
     assert!(emitted(&actions, SessionEvent::TokenChanged), "{actions:?}");
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t4.as_str()));
     // The late `storage` event of the first sign-in's write: the store says it is behind.
-    let check = h.feed(Input::PeerToken {
-        token: first,
-        expires_at: None,
-        replaces: None,
-    });
+    let check = h.peer(first, None);
     assert!(!emitted(&check, SessionEvent::TokenChanged), "{check:?}");
     h.load(&check, Some(&t3));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t4.as_str()));
@@ -2003,17 +1844,9 @@ fn messages_that_follow_each_other_during_a_store_check_are_one_chain() {
     );
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&t5));
-    let check = h.feed(Input::PeerToken {
-        token: t6.clone(),
-        expires_at: None,
-        replaces: Some(t3),
-    });
+    let check = h.peer(t6.clone(), Some(t3));
     for (token, replaces) in [(&t7, &t6), (&t8, &t7), (&t9, &t8)] {
-        let actions = h.feed(Input::PeerToken {
-            token: token.clone(),
-            expires_at: None,
-            replaces: Some(replaces.clone()),
-        });
+        let actions = h.peer(token.clone(), Some(replaces.clone()));
         assert!(read_op(&actions).is_none(), "one check at a time");
     }
     let actions = h.load(&check, Some(&t6));
@@ -2034,16 +1867,8 @@ fn a_late_message_of_the_chain_a_store_check_waits_for_extends_it_backwards() {
     );
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&t5));
-    let check = h.feed(Input::PeerToken {
-        token: t8.clone(),
-        expires_at: None,
-        replaces: Some(t7.clone()),
-    });
-    h.feed(Input::PeerToken {
-        token: t7,
-        expires_at: None,
-        replaces: Some(t6.clone()),
-    });
+    let check = h.peer(t8.clone(), Some(t7.clone()));
+    h.peer(t7, Some(t6.clone()));
     h.load(&check, Some(&t6));
     assert_eq!(h.session.view(h.now).map(|v| v.token), Some(t8.as_str()));
 }
@@ -2058,11 +1883,7 @@ fn a_store_check_that_keeps_failing_takes_a_sign_in_unordered() {
     let (mine, newer) = (jwt(3600, 0, 1), jwt(7200, 100, 2));
     let actions = h.feed(Input::GetToken { call: 1 });
     h.load(&actions, Some(&mine));
-    let mut actions = h.feed(Input::PeerToken {
-        token: newer.clone(),
-        expires_at: None,
-        replaces: None,
-    });
+    let mut actions = h.peer(newer.clone(), None);
     for read in 0..=REREAD_ATTEMPTS {
         let op = read_op(&actions).expect("a store check");
         actions = h.feed(Input::StorageDone { op, ok: false });
@@ -2104,11 +1925,7 @@ fn a_token_seen_in_the_store_before_this_tabs_clear_is_behind_when_written_back(
     for n in 0..10_u32 {
         let seconds = 6 * i64::from(n);
         let next = jwt(4 * 3600 + seconds, 100 + seconds, 10 + n);
-        h.feed(Input::PeerToken {
-            token: next.clone(),
-            expires_at: None,
-            replaces: ours.take(),
-        });
+        h.peer(next.clone(), ours.take());
         assert_eq!(h.session.view(h.now).map(|v| v.token), Some(next.as_str()));
         ours = Some(next);
     }
