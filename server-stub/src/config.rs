@@ -113,6 +113,12 @@ pub struct Cli {
     #[arg(long, env = "CONSULT_WEBSOCKET_ONLY")]
     pub websocket_only: bool,
 
+    /// Close every HTTP connection after its response (`Connection: close`; WebSocket upgrades
+    /// are unaffected). Behind a balancer that spreads connections (consult-proxy, `haproxy`
+    /// in `mode tcp`), every request then takes its own turn; for cluster tests and demos.
+    #[arg(long, env = "CONSULT_NO_KEEP_ALIVE")]
+    pub no_keep_alive: bool,
+
     /// Most Socket.IO connections one sign-in may hold at once.
     #[arg(long, env = "CONSULT_MAX_SOCKETS_PER_SIGN_IN", default_value_t = Limits::DEFAULT.max_sockets_per_sign_in)]
     pub max_sockets_per_sign_in: usize,
@@ -393,6 +399,7 @@ impl Cli {
             limits: Limits {
                 max_connections: self.max_connections,
                 max_connections_per_client: self.max_connections_per_client,
+                keep_alive: !self.no_keep_alive,
                 max_unauthenticated_sessions: self.max_unauthenticated_sessions,
                 max_unauthenticated_sessions_per_client: self
                     .max_unauthenticated_sessions_per_client,

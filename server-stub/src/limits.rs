@@ -16,6 +16,9 @@ pub struct Limits {
     pub max_unauthenticated_sessions_per_client: usize,
     /// Time a client has to send a complete request head.
     pub header_read_timeout: Duration,
+    /// Whether an HTTP connection may carry more than one request (`--no-keep-alive` turns it
+    /// off: every response then says `Connection: close`, WebSocket upgrades excepted).
+    pub keep_alive: bool,
     /// Largest HTTP request body read by the API.
     pub max_body_bytes: usize,
     /// Largest WebSocket message and Engine.IO payload accepted.
@@ -57,6 +60,7 @@ impl Limits {
         max_unauthenticated_sessions: 1024,
         max_unauthenticated_sessions_per_client: 64,
         header_read_timeout: Duration::from_secs(5),
+        keep_alive: true,
         max_body_bytes: 16 * 1024,
         max_socket_message_bytes: 16 * 1024,
         connect_timeout: Duration::from_secs(5),

@@ -171,12 +171,16 @@ pub async fn serve(
             _permit: permit,
             _place: place,
         });
-        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
-            router.clone(),
-            move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ClientAddr(client));
-                request
-            },
+        let keep_alive = limits.keep_alive;
+        let service = TowerToHyperService::new(tower::ServiceExt::map_response(
+            tower::ServiceExt::map_request(
+                router.clone(),
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ClientAddr(client));
+                    request
+                },
+            ),
+            move |response| close_unless_kept_alive(response, keep_alive),
         ));
         let header_read_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
@@ -191,6 +195,21 @@ pub async fn serve(
             }
         });
     }
+}
+
+/// `response`, saying `Connection: close` (hyper then closes the connection after it) unless
+/// `keep_alive`, or the response names its own `Connection` (a WebSocket upgrade).
+fn close_unless_kept_alive(
+    mut response: axum::response::Response,
+    keep_alive: bool,
+) -> axum::response::Response {
+    if !keep_alive {
+        response
+            .headers_mut()
+            .entry(hyper::header::CONNECTION)
+            .or_insert(hyper::header::HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Answers a connection beyond its client's cap (bounded: one write, 1 s at most) and closes it.

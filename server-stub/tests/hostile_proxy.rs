@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Stub, raw_http, status_of};
+use support::{Sio, Stub, raw_http, status_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -170,6 +170,103 @@ async fn n3_a_half_closed_connection_is_closed_after_the_half_close_timeout() {
         "a half-closed connection stayed open"
     );
     held.abort();
+}
+
+/// A backend that answers every connection's first request with its own `name` and closes,
+/// noting which request lines it was given.
+async fn naming_backend(name: &'static str) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    let serving = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = [0_u8; 1024];
+                let _ = stream.read(&mut head).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{name}",
+                    name.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (addr, serving)
+}
+
+/// The body of the answer to `request_line` through `proxy` on a new connection.
+async fn answered_by(proxy: &str, request_line: &str) -> String {
+    let request =
+        format!("{request_line} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let answer = raw_http(proxy, request.as_bytes(), Duration::from_secs(5)).await;
+    answer
+        .rsplit("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_request_line_alternates_over_the_instances_whatever_other_connections_do() {
+    let (a, serving_a) = naming_backend("a").await;
+    let (b, serving_b) = naming_backend("b").await;
+    let proxy = Proxy::start(&a, &["--backend", &b]);
+    let mut refreshes = Vec::new();
+    for polls_between in [0, 1, 2, 3, 1] {
+        refreshes.push(answered_by(&proxy.addr, "POST /api/video/auth/refresh-token").await);
+        for i in 0..polls_between {
+            let poll = format!("GET /api/video/sessions/s-{i}?t={polls_between}");
+            let by = answered_by(&proxy.addr, &poll).await;
+            assert!(by == "a" || by == "b", "a poll was answered {by:?}");
+        }
+    }
+    assert_eq!(
+        refreshes,
+        ["a", "b", "a", "b", "a"],
+        "the refreshes' instances"
+    );
+    serving_a.abort();
+    serving_b.abort();
+}
+
+#[tokio::test]
+async fn the_stub_without_keep_alive_closes_each_connection_after_its_answer_but_keeps_sockets() {
+    const KEPT: &[u8] = b"GET /api/dev/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for (flags, closes) in [(&[][..], false), (&["--no-keep-alive"][..], true)] {
+        let stub = Stub::dev(flags);
+        let mut stream = TcpStream::connect(&stub.addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _ = stream.write_all(KEPT).await;
+        let mut head = vec![0_u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut head))
+            .await
+            .unwrap_or_else(|_| panic!("no answer with {flags:?}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let answer = String::from_utf8_lossy(head.get(..n).unwrap_or_default()).to_lowercase();
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        assert_eq!(
+            answer.contains("connection: close"),
+            closes,
+            "{flags:?}: {answer}"
+        );
+        assert_eq!(
+            closed_within(&mut stream, Duration::from_secs(1)).await,
+            closes,
+            "{flags:?}: whether the connection ended after the answer"
+        );
+        // A Socket.IO connection over WebSocket is an upgrade: it stays, the flag or not.
+        let token = stub.mint("patient-keep-alive", 3600).await;
+        let mut socket = Sio::connect(&stub.addr, &token)
+            .await
+            .unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        let (ended, _) = socket.ended_within(Duration::from_millis(500)).await;
+        assert!(!ended, "{flags:?}: the socket was closed");
+    }
 }
 
 #[test]

@@ -331,7 +331,10 @@ test(`two consult-stub instances on Redis behind consult-proxy, clocks ${-INSTAN
   if (prerequisite) throw prerequisite;
   const redis = await startRedis();
   const secret = randomBytes(32).toString("hex");
-  const flags = ["--redis", redis.url, "--reuse-window", "0s", "--token-ttl", `${TOKEN_SECONDS}s`];
+  // --no-keep-alive: each request on its own connection, so consult-proxy's turns (one per
+  // request line) send the refreshes to the two instances in turn. With kept-alive connections
+  // Chromium sent every refresh of a run over one connection to one instance (CI, c15ece8).
+  const flags = ["--redis", redis.url, "--reuse-window", "0s", "--token-ttl", `${TOKEN_SECONDS}s`, "--no-keep-alive"];
   const instances = [];
   let proxy;
   let profile;
