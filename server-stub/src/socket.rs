@@ -528,9 +528,18 @@ async fn leave_room<A: Adapter>(
     }
 }
 
-async fn on_disconnect<A: Adapter>(socket: SocketRef<A>) {
-    for room in socket.rooms() {
-        if !room.starts_with('#') {
+/// Tells each room the socket was in that its user left. The rooms are read now, as the
+/// socket closes: socketioxide runs the returned future in a task of its own, and a transport
+/// close right behind a client's `41` can take the socket out of its rooms before that task
+/// runs (nobody then heard the user leave).
+fn on_disconnect<A: Adapter>(socket: SocketRef<A>) -> impl Future<Output = ()> + Send + 'static {
+    let rooms: Vec<_> = socket
+        .rooms()
+        .into_iter()
+        .filter(|room| !room.starts_with('#'))
+        .collect();
+    async move {
+        for room in rooms {
             announce_departure(&socket, &room).await;
         }
     }

@@ -400,6 +400,13 @@ impl Sio {
         let _ = self.ws.send(Message::text(text.to_owned())).await;
     }
 
+    /// Says `41` (disconnect) and closes the WebSocket at once, in one write, as a browser
+    /// tab can when its page closes the socket.
+    pub async fn disconnect_and_close(mut self) {
+        let _ = self.ws.feed(Message::text("41")).await;
+        let _ = self.ws.close(None).await;
+    }
+
     /// Emits `42["name", data]`.
     pub async fn emit(&mut self, name: &str, data: Value) {
         self.send(&format!("42{}", json!([name, data]))).await;

@@ -1,0 +1,54 @@
+//! Presence: the others in a room hear who leaves it, however the socket goes. The application
+//! in process, on this test's runtime (four worker threads, so that socketioxide's tasks race as
+//! on a busy server); a raw Socket.IO client.
+
+mod common;
+#[path = "hostile/support.rs"]
+mod support;
+
+use std::time::Duration;
+
+use common::TestServer;
+use serde_json::json;
+use support::Sio;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A socket of `user` (signed in on `server`) joined to `room`.
+async fn joined(server: &TestServer, user: &str, room: &str) -> Sio {
+    let token = server.mint(user, 3600).await.access_token;
+    let address = server.base.trim_start_matches("http://");
+    let mut socket = Sio::connect(address, &token)
+        .await
+        .unwrap_or_else(|e| panic!("connect {user}: {e}"));
+    socket
+        .emit(
+            "join_room",
+            json!({"room_id": room, "user_id": user, "role": "PATIENT", "token": token}),
+        )
+        .await;
+    socket.expect_event("joined_room", WAIT).await;
+    socket
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_socket_that_says_disconnect_and_closes_at_once_is_heard_leaving() {
+    // Regression (the React web test's `participant_left after unmount`, flaky in CI): the
+    // disconnect handler read the socket's rooms in a task of its own, and the transport's
+    // close right behind the `41` took the socket out of its rooms first: nobody heard the
+    // patient leave. Without the fix, each of 5 runs lost a departure within its 1,000.
+    let server = TestServer::start().await;
+    server
+        .create_session_ok(json!({"session_id": "s-left", "room_id": "room-s-left"}))
+        .await;
+    let mut doctor = joined(&server, "doc-left", "room-s-left").await;
+    for i in 0..1000 {
+        let user = format!("pat-left-{i}");
+        let patient = joined(&server, &user, "room-s-left").await;
+        let arrived = doctor.expect_event("participant_joined", WAIT).await;
+        assert_eq!(arrived["user_id"], user.as_str());
+        patient.disconnect_and_close().await;
+        let left = doctor.expect_event("participant_left", WAIT).await;
+        assert_eq!(left["user_id"], user.as_str(), "departure {i}");
+    }
+}
