@@ -6,7 +6,7 @@
 //   const redis = await startRedis();
 //   const a = await startStub(["--redis", redis.url], { secret });
 //   const b = await startStub(["--redis", redis.url], { secret, env: clockOffsetEnv(-7) });
-//   const proxy = await startProxy([a, b]);   // proxy.url: round robin per connection
+//   const proxy = await startProxy([a, b]);   // proxy.url: round robin per connection (in turns per request line)
 //   ...
 //   await proxy.stop(); await a.stop(); await b.stop(); await redis.stop();
 
