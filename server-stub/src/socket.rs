@@ -129,6 +129,23 @@ fn within_rate<A: Adapter>(socket: &SocketRef<A>, app: &AppState) -> bool {
 /// and that error before the disconnect.
 const RATE_LIMIT_DRAIN: Duration = Duration::from_millis(100);
 
+/// Longest wait, in steps of 1 ms, for a socket's first event to find it marked connected.
+const CONNECTED_MARK_WAIT_STEPS: u32 = 100;
+
+/// Waits (100 ms at most) until socketioxide has marked `socket` connected. It does so just
+/// after queueing the CONNECT answer, so a client that sends an event as soon as it reads that
+/// answer can have it handled first, and every emit of the handler then fails as if the socket
+/// were closed: the `joined_room` of a join was lost (a busy machine, `tests/presence.rs`).
+/// A socket that is really closed just waits the 100 ms and fails as before.
+async fn until_marked_connected<A: Adapter>(socket: &SocketRef<A>) {
+    for _ in 0..CONNECTED_MARK_WAIT_STEPS {
+        if socket.connected() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// Every second: disconnects this instance's sockets whose sign-in ended, was revoked (on any
 /// instance: a backstop for a revocation broadcast lost while Redis was away) or lost by the
 /// store, or whose latest token expired without the sign-in being refreshed. One store call per
@@ -370,6 +387,7 @@ async fn join_room<A: Adapter>(
     State(app): State<AppState>,
     TryData(request): TryData<JoinRoom>,
 ) {
+    until_marked_connected(&socket).await;
     if !within_rate(&socket, &app) {
         return;
     }
@@ -513,6 +531,7 @@ async fn leave_room<A: Adapter>(
     State(app): State<AppState>,
     TryData(request): TryData<LeaveRoom>,
 ) {
+    until_marked_connected(&socket).await;
     if !within_rate(&socket, &app) {
         return;
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::TestServer;
 use serde_json::json;
-use support::Sio;
+use support::{Seen, Sio};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -27,16 +27,26 @@ async fn joined(server: &TestServer, user: &str, room: &str) -> Sio {
             json!({"room_id": room, "user_id": user, "role": "PATIENT", "token": token}),
         )
         .await;
-    socket.expect_event("joined_room", WAIT).await;
-    socket
+    loop {
+        match socket.next(WAIT).await {
+            Seen::Event(name, _) if name == "joined_room" => return socket,
+            Seen::Event(name, data) if name == "error" => panic!("{user}'s join: {data}"),
+            Seen::Event(..) => continue,
+            other => panic!("{user}'s join: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_socket_that_says_disconnect_and_closes_at_once_is_heard_leaving() {
-    // Regression (the React web test's `participant_left after unmount`, flaky in CI): the
-    // disconnect handler read the socket's rooms in a task of its own, and the transport's
-    // close right behind the `41` took the socket out of its rooms first: nobody heard the
-    // patient leave. Without the fix, each of 5 runs lost a departure within its 1,000.
+    // Two regressions, each seen failing here without its fix:
+    // - the React web test's `participant_left after unmount` (flaky in CI): the disconnect
+    //   handler read the socket's rooms in a task of its own, and the transport's close right
+    //   behind the `41` took the socket out of its rooms first: nobody heard the patient leave
+    //   (each of 5 runs lost a departure within its 1,000);
+    // - this test's first CI run: a join sent as soon as the CONNECT answer arrived was handled
+    //   before socketioxide marked the socket connected, and its `joined_room` was dropped as
+    //   if the socket were closed (4 runs of 6 lost one).
     let server = TestServer::start().await;
     server
         .create_session_ok(json!({"session_id": "s-left", "room_id": "room-s-left"}))
