@@ -175,17 +175,7 @@ async fn row2_a_full_sign_in_store_fails_closed() {
 // ---- Row 3: revocation reaches live sockets ------------------------------------------------
 
 async fn joined_socket(stub: &Stub, user: &str, token: &str, room: &str) -> Sio {
-    let mut socket = Sio::connect(&stub.addr, token)
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    socket
-        .emit(
-            "join_room",
-            json!({"room_id": room, "user_id": user, "role": "PATIENT", "token": token}),
-        )
-        .await;
-    socket.expect_event("joined_room", WAIT).await;
-    socket
+    Sio::joined(&stub.addr, user, token, room).await
 }
 
 #[tokio::test]

@@ -10,31 +10,20 @@ use std::time::Duration;
 
 use common::TestServer;
 use serde_json::json;
-use support::{Seen, Sio};
+use support::Sio;
 
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A socket of `user` (signed in on `server`) joined to `room`.
 async fn joined(server: &TestServer, user: &str, room: &str) -> Sio {
     let token = server.mint(user, 3600).await.access_token;
-    let address = server.base.trim_start_matches("http://");
-    let mut socket = Sio::connect(address, &token)
-        .await
-        .unwrap_or_else(|e| panic!("connect {user}: {e}"));
-    socket
-        .emit(
-            "join_room",
-            json!({"room_id": room, "user_id": user, "role": "PATIENT", "token": token}),
-        )
-        .await;
-    loop {
-        match socket.next(WAIT).await {
-            Seen::Event(name, _) if name == "joined_room" => return socket,
-            Seen::Event(name, data) if name == "error" => panic!("{user}'s join: {data}"),
-            Seen::Event(..) => continue,
-            other => panic!("{user}'s join: {other:?}"),
-        }
-    }
+    Sio::joined(
+        server.base.trim_start_matches("http://"),
+        user,
+        &token,
+        room,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -400,6 +400,28 @@ impl Sio {
         let _ = self.ws.send(Message::text(text.to_owned())).await;
     }
 
+    /// Connects to `addr` with `token` and joins `room` as `user` (a patient); panics with the
+    /// `error` the server answers instead, or with whatever else ends the wait.
+    pub async fn joined(addr: &str, user: &str, token: &str, room: &str) -> Sio {
+        let mut socket = Sio::connect(addr, token)
+            .await
+            .unwrap_or_else(|e| panic!("connect {user}: {e}"));
+        socket
+            .emit(
+                "join_room",
+                json!({"room_id": room, "user_id": user, "role": "PATIENT", "token": token}),
+            )
+            .await;
+        loop {
+            match socket.next(Duration::from_secs(5)).await {
+                Seen::Event(name, _) if name == "joined_room" => return socket,
+                Seen::Event(name, data) if name == "error" => panic!("{user}'s join: {data}"),
+                Seen::Event(..) => continue,
+                other => panic!("{user}'s join: {other:?}"),
+            }
+        }
+    }
+
     /// Says `41` (disconnect) and closes the WebSocket at once, in one write, as a browser
     /// tab can when its page closes the socket.
     pub async fn disconnect_and_close(mut self) {
