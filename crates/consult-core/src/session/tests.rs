@@ -305,6 +305,43 @@ fn a_caller_with_an_expired_token_waits_through_the_retries_then_gets_the_error(
     assert!(!h.session.has_ended());
 }
 
+/// A caller that comes after a failure that is not worth retrying (404) waits for an attempt of
+/// its own instead of getting that failure at once (the mutant `failures_seen > 0` → `>= 0` in
+/// `answer_for`, missed by the whole mutation run of session 11).
+#[test]
+fn a_caller_after_a_failure_not_worth_retrying_gets_an_attempt_of_its_own() {
+    let mut h = Harness::new(single_tab());
+    let old = jwt(4 * 3600, 0, 1);
+    let new = jwt(9 * 3600, 5 * 3600, 2);
+    h.now = 5 * HOUR; // expired
+    let actions = h.feed(Input::GetToken { call: 1 });
+    let actions = h.load(&actions, Some(&old));
+    let (op, _) = refresh_op(&actions).unwrap();
+    let actions = h.feed(status(op, 404));
+    let not_found = SessionError::with_status(ErrorCode::Http, 404);
+    assert_eq!(
+        resolved(&actions, 1),
+        Some(Err(not_found)),
+        "the caller saw it fail"
+    );
+    let actions = h.feed(Input::GetToken { call: 2 });
+    assert_eq!(
+        resolved(&actions, 2),
+        None,
+        "a later caller waits for the next attempt"
+    );
+    let at = h.session.poll_timeout().unwrap();
+    let actions = h.advance_to(at);
+    let (op, _) = refresh_op(&actions).expect("tries again after the backoff");
+    let actions = h.feed(with_op(answer(&new, 4 * 3600), op));
+    let write = write_op(&actions).expect("stores the new token");
+    let actions = h.feed(Input::StorageDone {
+        op: write,
+        ok: true,
+    });
+    assert_eq!(resolved(&actions, 2), Some(Ok(new)));
+}
+
 #[test]
 fn an_untrusted_answer_backs_off_instead_of_looping() {
     // The server answers every refresh with a token that is already due.
