@@ -717,3 +717,87 @@ fn a_late_grant_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_loc
     let actions = tab.feed(Input::LockGranted { op: sign_in_lock });
     assert_eq!(written(&actions), vec![new.as_str()]);
 }
+
+/// Catches `lock == op` → `true` in `lock_unavailable`'s `Locking` arm (found by the whole
+/// mutation run of session 11): "no lock available" for a lock request this tab gave up on is
+/// not about the lock it asks for now: the refresh is not sent outside the lock, and the store
+/// is re-read once its own request is granted.
+#[test]
+fn a_late_lock_unavailable_of_a_request_given_up_on_does_not_refresh_outside_the_lock() {
+    let mut tab = Tab::signed_in(SessionConfig::default(), &four_hours(1));
+    let first = lock_op(&tab.timer(DUE)).expect("the token is due: the lock is asked for");
+    let deadline = tab
+        .session
+        .poll_timeout()
+        .expect("the lock wait has a deadline");
+    tab.timer(deadline);
+    let retry = tab
+        .session
+        .poll_timeout()
+        .expect("a retry after the backoff");
+    let second = lock_op(&tab.timer(retry)).expect("the lock is asked for again");
+    assert_ne!(first, second);
+    let actions = tab.feed(Input::LockUnavailable { op: first });
+    assert_eq!(
+        refresh_op(&actions),
+        None,
+        "refreshed outside the lock: {actions:?}"
+    );
+    let actions = tab.feed(Input::LockGranted { op: second });
+    assert!(read_op(&actions).is_some(), "no re-read: {actions:?}");
+}
+
+/// Catches the sign-in's guard `lock == op` turned into `true` in `lock_unavailable` (the second
+/// guard; found by the whole mutation run of session 11): a new sign-in waits for its own lock
+/// before it is stored; "no lock available" for the refresh the sign-in abandoned does not let
+/// the sign-in's write start outside the lock.
+#[test]
+fn a_late_lock_unavailable_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_lock() {
+    let (old, new) = (four_hours(1), jwt(8 * 3_600, 4 * 3_600 - 300, 2));
+    let mut tab = Tab::signed_in(SessionConfig::default(), &old);
+    let refresh_lock = lock_op(&tab.timer(DUE)).expect("the old sign-in is due");
+    let actions = tab.feed(sign_in(5, &new));
+    let sign_in_lock = lock_op(&actions).expect("the sign-in waits for the lock");
+    assert_ne!(sign_in_lock, refresh_lock);
+    let actions = tab.feed(Input::LockUnavailable { op: refresh_lock });
+    assert_eq!(
+        write_op(&actions),
+        None,
+        "stored outside the lock: {actions:?}"
+    );
+    let actions = tab.feed(Input::LockGranted { op: sign_in_lock });
+    assert_eq!(written(&actions), vec![new.as_str()]);
+}
+
+/// Catches `current == Some(&f.text)` → `!=` in `reread_done`'s `ours_unstored` (found by the
+/// whole mutation run of session 11): under the lock, a store holding a token this tab never
+/// saw (another tab's successor of ours, whose own write failed) is adopted as it is; the tab
+/// does not write it back, nor its own unstored token over it.
+#[test]
+fn a_store_holding_a_token_never_seen_is_adopted_without_a_write() {
+    let (a, b) = (four_hours(1), jwt(2 * 14_400 - 200, 14_400 - 200, 2));
+    let c = jwt(2 * 14_400 - 100, 14_400 - 100, 3);
+    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
+    let lock = lock_op(&tab.timer(DUE)).expect("A is due: the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let (request, _) = refresh_op(&tab.feed(stored(reread, Some(&a))))
+        .map(|(op, sent)| (op, sent.to_owned()))
+        .expect("A is refreshed");
+    let write = write_op(&tab.feed(refreshed(request, &b, 14_400))).expect("B is written");
+    tab.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    // The API refuses B; under the lock the store holds C, which this tab never saw.
+    tab.now = DUE + 10 * S;
+    let lock = lock_op(&tab.feed(Input::TokenRefused {
+        call: 2,
+        token: b.clone(),
+    }))
+    .expect("the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let actions = tab.feed(stored(reread, Some(&c)));
+    assert_eq!(written(&actions), Vec::<&str>::new(), "{actions:?}");
+    assert_eq!(refresh_op(&actions), None, "{actions:?}");
+    assert_eq!(tab.token().as_deref(), Some(c.as_str()));
+}
