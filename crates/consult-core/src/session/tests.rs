@@ -64,6 +64,18 @@ impl Harness {
         })
     }
 
+    /// Answers refresh `op` with `token` (valid 4 h) and completes the write of it: the
+    /// actions of both.
+    fn refreshed_and_stored(&mut self, op: OpId, token: &str) -> Vec<Action> {
+        let mut actions = self.feed(with_op(answer(token, 4 * 3600), op));
+        let write = write_op(&actions).expect("stores the new token");
+        actions.extend(self.feed(Input::StorageDone {
+            op: write,
+            ok: true,
+        }));
+        actions
+    }
+
     /// Another tab's message: `token`, which replaces `replaces` (none: a sign-in).
     fn peer(&mut self, token: String, replaces: Option<String>) -> Vec<Action> {
         self.feed(Input::PeerToken {
@@ -333,12 +345,7 @@ fn a_caller_after_a_failure_not_worth_retrying_gets_an_attempt_of_its_own() {
     let at = h.session.poll_timeout().unwrap();
     let actions = h.advance_to(at);
     let (op, _) = refresh_op(&actions).expect("tries again after the backoff");
-    let actions = h.feed(with_op(answer(&new, 4 * 3600), op));
-    let write = write_op(&actions).expect("stores the new token");
-    let actions = h.feed(Input::StorageDone {
-        op: write,
-        ok: true,
-    });
+    let actions = h.refreshed_and_stored(op, &new);
     assert_eq!(resolved(&actions, 2), Some(Ok(new)));
 }
 
@@ -1534,12 +1541,7 @@ fn a_bad_answer_is_retried_for_the_waiting_caller() {
     let actions = h.advance_to(at);
     let (op, sent) = refresh_op(&actions).expect("retried");
     assert_eq!(sent, token);
-    let actions = h.feed(with_op(answer(&successor, 4 * 3600), op));
-    let write = write_op(&actions).expect("stores the successor");
-    let actions = h.feed(Input::StorageDone {
-        op: write,
-        ok: true,
-    });
+    let actions = h.refreshed_and_stored(op, &successor);
     assert_eq!(resolved(&actions, 2), Some(Ok(successor)));
 }
 

@@ -601,13 +601,9 @@ fn a_refresh_no_longer_wanted_gives_the_lock_request_back_at_once() {
     assert_eq!(actions, [Action::ReleaseLock { op: lock }]);
 }
 
-/// Catches `lock == op` → `true` in `lock_granted`'s `Locking` arm (found by the full mutation
-/// run at 6e44362): the grant of a lock request this tab gave up on (its wait timed out) is not
-/// the lock it asks for now: given back, and the store is not re-read under a lock this tab
-/// does not hold; the store is re-read once its own request is granted.
-#[test]
-fn a_late_grant_of_a_lock_given_up_on_is_not_the_lock_asked_for_now() {
-    let mut tab = Tab::signed_in(SessionConfig::default(), &four_hours(1));
+/// The tab's token is due; its wait for the lock times out (the request is given back), and
+/// after the backoff the lock is asked for again: the two requests.
+fn lock_given_up_and_asked_again(tab: &mut Tab) -> (OpId, OpId) {
     let first = lock_op(&tab.timer(DUE)).expect("the token is due: the lock is asked for");
     let deadline = tab
         .session
@@ -621,10 +617,48 @@ fn a_late_grant_of_a_lock_given_up_on_is_not_the_lock_asked_for_now() {
         .expect("a retry after the backoff");
     let second = lock_op(&tab.timer(retry)).expect("the lock is asked for again");
     assert_ne!(first, second);
+    (first, second)
+}
+
+/// Catches `lock == op` → `true` in `lock_granted`'s `Locking` arm (found by the full mutation
+/// run at 6e44362): the grant of a lock request this tab gave up on (its wait timed out) is not
+/// the lock it asks for now: given back, and the store is not re-read under a lock this tab
+/// does not hold; the store is re-read once its own request is granted.
+#[test]
+fn a_late_grant_of_a_lock_given_up_on_is_not_the_lock_asked_for_now() {
+    let mut tab = Tab::signed_in(SessionConfig::default(), &four_hours(1));
+    let (first, second) = lock_given_up_and_asked_again(&mut tab);
     let actions = tab.feed(Input::LockGranted { op: first });
     assert_eq!(actions, [Action::ReleaseLock { op: first }]);
     let actions = tab.feed(Input::LockGranted { op: second });
     assert!(read_op(&actions).is_some(), "no re-read: {actions:?}");
+}
+
+/// A tab signed in with `a` refreshes it under the lock to `b`, whose write fails; the API then
+/// refuses `b`, and a replacement is asked for under the lock: the tab, and its re-read of the
+/// store (unanswered).
+fn refused_unstored_successor(a: &str, b: &str) -> (Tab, OpId) {
+    let mut tab = Tab::signed_in(SessionConfig::default(), a);
+    let lock = lock_op(&tab.timer(DUE)).expect("A is due: the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let (request, sent) = refresh_op(&tab.feed(stored(reread, Some(a))))
+        .map(|(op, sent)| (op, sent.to_owned()))
+        .expect("A is refreshed");
+    assert_eq!(sent, a);
+    let write = write_op(&tab.feed(refreshed(request, b, 14_400))).expect("B is written");
+    let actions = tab.feed(Input::StorageDone {
+        op: write,
+        ok: false,
+    });
+    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
+    tab.now = DUE + 10 * S;
+    let lock = lock_op(&tab.feed(Input::TokenRefused {
+        call: 2,
+        token: b.to_owned(),
+    }))
+    .expect("the lock is asked for");
+    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    (tab, reread)
 }
 
 /// Catches `||` → `&&` in `reread_done`'s `ours_unstored` (found by the full mutation run at
@@ -634,27 +668,8 @@ fn a_late_grant_of_a_lock_given_up_on_is_not_the_lock_asked_for_now() {
 #[test]
 fn a_store_holding_the_replaced_token_gets_ours_written_again_under_the_lock() {
     let (a, b) = (four_hours(1), jwt(2 * 14_400 - 200, 14_400 - 200, 2));
-    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
-    let lock = lock_op(&tab.timer(DUE)).expect("A is due: the lock is asked for");
-    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
-    let (request, sent) = refresh_op(&tab.feed(stored(reread, Some(&a))))
-        .map(|(op, sent)| (op, sent.to_owned()))
-        .expect("A is refreshed");
-    assert_eq!(sent, a);
-    let write = write_op(&tab.feed(refreshed(request, &b, 14_400))).expect("B is written");
-    let actions = tab.feed(Input::StorageDone {
-        op: write,
-        ok: false,
-    });
-    assert!(actions.contains(&Action::ReleaseLock { op: lock }));
-    // The API refuses B: a replacement is asked for under the lock; the store still holds A.
-    tab.now = DUE + 10 * S;
-    let lock = lock_op(&tab.feed(Input::TokenRefused {
-        call: 2,
-        token: b.clone(),
-    }))
-    .expect("the lock is asked for");
-    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let (mut tab, reread) = refused_unstored_successor(&a, &b);
+    // The store still holds A.
     let actions = tab.feed(stored(reread, Some(&a)));
     assert_eq!(written(&actions), [b.as_str()], "{actions:?}");
     assert_eq!(refresh_op(&actions).map(|(_, t)| t), Some(b.as_str()));
@@ -688,13 +703,10 @@ fn an_early_timer_does_not_abort_the_refresh_request() {
     assert!(actions.contains(&Action::Emit(SessionEvent::RefreshFailed(timeout))));
 }
 
-/// Catches the sign-in's guard `lock == op` turned into `true` in `lock_granted` (the second
-/// guard; found by the re-check of the full mutation run): a new sign-in waits for the lock
-/// before it is stored; a late grant of a lock request the tab gave up (here, for a refresh of
-/// the old sign-in, which the sign-in abandoned) is given back, and does not let the sign-in's
-/// write start outside the lock.
-#[test]
-fn a_late_grant_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_lock() {
+/// A tab's token is due and the lock is asked for its refresh; before the lock comes, the user
+/// signs in again, and the new sign-in waits for a lock of its own (nothing written yet): the
+/// tab, the new sign-in's token, the refresh's lock request and the sign-in's.
+fn signed_in_again_while_refreshing() -> (Tab, String, OpId, OpId) {
     let (old, new) = (four_hours(1), jwt(8 * 3_600, 4 * 3_600 - 300, 2));
     let mut tab = Tab::signed_in(SessionConfig::default(), &old);
     let refresh_lock = lock_op(&tab.timer(DUE)).expect("the old sign-in is due");
@@ -702,6 +714,17 @@ fn a_late_grant_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_loc
     let sign_in_lock = lock_op(&actions).expect("the sign-in waits for the lock");
     assert_ne!(sign_in_lock, refresh_lock);
     assert_eq!(write_op(&actions), None, "{actions:?}");
+    (tab, new, refresh_lock, sign_in_lock)
+}
+
+/// Catches the sign-in's guard `lock == op` turned into `true` in `lock_granted` (the second
+/// guard; found by the re-check of the full mutation run): a new sign-in waits for the lock
+/// before it is stored; a late grant of a lock request the tab gave up (here, for a refresh of
+/// the old sign-in, which the sign-in abandoned) is given back, and does not let the sign-in's
+/// write start outside the lock.
+#[test]
+fn a_late_grant_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_lock() {
+    let (mut tab, new, refresh_lock, sign_in_lock) = signed_in_again_while_refreshing();
     let actions = tab.feed(Input::LockGranted { op: refresh_lock });
     assert_eq!(
         write_op(&actions),
@@ -725,18 +748,7 @@ fn a_late_grant_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_loc
 #[test]
 fn a_late_lock_unavailable_of_a_request_given_up_on_does_not_refresh_outside_the_lock() {
     let mut tab = Tab::signed_in(SessionConfig::default(), &four_hours(1));
-    let first = lock_op(&tab.timer(DUE)).expect("the token is due: the lock is asked for");
-    let deadline = tab
-        .session
-        .poll_timeout()
-        .expect("the lock wait has a deadline");
-    tab.timer(deadline);
-    let retry = tab
-        .session
-        .poll_timeout()
-        .expect("a retry after the backoff");
-    let second = lock_op(&tab.timer(retry)).expect("the lock is asked for again");
-    assert_ne!(first, second);
+    let (first, second) = lock_given_up_and_asked_again(&mut tab);
     let actions = tab.feed(Input::LockUnavailable { op: first });
     assert_eq!(
         refresh_op(&actions),
@@ -753,12 +765,7 @@ fn a_late_lock_unavailable_of_a_request_given_up_on_does_not_refresh_outside_the
 /// the sign-in's write start outside the lock.
 #[test]
 fn a_late_lock_unavailable_of_an_abandoned_refresh_does_not_store_a_sign_in_outside_the_lock() {
-    let (old, new) = (four_hours(1), jwt(8 * 3_600, 4 * 3_600 - 300, 2));
-    let mut tab = Tab::signed_in(SessionConfig::default(), &old);
-    let refresh_lock = lock_op(&tab.timer(DUE)).expect("the old sign-in is due");
-    let actions = tab.feed(sign_in(5, &new));
-    let sign_in_lock = lock_op(&actions).expect("the sign-in waits for the lock");
-    assert_ne!(sign_in_lock, refresh_lock);
+    let (mut tab, new, refresh_lock, sign_in_lock) = signed_in_again_while_refreshing();
     let actions = tab.feed(Input::LockUnavailable { op: refresh_lock });
     assert_eq!(
         write_op(&actions),
@@ -777,25 +784,8 @@ fn a_late_lock_unavailable_of_an_abandoned_refresh_does_not_store_a_sign_in_outs
 fn a_store_holding_a_token_never_seen_is_adopted_without_a_write() {
     let (a, b) = (four_hours(1), jwt(2 * 14_400 - 200, 14_400 - 200, 2));
     let c = jwt(2 * 14_400 - 100, 14_400 - 100, 3);
-    let mut tab = Tab::signed_in(SessionConfig::default(), &a);
-    let lock = lock_op(&tab.timer(DUE)).expect("A is due: the lock is asked for");
-    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
-    let (request, _) = refresh_op(&tab.feed(stored(reread, Some(&a))))
-        .map(|(op, sent)| (op, sent.to_owned()))
-        .expect("A is refreshed");
-    let write = write_op(&tab.feed(refreshed(request, &b, 14_400))).expect("B is written");
-    tab.feed(Input::StorageDone {
-        op: write,
-        ok: false,
-    });
-    // The API refuses B; under the lock the store holds C, which this tab never saw.
-    tab.now = DUE + 10 * S;
-    let lock = lock_op(&tab.feed(Input::TokenRefused {
-        call: 2,
-        token: b.clone(),
-    }))
-    .expect("the lock is asked for");
-    let reread = read_op(&tab.feed(Input::LockGranted { op: lock })).expect("the re-read");
+    let (mut tab, reread) = refused_unstored_successor(&a, &b);
+    // The store holds C, which this tab never saw.
     let actions = tab.feed(stored(reread, Some(&c)));
     assert_eq!(written(&actions), Vec::<&str>::new(), "{actions:?}");
     assert_eq!(refresh_op(&actions), None, "{actions:?}");
